@@ -1,0 +1,3 @@
+//! The stacklint command line: argument parsing, running the engine, rendering output.
+
+pub mod render;

@@ -1,0 +1,163 @@
+//! What kind of file a path holds: by name first, then by sniffing the content.
+
+use std::path::Path;
+
+/// The formats stacklint understands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// Django settings module (or any Python module that settings are read from).
+    DjangoSettings,
+    /// `gunicorn.conf.py` or a file passed with `-c`.
+    GunicornConfig,
+    /// Any other Python module (models, views, wsgi.py, manage.py, ...).
+    Python,
+    Dockerfile,
+    Compose,
+    Nginx,
+    Postgres,
+    Redis,
+    Procfile,
+    /// A shell script (entrypoints: `exec gunicorn ...`).
+    Shell,
+    /// requirements*.txt
+    Requirements,
+    /// pyproject.toml
+    PyProject,
+}
+
+impl FileKind {
+    pub const ALL: &'static [FileKind] = &[
+        FileKind::DjangoSettings,
+        FileKind::GunicornConfig,
+        FileKind::Python,
+        FileKind::Dockerfile,
+        FileKind::Compose,
+        FileKind::Nginx,
+        FileKind::Postgres,
+        FileKind::Redis,
+        FileKind::Procfile,
+        FileKind::Shell,
+        FileKind::Requirements,
+        FileKind::PyProject,
+    ];
+
+    /// The name used in `[files]` of the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::DjangoSettings => "django-settings",
+            FileKind::GunicornConfig => "gunicorn",
+            FileKind::Python => "python",
+            FileKind::Dockerfile => "dockerfile",
+            FileKind::Compose => "compose",
+            FileKind::Nginx => "nginx",
+            FileKind::Postgres => "postgres",
+            FileKind::Redis => "redis",
+            FileKind::Procfile => "procfile",
+            FileKind::Shell => "shell",
+            FileKind::Requirements => "requirements",
+            FileKind::PyProject => "pyproject",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FileKind> {
+        FileKind::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    pub fn is_python(self) -> bool {
+        matches!(self, FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python)
+    }
+
+    /// Guess the kind from the path alone; `None` when the name says nothing.
+    pub fn from_path(path: &Path) -> Option<FileKind> {
+        let name = path.file_name()?.to_str()?;
+        let lower = name.to_ascii_lowercase();
+        let stem_has = |s: &str| lower.contains(s);
+        if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") || lower.starts_with("dockerfile-") {
+            return Some(FileKind::Dockerfile);
+        }
+        if lower == "procfile" || lower.starts_with("procfile.") {
+            return Some(FileKind::Procfile);
+        }
+        if lower == "pyproject.toml" {
+            return Some(FileKind::PyProject);
+        }
+        if (lower.starts_with("requirements") && lower.ends_with(".txt")) || (path.parent().and_then(Path::file_name).and_then(|p| p.to_str()) == Some("requirements") && lower.ends_with(".txt")) {
+            return Some(FileKind::Requirements);
+        }
+        if (lower.starts_with("docker-compose") || lower.starts_with("compose")) && (lower.ends_with(".yml") || lower.ends_with(".yaml")) {
+            return Some(FileKind::Compose);
+        }
+        if lower == "postgresql.conf" || lower == "postgresql.auto.conf" || (stem_has("postgres") && lower.ends_with(".conf")) {
+            return Some(FileKind::Postgres);
+        }
+        if lower == "redis.conf" || lower == "valkey.conf" || (lower.starts_with("redis") && lower.ends_with(".conf")) {
+            return Some(FileKind::Redis);
+        }
+        if lower == "nginx.conf" || lower.ends_with(".nginx") || path.components().any(|c| c.as_os_str().to_str().is_some_and(|c| c == "nginx" || c == "sites-enabled" || c == "sites-available" || c == "conf.d")) && lower.ends_with(".conf") {
+            return Some(FileKind::Nginx);
+        }
+        if lower.ends_with(".py") {
+            if lower.starts_with("gunicorn") {
+                return Some(FileKind::GunicornConfig);
+            }
+            return Some(FileKind::Python);
+        }
+        if lower.ends_with(".sh") || lower == "entrypoint" || lower == "docker-entrypoint" {
+            return Some(FileKind::Shell);
+        }
+        None
+    }
+
+    /// Guess the kind of a file whose name said nothing, from its first bytes.
+    pub fn sniff(text: &str) -> Option<FileKind> {
+        let head: String = text.chars().take(4096).collect();
+        let first = head.lines().next().unwrap_or("");
+        if first.starts_with("#!") && (first.contains("sh") || first.contains("bash")) {
+            return Some(FileKind::Shell);
+        }
+        if first.starts_with("#!") && first.contains("python") {
+            return Some(FileKind::Python);
+        }
+        let code_lines: Vec<&str> = head.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).take(20).collect();
+        if code_lines.first().is_some_and(|l| l.to_ascii_uppercase().starts_with("FROM ") || l.starts_with("ARG ")) {
+            return Some(FileKind::Dockerfile);
+        }
+        if code_lines.iter().any(|l| l.starts_with("http {") || l.starts_with("server {") || l.starts_with("events {") || l.starts_with("upstream ") || l.starts_with("worker_processes")) {
+            return Some(FileKind::Nginx);
+        }
+        if code_lines.iter().any(|l| l.starts_with("services:")) {
+            return Some(FileKind::Compose);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_decide_first() {
+        let k = |p: &str| FileKind::from_path(Path::new(p));
+        assert_eq!(k("backend/Dockerfile"), Some(FileKind::Dockerfile));
+        assert_eq!(k("Dockerfile.prod"), Some(FileKind::Dockerfile));
+        assert_eq!(k("docker-compose.yml"), Some(FileKind::Compose));
+        assert_eq!(k("nginx/nginx.conf"), Some(FileKind::Nginx));
+        assert_eq!(k("conf.d/site.conf"), Some(FileKind::Nginx));
+        assert_eq!(k("postgres/postgresql.conf"), Some(FileKind::Postgres));
+        assert_eq!(k("redis/redis.conf"), Some(FileKind::Redis));
+        assert_eq!(k("gunicorn_config.py"), Some(FileKind::GunicornConfig));
+        assert_eq!(k("requirements/prod.txt"), Some(FileKind::Requirements));
+        assert_eq!(k("README.md"), None);
+        for kind in FileKind::ALL {
+            assert_eq!(FileKind::from_name(kind.name()), Some(*kind));
+        }
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(FileKind::sniff("# syntax=docker/dockerfile:1\nFROM python:3.12\n"), Some(FileKind::Dockerfile));
+        assert_eq!(FileKind::sniff("#!/bin/sh\nexec gunicorn app:app\n"), Some(FileKind::Shell));
+        assert_eq!(FileKind::sniff("hello"), None);
+    }
+}

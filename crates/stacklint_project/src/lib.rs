@@ -1,0 +1,5 @@
+//! The project model that rules query.
+
+mod kind;
+
+pub use kind::FileKind;

@@ -1,0 +1,1 @@
+//! Python through tree-sitter.
