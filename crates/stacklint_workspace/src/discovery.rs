@@ -1,0 +1,327 @@
+//! Which files to lint, what kind each is, and which configuration governs it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use ignore::WalkBuilder;
+use stacklint_project::FileKind;
+
+use crate::config::{Config, Overrides, config_in_dir, load_config};
+use crate::error::ConfigError;
+use crate::paths::absolute;
+
+/// Directories never walked into (they are still linted when named explicitly).
+pub const SKIPPED_DIRECTORIES: &[&str] = &["target", "node_modules", ".git", ".venv", "venv", "__pycache__"];
+
+/// Hidden files that are walked nevertheless.
+const HIDDEN_ALLOWED: &[&str] = &[".stacklint.toml"];
+
+/// How many bytes content sniffing reads.
+const SNIFF_BYTES: u64 = 1024;
+
+/// One file to lint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscoveredFile {
+    /// Absolute (not canonicalized: symlinks are kept as named).
+    pub path: PathBuf,
+    pub kind: FileKind,
+    /// Named on the command line rather than found by walking a directory.
+    pub explicit: bool,
+}
+
+/// Files that belong together: one configuration and the files it governs.
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The configuration's directory, or (without one) the linted directory or current directory.
+    pub root: PathBuf,
+    /// The configuration, command-line overrides applied.
+    pub config: Arc<Config>,
+    /// Sorted by path.
+    pub files: Vec<DiscoveredFile>,
+}
+
+/// Something discovery skipped that the user should hear about; linting goes on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DiscoveryWarning {
+    /// A named path that does not exist (the CLI exits with 2 for it, like an unreadable file).
+    #[error("{}: no such file or directory", path.display())]
+    NotFound { path: PathBuf },
+    /// A directory that could not be listed or a file whose head could not be read.
+    #[error("{}: {message}", path.as_deref().map_or_else(String::new, |p| p.display().to_string()))]
+    Unreadable { path: Option<PathBuf>, message: String },
+    /// A named file whose kind could not be told from its name or content.
+    #[error("{}: cannot tell what kind of file this is; map it in [files] (e.g. \"{}\" = \"nginx\")", path.display(), path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))]
+    UnknownKind { path: PathBuf },
+}
+
+impl DiscoveryWarning {
+    /// Whether the CLI should fail (exit 2) for it: a named path that is missing or unreadable.
+    pub fn is_error(&self) -> bool {
+        matches!(self, DiscoveryWarning::NotFound { .. })
+    }
+}
+
+fn lock(resolver: &Mutex<Resolver>) -> MutexGuard<'_, Resolver> {
+    resolver.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The result of [`discover`].
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    /// Sorted by root.
+    pub projects: Vec<Project>,
+    pub warnings: Vec<DiscoveryWarning>,
+}
+
+impl Discovery {
+    /// Every file of every project, with its project.
+    pub fn files(&self) -> impl Iterator<Item = (&Project, &DiscoveredFile)> {
+        self.projects.iter().flat_map(|p| p.files.iter().map(move |f| (p, f)))
+    }
+}
+
+/// Configurations per directory, loaded once, with overrides applied.
+struct Resolver {
+    cli_config: Option<Arc<Config>>,
+    overrides: Overrides,
+    by_dir: HashMap<PathBuf, Option<Arc<Config>>>,
+    error: Option<ConfigError>,
+}
+
+impl Resolver {
+    /// The configuration governing files in `dir` (absolute), `None` when there is none.
+    fn for_dir(&mut self, dir: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+        if let Some(config) = &self.cli_config {
+            return Ok(Some(Arc::clone(config)));
+        }
+        let mut pending = Vec::new();
+        let mut found = None;
+        for ancestor in dir.ancestors() {
+            if let Some(cached) = self.by_dir.get(ancestor) {
+                found = cached.clone();
+                break;
+            }
+            pending.push(ancestor.to_path_buf());
+            if let Some(mut config) = config_in_dir(ancestor)? {
+                config.apply_overrides(&self.overrides)?;
+                found = Some(Arc::new(config));
+                break;
+            }
+        }
+        for d in pending {
+            self.by_dir.insert(d, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Like `for_dir`, but keeps the first error for later (inside the walker's filter).
+    fn for_dir_or_record(&mut self, dir: &Path) -> Option<Arc<Config>> {
+        match self.for_dir(dir) {
+            Ok(config) => config,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        }
+    }
+}
+
+/// Find the files to lint under `paths` (files and directories; `.` when empty), their kinds,
+/// and their configurations, grouped into projects.
+///
+/// Directories are walked honouring `.gitignore`, `.ignore` and git's excludes (inside a git
+/// repository or not), skipping hidden entries and [`SKIPPED_DIRECTORIES`], and each
+/// configuration's `exclude`. Files named explicitly are always linted. A file's kind comes
+/// from `[files]`, then its name, then (for names without extension or ending in `.conf` or
+/// `.txt`, and for every named file) its first KiB; files of no known kind are skipped.
+///
+/// `cli_config` (`--config`) replaces discovery: it governs every file. Errors are
+/// configuration errors; unreadable directories and missing paths are warnings.
+pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overrides) -> Result<Discovery, ConfigError> {
+    overrides.validate()?;
+    let cli_config = match cli_config {
+        Some(path) => {
+            let mut config = load_config(path)?;
+            config.apply_overrides(overrides)?;
+            Some(Arc::new(config))
+        }
+        None => None,
+    };
+    let resolver = Arc::new(Mutex::new(Resolver { cli_config, overrides: overrides.clone(), by_dir: HashMap::new(), error: None }));
+    let cwd = absolute(Path::new("."));
+    let default_paths = [PathBuf::from(".")];
+    let paths = if paths.is_empty() { &default_paths[..] } else { paths };
+
+    let mut found: BTreeMap<PathBuf, (DiscoveredFile, Arc<Config>)> = BTreeMap::new();
+    let mut defaults: HashMap<PathBuf, Arc<Config>> = HashMap::new();
+    let mut warnings = Vec::new();
+    let mut default_for = |root: &Path| -> Result<Arc<Config>, ConfigError> {
+        if let Some(c) = defaults.get(root) {
+            return Ok(Arc::clone(c));
+        }
+        let mut config = Config::default_for(root);
+        config.apply_overrides(overrides)?;
+        let config = Arc::new(config);
+        defaults.insert(root.to_path_buf(), Arc::clone(&config));
+        Ok(config)
+    };
+
+    for named in paths {
+        let abs = absolute(named);
+        let Ok(meta) = std::fs::metadata(&abs) else {
+            warnings.push(DiscoveryWarning::NotFound { path: named.clone() });
+            continue;
+        };
+        if !meta.is_dir() {
+            let parent = abs.parent().unwrap_or(&abs);
+            let config = match lock(&resolver).for_dir(parent)? {
+                Some(c) => c,
+                None => default_for(if abs.starts_with(&cwd) { &cwd } else { parent })?,
+            };
+            match detect_kind(&config, &abs, None, true) {
+                Ok(Some(kind)) => {
+                    found.insert(abs.clone(), (DiscoveredFile { path: abs, kind, explicit: true }, config));
+                }
+                Ok(None) => warnings.push(DiscoveryWarning::UnknownKind { path: named.clone() }),
+                Err(message) => warnings.push(DiscoveryWarning::Unreadable { path: Some(named.clone()), message }),
+            }
+            continue;
+        }
+
+        let filter_resolver = Arc::clone(&resolver);
+        let walker = WalkBuilder::new(&abs)
+            .standard_filters(true)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(move |entry| {
+                if entry.depth() == 0 {
+                    return true;
+                }
+                let name = entry.file_name().to_string_lossy();
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                if name.starts_with('.') && !(HIDDEN_ALLOWED.contains(&name.as_ref()) && !is_dir) {
+                    return false;
+                }
+                if is_dir && SKIPPED_DIRECTORIES.contains(&name.as_ref()) {
+                    return false;
+                }
+                let Some(parent) = entry.path().parent() else { return true };
+                let config = lock(&filter_resolver).for_dir_or_record(parent);
+                !config.is_some_and(|c| c.is_excluded(entry.path()))
+            })
+            .build();
+
+        for result in walker {
+            let entry = match result {
+                Ok(entry) => entry,
+                Err(err) => {
+                    warnings.push(walk_warning(&err));
+                    continue;
+                }
+            };
+            let is_file = match entry.file_type() {
+                Some(t) if t.is_file() => true,
+                Some(t) if t.is_symlink() => entry.path().is_file(),
+                _ => false,
+            };
+            if !is_file || found.contains_key(entry.path()) {
+                continue;
+            }
+            let path = entry.into_path();
+            let parent = path.parent().unwrap_or(&path);
+            let config = match lock(&resolver).for_dir(parent)? {
+                Some(c) => c,
+                None => default_for(&abs)?,
+            };
+            match detect_kind(&config, &path, None, false) {
+                Ok(Some(kind)) => {
+                    found.insert(path.clone(), (DiscoveredFile { path, kind, explicit: false }, config));
+                }
+                Ok(None) => {}
+                Err(message) => warnings.push(DiscoveryWarning::Unreadable { path: Some(path), message }),
+            }
+        }
+        if let Some(err) = lock(&resolver).error.take() {
+            return Err(err);
+        }
+    }
+
+    // Group by configuration (its file, or the root of the defaults).
+    let mut projects: BTreeMap<(PathBuf, Option<PathBuf>), Project> = BTreeMap::new();
+    for (_, (file, config)) in found {
+        let key = (config.root.clone(), config.path.clone());
+        projects
+            .entry(key)
+            .or_insert_with(|| Project { root: config.root.clone(), config: Arc::clone(&config), files: Vec::new() })
+            .files
+            .push(file);
+    }
+    Ok(Discovery { projects: projects.into_values().collect(), warnings })
+}
+
+fn walk_warning(err: &ignore::Error) -> DiscoveryWarning {
+    fn path_of(err: &ignore::Error) -> Option<PathBuf> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path.clone()),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
+            _ => None,
+        }
+    }
+    fn message_of(err: &ignore::Error) -> String {
+        match err {
+            ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => message_of(err),
+            other => other.to_string(),
+        }
+    }
+    DiscoveryWarning::Unreadable { path: path_of(err), message: message_of(err) }
+}
+
+/// The kind of `path` under `config`: `[files]` first, then the name, then the content.
+///
+/// The content is `content` when given (an editor buffer, standard input), else the first KiB
+/// read from disk. Only names without extension or ending in `.conf`/`.txt` are sniffed,
+/// unless `always_sniff` (a file the user named). `Err` is the reason reading failed.
+pub fn detect_kind(config: &Config, path: &Path, content: Option<&str>, always_sniff: bool) -> Result<Option<FileKind>, String> {
+    if let Some(kind) = config.kind_override(path) {
+        return Ok(Some(kind));
+    }
+    if let Some(kind) = FileKind::from_path(path) {
+        return Ok(Some(kind));
+    }
+    let sniffable = always_sniff
+        || match path.extension() {
+            None => true,
+            Some(ext) => ext.eq_ignore_ascii_case("conf") || ext.eq_ignore_ascii_case("txt"),
+        };
+    if !sniffable {
+        return Ok(None);
+    }
+    if let Some(text) = content {
+        return Ok(FileKind::sniff(text));
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
+        .map_err(|e| e.to_string())?;
+    if head.contains(&0) {
+        return Ok(None);
+    }
+    Ok(FileKind::sniff(&String::from_utf8_lossy(&head)))
+}
+
+/// The configuration for one file that is not on disk or linted alone (`--stdin-filename`,
+/// an editor buffer): `--config` when given, else the closest configuration, else the
+/// defaults rooted at the current directory; overrides applied.
+pub fn resolve_config(file: &Path, cli_config: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let mut config = match cli_config {
+        Some(path) => load_config(path)?,
+        None => match crate::config::find_config(file)? {
+            Some(config) => config,
+            None => Config::default_for(Path::new(".")),
+        },
+    };
+    config.apply_overrides(overrides)?;
+    Ok(config)
+}
