@@ -1,7 +1,12 @@
-//! The project model that rules query.
+//! The project model that rules query: every file parsed once, the target machine, the
+//! deployed versions, and (as the model grows) which config belongs to which process.
 
 mod kind;
+mod project;
 mod target;
+mod versions;
 
 pub use kind::FileKind;
+pub use project::{Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
 pub use target::{GIB, MIB, Storage, Target, TargetSource, format_bytes, parse_cpus, parse_memory};
+pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, requirements_pins};

@@ -1,0 +1,57 @@
+//! What a rule's check sees and how it reports.
+
+use std::path::Path;
+
+use stacklint_diagnostics::{Diagnostic, TextRange};
+use stacklint_project::{Project, SourceFile};
+
+use crate::rule::Rule;
+
+/// The context of one rule's run over the project.
+pub struct Checker<'a> {
+    project: &'a Project,
+    rule: &'static Rule,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn new(project: &'a Project, rule: &'static Rule) -> Self {
+        Self { project, rule, diagnostics: Vec::new() }
+    }
+
+    pub fn project(&self) -> &'a Project {
+        self.project
+    }
+
+    pub fn rule(&self) -> &'static Rule {
+        self.rule
+    }
+
+    /// The project's files, in discovery order.
+    pub fn files(&self) -> std::slice::Iter<'a, SourceFile> {
+        self.project.files.iter()
+    }
+
+    /// A new finding of this rule (not yet reported: add a fix or help, then [`Checker::report`]).
+    pub fn diagnostic(&self, file: &Path, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code: self.rule.code,
+            name: self.rule.name,
+            severity: self.rule.severity,
+            message: message.into(),
+            file: file.to_path_buf(),
+            range,
+            help: None,
+            fix: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub(crate) fn finish(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+}

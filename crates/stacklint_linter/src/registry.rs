@@ -1,0 +1,100 @@
+//! The one table of rules.
+
+use crate::rule::Rule;
+use crate::rules;
+
+/// Every rule stacklint has, in code order.
+pub static RULES: &[&Rule] = &[
+    &rules::syntax::syn001_parse_error::RULE,
+    &rules::syntax::syn003_unused_suppression::RULE,
+];
+
+const FAMILY_PREFIXES: &[&str] = &["SYN", "GUN", "DJS", "ORM", "DKR", "NGX", "PGS", "RDS", "CMP"];
+
+pub fn rule_by_code(code: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+pub fn rule_by_code_or_name(s: &str) -> Option<&'static Rule> {
+    rule_by_code(s).or_else(|| RULES.iter().copied().find(|r| r.name == s))
+}
+
+/// The rules a selector names: `ALL`, a code, a name, or a code prefix (`GUN`, `NGX0`).
+/// On failure, the closest code or name as a suggestion.
+pub fn select_rules(selector: &str) -> Result<Vec<&'static Rule>, Option<&'static str>> {
+    let s = selector.trim();
+    if s.eq_ignore_ascii_case("ALL") {
+        return Ok(RULES.to_vec());
+    }
+    if let Some(r) = rule_by_code_or_name(s) {
+        return Ok(vec![r]);
+    }
+    let upper = s.to_ascii_uppercase();
+    let by_prefix: Vec<&'static Rule> = RULES.iter().copied().filter(|r| !upper.is_empty() && r.code.starts_with(&upper)).collect();
+    if !by_prefix.is_empty() {
+        return Ok(by_prefix);
+    }
+    // A family (or code prefix) whose rules are not all written yet is still valid.
+    let (letters, digits) = upper.split_at(upper.len().min(3));
+    if FAMILY_PREFIXES.contains(&letters) && digits.len() <= 3 && digits.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(Vec::new());
+    }
+    Err(closest(s))
+}
+
+fn closest(s: &str) -> Option<&'static str> {
+    let mut best: Option<(usize, &'static str)> = None;
+    for r in RULES {
+        for cand in [r.code, r.name] {
+            let d = edit_distance(&s.to_ascii_lowercase(), &cand.to_ascii_lowercase());
+            if d <= cand.len() / 3 + 1 && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, cand));
+            }
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        for (i, r) in RULES.iter().enumerate() {
+            assert!(r.code.len() == 6 && r.code[3..].chars().all(|c| c.is_ascii_digit()), "{r:?}");
+            assert!(r.code.starts_with(r.family.prefix()), "{r:?}");
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{r:?}");
+            for other in &RULES[i + 1..] {
+                assert_ne!(r.code, other.code);
+                assert_ne!(r.name, other.name);
+            }
+            for section in ["## What it does", "## Why is this bad?"] {
+                assert!(r.documentation().contains(section), "{} lacks {section}", r.code);
+            }
+        }
+    }
+
+    #[test]
+    fn selectors() {
+        assert_eq!(select_rules("SYN001").unwrap().len(), 1);
+        assert_eq!(select_rules("parse-error").unwrap()[0].code, "SYN001");
+        assert!(select_rules("SYN").unwrap().len() >= 2);
+        assert_eq!(select_rules("parse-eror").err(), Some(Some("parse-error")));
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per rule, grouped by family.
+
+pub mod syntax;

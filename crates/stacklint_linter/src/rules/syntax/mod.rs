@@ -1,0 +1,2 @@
+pub mod syn001_parse_error;
+pub mod syn003_unused_suppression;

@@ -1,0 +1,159 @@
+//! The project: every file, parsed once, and what the files say about each other.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use stacklint_text::{LineIndex, TextRange};
+
+use crate::kind::FileKind;
+use crate::target::Target;
+use crate::versions::{KnownVersion, VersionSource, Versions, requirements_pins};
+
+/// What the configuration tells the model (already resolved by the workspace).
+#[derive(Clone, Debug, Default)]
+pub struct ProjectOptions {
+    /// The project root: the config file's folder, or the linted folder.
+    pub root: PathBuf,
+    /// The host target (command line > config > default).
+    pub target: Target,
+    /// `[versions]` from the config (these win over what files say).
+    pub versions: Versions,
+    /// `[django] settings-module`.
+    pub django_settings_module: Option<String>,
+}
+
+/// A syntax error in one file, as the model reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// One file of the project, parsed according to its kind.
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub text: String,
+    pub line_index: LineIndex,
+    pub parsed: Parsed,
+}
+
+/// The parse tree of a file, by kind.
+pub enum Parsed {
+    /// Formats this model does not parse (yet): kept as text.
+    Text,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, kind: FileKind, text: String) -> SourceFile {
+        let line_index = LineIndex::new(&text);
+        let parsed = parse(kind, &text);
+        SourceFile { path, kind, text, line_index, parsed }
+    }
+
+    /// The syntax errors the parser recovered from.
+    pub fn syntax_errors(&self) -> Vec<SyntaxError> {
+        syntax_errors(&self.parsed)
+    }
+
+    /// 1-based row of a byte offset.
+    pub fn row(&self, offset: usize) -> usize {
+        self.line_index.line_of(offset) + 1
+    }
+}
+
+/// Parse `text` as `kind`.
+pub fn parse(kind: FileKind, text: &str) -> Parsed {
+    match kind {
+        _ => { let _ = (kind, text); Parsed::Text }
+    }
+}
+
+/// The syntax errors of a parsed file.
+pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
+    match parsed {
+        Parsed::Text => Vec::new(),
+    }
+}
+
+/// The whole project as rules see it.
+pub struct Project {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub target: Target,
+    pub versions: Versions,
+    pub django_settings_module: Option<String>,
+    by_path: HashMap<PathBuf, usize>,
+}
+
+impl Project {
+    /// Parse every file (in parallel) and build the model.
+    pub fn build(options: ProjectOptions, files: Vec<(PathBuf, FileKind, String)>) -> Project {
+        let files: Vec<SourceFile> = files.into_par_iter().map(|(path, kind, text)| SourceFile::new(path, kind, text)).collect();
+        let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        let mut project = Project {
+            root: options.root,
+            files,
+            target: options.target,
+            versions: options.versions,
+            django_settings_module: options.django_settings_module,
+            by_path,
+        };
+        project.read_versions();
+        project
+    }
+
+    /// Build from in-memory files, guessing each kind from its path (tests, doc examples, editors).
+    pub fn from_sources(options: ProjectOptions, sources: &[(&str, &str)]) -> Project {
+        let files = sources
+            .iter()
+            .map(|(path, text)| {
+                let kind = FileKind::from_path(Path::new(path)).or_else(|| FileKind::sniff(text)).unwrap_or(FileKind::Python);
+                (PathBuf::from(path), kind, (*text).to_string())
+            })
+            .collect();
+        Project::build(options, files)
+    }
+
+    pub fn file(&self, path: &Path) -> Option<&SourceFile> {
+        self.by_path.get(path).and_then(|&i| self.files.get(i))
+    }
+
+    pub fn files_of(&self, kind: FileKind) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter().filter(move |f| f.kind == kind)
+    }
+
+    /// The file of a dotted Python module (`config.settings.production`), searched under the
+    /// root first, then anywhere in the project (manage.py may live in `src/`).
+    pub fn python_module(&self, dotted: &str) -> Option<&SourceFile> {
+        let rel = dotted.replace('.', "/");
+        let candidates = [format!("{rel}.py"), format!("{rel}/__init__.py")];
+        for c in &candidates {
+            if let Some(f) = self.file(&self.root.join(c)) {
+                return Some(f);
+            }
+        }
+        self.files.iter().filter(|f| f.kind.is_python()).find(|f| candidates.iter().any(|c| path_ends_with(&f.path, c)))
+    }
+
+    fn read_versions(&mut self) {
+        for file in self.files.iter().filter(|f| f.kind == FileKind::Requirements) {
+            for (name, version, exact, range) in requirements_pins(&file.text) {
+                self.versions.offer(&name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range }, exact });
+            }
+        }
+    }
+}
+
+/// Whether `path` ends with the `/`-separated relative path `suffix`, component-wise.
+pub fn path_ends_with(path: &Path, suffix: &str) -> bool {
+    let mut comps = path.components().rev();
+    for want in suffix.rsplit('/') {
+        match comps.next() {
+            Some(c) if c.as_os_str() == want => {}
+            _ => return false,
+        }
+    }
+    true
+}

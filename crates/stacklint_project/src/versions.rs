@@ -1,0 +1,154 @@
+//! Versions actually deployed: from requirements files, pyproject.toml, images and `[versions]`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use stacklint_text::TextRange;
+
+/// A dotted version as written (`5.2.8`, `1.27`, `16`), compared numerically part by part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub parts: Vec<u64>,
+    pub text: String,
+}
+
+impl Version {
+    /// Parse the leading numeric part of `text` (`1.27-alpine` → 1.27); `None` for `latest`.
+    pub fn parse(text: &str) -> Option<Version> {
+        let t = text.trim().trim_start_matches(['v', 'V']);
+        let mut parts = Vec::new();
+        for piece in t.split('.') {
+            let digits: String = piece.chars().take_while(char::is_ascii_digit).collect();
+            if digits.is_empty() {
+                break;
+            }
+            parts.push(digits.parse().ok()?);
+            if digits.len() != piece.len() {
+                break;
+            }
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let text = parts.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+        Some(Version { parts, text })
+    }
+
+    /// Whether this version is at least `other` (missing parts count as 0).
+    pub fn at_least(&self, other: &[u64]) -> bool {
+        let n = self.parts.len().max(other.len());
+        for i in 0..n {
+            let a = self.parts.get(i).copied().unwrap_or(0);
+            let b = other.get(i).copied().unwrap_or(0);
+            if a != b {
+                return a > b;
+            }
+        }
+        true
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Where a version came from; messages cite it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionSource {
+    Config,
+    File { path: PathBuf, range: TextRange },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownVersion {
+    pub version: Version,
+    pub source: VersionSource,
+    /// `==` pin (exact) or a lower bound (`>=`, `~=`, `^`).
+    pub exact: bool,
+}
+
+/// The deployed versions the project declares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Versions {
+    pub django: Option<KnownVersion>,
+    pub gunicorn: Option<KnownVersion>,
+    pub nginx: Option<KnownVersion>,
+    pub postgres: Option<KnownVersion>,
+    pub redis: Option<KnownVersion>,
+}
+
+impl Versions {
+    pub fn slot(&mut self, package: &str) -> Option<&mut Option<KnownVersion>> {
+        match package.to_ascii_lowercase().replace('_', "-").as_str() {
+            "django" => Some(&mut self.django),
+            "gunicorn" => Some(&mut self.gunicorn),
+            "nginx" => Some(&mut self.nginx),
+            "postgres" | "postgresql" => Some(&mut self.postgres),
+            "redis" => Some(&mut self.redis),
+            _ => None,
+        }
+    }
+
+    /// Record `version` for `package` unless a version is already known (config wins).
+    pub fn offer(&mut self, package: &str, version: KnownVersion) {
+        if let Some(slot) = self.slot(package) {
+            if slot.is_none() {
+                *slot = Some(version);
+            }
+        }
+    }
+}
+
+/// Pinned packages in a requirements file: `(package, version, exact, range of the line)`.
+pub fn requirements_pins(text: &str) -> Vec<(String, Version, bool, TextRange)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() || content.starts_with('-') {
+            continue;
+        }
+        if let Some(pin) = parse_requirement(content) {
+            let trimmed_len = line.trim_end().len();
+            out.push((pin.0, pin.1, pin.2, TextRange::new(start, start + trimmed_len)));
+        }
+    }
+    out
+}
+
+/// `Django==5.2.8`, `gunicorn>=22`, `psycopg[binary]~=3.2` → (name, version, exact).
+pub fn parse_requirement(spec: &str) -> Option<(String, Version, bool)> {
+    let spec = spec.split(';').next()?.trim();
+    let name_end = spec.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))?;
+    let name = spec.get(..name_end)?.to_ascii_lowercase();
+    let rest = spec.get(name_end..)?;
+    let rest = if rest.starts_with('[') { rest.get(rest.find(']')? + 1..)? } else { rest };
+    let rest = rest.trim().trim_start_matches('(');
+    for (op, exact) in [("===", true), ("==", true), ("~=", false), (">=", false), ("^", false), ("~", false)] {
+        if let Some(v) = rest.strip_prefix(op) {
+            let v = v.split(',').next()?.trim();
+            return Some((name, Version::parse(v)?, exact));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins() {
+        let pins = requirements_pins("Django==5.2.8\n# c\nuvicorn[standard]==0.38.0\ngunicorn>=22.0 ; python_version>'3'\n-r base.txt\n");
+        let names: Vec<_> = pins.iter().map(|p| (p.0.as_str(), p.1.text.as_str(), p.2)).collect();
+        assert_eq!(names, vec![("django", "5.2.8", true), ("uvicorn", "0.38.0", true), ("gunicorn", "22.0", false)]);
+        assert_eq!(pins[0].3, TextRange::new(0, 13));
+        assert!(Version::parse("1.27-alpine").unwrap().at_least(&[1, 27]));
+        assert!(!Version::parse("1.27.3").unwrap().at_least(&[1, 29, 7]));
+        assert!(Version::parse("latest").is_none());
+    }
+}
