@@ -7,6 +7,7 @@ use crate::rules;
 pub static RULES: &[&Rule] = &[
     &rules::syntax::syn001_parse_error::RULE,
     &rules::syntax::syn003_unused_suppression::RULE,
+    &rules::syntax::syn004_unreadable_file::RULE,
 ];
 
 const FAMILY_PREFIXES: &[&str] = &["SYN", "GUN", "DJS", "ORM", "DKR", "NGX", "PGS", "RDS", "CMP"];
