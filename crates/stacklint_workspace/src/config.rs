@@ -97,7 +97,10 @@ impl Overrides {
             None => Ok(target),
             Some(spec) => target
                 .with_spec(spec, TargetSource::CommandLine)
-                .map_err(|message| ConfigError::InvalidTarget { spec: spec.clone(), message }),
+                .map_err(|message| ConfigError::InvalidTarget {
+                    spec: spec.clone(),
+                    message,
+                }),
         }
     }
 }
@@ -127,7 +130,9 @@ impl Config {
     pub fn from_toml(text: &str, path: &Path) -> Result<Config, ConfigError> {
         match parse_file(text, path)? {
             Some(config) => Ok(config),
-            None => Err(ConfigError::NoStacklintTable { path: display_path(path) }),
+            None => Err(ConfigError::NoStacklintTable {
+                path: display_path(path),
+            }),
         }
     }
 
@@ -139,7 +144,8 @@ impl Config {
             self.extend_select.clear();
         }
         self.ignore.extend(overrides.ignore.iter().cloned());
-        self.extend_select.extend(overrides.extend_select.iter().cloned());
+        self.extend_select
+            .extend(overrides.extend_select.iter().cloned());
         Ok(())
     }
 
@@ -162,16 +168,48 @@ impl Config {
         self.files.first_match(&self.relative(path)).copied()
     }
 
+    /// Whether `path` is the module `[django] settings-module` names (`a.b.prod` is
+    /// `…/a/b/prod.py` or `…/a/b/prod/__init__.py`, below any source folder).
+    pub fn is_settings_module(&self, path: &Path) -> bool {
+        let Some(module) = &self.django_settings_module else {
+            return false;
+        };
+        let rel = self.relative(path);
+        let mut parts: Vec<&str> = module.split('.').collect();
+        let file = if rel.file_name().is_some_and(|n| n == "__init__.py") {
+            rel.parent().map(Path::to_path_buf)
+        } else if rel.extension().is_some_and(|e| e == "py") {
+            Some(rel.with_extension(""))
+        } else {
+            None
+        };
+        let Some(file) = file else { return false };
+        let mut components = file.components().rev();
+        while let Some(part) = parts.pop() {
+            if components.next().is_none_or(|c| c.as_os_str() != part) {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The rule selectors `per-file-ignores` ignores in `path`.
     pub fn ignores_for(&self, path: &Path) -> Vec<&str> {
-        self.per_file_ignores.matching(&self.relative(path)).flatten().map(String::as_str).collect()
+        self.per_file_ignores
+            .matching(&self.relative(path))
+            .flatten()
+            .map(String::as_str)
+            .collect()
     }
 }
 
 /// Read a configuration file (the `--config` path). `pyproject.toml` must have a
 /// `[tool.stacklint]` table; any other name is read as a `stacklint.toml`.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: display_path(path), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: display_path(path),
+        source,
+    })?;
     Config::from_toml(&text, &absolute(path))
 }
 
@@ -180,7 +218,11 @@ pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
 /// its parents. `None` when there is none up to the file system's root.
 pub fn find_config(start: &Path) -> Result<Option<Config>, ConfigError> {
     let start = absolute(start);
-    let dir = if start.is_dir() { start.as_path() } else { start.parent().unwrap_or(&start) };
+    let dir = if start.is_dir() {
+        start.as_path()
+    } else {
+        start.parent().unwrap_or(&start)
+    };
     for dir in dir.ancestors() {
         if let Some(config) = config_in_dir(dir)? {
             return Ok(Some(config));
@@ -196,8 +238,10 @@ pub(crate) fn config_in_dir(dir: &Path) -> Result<Option<Config>, ConfigError> {
         if !path.is_file() {
             continue;
         }
-        let text =
-            std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: display_path(&path), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: display_path(&path),
+            source,
+        })?;
         if name == "pyproject.toml" && !text.contains("stacklint") {
             // Cheap and robust: a pyproject that never names us is not ours, even if broken.
             continue;
@@ -213,7 +257,12 @@ pub(crate) fn config_in_dir(dir: &Path) -> Result<Option<Config>, ConfigError> {
 fn parse_file(text: &str, path: &Path) -> Result<Option<Config>, ConfigError> {
     let abs = absolute(path);
     let root = abs.parent().map_or_else(|| abs.clone(), Path::to_path_buf);
-    let doc = Doc { display: display_path(path), index: LineIndex::new(text), text, prefix: "" };
+    let doc = Doc {
+        display: display_path(path),
+        index: LineIndex::new(text),
+        text,
+        prefix: "",
+    };
     let table = DeTable::parse(text).map_err(|e| ConfigError::Syntax {
         location: doc.location(e.span().unwrap_or(0..0)),
         message: e.message().trim().to_owned(),
@@ -222,10 +271,19 @@ fn parse_file(text: &str, path: &Path) -> Result<Option<Config>, ConfigError> {
     let mut config = Config::default_for(&root);
     config.path = Some(abs);
     if is_pyproject {
-        let doc = Doc { prefix: "tool.stacklint.", ..doc };
-        let Some(tool) = entry(table.get_ref(), "tool") else { return Ok(None) };
-        let Some(tool) = tool.1.get_ref().as_table() else { return Ok(None) };
-        let Some((key, value)) = entry(tool, "stacklint") else { return Ok(None) };
+        let doc = Doc {
+            prefix: "tool.stacklint.",
+            ..doc
+        };
+        let Some(tool) = entry(table.get_ref(), "tool") else {
+            return Ok(None);
+        };
+        let Some(tool) = tool.1.get_ref().as_table() else {
+            return Ok(None);
+        };
+        let Some((key, value)) = entry(tool, "stacklint") else {
+            return Ok(None);
+        };
         let DeValue::Table(stacklint) = value.get_ref() else {
             return Err(ConfigError::InvalidValue {
                 key: "tool.stacklint".to_owned(),
@@ -240,7 +298,10 @@ fn parse_file(text: &str, path: &Path) -> Result<Option<Config>, ConfigError> {
     Ok(Some(config))
 }
 
-type Entry<'t, 'i> = (&'t Spanned<std::borrow::Cow<'i, str>>, &'t Spanned<DeValue<'i>>);
+type Entry<'t, 'i> = (
+    &'t Spanned<std::borrow::Cow<'i, str>>,
+    &'t Spanned<DeValue<'i>>,
+);
 
 fn entry<'t, 'i>(table: &'t DeTable<'i>, name: &str) -> Option<Entry<'t, 'i>> {
     table.iter().find(|(k, _)| k.get_ref() == name)
@@ -264,15 +325,34 @@ struct Doc<'a> {
 impl Doc<'_> {
     fn location(&self, span: Range<usize>) -> Location {
         let loc = self.index.location(span.start, self.text);
-        Location { path: self.display.clone(), line: loc.row, column: loc.column }
+        Location {
+            path: self.display.clone(),
+            line: loc.row,
+            column: loc.column,
+        }
     }
 
     fn invalid(&self, key: &str, span: Range<usize>, message: impl Into<String>) -> ConfigError {
-        ConfigError::InvalidValue { key: format!("{}{key}", self.prefix), location: self.location(span), message: message.into() }
+        ConfigError::InvalidValue {
+            key: format!("{}{key}", self.prefix),
+            location: self.location(span),
+            message: message.into(),
+        }
     }
 
-    fn unknown(&self, table: &str, key: &Spanned<std::borrow::Cow<'_, str>>, valid: &[&str]) -> ConfigError {
-        let dotted = |k: &str| if table.is_empty() { format!("{}{k}", self.prefix) } else { format!("{}{table}.{k}", self.prefix) };
+    fn unknown(
+        &self,
+        table: &str,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        valid: &[&str],
+    ) -> ConfigError {
+        let dotted = |k: &str| {
+            if table.is_empty() {
+                format!("{}{k}", self.prefix)
+            } else {
+                format!("{}{table}.{k}", self.prefix)
+            }
+        };
         ConfigError::UnknownKey {
             key: dotted(key.get_ref()),
             location: self.location(key.span()),
@@ -289,17 +369,25 @@ impl Doc<'_> {
                 "extend-select" => config.extend_select = self.strings("extend-select", value)?,
                 "exclude" => {
                     let patterns = self.strings("exclude", value)?;
-                    config.exclude = PathGlobs::new(patterns).map_err(|(i, e)| self.bad_glob("exclude", value, i, &e))?;
+                    config.exclude = PathGlobs::new(patterns)
+                        .map_err(|(i, e)| self.bad_glob("exclude", value, i, &e))?;
                 }
                 "per-file-ignores" => {
                     let mut entries = Vec::new();
                     for (glob, codes) in in_order(self.table("per-file-ignores", value)?) {
                         let name = format!("per-file-ignores.\"{}\"", glob.get_ref());
-                        glob::validate(glob.get_ref())
-                            .map_err(|e| self.invalid(&name, glob.span(), format!("invalid glob: {}", glob_reason(&e))))?;
+                        glob::validate(glob.get_ref()).map_err(|e| {
+                            self.invalid(
+                                &name,
+                                glob.span(),
+                                format!("invalid glob: {}", glob_reason(&e)),
+                            )
+                        })?;
                         entries.push((glob.get_ref().to_string(), self.strings(&name, codes)?));
                     }
-                    config.per_file_ignores = GlobMap::new(entries).map_err(|(_, e)| self.invalid("per-file-ignores", value.span(), e.to_string()))?;
+                    config.per_file_ignores = GlobMap::new(entries).map_err(|(_, e)| {
+                        self.invalid("per-file-ignores", value.span(), e.to_string())
+                    })?;
                 }
                 "severity" => {
                     for (rule, level) in in_order(self.table("severity", value)?) {
@@ -322,7 +410,8 @@ impl Doc<'_> {
                             "gunicorn" => &mut config.versions.gunicorn,
                             _ => return Err(self.unknown("versions", name, VERSION_KEYS)),
                         };
-                        *slot = Some(self.version(&format!("versions.{}", name.get_ref()), version)?);
+                        *slot =
+                            Some(self.version(&format!("versions.{}", name.get_ref()), version)?);
                     }
                 }
                 "django" => {
@@ -345,20 +434,37 @@ impl Doc<'_> {
                     let mut entries = Vec::new();
                     for (glob, kind) in in_order(self.table("files", value)?) {
                         let name = format!("files.\"{}\"", glob.get_ref());
-                        glob::validate(glob.get_ref())
-                            .map_err(|e| self.invalid(&name, glob.span(), format!("invalid glob: {}", glob_reason(&e))))?;
+                        glob::validate(glob.get_ref()).map_err(|e| {
+                            self.invalid(
+                                &name,
+                                glob.span(),
+                                format!("invalid glob: {}", glob_reason(&e)),
+                            )
+                        })?;
                         let kind_name = self.string(&name, kind)?;
                         let Some(parsed) = FileKind::from_name(kind_name) else {
                             let names: Vec<&str> = FileKind::ALL.iter().map(|k| k.name()).collect();
                             let hint = match closest(kind_name, &names) {
                                 Some(s) => format!("did you mean `{s}`?"),
-                                None => format!("expected one of {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                                None => format!(
+                                    "expected one of {}",
+                                    names
+                                        .iter()
+                                        .map(|n| format!("`{n}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
                             };
-                            return Err(self.invalid(&name, kind.span(), format!("unknown file kind `{kind_name}`; {hint}")));
+                            return Err(self.invalid(
+                                &name,
+                                kind.span(),
+                                format!("unknown file kind `{kind_name}`; {hint}"),
+                            ));
                         };
                         entries.push((glob.get_ref().to_string(), parsed));
                     }
-                    config.files = GlobMap::new(entries).map_err(|(_, e)| self.invalid("files", value.span(), e.to_string()))?;
+                    config.files = GlobMap::new(entries)
+                        .map_err(|(_, e)| self.invalid("files", value.span(), e.to_string()))?;
                 }
                 _ => return Err(self.unknown("", key, TOP_KEYS)),
             }
@@ -367,7 +473,15 @@ impl Doc<'_> {
     }
 
     fn read_target(&self, table: &DeTable<'_>, config: &mut Config) -> Result<(), ConfigError> {
-        let source = TargetSource::Config(config.path.as_deref().map(display_path).unwrap_or_default().display().to_string());
+        let source = TargetSource::Config(
+            config
+                .path
+                .as_deref()
+                .map(display_path)
+                .unwrap_or_default()
+                .display()
+                .to_string(),
+        );
         for (key, value) in in_order(table) {
             match key.get_ref().as_ref() {
                 "cpus" => {
@@ -375,27 +489,52 @@ impl Doc<'_> {
                         DeValue::Integer(i) if i.radix() == 10 => i.as_str().to_owned(),
                         DeValue::Float(f) => f.as_str().to_owned(),
                         DeValue::String(s) => s.to_string(),
-                        _ => return Err(self.invalid("target.cpus", value.span(), "expected a number of CPUs, e.g. `4` or `1.5`")),
+                        _ => {
+                            return Err(self.invalid(
+                                "target.cpus",
+                                value.span(),
+                                "expected a number of CPUs, e.g. `4` or `1.5`",
+                            ));
+                        }
                     };
-                    config.target.cpus = parse_cpus(raw.replace('_', "").trim()).map_err(|m| self.invalid("target.cpus", value.span(), m))?;
+                    config.target.cpus = parse_cpus(raw.replace('_', "").trim())
+                        .map_err(|m| self.invalid("target.cpus", value.span(), m))?;
                     config.target.cpus_source = source.clone();
                 }
                 "memory" => {
-                    let bytes = match value.get_ref() {
-                        DeValue::Integer(i) if i.radix() == 10 => match i.as_str().replace('_', "").parse::<u64>() {
-                            Ok(b) if b > 0 => b,
-                            _ => return Err(self.invalid("target.memory", value.span(), "expected a positive number of bytes or a size like `8GiB`")),
-                        },
-                        DeValue::String(s) => parse_memory(s).map_err(|m| self.invalid("target.memory", value.span(), m))?,
-                        _ => return Err(self.invalid("target.memory", value.span(), "expected a size like `8GiB` or a number of bytes")),
-                    };
+                    let bytes =
+                        match value.get_ref() {
+                            DeValue::Integer(i) if i.radix() == 10 => {
+                                match i.as_str().replace('_', "").parse::<u64>() {
+                                    Ok(b) if b > 0 => b,
+                                    _ => return Err(self.invalid(
+                                        "target.memory",
+                                        value.span(),
+                                        "expected a positive number of bytes or a size like `8GiB`",
+                                    )),
+                                }
+                            }
+                            DeValue::String(s) => parse_memory(s)
+                                .map_err(|m| self.invalid("target.memory", value.span(), m))?,
+                            _ => {
+                                return Err(self.invalid(
+                                    "target.memory",
+                                    value.span(),
+                                    "expected a size like `8GiB` or a number of bytes",
+                                ));
+                            }
+                        };
                     config.target.memory = bytes;
                     config.target.memory_source = source.clone();
                 }
                 "storage" => {
                     let s = self.string("target.storage", value)?;
                     config.target.storage = Storage::parse(s).ok_or_else(|| {
-                        self.invalid("target.storage", value.span(), format!("unknown storage `{s}`: expected `ssd` or `hdd`"))
+                        self.invalid(
+                            "target.storage",
+                            value.span(),
+                            format!("unknown storage `{s}`: expected `ssd` or `hdd`"),
+                        )
                     })?;
                 }
                 _ => return Err(self.unknown("target", key, TARGET_KEYS)),
@@ -404,15 +543,31 @@ impl Doc<'_> {
         Ok(())
     }
 
-    fn table<'t, 'i>(&self, key: &str, value: &'t Spanned<DeValue<'i>>) -> Result<&'t DeTable<'i>, ConfigError> {
+    fn table<'t, 'i>(
+        &self,
+        key: &str,
+        value: &'t Spanned<DeValue<'i>>,
+    ) -> Result<&'t DeTable<'i>, ConfigError> {
         value.get_ref().as_table().ok_or_else(|| {
-            self.invalid(key, value.span(), format!("expected a table, found {}", value.get_ref().type_str()))
+            self.invalid(
+                key,
+                value.span(),
+                format!("expected a table, found {}", value.get_ref().type_str()),
+            )
         })
     }
 
-    fn string<'t>(&self, key: &str, value: &'t Spanned<DeValue<'_>>) -> Result<&'t str, ConfigError> {
+    fn string<'t>(
+        &self,
+        key: &str,
+        value: &'t Spanned<DeValue<'_>>,
+    ) -> Result<&'t str, ConfigError> {
         value.get_ref().as_str().ok_or_else(|| {
-            self.invalid(key, value.span(), format!("expected a string, found {}", value.get_ref().type_str()))
+            self.invalid(
+                key,
+                value.span(),
+                format!("expected a string, found {}", value.get_ref().type_str()),
+            )
         })
     }
 
@@ -423,12 +578,27 @@ impl Doc<'_> {
             DeValue::Integer(i) if i.radix() == 10 => i.as_str().to_owned(),
             DeValue::Float(f) => f.as_str().to_owned(),
             other => {
-                return Err(self.invalid(key, value.span(), format!("expected a version string like \"1.27\", found {}", other.type_str())));
+                return Err(self.invalid(
+                    key,
+                    value.span(),
+                    format!(
+                        "expected a version string like \"1.27\", found {}",
+                        other.type_str()
+                    ),
+                ));
             }
         };
-        let valid = !text.is_empty() && text.starts_with(|c: char| c.is_ascii_digit()) && text.chars().all(|c| c.is_ascii_alphanumeric() || ".-+_".contains(c));
+        let valid = !text.is_empty()
+            && text.starts_with(|c: char| c.is_ascii_digit())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-+_".contains(c));
         if !valid {
-            return Err(self.invalid(key, value.span(), format!("`{text}` is not a version: expected e.g. \"1.27\" or \"16.4\"")));
+            return Err(self.invalid(
+                key,
+                value.span(),
+                format!("`{text}` is not a version: expected e.g. \"1.27\" or \"16.4\""),
+            ));
         }
         Ok(text)
     }
@@ -436,20 +606,41 @@ impl Doc<'_> {
     /// A list of non-empty strings.
     fn strings(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<Vec<String>, ConfigError> {
         let Some(items) = value.get_ref().as_array() else {
-            return Err(self.invalid(&key, value.span(), format!("expected a list of strings, found {}", value.get_ref().type_str())));
+            return Err(self.invalid(
+                key,
+                value.span(),
+                format!(
+                    "expected a list of strings, found {}",
+                    value.get_ref().type_str()
+                ),
+            ));
         };
         items
             .iter()
             .map(|item| match item.get_ref().as_str() {
                 Some(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
-                Some(_) => Err(self.invalid(&key, item.span(), "empty string")),
-                None => Err(self.invalid(&key, item.span(), format!("expected a string, found {}", item.get_ref().type_str()))),
+                Some(_) => Err(self.invalid(key, item.span(), "empty string")),
+                None => Err(self.invalid(
+                    key,
+                    item.span(),
+                    format!("expected a string, found {}", item.get_ref().type_str()),
+                )),
             })
             .collect()
     }
 
-    fn bad_glob(&self, key: &str, value: &Spanned<DeValue<'_>>, index: usize, error: &globset::Error) -> ConfigError {
-        let span = value.get_ref().as_array().and_then(|a| a.get(index)).map_or_else(|| value.span(), Spanned::span);
+    fn bad_glob(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        index: usize,
+        error: &globset::Error,
+    ) -> ConfigError {
+        let span = value
+            .get_ref()
+            .as_array()
+            .and_then(|a| a.get(index))
+            .map_or_else(|| value.span(), Spanned::span);
         self.invalid(key, span, format!("invalid glob: {}", glob_reason(error)))
     }
 }
@@ -462,6 +653,7 @@ fn is_dotted_module(s: &str) -> bool {
     !s.is_empty()
         && s.split('.').all(|part| {
             let mut chars = part.chars();
-            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic()) && chars.all(|c| c == '_' || c.is_alphanumeric())
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
         })
 }

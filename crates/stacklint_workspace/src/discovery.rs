@@ -13,7 +13,14 @@ use crate::error::ConfigError;
 use crate::paths::absolute;
 
 /// Directories never walked into (they are still linted when named explicitly).
-pub const SKIPPED_DIRECTORIES: &[&str] = &["target", "node_modules", ".git", ".venv", "venv", "__pycache__"];
+pub const SKIPPED_DIRECTORIES: &[&str] = &[
+    "target",
+    "node_modules",
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+];
 
 /// Hidden files that are walked nevertheless.
 const HIDDEN_ALLOWED: &[&str] = &[".stacklint.toml"];
@@ -50,7 +57,10 @@ pub enum DiscoveryWarning {
     NotFound { path: PathBuf },
     /// A directory that could not be listed or a file whose head could not be read.
     #[error("{}: {message}", path.as_deref().map_or_else(String::new, |p| p.display().to_string()))]
-    Unreadable { path: Option<PathBuf>, message: String },
+    Unreadable {
+        path: Option<PathBuf>,
+        message: String,
+    },
     /// A named file whose kind could not be told from its name or content.
     #[error("{}: cannot tell what kind of file this is; map it in [files] (e.g. \"{}\" = \"nginx\")", path.display(), path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))]
     UnknownKind { path: PathBuf },
@@ -78,7 +88,9 @@ pub struct Discovery {
 impl Discovery {
     /// Every file of every project, with its project.
     pub fn files(&self) -> impl Iterator<Item = (&Project, &DiscoveredFile)> {
-        self.projects.iter().flat_map(|p| p.files.iter().map(move |f| (p, f)))
+        self.projects
+            .iter()
+            .flat_map(|p| p.files.iter().map(move |f| (p, f)))
     }
 }
 
@@ -100,7 +112,7 @@ impl Resolver {
         let mut found = None;
         for ancestor in dir.ancestors() {
             if let Some(cached) = self.by_dir.get(ancestor) {
-                found = cached.clone();
+                found.clone_from(cached);
                 break;
             }
             pending.push(ancestor.to_path_buf());
@@ -139,7 +151,11 @@ impl Resolver {
 ///
 /// `cli_config` (`--config`) replaces discovery: it governs every file. Errors are
 /// configuration errors; unreadable directories and missing paths are warnings.
-pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overrides) -> Result<Discovery, ConfigError> {
+pub fn discover(
+    paths: &[PathBuf],
+    cli_config: Option<&Path>,
+    overrides: &Overrides,
+) -> Result<Discovery, ConfigError> {
     overrides.validate()?;
     let cli_config = match cli_config {
         Some(path) => {
@@ -149,10 +165,19 @@ pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overri
         }
         None => None,
     };
-    let resolver = Arc::new(Mutex::new(Resolver { cli_config, overrides: overrides.clone(), by_dir: HashMap::new(), error: None }));
+    let resolver = Arc::new(Mutex::new(Resolver {
+        cli_config,
+        overrides: overrides.clone(),
+        by_dir: HashMap::new(),
+        error: None,
+    }));
     let cwd = absolute(Path::new("."));
     let default_paths = [PathBuf::from(".")];
-    let paths = if paths.is_empty() { &default_paths[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default_paths[..]
+    } else {
+        paths
+    };
 
     let mut found: BTreeMap<PathBuf, (DiscoveredFile, Arc<Config>)> = BTreeMap::new();
     let mut defaults: HashMap<PathBuf, Arc<Config>> = HashMap::new();
@@ -171,7 +196,9 @@ pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overri
     for named in paths {
         let abs = absolute(named);
         let Ok(meta) = std::fs::metadata(&abs) else {
-            warnings.push(DiscoveryWarning::NotFound { path: named.clone() });
+            warnings.push(DiscoveryWarning::NotFound {
+                path: named.clone(),
+            });
             continue;
         };
         if !meta.is_dir() {
@@ -182,10 +209,25 @@ pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overri
             };
             match detect_kind(&config, &abs, None, true) {
                 Ok(Some(kind)) => {
-                    found.insert(abs.clone(), (DiscoveredFile { path: abs, kind, explicit: true }, config));
+                    found.insert(
+                        abs.clone(),
+                        (
+                            DiscoveredFile {
+                                path: abs,
+                                kind,
+                                explicit: true,
+                            },
+                            config,
+                        ),
+                    );
                 }
-                Ok(None) => warnings.push(DiscoveryWarning::UnknownKind { path: named.clone() }),
-                Err(message) => warnings.push(DiscoveryWarning::Unreadable { path: Some(named.clone()), message }),
+                Ok(None) => warnings.push(DiscoveryWarning::UnknownKind {
+                    path: named.clone(),
+                }),
+                Err(message) => warnings.push(DiscoveryWarning::Unreadable {
+                    path: Some(named.clone()),
+                    message,
+                }),
             }
             continue;
         }
@@ -201,13 +243,15 @@ pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overri
                 }
                 let name = entry.file_name().to_string_lossy();
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                if name.starts_with('.') && !(HIDDEN_ALLOWED.contains(&name.as_ref()) && !is_dir) {
+                if name.starts_with('.') && (is_dir || !HIDDEN_ALLOWED.contains(&name.as_ref())) {
                     return false;
                 }
                 if is_dir && SKIPPED_DIRECTORIES.contains(&name.as_ref()) {
                     return false;
                 }
-                let Some(parent) = entry.path().parent() else { return true };
+                let Some(parent) = entry.path().parent() else {
+                    return true;
+                };
                 let config = lock(&filter_resolver).for_dir_or_record(parent);
                 !config.is_some_and(|c| c.is_excluded(entry.path()))
             })
@@ -237,10 +281,23 @@ pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overri
             };
             match detect_kind(&config, &path, None, false) {
                 Ok(Some(kind)) => {
-                    found.insert(path.clone(), (DiscoveredFile { path, kind, explicit: false }, config));
+                    found.insert(
+                        path.clone(),
+                        (
+                            DiscoveredFile {
+                                path,
+                                kind,
+                                explicit: false,
+                            },
+                            config,
+                        ),
+                    );
                 }
                 Ok(None) => {}
-                Err(message) => warnings.push(DiscoveryWarning::Unreadable { path: Some(path), message }),
+                Err(message) => warnings.push(DiscoveryWarning::Unreadable {
+                    path: Some(path),
+                    message,
+                }),
             }
         }
         if let Some(err) = lock(&resolver).error.take() {
@@ -254,38 +311,61 @@ pub fn discover(paths: &[PathBuf], cli_config: Option<&Path>, overrides: &Overri
         let key = (config.root.clone(), config.path.clone());
         projects
             .entry(key)
-            .or_insert_with(|| Project { root: config.root.clone(), config: Arc::clone(&config), files: Vec::new() })
+            .or_insert_with(|| Project {
+                root: config.root.clone(),
+                config: Arc::clone(&config),
+                files: Vec::new(),
+            })
             .files
             .push(file);
     }
-    Ok(Discovery { projects: projects.into_values().collect(), warnings })
+    Ok(Discovery {
+        projects: projects.into_values().collect(),
+        warnings,
+    })
 }
 
 fn walk_warning(err: &ignore::Error) -> DiscoveryWarning {
     fn path_of(err: &ignore::Error) -> Option<PathBuf> {
         match err {
             ignore::Error::WithPath { path, .. } => Some(path.clone()),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
             _ => None,
         }
     }
     fn message_of(err: &ignore::Error) -> String {
         match err {
-            ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => message_of(err),
+            ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+                message_of(err)
+            }
             other => other.to_string(),
         }
     }
-    DiscoveryWarning::Unreadable { path: path_of(err), message: message_of(err) }
+    DiscoveryWarning::Unreadable {
+        path: path_of(err),
+        message: message_of(err),
+    }
 }
 
-/// The kind of `path` under `config`: `[files]` first, then the name, then the content.
+/// The kind of `path` under `config`: `[files]` first, then `[django] settings-module`, then
+/// the name, then the content.
 ///
 /// The content is `content` when given (an editor buffer, standard input), else the first KiB
 /// read from disk. Only names without extension or ending in `.conf`/`.txt` are sniffed,
 /// unless `always_sniff` (a file the user named). `Err` is the reason reading failed.
-pub fn detect_kind(config: &Config, path: &Path, content: Option<&str>, always_sniff: bool) -> Result<Option<FileKind>, String> {
+pub fn detect_kind(
+    config: &Config,
+    path: &Path,
+    content: Option<&str>,
+    always_sniff: bool,
+) -> Result<Option<FileKind>, String> {
     if let Some(kind) = config.kind_override(path) {
         return Ok(Some(kind));
+    }
+    if config.is_settings_module(path) {
+        return Ok(Some(FileKind::DjangoSettings));
     }
     if let Some(kind) = FileKind::from_path(path) {
         return Ok(Some(kind));
@@ -314,7 +394,11 @@ pub fn detect_kind(config: &Config, path: &Path, content: Option<&str>, always_s
 /// The configuration for one file that is not on disk or linted alone (`--stdin-filename`,
 /// an editor buffer): `--config` when given, else the closest configuration, else the
 /// defaults rooted at the current directory; overrides applied.
-pub fn resolve_config(file: &Path, cli_config: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+pub fn resolve_config(
+    file: &Path,
+    cli_config: Option<&Path>,
+    overrides: &Overrides,
+) -> Result<Config, ConfigError> {
     let mut config = match cli_config {
         Some(path) => load_config(path)?,
         None => match crate::config::find_config(file)? {

@@ -41,7 +41,11 @@ pub enum ConfigError {
         expected: Vec<String>,
     },
     #[error("invalid value for `{key}` in {location}: {message}")]
-    InvalidValue { key: String, location: Location, message: String },
+    InvalidValue {
+        key: String,
+        location: Location,
+        message: String,
+    },
     #[error("{} has no [tool.stacklint] table; add one or pass a stacklint.toml", path.display())]
     NoStacklintTable { path: PathBuf },
     #[error("invalid --target `{spec}`: {message}")]
@@ -49,12 +53,11 @@ pub enum ConfigError {
 }
 
 fn hint(suggestion: Option<&str>, expected: &[String]) -> String {
-    match suggestion {
-        Some(s) => format!("did you mean `{s}`?"),
-        None => {
-            let list: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
-            format!("expected one of {}", list.join(", "))
-        }
+    if let Some(s) = suggestion {
+        format!("did you mean `{s}`?")
+    } else {
+        let list: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+        format!("expected one of {}", list.join(", "))
     }
 }
 

@@ -19,7 +19,10 @@ pub struct PathGlobs {
 
 impl Default for PathGlobs {
     fn default() -> Self {
-        Self { patterns: Vec::new(), set: GlobSet::empty() }
+        Self {
+            patterns: Vec::new(),
+            set: GlobSet::empty(),
+        }
     }
 }
 
@@ -51,7 +54,10 @@ impl PathGlobs {
     /// Whether `relative` (a path relative to the configuration's directory) or one of its
     /// parent directories matches a pattern.
     pub fn is_match(&self, relative: &Path) -> bool {
-        !self.is_empty() && relative.ancestors().any(|p| !p.as_os_str().is_empty() && self.set.is_match(p))
+        !self.is_empty()
+            && relative
+                .ancestors()
+                .any(|p| !p.as_os_str().is_empty() && self.set.is_match(p))
     }
 
     /// Indices of the patterns that match `relative` or one of its parent directories, ascending.
@@ -59,8 +65,11 @@ impl PathGlobs {
         if self.is_empty() {
             return Vec::new();
         }
-        let mut out: Vec<usize> =
-            relative.ancestors().filter(|p| !p.as_os_str().is_empty()).flat_map(|p| self.set.matches(p)).collect();
+        let mut out: Vec<usize> = relative
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .flat_map(|p| self.set.matches(p))
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -95,7 +104,10 @@ pub struct GlobMap<T> {
 
 impl<T> Default for GlobMap<T> {
     fn default() -> Self {
-        Self { globs: PathGlobs::default(), values: Vec::new() }
+        Self {
+            globs: PathGlobs::default(),
+            values: Vec::new(),
+        }
     }
 }
 
@@ -103,7 +115,10 @@ impl<T> GlobMap<T> {
     /// Compile `(pattern, value)` pairs; on failure, the index of the bad pattern.
     pub fn new(entries: Vec<(String, T)>) -> Result<GlobMap<T>, (usize, globset::Error)> {
         let (patterns, values): (Vec<String>, Vec<T>) = entries.into_iter().unzip();
-        Ok(GlobMap { globs: PathGlobs::new(patterns)?, values })
+        Ok(GlobMap {
+            globs: PathGlobs::new(patterns)?,
+            values,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -116,12 +131,19 @@ impl<T> GlobMap<T> {
 
     /// `(pattern, value)` in the order they were written.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
-        self.globs.patterns().iter().map(String::as_str).zip(&self.values)
+        self.globs
+            .patterns()
+            .iter()
+            .map(String::as_str)
+            .zip(&self.values)
     }
 
     /// The values of every pattern that matches `relative`, in the order they were written.
     pub fn matching(&self, relative: &Path) -> impl Iterator<Item = &T> {
-        self.globs.matches(relative).into_iter().filter_map(|i| self.values.get(i))
+        self.globs
+            .matches(relative)
+            .into_iter()
+            .filter_map(|i| self.values.get(i))
     }
 
     /// The value of the first pattern (in the order written) that matches `relative`.
@@ -136,7 +158,14 @@ mod tests {
 
     #[test]
     fn gitignore_like_semantics() {
-        let g = PathGlobs::new(["migrations", "deploy/*.conf", "/Dockerfile", "*.tmpl", "build/"]).unwrap();
+        let g = PathGlobs::new([
+            "migrations",
+            "deploy/*.conf",
+            "/Dockerfile",
+            "*.tmpl",
+            "build/",
+        ])
+        .unwrap();
         let m = |p: &str| g.matches(Path::new(p));
         assert_eq!(m("app/migrations/0001_initial.py"), vec![0]);
         assert_eq!(m("migrations"), vec![0]);

@@ -40,7 +40,10 @@ mod paths;
 mod suggest;
 
 pub use config::{CONFIG_FILE_NAMES, Config, Overrides, Versions, find_config, load_config};
-pub use discovery::{DiscoveredFile, Discovery, DiscoveryWarning, Project, SKIPPED_DIRECTORIES, detect_kind, discover, resolve_config};
+pub use discovery::{
+    DiscoveredFile, Discovery, DiscoveryWarning, Project, SKIPPED_DIRECTORIES, detect_kind,
+    discover, resolve_config,
+};
 pub use error::{ConfigError, Location};
 pub use glob::{GlobMap, PathGlobs};
 pub use suggest::{closest, edit_distance};
