@@ -1,3 +1,211 @@
 //! The stacklint command line: argument parsing, running the engine, rendering output.
+//!
+//! Everything here is IO and presentation; the rules live in `stacklint_linter`, the
+//! project discovery and fixing in `stacklint_workspace`.
 
+pub mod cli;
 pub mod render;
+mod rule_docs;
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use stacklint_diagnostics::{Applicability, Diagnostic};
+use stacklint_linter::{FixMode, rule_by_code_or_name};
+use stacklint_workspace::{Overrides, RunOutcome, RunRequest, run};
+
+use crate::cli::{CheckArgs, Cli, Command, RuleArgs};
+use crate::render::{OutputFormat, RenderContext, render, render_statistics};
+
+pub use rule_docs::{rule_markdown, rules_index_markdown};
+
+/// Exit codes, as DESIGN.md §1 defines them.
+pub mod exit {
+    /// Nothing left to report.
+    pub const CLEAN: i32 = 0;
+    /// Findings remain (with `--diff`: fixes are pending).
+    pub const FINDINGS: i32 = 1;
+    /// Usage or configuration error, or a file that could not be read.
+    pub const ERROR: i32 = 2;
+}
+
+/// Run the command line with `args` (including the program name); returns the exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::ERROR } else { exit::CLEAN };
+            let text = if e.use_stderr() { e.render().to_string() } else { e.to_string() };
+            let target: &mut dyn Write = if e.use_stderr() { stderr } else { stdout };
+            let _ = write!(target, "{text}");
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(&args, stdout, stderr),
+        Command::Rule(args) => rule(&args, stdout, stderr),
+    };
+    match result {
+        Ok(code) => code,
+        // A closed pipe (`stacklint check | head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::CLEAN,
+        Err(e) => {
+            let _ = writeln!(stderr, "stacklint: error: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
+    let stdin = match &args.stdin_filename {
+        Some(path) => {
+            let mut text = String::new();
+            if let Err(e) = io::stdin().read_to_string(&mut text) {
+                writeln!(stderr, "stacklint: error: cannot read standard input as UTF-8 text: {e}")?;
+                return Ok(exit::ERROR);
+            }
+            Some((path.clone(), text))
+        }
+        None => None,
+    };
+    // Like ruff: --unsafe-fixes alone only counts unsafe fixes as available.
+    let fix = (args.fix || args.diff).then_some(if args.unsafe_fixes { FixMode::Unsafe } else { FixMode::Safe });
+    let request = RunRequest {
+        paths: args.paths.clone(),
+        config: args.config.clone(),
+        overrides: Overrides {
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
+            extend_select: args.extend_select.clone(),
+            target: args.target.clone(),
+        },
+        fix,
+        diff: args.diff,
+        stdin,
+    };
+    let outcome = match run(&request) {
+        Ok(o) => o,
+        Err(e) => {
+            writeln!(stderr, "stacklint: error: {e}")?;
+            return Ok(exit::ERROR);
+        }
+    };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    for w in &outcome.warnings {
+        writeln!(stderr, "stacklint: warning: {w}")?;
+    }
+    for e in &outcome.write_errors {
+        writeln!(stderr, "stacklint: error: {e}")?;
+    }
+    for d in &outcome.dropped {
+        writeln!(stderr, "stacklint: warning: fix for {} [{}] not applied: {}", d.diagnostic.code, d.diagnostic.name, d.reason)?;
+    }
+    if args.show_files {
+        for (path, kind) in &outcome.files {
+            writeln!(stdout, "{} ({})", render::display_path(path, &cwd), kind.name())?;
+        }
+        return Ok(if outcome.io_error { exit::ERROR } else { exit::CLEAN });
+    }
+    if args.diff {
+        return diff_output(args, &outcome, &cwd, stdout, stderr);
+    }
+    if let (Some(_), Some(_)) = (&args.stdin_filename, fix) {
+        // Editors and pre-commit read the fixed text back from standard output.
+        let text = outcome.fixed.first().map(|f| f.new.clone()).or_else(|| request.stdin.as_ref().map(|(_, t)| t.clone())).unwrap_or_default();
+        stdout.write_all(text.as_bytes())?;
+        return Ok(exit_code(args, &outcome, outcome.diagnostics.is_empty()));
+    }
+    let mut out = io::BufWriter::new(stdout);
+    let sources = &outcome.sources;
+    let url = |code: &str| rule_by_code_or_name(code).map(|_| None::<String>).unwrap_or(None);
+    let summary = |code: &str| rule_by_code_or_name(code).map(stacklint_linter::Rule::summary);
+    let mut cx = RenderContext::new(&cwd, sources, env!("CARGO_PKG_VERSION"));
+    cx.rule_url = &url;
+    cx.rule_summary = &summary;
+    cx.color = color_enabled(args.output_format);
+    cx.unsafe_fixes = args.unsafe_fixes;
+    cx.summary = !args.quiet;
+    if args.statistics {
+        render_statistics(args.output_format, &outcome.diagnostics, &cx, &mut out)?;
+    } else {
+        render(args.output_format, &outcome.diagnostics, &cx, &mut out)?;
+    }
+    out.flush()?;
+    drop(out);
+    if fix.is_some() && !args.quiet && matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise) {
+        let n = outcome.fixes_applied;
+        if n > 0 {
+            writeln!(stderr, "Fixed {n} finding{} in {} file{}.", plural(n), outcome.fixed.len(), plural(outcome.fixed.len()))?;
+        }
+    }
+    Ok(exit_code(args, &outcome, outcome.diagnostics.is_empty()))
+}
+
+fn diff_output(args: &CheckArgs, outcome: &RunOutcome, cwd: &Path, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
+    let mut out = io::BufWriter::new(stdout);
+    for f in &outcome.fixed {
+        out.write_all(f.diff(cwd).as_bytes())?;
+    }
+    out.flush()?;
+    drop(out);
+    let n = outcome.fixes_applied;
+    if !args.quiet {
+        if n > 0 {
+            writeln!(stderr, "Would fix {n} finding{} in {} file{}.", plural(n), outcome.fixed.len(), plural(outcome.fixed.len()))?;
+        } else {
+            writeln!(stderr, "No fixes available.")?;
+        }
+    }
+    Ok(exit_code(args, outcome, outcome.fixed.is_empty()))
+}
+
+fn exit_code(args: &CheckArgs, outcome: &RunOutcome, clean: bool) -> i32 {
+    if outcome.io_error {
+        exit::ERROR
+    } else if clean || args.exit_zero {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn color_enabled(format: OutputFormat) -> bool {
+    use std::io::IsTerminal;
+    matches!(format, OutputFormat::Full | OutputFormat::Concise)
+        && std::env::var_os("NO_COLOR").is_none()
+        && (std::env::var_os("FORCE_COLOR").is_some() || io::stdout().is_terminal())
+}
+
+fn rule(args: &RuleArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
+    let json = args.output_format == "json";
+    if args.all {
+        if json {
+            let all: Vec<_> = stacklint_linter::RULES.iter().map(|r| rule_docs::rule_json(r)).collect();
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&all).unwrap_or_default())?;
+        } else {
+            stdout.write_all(rules_index_markdown().as_bytes())?;
+        }
+        return Ok(exit::CLEAN);
+    }
+    let name = args.rule.as_deref().unwrap_or_default();
+    match rule_by_code_or_name(name) {
+        Some(r) if json => writeln!(stdout, "{}", serde_json::to_string_pretty(&rule_docs::rule_json(r)).unwrap_or_default())?,
+        Some(r) => stdout.write_all(rule_markdown(r).as_bytes())?,
+        None => {
+            let hint = stacklint_linter::select_rules(name).err().flatten().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            writeln!(stderr, "stacklint: error: no rule `{name}`{hint}")?;
+            return Ok(exit::ERROR);
+        }
+    }
+    Ok(exit::CLEAN)
+}
+
+/// Whether a finding is fixed by `--fix` (with `unsafe_fixes`, also the unsafe ones).
+pub fn is_fixable(d: &Diagnostic, unsafe_fixes: bool) -> bool {
+    d.fix.as_ref().is_some_and(|f| f.applicability == Applicability::Safe || unsafe_fixes && f.applicability == Applicability::Unsafe)
+}

@@ -1,1 +1,6 @@
-fn main() {}
+use std::io;
+
+fn main() {
+    let code = stacklint::main_with_args(std::env::args(), &mut io::stdout(), &mut io::stderr());
+    std::process::exit(code);
+}

@@ -97,6 +97,20 @@ pub fn linter_settings(config: &Config) -> Result<LinterSettings, RunError> {
     Ok(settings)
 }
 
+/// Check the command line's rule selectors before any configuration, so errors name the flag.
+fn validate_overrides(overrides: &Overrides) -> Result<(), RunError> {
+    let flags = [("--select", overrides.select.as_deref().unwrap_or_default()), ("--ignore", &overrides.ignore[..]), ("--extend-select", &overrides.extend_select[..])];
+    for (flag, selectors) in flags {
+        for s in selectors {
+            if let Err(suggestion) = stacklint_linter::select_rules(s) {
+                let e = stacklint_linter::SelectorError { selector: s.clone(), suggestion };
+                return Err(RunError::Selector { origin: flag.to_string(), message: e.to_string() });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The model's options for a project governed by `config`.
 pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
     let mut versions = Versions::default();
@@ -117,6 +131,7 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
 
 /// Discover, read, lint (and fix) everything the request names.
 pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
+    validate_overrides(&request.overrides)?;
     let mut paths = request.paths.clone();
     let stdin_path = request.stdin.as_ref().map(|(p, _)| absolute(p));
     if let Some(p) = &stdin_path {

@@ -1,0 +1,84 @@
+//! Command-line arguments (clap), exactly as DESIGN.md §1 lists them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::render::OutputFormat;
+
+#[derive(Debug, Parser)]
+#[command(name = "stacklint", version, about = "Lint and fix the deployment configs of Python web backends", max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint a project (default: the current folder)
+    Check(CheckArgs),
+    /// Show a rule's documentation, by code or name (or every rule with --all)
+    Rule(RuleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders to lint
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// Apply safe fixes, re-linting until nothing changes
+    #[arg(long)]
+    pub fix: bool,
+    /// Also apply unsafe fixes (implies --fix unless --diff is given)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print the fixes as unified diffs; write nothing
+    #[arg(long)]
+    pub diff: bool,
+    /// How findings are printed
+    #[arg(long, value_enum, default_value_t = OutputFormat::Full, value_name = "FORMAT")]
+    pub output_format: OutputFormat,
+    /// Rules to run: codes, names or prefixes (`GUN`, `NGX0`, `ALL`); replaces the configured selection
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Option<Vec<String>>,
+    /// Rules to skip, added to the configured `ignore`
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+    /// Rules to add to the selection
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Vec<String>,
+    /// The machine: `cpus=4,memory=8GiB[,storage=ssd]`; overrides [target] key by key
+    #[arg(long, value_name = "SPEC")]
+    pub target: Option<String>,
+    /// Use this configuration file instead of discovering one
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Lint standard input as if it were the file at PATH
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Exit with 0 even when findings remain
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Count findings per rule instead of listing them
+    #[arg(long)]
+    pub statistics: bool,
+    /// List the files that would be linted, with their kinds, and exit
+    #[arg(long)]
+    pub show_files: bool,
+    /// Print findings only: no summary line
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// A rule code (`GUN001`) or name (`workers-below-cpu-recommendation`)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub rule: Option<String>,
+    /// List every rule
+    #[arg(long)]
+    pub all: bool,
+    /// `text` (default) or `json`
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub output_format: String,
+}
