@@ -67,7 +67,7 @@ pub enum DiscoveryWarning {
 }
 
 impl DiscoveryWarning {
-    /// Whether the CLI should fail (exit 2) for it: a named path that is missing or unreadable.
+    /// Whether the CLI should fail (exit 2) for it: a named path that does not exist.
     pub fn is_error(&self) -> bool {
         matches!(self, DiscoveryWarning::NotFound { .. })
     }
