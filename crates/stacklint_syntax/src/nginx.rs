@@ -317,7 +317,7 @@ impl NginxConfig {
             let _ = write!(
                 out,
                 "{pad}{} [{}] {:?}",
-                d.name.value,
+                d.name.raw,
                 args.join(", "),
                 d.range
             );

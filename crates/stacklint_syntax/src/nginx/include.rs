@@ -10,8 +10,10 @@ use super::{DirectiveRef, NginxConfig};
 
 /// Resolves `include` patterns against the project's files.
 ///
-/// A relative pattern is tried against the config root (where nginx resolves it: the
-/// directory of the main `nginx.conf`) and against the including file's directory. An
+/// A relative pattern is matched against the config root (where nginx resolves it: the
+/// directory of the main `nginx.conf`); when nothing matches there and
+/// [`including_dir_fallback`](Self::including_dir_fallback) is set, against the including
+/// file's directory (for projects whose config root is a guess). An
 /// absolute pattern resolves only through a [`mounts`](Self::mounts) entry (e.g.
 /// `/etc/nginx` → `deploy/nginx` in the project); anything else absolute, such as
 /// `/etc/nginx/mime.types` or `/etc/passwd`, resolves to nothing. A path that leaves
@@ -27,6 +29,9 @@ pub struct IncludeResolver<'a> {
     pub mounts: &'a [(PathBuf, PathBuf)],
     /// The files that exist, as the caller names them (these are what is returned).
     pub files: &'a [PathBuf],
+    /// Also try the including file's directory when the config root gives nothing
+    /// (nginx itself never does).
+    pub including_dir_fallback: bool,
 }
 
 impl IncludeResolver<'_> {
@@ -37,26 +42,36 @@ impl IncludeResolver<'_> {
             return Vec::new();
         };
         let pattern_path = Path::new(pattern);
-        let mut candidates: Vec<PathBuf> = Vec::new();
         if pattern_path.has_root() {
-            for (mount, dir) in self.mounts {
-                if let Ok(rest) = pattern_path.strip_prefix(mount) {
-                    candidates.push(dir.join(rest));
-                }
-            }
-        } else {
-            candidates.push(self.config_root.join(pattern_path));
-            if let Some(dir) = including_file.parent() {
-                candidates.push(dir.join(pattern_path));
-            }
+            // `..` is resolved first: `/etc/nginx/../../x` is `/x`, whatever is mounted.
+            let Some(pattern_path) = normalize(pattern_path) else {
+                return Vec::new();
+            };
+            let pattern_path = pattern_path.as_path();
+            let candidates = self
+                .mounts
+                .iter()
+                .filter_map(|(mount, dir)| Some(dir.join(pattern_path.strip_prefix(mount).ok()?)));
+            return self.matching(&root, candidates);
         }
+        let found = self.matching(&root, std::iter::once(self.config_root.join(pattern_path)));
+        match including_file.parent() {
+            Some(dir) if found.is_empty() && self.including_dir_fallback => {
+                self.matching(&root, std::iter::once(dir.join(pattern_path)))
+            }
+            _ => found,
+        }
+    }
+
+    /// The known files under `root` that one of the glob `candidates` matches.
+    fn matching(&self, root: &Path, candidates: impl Iterator<Item = PathBuf>) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = Vec::new();
         for candidate in candidates {
             // Lexically normalised; a `..` that climbs above the start is rejected.
             let Some(candidate) = normalize(&candidate) else {
                 continue;
             };
-            if !candidate.starts_with(&root) {
+            if !candidate.starts_with(root) {
                 continue;
             }
             let pattern_parts = parts(&candidate);
@@ -64,7 +79,7 @@ impl IncludeResolver<'_> {
                 let Some(normal) = normalize(file) else {
                     continue;
                 };
-                if !normal.starts_with(&root) || out.contains(file) {
+                if !normal.starts_with(root) || out.contains(file) {
                     continue;
                 }
                 let file_parts = parts(&normal);
@@ -84,7 +99,8 @@ impl IncludeResolver<'_> {
 }
 
 /// Resolves an `include` pattern with `config_root` as both the starting directory and
-/// the project boundary. See [`IncludeResolver`] for the rules and for mounts.
+/// the project boundary, falling back to the including file's directory when the config
+/// root gives nothing. See [`IncludeResolver`] for the rules and for mounts.
 ///
 /// ```
 /// use std::path::{Path, PathBuf};
@@ -108,6 +124,7 @@ pub fn resolve_include(
         config_root,
         mounts: &[],
         files,
+        including_dir_fallback: true,
     }
     .resolve(pattern, including_file)
 }

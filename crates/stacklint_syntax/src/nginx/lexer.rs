@@ -16,12 +16,16 @@ pub(crate) enum Token {
     Open(TextRange),
     Close(TextRange),
     Comment(TextRange),
+    /// After an unterminated quote: end the directive in progress here (the error is
+    /// already reported).
+    Recover,
 }
 
 pub(crate) struct Lexer<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    recover: bool,
     pub(crate) errors: Vec<ParseError>,
 }
 
@@ -35,6 +39,7 @@ impl<'a> Lexer<'a> {
             text,
             bytes: text.as_bytes(),
             pos: 0,
+            recover: false,
             errors: Vec::new(),
         }
     }
@@ -54,6 +59,9 @@ impl<'a> Lexer<'a> {
 
     /// The next token, or `None` at the end of the text.
     pub(crate) fn next_token(&mut self) -> Option<Token> {
+        if std::mem::take(&mut self.recover) {
+            return Some(Token::Recover);
+        }
         while let Some(b) = self.byte(self.pos) {
             if is_space(b) {
                 self.pos += 1;
@@ -122,6 +130,7 @@ impl<'a> Lexer<'a> {
                 format!("unterminated {} string", kind.describe()),
             );
             self.pos = end;
+            self.recover = true;
             let inner = self.slice((start + 1).min(end), end);
             return Word::new(
                 TextRange::new(start, end),

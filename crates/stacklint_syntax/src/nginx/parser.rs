@@ -57,6 +57,11 @@ pub(crate) fn parse(text: &str) -> Parsed<NginxConfig> {
                     parent,
                 });
             }
+            Token::Recover => {
+                if let Some(p) = pending.take() {
+                    push_directive(&mut config, text, p, parent, None, None);
+                }
+            }
             Token::Semicolon(range) => match pending.take() {
                 Some(p) => {
                     push_directive(&mut config, text, p, parent, Some(range), None);
