@@ -1,0 +1,186 @@
+//! Every rule's fixtures (`rules/fixtures/CODE/CASE/`, each a small project) and the examples
+//! in every rule's documentation.
+//!
+//! - a case named `pass*` must produce no finding of its rule, `fail*` at least one;
+//! - the findings and the fixes (as a diff) are snapshots beside the cases;
+//! - `--fix --unsafe-fixes` leaves no fixable finding of the rule, breaks no file, and a
+//!   second `--fix` changes nothing;
+//! - a doc comment's "Example" triggers its rule and its "Use instead" does not.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use stacklint_linter::{FixMode, LinterSettings, RULES, Rule, lint};
+use stacklint_project::{Project, ProjectOptions};
+use stacklint_workspace::{Overrides, RunOutcome, RunRequest, run};
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/fixtures")
+}
+
+fn cases() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for code_dir in std::fs::read_dir(fixtures_dir()).into_iter().flatten().filter_map(Result::ok) {
+        let code = code_dir.file_name().to_string_lossy().to_string();
+        for case in std::fs::read_dir(code_dir.path()).into_iter().flatten().filter_map(Result::ok) {
+            if case.path().is_dir() && case.file_name() != "snapshots" {
+                out.push((code.clone(), case.path()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn run_case(dir: &Path, code: &str, fix: Option<FixMode>, diff: bool) -> RunOutcome {
+    let overrides = Overrides { select: Some(vec![code.to_string()]), ..Overrides::default() };
+    run(&RunRequest { paths: vec![dir.to_path_buf()], overrides, fix, diff, ..RunRequest::default() }).expect("fixture runs")
+}
+
+fn describe(outcome: &RunOutcome, dir: &Path) -> String {
+    let mut out = String::new();
+    for d in &outcome.diagnostics {
+        let text = outcome.sources.get(&d.file).map_or("", String::as_str);
+        let loc = stacklint_text::LineIndex::new(text).location(d.range.start(), text);
+        let rel = d.file.strip_prefix(dir).unwrap_or(&d.file).display().to_string();
+        let _ = writeln!(out, "{rel}:{}:{}: {} [{}] {}", loc.row, loc.column, d.code, d.name, d.message);
+        if let Some(help) = &d.help {
+            let _ = writeln!(out, "  help: {help}");
+        }
+        if let Some(fix) = &d.fix {
+            let _ = writeln!(out, "  fix ({}): {}", fix.applicability.as_str(), fix.title);
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rule_fixtures() {
+    let cases = cases();
+    let mut failures = Vec::new();
+    for (code, dir) in &cases {
+        let case = dir.file_name().unwrap().to_string_lossy().to_string();
+        let Some(rule) = stacklint_linter::rule_by_code(code) else {
+            failures.push(format!("rules/fixtures/{code}: no such rule"));
+            continue;
+        };
+        let outcome = run_case(dir, code, None, false);
+        let own: Vec<_> = outcome.diagnostics.iter().filter(|d| d.code == rule.code).collect();
+        if case.starts_with("pass") && !own.is_empty() {
+            failures.push(format!("{code}/{case}: expected no finding, got:\n{}", describe(&outcome, dir)));
+        }
+        if case.starts_with("fail") && own.is_empty() {
+            failures.push(format!("{code}/{case}: expected a finding, got none"));
+        }
+
+        // Fix in a copy: nothing fixable left, nothing dropped, and a second pass is a no-op.
+        let tmp = tempfile::tempdir().unwrap();
+        let work = tmp.path().join(&case);
+        copy_dir(dir, &work);
+        let fixed = run_case(&work, code, Some(FixMode::Unsafe), false);
+        let mut diff = String::new();
+        for f in &fixed.fixed {
+            diff.push_str(&f.diff(&work));
+        }
+        if !fixed.dropped.is_empty() {
+            failures.push(format!("{code}/{case}: fixes dropped: {:?}", fixed.dropped.iter().map(|d| &d.reason).collect::<Vec<_>>()));
+        }
+        let still: Vec<_> = fixed.diagnostics.iter().filter(|d| d.code == rule.code && d.fix.is_some()).collect();
+        if !still.is_empty() {
+            failures.push(format!("{code}/{case}: still fixable after --fix:\n{}", describe(&fixed, &work)));
+        }
+        let again = run_case(&work, code, Some(FixMode::Unsafe), false);
+        if !again.fixed.is_empty() {
+            failures.push(format!("{code}/{case}: a second --fix changed {:?}", again.fixed.iter().map(|f| &f.path).collect::<Vec<_>>()));
+        }
+
+        let snapshot = format!("{}\n--- after `--fix --unsafe-fixes` ---\n{}", describe(&outcome, dir), if diff.is_empty() { "(no change)\n".to_string() } else { diff });
+        let snapshots = dir.parent().unwrap().join("snapshots");
+        insta::with_settings!({ snapshot_path => snapshots, prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(case.clone(), snapshot);
+        });
+    }
+    println!("{} fixture cases", cases.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Fenced blocks of a doc section, each `(path, code)` from a ```` ```lang path=NAME ```` fence.
+fn section_files(doc: &str, section: &str) -> Vec<(String, String)> {
+    let Some(start) = doc.find(section) else { return Vec::new() };
+    let body = &doc[start + section.len()..];
+    let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+    let mut files = Vec::new();
+    let mut lines = body.lines();
+    while let Some(line) = lines.next() {
+        let Some(info) = line.trim().strip_prefix("```") else { continue };
+        let path = info.split_whitespace().find_map(|w| w.strip_prefix("path=")).unwrap_or("").to_string();
+        let mut code = String::new();
+        for l in lines.by_ref() {
+            if l.trim_start().starts_with("```") {
+                break;
+            }
+            code.push_str(l);
+            code.push('\n');
+        }
+        files.push((path, code));
+    }
+    files
+}
+
+fn lint_example(rule: &'static Rule, files: &[(String, String)]) -> usize {
+    let sources: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    let project = Project::from_sources(ProjectOptions::default(), &sources);
+    lint(&project, &LinterSettings::only(&[rule])).iter().filter(|d| d.code == rule.code).count()
+}
+
+#[test]
+fn documentation_examples() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let doc = rule.documentation();
+        let example = section_files(&doc, "## Example");
+        let instead = section_files(&doc, "## Use instead");
+        if example.is_empty() {
+            // Only rules that no file content can trigger may lack an example.
+            if rule.code != "SYN004" {
+                failures.push(format!("{}: the doc has no example", rule.code));
+            }
+            continue;
+        }
+        for (path, _) in example.iter().chain(&instead) {
+            if path.is_empty() {
+                failures.push(format!("{}: a code fence lacks `path=`", rule.code));
+            }
+        }
+        if lint_example(rule, &example) == 0 {
+            failures.push(format!("{}: the \"Example\" does not trigger the rule", rule.code));
+        }
+        if instead.is_empty() {
+            failures.push(format!("{}: the doc has no \"Use instead\"", rule.code));
+        } else if lint_example(rule, &instead) != 0 {
+            failures.push(format!("{}: the \"Use instead\" triggers the rule", rule.code));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn fixture_codes_are_rules() {
+    for (code, _) in cases() {
+        assert!(stacklint_linter::rule_by_code(&code).is_some(), "rules/fixtures/{code} names no rule");
+    }
+}
