@@ -41,6 +41,11 @@ pub struct SourceFile {
 
 /// The parse tree of a file, by kind.
 pub enum Parsed {
+    Python(stacklint_python::PyModule),
+    Dockerfile(stacklint_syntax::Parsed<stacklint_syntax::dockerfile::Dockerfile>),
+    Nginx(stacklint_syntax::Parsed<stacklint_syntax::nginx::NginxConfig>),
+    Procfile(stacklint_syntax::Parsed<Vec<stacklint_syntax::procfile::ProcfileEntry>>),
+    Shell(stacklint_syntax::Parsed<Vec<stacklint_syntax::shell::Token>>),
     /// Formats this model does not parse (yet): kept as text.
     Text,
 }
@@ -57,6 +62,27 @@ impl SourceFile {
         syntax_errors(&self.parsed)
     }
 
+    pub fn python(&self) -> Option<&stacklint_python::PyModule> {
+        match &self.parsed {
+            Parsed::Python(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn dockerfile(&self) -> Option<&stacklint_syntax::dockerfile::Dockerfile> {
+        match &self.parsed {
+            Parsed::Dockerfile(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
+    pub fn nginx(&self) -> Option<&stacklint_syntax::nginx::NginxConfig> {
+        match &self.parsed {
+            Parsed::Nginx(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
     /// 1-based row of a byte offset.
     pub fn row(&self, offset: usize) -> usize {
         self.line_index.line_of(offset) + 1
@@ -66,13 +92,24 @@ impl SourceFile {
 /// Parse `text` as `kind`.
 pub fn parse(kind: FileKind, text: &str) -> Parsed {
     match kind {
-        _ => { let _ = (kind, text); Parsed::Text }
+        FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python => Parsed::Python(stacklint_python::parse(text)),
+        FileKind::Dockerfile => Parsed::Dockerfile(stacklint_syntax::dockerfile::parse(text)),
+        FileKind::Nginx => Parsed::Nginx(stacklint_syntax::nginx::parse(text)),
+        FileKind::Procfile => Parsed::Procfile(stacklint_syntax::procfile::parse(text)),
+        FileKind::Shell => Parsed::Shell(stacklint_syntax::shell::split(text)),
+        FileKind::Compose | FileKind::Postgres | FileKind::Redis | FileKind::Requirements | FileKind::PyProject => Parsed::Text,
     }
 }
 
 /// The syntax errors of a parsed file.
 pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
+    let from = |errors: &[stacklint_syntax::ParseError]| errors.iter().map(|e| SyntaxError { range: e.range, message: e.message.clone() }).collect();
     match parsed {
+        Parsed::Python(m) => m.syntax_errors().into_iter().map(|(range, message)| SyntaxError { range, message }).collect(),
+        Parsed::Dockerfile(p) => from(&p.errors),
+        Parsed::Nginx(p) => from(&p.errors),
+        Parsed::Procfile(p) => from(&p.errors),
+        Parsed::Shell(p) => from(&p.errors),
         Parsed::Text => Vec::new(),
     }
 }
