@@ -30,7 +30,7 @@
 //! assert_eq!(from.stage_name.as_ref().unwrap().raw, "app");
 //! let run = df.instructions_of(&Keyword::Run).next().unwrap();
 //! assert_eq!(run.flag("mount").unwrap().value.as_deref(), Some("type=cache,target=/root/.cache"));
-//! assert_eq!(run.shell_text().unwrap().as_str(), "    pip install -r requirements.txt");
+//! assert_eq!(run.shell_text().unwrap().as_str(), "pip install -r requirements.txt");
 //! let cmd = df.instructions.last().unwrap().exec().unwrap();
 //! assert_eq!(cmd.elements[1].value, "app:app");
 //! assert_eq!(cmd.elements[1].range.slice(src), "\"app:app\"");
@@ -232,7 +232,7 @@ pub enum Arguments {
     Words(Vec<Word>),
     /// ENV, LABEL, ARG.
     KeyValues(Vec<KeyValue>),
-    From(FromArgs),
+    From(Box<FromArgs>),
     Healthcheck(Healthcheck),
     /// The trigger instruction of ONBUILD.
     Onbuild(Box<Instruction>),

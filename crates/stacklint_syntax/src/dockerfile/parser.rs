@@ -125,6 +125,11 @@ impl Parser<'_> {
                 continues = more;
                 last_end = l.end;
             }
+            if logical.as_str().trim().is_empty() {
+                // Only continuation tokens (`\` alone on its lines): BuildKit makes an
+                // empty node that it rejects later; there is nothing to keep.
+                continue;
+            }
             let mut instr = self.instruction(&logical, 0);
             if can_contain_heredoc(&instr) {
                 let (heredocs, end) = self.heredocs(&logical, &mut pos);
@@ -301,7 +306,7 @@ impl Parser<'_> {
                     .collect();
                 if kvs.is_empty() { Arguments::None } else { Arguments::KeyValues(kvs) }
             }
-            Keyword::From => Arguments::From(self.from(args)),
+            Keyword::From => Arguments::From(Box::new(self.from(args))),
             Keyword::Healthcheck => self.healthcheck(args),
             Keyword::Maintainer | Keyword::Stopsignal | Keyword::User | Keyword::Workdir => {
                 if s.is_empty() {
@@ -500,23 +505,23 @@ fn strip_leading_tabs(s: &str) -> String {
     s.split_inclusive('\n').map(|l| l.trim_start_matches('\t')).collect()
 }
 
-fn make_flag(line: &ShellText, rest: &str, rest_start: usize, f: words::RawFlag) -> Flag {
-    let raw = sub(rest, f.start, f.end);
-    let (a, b) = (rest_start + f.start, rest_start + f.end);
+fn make_flag(line: &ShellText, rest: &str, rest_start: usize, flag: words::RawFlag) -> Flag {
+    let raw = sub(rest, flag.start, flag.end);
+    let (start, end) = (rest_start + flag.start, rest_start + flag.end);
     let raw_eq = raw.find('=');
-    let body = f.text.strip_prefix("--").unwrap_or(&f.text);
+    let body = flag.text.strip_prefix("--").unwrap_or(&flag.text);
     let (name, value) = match body.split_once('=') {
-        Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+        Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
         None => (body.to_owned(), None),
     };
-    let name_end = raw_eq.map_or(b, |e| a + e);
+    let name_end = raw_eq.map_or(end, |eq| start + eq);
     Flag {
         name,
         value,
-        text: f.text,
-        range: line.source_range(TextRange::new(a, b)),
-        name_range: line.source_range(TextRange::new((a + 2).min(name_end), name_end)),
-        value_range: raw_eq.map(|e| line.source_range(TextRange::new(a + e + 1, b))),
+        text: flag.text,
+        range: line.source_range(TextRange::new(start, end)),
+        name_range: line.source_range(TextRange::new((start + 2).min(name_end), name_end)),
+        value_range: raw_eq.map(|eq| line.source_range(TextRange::new(start + eq + 1, end))),
     }
 }
 

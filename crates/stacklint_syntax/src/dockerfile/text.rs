@@ -115,7 +115,7 @@ impl ShellText {
         let end = end.min(self.text.len());
         let start = start.min(end);
         let mut out = ShellText::new(self.source_offset(start));
-        out.text = self.text.get(start..end).unwrap_or("").to_owned();
+        self.text.get(start..end).unwrap_or("").clone_into(&mut out.text);
         let first = self.pieces.partition_point(|p| p.logical + p.len <= start);
         for p in self.pieces.iter().skip(first) {
             if p.logical >= end {
