@@ -1,6 +1,7 @@
 //! The project model that rules query: every file parsed once, the target machine, the
 //! deployed versions, and (as the model grows) which config belongs to which process.
 
+pub mod gunicorn;
 mod kind;
 mod project;
 mod target;

@@ -131,23 +131,40 @@ impl Word {
         }
     }
 
-    /// This word as read from a string that itself was the value of `outer`: offsets
-    /// into the inner text become offsets into `outer`'s source.
-    fn remap(mut self, outer: &Word) -> Word {
-        self.map = self.map.into_iter().map(|o| outer.map_offset(o)).collect();
-        self.range = outer.map_range(self.range);
-        self
+    /// Split part of this word's value (from value byte `from`) as shell words, with
+    /// ranges mapped back to the source: `GUNICORN_CMD_ARGS="--workers 3"` holds words too.
+    pub fn split_value(&self, from: usize) -> Parsed<Vec<Token>> {
+        let inner = self.value.get(from..).unwrap_or("");
+        let parsed = split(inner);
+        let tree = parsed.tree.into_iter().map(|t| self.remap_token(t, from)).collect();
+        let errors = parsed.errors.into_iter().map(|e| ParseError { range: self.map_range(e.range, from), message: e.message }).collect();
+        Parsed { tree, errors }
     }
 
-    fn map_offset(&self, o: u32) -> u32 {
-        self.map.get(o as usize).copied().unwrap_or_else(|| clamp(self.value_end()))
+    /// A token read from this word's value (from value byte `from`), with source ranges.
+    fn remap_token(&self, t: Token, from: usize) -> Token {
+        match t {
+            Token::Word(mut w) => {
+                w.map = w.map.into_iter().map(|o| self.map_offset(o as usize + from)).collect();
+                w.range = self.map_range(w.range, from);
+                Token::Word(w)
+            }
+            Token::Op(mut op) => {
+                op.range = self.map_range(op.range, from);
+                Token::Op(op)
+            }
+        }
     }
 
-    /// A range of a text parsed from this word's value, as a range of the source.
-    fn map_range(&self, r: TextRange) -> TextRange {
-        let start = self.map_offset(clamp(r.start())) as usize;
+    fn map_offset(&self, o: usize) -> u32 {
+        self.map.get(o).copied().unwrap_or_else(|| clamp(self.value_end()))
+    }
+
+    /// A range of a text parsed from this word's value (shifted by `from`), in the source.
+    fn map_range(&self, r: TextRange, from: usize) -> TextRange {
+        let start = self.map_offset(r.start() + from) as usize;
         match r.end().checked_sub(1) {
-            Some(last) if r.end() > r.start() => TextRange::new(start, (self.map_offset(clamp(last)) as usize + 1).max(start)),
+            Some(last) if r.end() > r.start() => TextRange::new(start, (self.map_offset(last + from) as usize + 1).max(start)),
             _ => TextRange::empty(start),
         }
     }
@@ -984,18 +1001,7 @@ fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>
                     break;
                 }
                 if let Some(script) = script {
-                    let inner = split(&script.value);
-                    let mapped: Vec<Token> = inner
-                        .tree
-                        .into_iter()
-                        .map(|t| match t {
-                            Token::Word(iw) => Token::Word(iw.remap(script)),
-                            Token::Op(mut op) => {
-                                op.range = script.map_range(op.range);
-                                Token::Op(op)
-                            }
-                        })
-                        .collect();
+                    let mapped = script.split_value(0).tree;
                     let before = out.len();
                     find_in(&mapped, program, depth + 1, out);
                     for inv in out.iter_mut().skip(before) {
