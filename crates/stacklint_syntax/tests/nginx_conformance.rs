@@ -164,8 +164,15 @@ fn nginx_t_agreement() {
                 rejected += 1;
                 if let Some(first) = parsed.errors.first() {
                     flagged += 1;
-                    if line == Some(index.line_of(first.range.start()) + 1) {
+                    let ours = index.line_of(first.range.start()) + 1;
+                    if line == Some(ours) {
                         same_line += 1;
+                    } else {
+                        eprintln!(
+                            "{}: nginx {message} / ours line {ours}: {}",
+                            file.display(),
+                            first.message
+                        );
                     }
                 } else {
                     failures.push(format!(
@@ -174,7 +181,12 @@ fn nginx_t_agreement() {
                     ));
                 }
             }
-            Verdict::Other(_) => other += 1,
+            Verdict::Other(message) => {
+                other += 1;
+                if std::env::var_os("STACKLINT_VERBOSE").is_some() {
+                    eprintln!("{}: not counted: {message}", file.display());
+                }
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&prefix);

@@ -48,7 +48,7 @@ fn crossplane_value(word: &Word) -> String {
 }
 
 fn line(index: &LineIndex, offset: usize) -> i64 {
-    index.line_of(offset) as i64 + 1
+    i64::try_from(index.line_of(offset)).unwrap_or(i64::MAX) + 1
 }
 
 /// Our tokens as crossplane lists them: (token, line).
@@ -126,16 +126,13 @@ fn expected_entries(list: &Value, depth: usize, ignore: &[String], out: &mut Vec
 fn our_entries(text: &str, tree: &NginxConfig, comments: bool, ignore: &[String]) -> Vec<Entry> {
     let index = LineIndex::new(text);
     let mut out = Vec::new();
-    let top: Vec<&Directive> = tree.roots().map(|d| d.data()).collect();
-    emit(
-        text, &index, tree, None, &top, 0, comments, ignore, &mut out,
-    );
+    let top: Vec<&Directive> = tree.roots().map(nginx::DirectiveRef::data).collect();
+    emit(&index, tree, None, &top, 0, comments, ignore, &mut out);
     out
 }
 
 #[allow(clippy::too_many_arguments)]
 fn emit(
-    text: &str,
     index: &LineIndex,
     tree: &NginxConfig,
     parent: Option<nginx::DirectiveId>,
@@ -191,10 +188,9 @@ fn emit(
                 ));
                 let kids: Vec<&Directive> = tree
                     .node(d.id)
-                    .map(|n| n.children().map(|c| c.data()).collect())
+                    .map(|n| n.children().map(nginx::DirectiveRef::data).collect())
                     .unwrap_or_default();
                 emit(
-                    text,
                     index,
                     tree,
                     Some(d.id),

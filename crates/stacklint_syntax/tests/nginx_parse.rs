@@ -1,5 +1,6 @@
 //! Focused tests of the nginx parser, dump splitting and include resolution.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use stacklint_syntax::nginx::{
@@ -537,10 +538,12 @@ server {
     let mut out = String::new();
     for section in split_dump(dump) {
         let parsed = nginx::parse(section.text);
-        out.push_str(&format!(
-            "== {} @{} errors={:?}\n",
+        writeln!(
+            out,
+            "== {} @{} errors={:?}",
             section.path, section.offset, parsed.errors
-        ));
+        )
+        .unwrap();
         out.push_str(&parsed.tree.debug_tree());
     }
     insta::assert_snapshot!("nginx_dump_tree", out);
