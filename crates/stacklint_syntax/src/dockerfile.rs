@@ -401,6 +401,9 @@ impl Dockerfile {
         let end = start;
         let mut line_start = line_start_before(text, instruction.range.start());
         while let Some(prev) = start.checked_sub(1).and_then(|i| self.comments.get(i)) {
+            if self.inside_instruction(prev.range) {
+                break;
+            }
             // The comment must end on the line just before `line_start`.
             let between = text.get(prev.range.end()..line_start).unwrap_or("");
             if between.trim_end_matches('\r') != "\n" {
@@ -410,6 +413,12 @@ impl Dockerfile {
             line_start = line_start_before(text, prev.range.start());
         }
         self.comments.get(start..end).unwrap_or(&[])
+    }
+
+    /// Whether `range` lies inside an instruction (a comment line of a continuation).
+    fn inside_instruction(&self, range: TextRange) -> bool {
+        let idx = self.instructions.partition_point(|i| i.range.end() < range.end());
+        self.instructions.get(idx).is_some_and(|i| i.range.contains_range(range))
     }
 
     /// Every range in the tree, for invariant checks (inside the text, on char

@@ -174,6 +174,12 @@ fn hadolint_and_stacklint_comments() {
     ]);
     assert!(df.comments_above(&df.instructions[2], src).is_empty());
     assert!(df.comments_above(&df.instructions[0], src).is_empty());
+    // A comment line inside a continued instruction belongs to it.
+    let src = "RUN a \\\n# inner\n  b\nCMD c\n";
+    let (df, _) = check(src);
+    assert_eq!(df.instructions.len(), 2);
+    assert_eq!(df.comments.len(), 1);
+    assert!(df.comments_above(&df.instructions[1], src).is_empty());
 }
 
 #[test]

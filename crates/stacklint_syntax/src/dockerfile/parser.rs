@@ -267,7 +267,9 @@ impl Parser<'_> {
         let args_text = line.slice(args_start, args_end);
         let args = self.arguments(&keyword, keyword_range, &args_text, depth);
         if let Keyword::Other(word) = &keyword {
-            self.error(keyword_range, format!("unknown instruction `{word}`"));
+            let shown: String = word.chars().take(40).collect();
+            let more = if shown.len() < word.len() { "..." } else { "" };
+            self.error(keyword_range, format!("unknown instruction `{shown}{more}`"));
         }
         Instruction { keyword, keyword_range, range: line.range(), flags, args, args_text, heredocs: Vec::new() }
     }
