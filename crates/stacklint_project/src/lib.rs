@@ -2,6 +2,7 @@
 //! deployed versions, and (as the model grows) which config belongs to which process.
 
 pub mod gunicorn;
+pub mod django;
 mod kind;
 mod project;
 mod target;

@@ -121,6 +121,8 @@ pub struct Project {
     pub target: Target,
     pub versions: Versions,
     pub django_settings_module: Option<String>,
+    /// Every Django settings module, evaluated, the production one marked.
+    pub django: Vec<crate::django::SettingsModule>,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -135,9 +137,11 @@ impl Project {
             target: options.target,
             versions: options.versions,
             django_settings_module: options.django_settings_module,
+            django: Vec::new(),
             by_path,
         };
         project.read_versions();
+        project.django = crate::django::build(&project);
         project
     }
 
@@ -172,6 +176,16 @@ impl Project {
             }
         }
         self.files.iter().filter(|f| f.kind.is_python()).find(|f| candidates.iter().any(|c| path_ends_with(&f.path, c)))
+    }
+
+    /// The settings modules production runs (usually one).
+    pub fn production_settings(&self) -> impl Iterator<Item = &crate::django::SettingsModule> {
+        self.django.iter().filter(|m| m.production.is_some())
+    }
+
+    /// The settings modules checked on their own: those no other settings module imports.
+    pub fn leaf_settings(&self) -> impl Iterator<Item = &crate::django::SettingsModule> {
+        self.django.iter().filter(|m| !m.imported)
     }
 
     fn read_versions(&mut self) {

@@ -1,0 +1,234 @@
+//! Django settings modules: which Python files are settings, their evaluated bindings
+//! (star-import chains followed), and which one production runs.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use stacklint_python::{ImportSpec, ModuleLoader, PyModule, Settings};
+use stacklint_syntax::dockerfile::Keyword;
+use stacklint_text::TextRange;
+
+use crate::kind::FileKind;
+use crate::project::{Project, SourceFile, path_ends_with};
+
+/// Why a settings module is taken to be the one production runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProductionReason {
+    /// `[django] settings-module` in the configuration.
+    Config,
+    /// `DJANGO_SETTINGS_MODULE` set where the app is started: a Dockerfile `ENV`, a compose
+    /// `environment`, or `os.environ.setdefault(...)` in wsgi.py / asgi.py / manage.py.
+    Declared { file: PathBuf, range: TextRange },
+    /// The module's name says so (`prod`, `production`, `deploy`).
+    Name,
+    /// The project has one settings module and nothing says otherwise.
+    OnlyModule,
+}
+
+impl fmt::Display for ProductionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProductionReason::Config => f.write_str("[django] settings-module names it"),
+            ProductionReason::Declared { file, .. } => write!(f, "DJANGO_SETTINGS_MODULE points at it in {}", file.display()),
+            ProductionReason::Name => f.write_str("its name says production"),
+            ProductionReason::OnlyModule => f.write_str("it is the project's only settings module"),
+        }
+    }
+}
+
+/// One evaluated settings module.
+pub struct SettingsModule {
+    pub path: PathBuf,
+    /// `config.settings.production`, when the file's place in the project tells.
+    pub dotted: Option<String>,
+    /// The bindings, with those of star-imported modules first (each keeps its file).
+    pub settings: Settings,
+    /// Set when production runs this module.
+    pub production: Option<ProductionReason>,
+    /// Another settings module imports this one (a `base.py`): its values are checked
+    /// through the modules that import it.
+    pub imported: bool,
+}
+
+/// Settings names that only a Django settings module assigns (at least three must appear).
+const DJANGO_NAMES: &[&str] = &[
+    "INSTALLED_APPS",
+    "MIDDLEWARE",
+    "DATABASES",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "ROOT_URLCONF",
+    "WSGI_APPLICATION",
+    "ASGI_APPLICATION",
+    "TEMPLATES",
+    "STATIC_URL",
+    "AUTH_PASSWORD_VALIDATORS",
+    "CACHES",
+    "DEBUG",
+    "USE_TZ",
+    "LANGUAGE_CODE",
+    "DEFAULT_AUTO_FIELD",
+];
+
+/// Whether a Python file is a settings module, from its name or what it assigns.
+pub fn looks_like_settings(file: &SourceFile) -> bool {
+    if file.kind == FileKind::DjangoSettings {
+        return true;
+    }
+    if file.kind != FileKind::Python {
+        return false;
+    }
+    let name = file.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let in_settings_pkg = file.path.parent().and_then(Path::file_name).is_some_and(|p| p == "settings");
+    let named = name == "settings.py" || name.starts_with("settings_") || name.ends_with("_settings.py") || (in_settings_pkg && name != "__init__.py");
+    if named {
+        return true;
+    }
+    let Some(module) = file.python() else { return false };
+    let text = module.text();
+    DJANGO_NAMES.iter().filter(|n| text.contains(&format!("\n{n} ")) || text.starts_with(&format!("{n} "))).count() >= 3
+}
+
+/// Resolves imports against the project's Python files.
+struct ProjectLoader<'p> {
+    project: &'p Project,
+}
+
+impl ModuleLoader for ProjectLoader<'_> {
+    fn load(&self, importer: &Path, spec: &ImportSpec) -> Option<(PathBuf, &PyModule)> {
+        for candidate in spec.candidates(importer, Some(&self.project.root)) {
+            if let Some(module) = self.project.file(&candidate).and_then(SourceFile::python) {
+                return Some((candidate, module));
+            }
+        }
+        None
+    }
+}
+
+/// The dotted module of a file under `root` (`config/settings/base.py` → `config.settings.base`).
+pub fn dotted_module(path: &Path, root: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let last = parts.pop()?;
+    let stem = last.strip_suffix(".py")?;
+    if stem != "__init__" {
+        parts.push(stem.to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join("."))
+}
+
+/// Every place that names the settings module to run, most authoritative first.
+fn declared_modules(project: &Project) -> Vec<(String, PathBuf, TextRange)> {
+    let mut out = Vec::new();
+    for file in project.files_of(FileKind::Dockerfile) {
+        let Some(df) = file.dockerfile() else { continue };
+        for ins in df.instructions_of(&Keyword::Env) {
+            for kv in ins.key_values() {
+                if kv.key.value == "DJANGO_SETTINGS_MODULE" {
+                    if let Some(v) = &kv.value {
+                        out.push((v.value.clone(), file.path.clone(), v.range));
+                    }
+                }
+            }
+        }
+    }
+    // wsgi.py / asgi.py run in production; manage.py usually names the development settings.
+    let mut entry_points: Vec<&SourceFile> = project.files.iter().filter(|f| f.kind.is_python()).collect();
+    entry_points.sort_by_key(|f| match f.path.file_name().and_then(|n| n.to_str()) {
+        Some("wsgi.py" | "asgi.py") => 0,
+        Some("manage.py") => 2,
+        _ => 1,
+    });
+    for file in entry_points {
+        if !file.text.contains("DJANGO_SETTINGS_MODULE") {
+            continue;
+        }
+        if let Some(r) = file.python().and_then(PyModule::settings_module_default) {
+            out.push((r.value, file.path.clone(), r.value_range));
+        }
+    }
+    out
+}
+
+/// Find, evaluate and classify the project's settings modules.
+pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
+    let candidates: Vec<&SourceFile> = project.files.iter().filter(|f| looks_like_settings(f)).collect();
+    let loader = ProjectLoader { project };
+    let mut modules: Vec<SettingsModule> = candidates
+        .par_iter()
+        .map(|file| {
+            let settings = match file.python() {
+                Some(m) => Settings::evaluate_with(&file.path, m, &loader),
+                None => Settings::default(),
+            };
+            SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false }
+        })
+        .collect();
+    // A module whose bindings come from another file is importing that file.
+    let imported: Vec<PathBuf> = modules
+        .iter()
+        .flat_map(|m| m.settings.all().iter().filter(|b| *b.file != *m.path.as_path()).map(|b| b.file.to_path_buf()))
+        .collect();
+    for m in &mut modules {
+        m.imported = imported.contains(&m.path);
+    }
+    classify_production(project, &mut modules);
+    modules
+}
+
+fn find_module<'m>(modules: &'m mut [SettingsModule], project: &Project, dotted: &str) -> Option<&'m mut SettingsModule> {
+    let rel = dotted.replace('.', "/");
+    let by_path = project.python_module(dotted).map(|f| f.path.clone());
+    modules.iter_mut().find(|m| Some(&m.path) == by_path.as_ref() || path_ends_with(&m.path, &format!("{rel}.py")) || path_ends_with(&m.path, &format!("{rel}/__init__.py")))
+}
+
+fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
+    if let Some(dotted) = &project.django_settings_module {
+        if let Some(m) = find_module(modules, project, dotted) {
+            m.production = Some(ProductionReason::Config);
+        }
+        return;
+    }
+    for (dotted, file, range) in declared_modules(project) {
+        if let Some(m) = find_module(modules, project, &dotted) {
+            m.production = Some(ProductionReason::Declared { file, range });
+            return;
+        }
+    }
+    let by_name: Vec<usize> = modules
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            let stem = m.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
+            ["prod", "production", "deploy"].iter().any(|w| stem.split(['_', '-', '.']).any(|p| p == *w))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if !by_name.is_empty() {
+        for i in by_name {
+            if let Some(m) = modules.get_mut(i) {
+                m.production = Some(ProductionReason::Name);
+            }
+        }
+        return;
+    }
+    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported).map(|(i, _)| i).collect();
+    if let [only] = leaves[..] {
+        if let Some(m) = modules.get_mut(only) {
+            m.production = Some(ProductionReason::OnlyModule);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_names() {
+        assert_eq!(dotted_module(Path::new("/p/config/settings/base.py"), Path::new("/p")).as_deref(), Some("config.settings.base"));
+        assert_eq!(dotted_module(Path::new("/p/pkg/__init__.py"), Path::new("/p")).as_deref(), Some("pkg"));
+        assert_eq!(dotted_module(Path::new("/q/x.py"), Path::new("/p")), None);
+    }
+}
