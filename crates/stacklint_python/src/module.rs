@@ -22,6 +22,7 @@ const MAX_ERRORS: usize = 100;
 pub struct PyModule {
     text: String,
     tree: Option<Tree>,
+    template: bool,
 }
 
 impl fmt::Debug for PyModule {
@@ -41,19 +42,28 @@ pub fn parse(source: &str) -> PyModule {
 
 impl PyModule {
     /// Parse Python source (same as [`parse`]).
+    ///
+    /// A Jinja template (cookiecutter: `{% if ... %}` lines) that does not parse as is
+    /// is parsed with its `{% ... %}` / `{# ... #}` tags blanked out (same byte offsets),
+    /// so the Python around them is still read; see [`PyModule::is_template`].
     pub fn parse(source: &str) -> PyModule {
-        let tree = PARSER.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            if slot.is_none() {
-                let mut p = Parser::new();
-                if p.set_language(&tree_sitter_python::LANGUAGE.into()).is_err() {
-                    return None;
+        let tree = parse_tree(source);
+        let damaged = tree.as_ref().is_none_or(|t| t.root_node().has_error());
+        if damaged && (source.contains("{%") || source.contains("{#")) {
+            let masked = mask_jinja(source);
+            if let Some(t) = parse_tree(&masked) {
+                let better = tree.as_ref().is_none_or(|old| error_count(old) > error_count(&t));
+                if better {
+                    return PyModule { text: source.to_owned(), tree: Some(t), template: true };
                 }
-                *slot = Some(p);
             }
-            slot.as_mut().and_then(|p| p.parse(source.as_bytes(), None))
-        });
-        PyModule { text: source.to_owned(), tree }
+        }
+        PyModule { text: source.to_owned(), tree, template: false }
+    }
+
+    /// Whether the module was read as a Jinja template (its tags blanked out).
+    pub fn is_template(&self) -> bool {
+        self.template
     }
 
     /// The source text.
@@ -123,31 +133,76 @@ impl PyModule {
     }
 
     fn error_at(&self, node: Node<'_>) -> (TextRange, String) {
-        // The first leaf inside the error node is the unexpected token.
-        let mut leaf = node;
-        while let Some(c) = leaf.child(0) {
-            leaf = c;
+        // Collect the leaves (iteratively) and track brackets.
+        let mut leaves: Vec<Node<'_>> = Vec::new();
+        let mut cursor = node.walk();
+        'walk: loop {
+            let n = cursor.node();
+            if n.child_count() == 0 {
+                leaves.push(n);
+            } else if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.node() == node {
+                    break 'walk;
+                }
+                if cursor.goto_next_sibling() {
+                    continue 'walk;
+                }
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        let mut stack: Vec<Node<'_>> = Vec::new();
+        for leaf in &leaves {
+            match leaf.kind() {
+                "(" | "[" | "{" => stack.push(*leaf),
+                k @ (")" | "]" | "}") => {
+                    let open = match k {
+                        ")" => "(",
+                        "]" => "[",
+                        _ => "{",
+                    };
+                    if stack.last().is_some_and(|o| o.kind() == open) {
+                        stack.pop();
+                    } else {
+                        return (node_range(*leaf), format!("unexpected `{k}`"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(open) = stack.last() {
+            let close = match open.kind() {
+                "(" => ")",
+                "[" => "]",
+                _ => "}",
+            };
+            return (node_range(*open), format!("missing `{close}` to close this `{}`", open.kind()));
+        }
+        if let Some(first) = leaves.first()
+            && first.kind() == "string_start"
+        {
+            return (node_range(*first), "unterminated string".to_owned());
+        }
+        if leaves.len() > 1
+            && let Some(last) = leaves.last()
+            && !last.is_named()
+            && !matches!(last.kind(), ")" | "]" | "}")
+        {
+            let tok = shorten(self.node_text(*last));
+            return (node_range(*last), format!("unexpected end of statement after `{tok}`"));
         }
         let start = node.start_byte();
         let text = self.text.get(start..node.end_byte()).unwrap_or("");
         let first_line_end = text.find('\n').map_or(node.end_byte(), |i| start + i);
-        let range = if first_line_end > start {
-            TextRange::new(start, first_line_end)
-        } else {
-            node_range(node)
-        };
-        let tok = self.node_text(leaf).trim();
+        let range = if first_line_end > start { TextRange::new(start, first_line_end) } else { node_range(node) };
+        let tok = leaves.first().map_or("", |l| self.node_text(*l)).trim();
         let tok = if tok.is_empty() { text.trim() } else { tok };
-        let mut shown: String = tok.chars().take(30).collect();
-        if shown.len() < tok.len() {
-            shown.push('…');
-        }
-        let shown = shown.replace('\0', "\\0").replace('\n', "\\n");
-        let message = if shown.is_empty() {
-            "unexpected input".to_owned()
-        } else {
-            format!("unexpected `{shown}`")
-        };
+        let shown = shorten(tok);
+        let message = if shown.is_empty() { "unexpected input".to_owned() } else { format!("unexpected `{shown}`") };
         (range, message)
     }
 
@@ -512,6 +567,85 @@ pub struct SettingsModuleRef {
     pub value_range: TextRange,
     /// The call (or assignment).
     pub statement_range: TextRange,
+}
+
+fn parse_tree(source: &str) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut p = Parser::new();
+            if p.set_language(&tree_sitter_python::LANGUAGE.into()).is_err() {
+                return None;
+            }
+            *slot = Some(p);
+        }
+        slot.as_mut().and_then(|p| p.parse(source.as_bytes(), None))
+    })
+}
+
+fn error_count(t: &Tree) -> usize {
+    let root = t.root_node();
+    if !root.has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = root.walk();
+    'walk: loop {
+        let n = cursor.node();
+        let descend = if n.is_error() || n.is_missing() {
+            count += 1;
+            false
+        } else {
+            n.has_error()
+        };
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    count
+}
+
+/// Blank out Jinja `{% ... %}` and `{# ... #}` tags, keeping every byte offset and newline.
+fn mask_jinja(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    loop {
+        let next = [rest.find("{%"), rest.find("{#")].into_iter().flatten().min();
+        let Some(open) = next else {
+            out.push_str(rest);
+            break;
+        };
+        let (before, tag_start) = rest.split_at(open);
+        out.push_str(before);
+        let close = if tag_start.starts_with("{%") { "%}" } else { "#}" };
+        let end = tag_start.get(2..).and_then(|t| t.find(close)).map_or(tag_start.len(), |i| i + 4);
+        let (tag, after) = tag_start.split_at(end.min(tag_start.len()));
+        for ch in tag.chars() {
+            if ch == '\n' {
+                out.push('\n');
+            } else {
+                out.extend(std::iter::repeat_n(' ', ch.len_utf8()));
+            }
+        }
+        rest = after;
+    }
+    out
+}
+
+fn shorten(tok: &str) -> String {
+    let mut shown: String = tok.chars().take(30).collect();
+    if shown.len() < tok.len() {
+        shown.push('…');
+    }
+    shown.replace('\0', "\\0").replace('\n', "\\n")
 }
 
 pub(crate) fn node_range(n: Node<'_>) -> TextRange {
