@@ -8,7 +8,7 @@ use stacklint_text::{LineIndex, TextRange};
 
 use crate::kind::FileKind;
 use crate::target::Target;
-use crate::versions::{KnownVersion, VersionSource, Versions, requirements_pins};
+use crate::versions::{KnownVersion, Version, VersionSource, Versions, requirements_pins};
 
 /// What the configuration tells the model (already resolved by the workspace).
 #[derive(Clone, Debug, Default)]
@@ -188,13 +188,54 @@ impl Project {
         self.django.iter().filter(|m| !m.imported)
     }
 
+    /// Versions from requirements files, Dockerfile `FROM` images and compose `image:` lines;
+    /// `[versions]` in the config (already set) wins.
     fn read_versions(&mut self) {
-        for file in self.files.iter().filter(|f| f.kind == FileKind::Requirements) {
-            for (name, version, exact, range) in requirements_pins(&file.text) {
-                self.versions.offer(&name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range }, exact });
+        for file in &self.files {
+            match file.kind {
+                FileKind::Requirements => {
+                    for (name, version, exact, range) in requirements_pins(&file.text) {
+                        self.versions.offer(&name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range }, exact });
+                    }
+                }
+                FileKind::Dockerfile => {
+                    let Some(df) = file.dockerfile() else { continue };
+                    for stage in df.stages() {
+                        let Some(image) = stage.image() else { continue };
+                        let Some(tag) = &image.tag else { continue };
+                        if let Some(version) = Version::parse(&tag.value) {
+                            let name = image.name.value.rsplit('/').next().unwrap_or_default();
+                            self.versions.offer(name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range: tag.range }, exact: true });
+                        }
+                    }
+                }
+                FileKind::Compose => {
+                    for (name, version, range) in compose_images(&file.text) {
+                        self.versions.offer(&name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range }, exact: true });
+                    }
+                }
+                _ => {}
             }
         }
     }
+}
+
+/// `image: nginx:1.27` lines of a compose file: (image name, tag version, tag range).
+fn compose_images(text: &str) -> Vec<(String, Version, TextRange)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        let Some(rest) = trimmed.strip_prefix("image:") else { continue };
+        let value = rest.trim().trim_matches(['"', '\'']);
+        let Some((name, tag)) = value.rsplit_once(':') else { continue };
+        let Some(version) = Version::parse(tag) else { continue };
+        let tag_start = start + line.find(value).unwrap_or(0) + name.len() + 1;
+        out.push((name.rsplit('/').next().unwrap_or(name).to_string(), version, TextRange::new(tag_start, tag_start + tag.len())));
+    }
+    out
 }
 
 /// Whether `path` ends with the `/`-separated relative path `suffix`, component-wise.
@@ -207,4 +248,27 @@ pub fn path_ends_with(path: &Path, suffix: &str) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_images_and_requirements() {
+        let p = Project::from_sources(
+            ProjectOptions::default(),
+            &[
+                ("docker-compose.yml", "services:\n  web:\n    image: \"nginx:1.27-alpine\"\n  db:\n    image: postgres:16\n"),
+                ("Dockerfile", "FROM python:3.12-slim\n"),
+                ("requirements.txt", "Django==5.2.8\n"),
+            ],
+        );
+        assert_eq!(p.versions.nginx.as_ref().map(|v| v.version.text.as_str()), Some("1.27"));
+        assert_eq!(p.versions.postgres.as_ref().map(|v| v.version.text.as_str()), Some("16"));
+        assert_eq!(p.versions.django.as_ref().map(|v| v.version.text.as_str()), Some("5.2.8"));
+        let f = p.file(Path::new("docker-compose.yml")).unwrap();
+        let Some(KnownVersion { source: VersionSource::File { range, .. }, .. }) = &p.versions.nginx else { panic!() };
+        assert_eq!(range.slice(&f.text), "1.27-alpine");
+    }
 }
