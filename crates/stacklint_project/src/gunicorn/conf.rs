@@ -65,10 +65,8 @@ impl ConfFile {
         let root = tree.root_node();
         conf.has_syntax_errors = root.has_error();
         let mut reader = Reader { text, path, settings: Vec::new(), unknown: Vec::new(), uses: HashMap::new(), targets: HashMap::new(), candidates: Vec::new() };
+        count_uses(root, text, &mut Vec::new(), &mut reader.uses);
         walk(root, &mut |n| {
-            if n.kind() == "identifier" {
-                *reader.uses.entry(node_text(n, text)).or_default() += 1;
-            }
             if n.kind() == "call" && n.child_by_field_name("function").is_some_and(|f| is_cpu_count(node_text(f, text))) {
                 conf.cpu_count_calls.push(Span { file: path.to_path_buf(), range: range(n) });
             }
@@ -101,6 +99,38 @@ fn walk<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
     for child in node.children(&mut cursor) {
         walk(child, f);
     }
+}
+
+/// Count identifier occurrences, except a function's own parameters and their uses
+/// inside it (`def post_fork(server, worker)` does not read a module-level `worker`).
+fn count_uses<'a>(node: Node<'_>, text: &'a str, shadowed: &mut Vec<&'a str>, uses: &mut HashMap<&'a str, usize>) {
+    if node.kind() == "identifier" {
+        let name = node_text(node, text);
+        if !shadowed.contains(&name) {
+            *uses.entry(name).or_default() += 1;
+        }
+        return;
+    }
+    let before = shadowed.len();
+    if matches!(node.kind(), "function_definition" | "lambda") {
+        if let Some(params) = node.child_by_field_name("parameters") {
+            let mut c = params.walk();
+            for p in params.named_children(&mut c) {
+                let id = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or_else(|| p.named_child(0)).filter(|n| n.kind() == "identifier") };
+                if let Some(id) = id {
+                    shadowed.push(node_text(id, text));
+                }
+            }
+        }
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        if matches!(child.kind(), "parameters" | "lambda_parameters") {
+            continue;
+        }
+        count_uses(child, text, shadowed, uses);
+    }
+    shadowed.truncate(before);
 }
 
 fn range(n: Node<'_>) -> TextRange {
@@ -225,6 +255,8 @@ impl<'a> Reader<'a> {
             }
             return;
         };
+        // `workers: 4`: the annotation node wraps the expression
+        let value_node = if value_node.kind() == "type" { value_node.named_child(0).unwrap_or(value_node) } else { value_node };
         let value = self.value(value_node, info.value_kind());
         let origin = Origin {
             file: self.path.to_path_buf(),
