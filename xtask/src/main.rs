@@ -24,7 +24,7 @@ fn rules_dir() -> PathBuf {
 fn pages() -> BTreeMap<String, String> {
     let mut pages = BTreeMap::new();
     pages.insert("README.md".to_string(), stacklint::rules_index_markdown());
-    for rule in stacklint_linter::RULES {
+    for rule in stacklint_linter::RULES.iter() {
         pages.insert(format!("{}.md", rule.code), stacklint::rule_markdown(rule));
     }
     pages

@@ -17,7 +17,7 @@ pub fn rule_markdown(rule: &Rule) -> String {
 /// The table of every rule.
 pub fn rules_index_markdown() -> String {
     let mut out = String::from("# Rules\n\n| code | name | scope | fix | what it finds |\n|---|---|---|---|---|\n");
-    for r in RULES {
+    for r in RULES.iter() {
         let _ = writeln!(out, "| {} | [{}]({}.md) | {} | {} | {} |", r.code, r.name, r.code, r.scope.as_str(), r.fix.as_str(), r.summary().replace('|', "\\|"));
     }
     out

@@ -150,7 +150,7 @@ fn lint_example(rule: &'static Rule, files: &[(String, String)]) -> usize {
 #[test]
 fn documentation_examples() {
     let mut failures = Vec::new();
-    for rule in RULES {
+    for rule in RULES.iter() {
         let doc = rule.documentation();
         let example = section_files(&doc, "## Example");
         let instead = section_files(&doc, "## Use instead");

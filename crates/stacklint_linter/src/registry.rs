@@ -1,14 +1,16 @@
 //! The one table of rules.
 
+use std::sync::LazyLock;
+
 use crate::rule::Rule;
 use crate::rules;
 
-/// Every rule stacklint has, in code order.
-pub static RULES: &[&Rule] = &[
-    &rules::syntax::syn001_parse_error::RULE,
-    &rules::syntax::syn003_unused_suppression::RULE,
-    &rules::syntax::syn004_unreadable_file::RULE,
-];
+/// Every rule stacklint has: each family lists its own rules in `rules/<family>/mod.rs`.
+pub static RULES: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
+    let mut all: Vec<&'static Rule> = [rules::syntax::RULES, rules::gunicorn::RULES, rules::django::RULES, rules::docker::RULES, rules::nginx::RULES].concat();
+    all.sort_by_key(|r| r.code);
+    all
+});
 
 const FAMILY_PREFIXES: &[&str] = &["SYN", "GUN", "DJS", "ORM", "DKR", "NGX", "PGS", "RDS", "CMP"];
 
@@ -25,7 +27,7 @@ pub fn rule_by_code_or_name(s: &str) -> Option<&'static Rule> {
 pub fn select_rules(selector: &str) -> Result<Vec<&'static Rule>, Option<&'static str>> {
     let s = selector.trim();
     if s.eq_ignore_ascii_case("ALL") {
-        return Ok(RULES.to_vec());
+        return Ok(RULES.clone());
     }
     if let Some(r) = rule_by_code_or_name(s) {
         return Ok(vec![r]);
@@ -45,7 +47,7 @@ pub fn select_rules(selector: &str) -> Result<Vec<&'static Rule>, Option<&'stati
 
 fn closest(s: &str) -> Option<&'static str> {
     let mut best: Option<(usize, &'static str)> = None;
-    for r in RULES {
+    for r in RULES.iter() {
         for cand in [r.code, r.name] {
             let d = edit_distance(&s.to_ascii_lowercase(), &cand.to_ascii_lowercase());
             if d <= cand.len() / 3 + 1 && best.is_none_or(|(bd, _)| d < bd) {

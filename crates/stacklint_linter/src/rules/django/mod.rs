@@ -1,0 +1,5 @@
+//! DJS: Django settings.
+
+use crate::Rule;
+
+pub static RULES: &[&Rule] = &[];

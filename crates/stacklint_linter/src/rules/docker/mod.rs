@@ -1,0 +1,5 @@
+//! DKR: Dockerfiles.
+
+use crate::Rule;
+
+pub static RULES: &[&Rule] = &[];

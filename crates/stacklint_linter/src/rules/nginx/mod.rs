@@ -1,0 +1,5 @@
+//! NGX: nginx.
+
+use crate::Rule;
+
+pub static RULES: &[&Rule] = &[];
