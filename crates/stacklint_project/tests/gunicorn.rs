@@ -42,14 +42,14 @@ fn build(files: &[(&str, &str)]) -> Vec<GunicornProcess> {
 }
 
 fn check_ranges(p: &GunicornProcess, texts: &[(&Path, &str)]) {
-    let len = |f: &Path| texts.iter().find(|(p, _)| *p == f).map(|(_, t)| t.len()).unwrap_or_else(|| panic!("unknown file {}", f.display()));
+    let len = |f: &Path| texts.iter().find(|(p, _)| *p == f).map_or_else(|| panic!("unknown file {}", f.display()), |(_, t)| t.len());
     assert!(p.anchor.range.end() <= len(&p.anchor.file));
     for s in &p.settings {
         let n = len(&s.origin.file);
         assert!(s.origin.range.end() <= n && s.origin.name_range.end() <= n, "{s:?}");
         if let Some(v) = s.origin.value_range {
             assert!(v.end() <= n, "{s:?}");
-            assert!(s.origin.range.contains_range(v) || s.origin.written == Written::PyAnnotationOnly || s.origin.range.contains_range(v), "{s:?}");
+            assert!(s.origin.range.contains_range(v), "{s:?}");
         }
     }
     for u in &p.unknown {

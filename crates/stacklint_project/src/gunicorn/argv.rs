@@ -179,10 +179,11 @@ fn expansion_value(kind: ValueKind, text: &str) -> SettingValue {
             return SettingValue::Env { var: Some(name), default, raw: text.to_owned() };
         }
     }
-    if let Some(name) = t.strip_prefix('$') {
-        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return SettingValue::Env { var: Some(name.to_owned()), default: None, raw: text.to_owned() };
-        }
+    if let Some(name) = t.strip_prefix('$')
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return SettingValue::Env { var: Some(name.to_owned()), default: None, raw: text.to_owned() };
     }
     SettingValue::Env { var: None, default: None, raw: text.to_owned() }
 }

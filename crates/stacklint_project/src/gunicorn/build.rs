@@ -9,7 +9,7 @@ use super::argv::{read_argv, word_value};
 use super::conf::ConfFile;
 use super::edit::{ArgvStyle, Site};
 use super::frontends::{self, FoundCommand};
-use super::table::{ValueKind, table};
+use super::table::ValueKind;
 use super::{ConfigRef, Frontend, GunSetting, GunicornProcess, Layer, Origin, Span, SpannedStr, ValueSyntax, Written};
 use crate::kind::FileKind;
 use crate::target::Target;
@@ -107,23 +107,22 @@ fn command_process(cmd: &FoundCommand, files: &[(PathBuf, FileKind, &str)], opti
     }
     // The config file: the command line's `-c` wins over GUNICORN_CMD_ARGS's.
     let config_setting = cli.settings.iter().rev().find(|s| s.name == "config").or_else(|| env_args.as_ref().and_then(|a| a.settings.iter().rev().find(|s| s.name == "config")));
-    let config_file = match config_setting {
-        Some(s) => {
-            let value = s.value.as_str().unwrap_or(&s.origin.value_raw).to_owned();
-            let resolved = resolve_config(&value, &cmd.base_dir, &options.root, files);
-            Some(ConfigRef { value: SpannedStr { value, span: Span { file: file.to_path_buf(), range: s.origin.value_range.unwrap_or(s.origin.range) } }, resolved, implicit: false })
-        }
-        None => {
-            // gunicorn loads ./gunicorn.conf.py by default.
-            let implicit = [cmd.base_dir.join("gunicorn.conf.py"), options.root.join("gunicorn.conf.py")].into_iter().find(|p| files.iter().any(|(f, _, _)| same_path(f, p)));
-            implicit.map(|p| ConfigRef { value: SpannedStr { value: "./gunicorn.conf.py".into(), span: Span { file: file.to_path_buf(), range: cmd.inv.command_range } }, resolved: Some(p), implicit: true })
-        }
+    let config_file = if let Some(s) = config_setting {
+        let value = s.value.as_str().unwrap_or(&s.origin.value_raw).to_owned();
+        let resolved = resolve_config(&value, &cmd.base_dir, &options.root, files);
+        Some(ConfigRef { value: SpannedStr { value, span: Span { file: file.to_path_buf(), range: s.origin.value_range.unwrap_or(s.origin.range) } }, resolved, implicit: false })
+    } else {
+        // gunicorn loads ./gunicorn.conf.py by default.
+        let implicit = [cmd.base_dir.join("gunicorn.conf.py"), options.root.join("gunicorn.conf.py")].into_iter().find(|p| files.iter().any(|(f, _, _)| same_path(f, p)));
+        implicit.map(|p| ConfigRef { value: SpannedStr { value: "./gunicorn.conf.py".into(), span: Span { file: file.to_path_buf(), range: cmd.inv.command_range } }, resolved: Some(p), implicit: true })
     };
     let mut sites = Vec::new();
     let mut cpu_count_calls = Vec::new();
     let mut conf_app = None;
-    if let Some(resolved) = config_file.as_ref().and_then(|c| c.resolved.clone()) {
-        if let Some((path, _, text)) = files.iter().find(|(f, _, _)| same_path(f, &resolved)) {
+    if let Some(resolved) = config_file.as_ref().and_then(|c| c.resolved.clone())
+        && let Some((path, _, text)) = files.iter().find(|(f, _, _)| same_path(f, &resolved))
+    {
+        {
             let conf = confs.entry(path.clone()).or_insert_with(|| ConfFile::parse(path, text));
             referenced.insert(path.clone());
             settings.extend(conf.settings.iter().cloned());
@@ -141,7 +140,6 @@ fn command_process(cmd: &FoundCommand, files: &[(PathBuf, FileKind, &str)], opti
     settings.extend(cli.settings);
     unknown.extend(cli.unknown);
     sites.push(Site::Argv { file: file.to_path_buf(), style: ArgvStyle::Shell { offset: cmd.inv.append_offset(), continuation_indent: cmd.inv.continuation_indent(files.iter().find(|(f, _, _)| f == file).map_or("", |(_, _, t)| t)) } });
-    let _ = table();
     Some(GunicornProcess {
         frontend: Frontend::CommandLine(cmd.source.clone()),
         anchor: Span { file: file.to_path_buf(), range: cmd.inv.command_range },

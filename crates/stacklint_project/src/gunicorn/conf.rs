@@ -112,8 +112,10 @@ fn count_uses<'a>(node: Node<'_>, text: &'a str, shadowed: &mut Vec<&'a str>, us
         return;
     }
     let before = shadowed.len();
-    if matches!(node.kind(), "function_definition" | "lambda") {
-        if let Some(params) = node.child_by_field_name("parameters") {
+    if matches!(node.kind(), "function_definition" | "lambda")
+        && let Some(params) = node.child_by_field_name("parameters")
+    {
+        {
             let mut c = params.walk();
             for p in params.named_children(&mut c) {
                 let id = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or_else(|| p.named_child(0)).filter(|n| n.kind() == "identifier") };
@@ -154,7 +156,7 @@ fn looks_like_setting(name: &str) -> bool {
     !name.starts_with('_') && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && name.chars().any(|c| c.is_ascii_lowercase())
 }
 
-impl<'a> Reader<'a> {
+impl Reader<'_> {
     fn statement(&mut self, stmt: Node<'_>, conditional: bool) {
         match stmt.kind() {
             "expression_statement" => {
@@ -243,12 +245,8 @@ impl<'a> Reader<'a> {
 
     fn binding(&mut self, stmt: Node<'_>, name_node: Node<'_>, value_node: Node<'_>, written: Written, conditional: bool) {
         let name = node_text(name_node, self.text);
-        if written != Written::PyAnnotationOnly {
-            *self.targets.entry(name).or_default() += 1;
-        } else {
-            // the annotation's name is not a use either
-            *self.targets.entry(name).or_default() += 1;
-        }
+        // an assigned or annotated name is not a use
+        *self.targets.entry(name).or_default() += 1;
         let Some(info) = table().get(name) else {
             if looks_like_setting(name) && !conditional {
                 self.candidates.push((name.to_owned(), range(name_node), range(stmt)));

@@ -1,5 +1,6 @@
 //! Where settings can be added, and how values are written in each syntax.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use stacklint_diagnostics::Edit;
@@ -60,7 +61,7 @@ impl Site {
                 }
                 for (name, value) in settings {
                     let Some(info) = table().get(name) else { continue };
-                    text.push_str(&format!("{} = {}{}", info.name, python_value(info.value_kind(), value, ""), c.newline));
+                    let _ = write!(text, "{} = {}{}", info.name, python_value(info.value_kind(), value, ""), c.newline);
                 }
                 if text.trim().is_empty() {
                     return Vec::new();
@@ -72,11 +73,15 @@ impl Site {
                 if args.is_empty() {
                     return Vec::new();
                 }
-                let text = match style {
-                    ArgvStyle::Shell { continuation_indent: None, .. } => args.iter().map(|a| format!(" {}", a.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" "))).collect::<String>(),
-                    ArgvStyle::Shell { continuation_indent: Some(indent), .. } => args.iter().map(|a| format!(" \\\n{indent}{}", a.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" "))).collect::<String>(),
-                    ArgvStyle::JsonArray { .. } => args.iter().flatten().map(|w| format!(", \"{}\"", json_string_content(w))).collect::<String>(),
-                };
+                let mut text = String::new();
+                for a in &args {
+                    let words = a.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ");
+                    let _ = match style {
+                        ArgvStyle::Shell { continuation_indent: None, .. } => write!(text, " {words}"),
+                        ArgvStyle::Shell { continuation_indent: Some(indent), .. } => write!(text, " \\\n{indent}{words}"),
+                        ArgvStyle::JsonArray { .. } => a.iter().try_for_each(|w| write!(text, ", \"{}\"", json_string_content(w))),
+                    };
+                }
                 let offset = match style {
                     ArgvStyle::Shell { offset, .. } | ArgvStyle::JsonArray { offset } => *offset,
                 };
@@ -132,7 +137,9 @@ pub(crate) fn json_string_content(value: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
