@@ -79,7 +79,9 @@ pub(crate) struct Lowerer<'a> {
 
 fn named_children(n: Node<'_>) -> Vec<Node<'_>> {
     let mut c = n.walk();
-    n.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+    n.named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect()
 }
 
 impl Lowerer<'_> {
@@ -103,7 +105,10 @@ impl Lowerer<'_> {
         match n.kind() {
             "string" => self.string(n, d),
             "concatenated_string" => {
-                let parts: Vec<Expr> = named_children(n).iter().map(|c| self.string(*c, d)).collect();
+                let parts: Vec<Expr> = named_children(n)
+                    .iter()
+                    .map(|c| self.string(*c, d))
+                    .collect();
                 self.concat(n, parts)
             }
             "integer" => match parse_int(self.module.node_text(n)) {
@@ -127,14 +132,26 @@ impl Lowerer<'_> {
             },
             "identifier" => {
                 let name = self.module.node_text(n);
-                let target = self.scope.values.get(name).filter(|t| t.depth() < MAX_DEPTH / 2);
-                self.expr(n, Value::Name(NameRef { name: name.to_owned(), target: target.cloned() }))
+                let target = self
+                    .scope
+                    .values
+                    .get(name)
+                    .filter(|t| t.depth() < MAX_DEPTH / 2);
+                self.expr(
+                    n,
+                    Value::Name(NameRef {
+                        name: name.to_owned(),
+                        target: target.cloned(),
+                    }),
+                )
             }
             "call" => self.call(n, d),
             "subscript" => self.subscript(n, d),
             "comparison_operator" => self.comparison(n, d),
             "not_operator" => {
-                let Some(arg) = n.child_by_field_name("argument") else { return self.unknown(n) };
+                let Some(arg) = n.child_by_field_name("argument") else {
+                    return self.unknown(n);
+                };
                 let inner = self.lower_at(arg, d);
                 match inner.value {
                     Value::Env(mut e) => {
@@ -148,8 +165,12 @@ impl Lowerer<'_> {
             "boolean_operator" => self.boolean(n, d),
             "binary_operator" => self.binary(n, d),
             "unary_operator" => {
-                let op = n.child_by_field_name("operator").map(|o| self.module.node_text(o));
-                let arg = n.child_by_field_name("argument").map(|a| self.lower_at(a, d));
+                let op = n
+                    .child_by_field_name("operator")
+                    .map(|o| self.module.node_text(o));
+                let arg = n
+                    .child_by_field_name("argument")
+                    .map(|a| self.lower_at(a, d));
                 match (op, arg.map(|a| a.value)) {
                     (Some("-"), Some(Value::Int(i))) => self.expr(n, Value::Int(-i)),
                     (Some("-"), Some(Value::Float(f))) => self.expr(n, Value::Float(-f)),
@@ -162,7 +183,10 @@ impl Lowerer<'_> {
     }
 
     fn items(&self, n: Node<'_>, d: u16) -> Vec<Expr> {
-        named_children(n).into_iter().map(|c| self.lower_at(c, d)).collect()
+        named_children(n)
+            .into_iter()
+            .map(|c| self.lower_at(c, d))
+            .collect()
     }
 
     fn concat(&self, n: Node<'_>, parts: Vec<Expr>) -> Expr {
@@ -185,7 +209,11 @@ impl Lowerer<'_> {
                 }
             }
         }
-        if known { self.expr(n, Value::Str(all)) } else { self.expr(n, Value::Concat(flat)) }
+        if known {
+            self.expr(n, Value::Str(all))
+        } else {
+            self.expr(n, Value::Concat(flat))
+        }
     }
 
     fn string(&self, n: Node<'_>, d: u16) -> Expr {
@@ -215,7 +243,11 @@ impl Lowerer<'_> {
                 if fstr {
                     s = s.replace("{{", "{").replace("}}", "}");
                 }
-                parts.push(Expr::new(TextRange::new(from, to), self.file.clone(), Value::Str(s)));
+                parts.push(Expr::new(
+                    TextRange::new(from, to),
+                    self.file.clone(),
+                    Value::Str(s),
+                ));
             }
         };
         for ch in &children {
@@ -255,13 +287,23 @@ impl Lowerer<'_> {
                     });
                 }
                 "dictionary_splat" => {
-                    let inner = c.named_child(0).map_or_else(|| self.unknown(c), |x| self.lower_at(x, d));
-                    entries.push(DictEntry { key: None, value: inner, range: node_range(c) });
+                    let inner = c
+                        .named_child(0)
+                        .map_or_else(|| self.unknown(c), |x| self.lower_at(x, d));
+                    entries.push(DictEntry {
+                        key: None,
+                        value: inner,
+                        range: node_range(c),
+                    });
                 }
                 _ => {}
             }
         }
-        let insert = insert_point(self.module.text(), node_range(n), entries.last().map(|e| e.range));
+        let insert = insert_point(
+            self.module.text(),
+            node_range(n),
+            entries.last().map(|e| e.range),
+        );
         self.expr(n, Value::Dict(Dict { entries, insert }))
     }
 
@@ -292,11 +334,22 @@ impl Lowerer<'_> {
         dotted_name(self.module, n).map(|dn| canonical(&dn, &self.scope.aliases))
     }
 
+    #[allow(clippy::many_single_char_names)]
     fn comparison(&self, n: Node<'_>, d: u16) -> Expr {
         let mut c = n.walk();
-        let kids: Vec<Node<'_>> = n.children(&mut c).filter(|x| x.kind() != "comment").collect();
-        let [l, op, r] = kids.as_slice() else { return self.unknown(n) };
-        let op = self.module.node_text(*op).split_whitespace().collect::<Vec<_>>().join(" ");
+        let kids: Vec<Node<'_>> = n
+            .children(&mut c)
+            .filter(|x| x.kind() != "comment")
+            .collect();
+        let [l, op, r] = kids.as_slice() else {
+            return self.unknown(n);
+        };
+        let op = self
+            .module
+            .node_text(*op)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let left = self.lower_at(*l, d);
         let right = self.lower_at(*r, d);
         let (env, other) = match (left.value, right.value) {
@@ -320,15 +373,22 @@ impl Lowerer<'_> {
             "not in" => statics(other).map(EnvOp::NotIn),
             _ => None,
         };
-        let Some(new_op) = new_op else { return self.unknown(n) };
+        let Some(new_op) = new_op else {
+            return self.unknown(n);
+        };
         let mut env = env;
         env.ops.push(new_op);
         self.expr(n, Value::Env(env))
     }
 
     fn boolean(&self, n: Node<'_>, d: u16) -> Expr {
-        let op = n.child_by_field_name("operator").map(|o| self.module.node_text(o));
-        let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+        let op = n
+            .child_by_field_name("operator")
+            .map(|o| self.module.node_text(o));
+        let (Some(l), Some(r)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
             return self.unknown(n);
         };
         let left = self.lower_at(l, d);
@@ -345,18 +405,32 @@ impl Lowerer<'_> {
         self.unknown(n)
     }
 
+    #[allow(clippy::many_single_char_names)]
     fn binary(&self, n: Node<'_>, d: u16) -> Expr {
-        let op = n.child_by_field_name("operator").map_or("", |o| self.module.node_text(o));
-        let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) else {
+        let op = n
+            .child_by_field_name("operator")
+            .map_or("", |o| self.module.node_text(o));
+        let (Some(l), Some(r)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
             return self.unknown(n);
         };
         let left = self.lower_at(l, d);
         let right = self.lower_at(r, d);
         let stringy = |e: &Expr| {
             matches!(e.value, Value::Str(_) | Value::Concat(_))
-                || matches!(e.resolved().value, Value::Str(_) | Value::Concat(_) | Value::Env(_))
+                || matches!(
+                    e.resolved().value,
+                    Value::Str(_) | Value::Concat(_) | Value::Env(_)
+                )
         };
-        if op == "+" && (matches!(left.value, Value::Str(_) | Value::Concat(_)) || matches!(right.value, Value::Str(_) | Value::Concat(_))) && stringy(&left) && stringy(&right) {
+        if op == "+"
+            && (matches!(left.value, Value::Str(_) | Value::Concat(_))
+                || matches!(right.value, Value::Str(_) | Value::Concat(_)))
+            && stringy(&left)
+            && stringy(&right)
+        {
             return self.concat(n, vec![left, right]);
         }
         match (op, &left.value, &right.value) {
@@ -366,12 +440,21 @@ impl Lowerer<'_> {
             ("*", Value::Int(a), Value::Int(b)) if a.checked_mul(*b).is_some() => {
                 self.expr(n, Value::Int(a.saturating_mul(*b)))
             }
-            _ => self.expr(n, Value::BinOp(Box::new(BinOp { op: op.to_owned(), left, right }))),
+            _ => self.expr(
+                n,
+                Value::BinOp(Box::new(BinOp {
+                    op: op.to_owned(),
+                    left,
+                    right,
+                })),
+            ),
         }
     }
 
     fn call(&self, n: Node<'_>, d: u16) -> Expr {
-        let Some(func) = n.child_by_field_name("function") else { return self.unknown(n) };
+        let Some(func) = n.child_by_field_name("function") else {
+            return self.unknown(n);
+        };
         let args_node = n.child_by_field_name("arguments");
         // Method calls on an env lookup or a string: `.split(",")`, `.lower()`.
         if func.kind() == "attribute"
@@ -406,7 +489,11 @@ impl Lowerer<'_> {
                                     source: EnvSource::OsEnvironGet,
                                     var: None,
                                     var_range: TextRange::default(),
-                                    default: Some(Expr::new(recv.range, self.file.clone(), Value::Str(s))),
+                                    default: Some(Expr::new(
+                                        recv.range,
+                                        self.file.clone(),
+                                        Value::Str(s),
+                                    )),
                                     required: false,
                                     ops: vec![op],
                                     default_ops_from: 0,
@@ -425,7 +512,9 @@ impl Lowerer<'_> {
         let canon_owned = call.func.clone();
         let canon = canon_owned.as_str();
         let head = dotted_name(self.module, func).unwrap_or_default();
-        let (head_name, method) = head.split_once('.').map_or((head.as_str(), ""), |(h, m)| (h, m));
+        let (head_name, method) = head
+            .split_once('.')
+            .map_or((head.as_str(), ""), |(h, m)| (h, m));
 
         match canon {
             "os.environ.get" | "os.getenv" | "os.environ.setdefault" => {
@@ -441,7 +530,8 @@ impl Lowerer<'_> {
             "dj_database_url.config" | "dj_database_url.parse" => {
                 return self.dj_database_url(n, call, canon == "dj_database_url.config");
             }
-            "bool" | "int" | "float" | "str" | "json.loads" | "ast.literal_eval" | "list" | "tuple" => {
+            "bool" | "int" | "float" | "str" | "json.loads" | "ast.literal_eval" | "list"
+            | "tuple" => {
                 if let [inner] = call.args.as_slice()
                     && call.kwargs.is_empty()
                     && let Value::Env(e) = &inner.value
@@ -462,16 +552,21 @@ impl Lowerer<'_> {
             _ => {}
         }
         // django-environ instance: `env(...)`, `env.bool(...)`, `env.db()`.
-        if let Some(scheme) = self.scope.env_objects.get(head_name) {
-            if let Some(e) = self.environ_call(n, &call, method, scheme) {
-                return e;
-            }
+        if let Some(scheme) = self.scope.env_objects.get(head_name)
+            && let Some(e) = self.environ_call(n, &call, method, scheme)
+        {
+            return e;
         }
         // python-decouple: `config("X", default=..., cast=bool)`.
-        if canon == "decouple.config" || (method.is_empty() && self.scope.decouple.contains(head_name)) {
+        if canon == "decouple.config"
+            || (method.is_empty() && self.scope.decouple.contains(head_name))
+        {
             let var = call.arg(0, "option");
             let default = call.arg(1, "default").cloned();
-            let ops = call.arg(2, "cast").map(|c| self.cast_ops(c, true)).unwrap_or_default();
+            let ops = call
+                .arg(2, "cast")
+                .map(|c| self.cast_ops(c, true))
+                .unwrap_or_default();
             let required = default.is_none();
             return self.env(n, EnvSource::Decouple, var, default, required, ops, 0);
         }
@@ -525,7 +620,13 @@ impl Lowerer<'_> {
         vec![op]
     }
 
-    fn environ_call(&self, n: Node<'_>, call: &Call, method: &str, scheme: &EnvScheme) -> Option<Expr> {
+    fn environ_call(
+        &self,
+        n: Node<'_>,
+        call: &Call,
+        method: &str,
+        scheme: &EnvScheme,
+    ) -> Option<Expr> {
         let var = call.arg(0, "var");
         let var_name = var.and_then(|v| v.as_str());
         let mut default = call.kwarg("default").map(|k| k.value.clone());
@@ -559,7 +660,15 @@ impl Lowerer<'_> {
                 }
                 let default_var = if cache { "CACHE_URL" } else { "DATABASE_URL" };
                 default = default.or_else(|| call.args.get(1).cloned());
-                let mut url = self.env(n, EnvSource::DjangoEnviron, var, default, false, Vec::new(), 0);
+                let mut url = self.env(
+                    n,
+                    EnvSource::DjangoEnviron,
+                    var,
+                    default,
+                    false,
+                    Vec::new(),
+                    0,
+                );
                 if let Value::Env(e) = &mut url.value {
                     if e.var.is_none() && var.is_none() {
                         e.var = Some(default_var.to_owned());
@@ -567,15 +676,30 @@ impl Lowerer<'_> {
                     e.required = e.default.is_none();
                 }
                 let engine_kw = call.arg(2, if cache { "backend" } else { "engine" });
-                let engine = engine_kw.and_then(|e| e.as_str().map(str::to_owned)).or_else(|| {
-                    let scheme = url_scheme(&url)?;
-                    if cache { cache_backend_for_scheme(&scheme) } else { db_engine_for_scheme(&scheme) }
+                let engine = engine_kw
+                    .and_then(|e| e.as_str().map(str::to_owned))
+                    .or_else(|| {
+                        let scheme = url_scheme(&url)?;
+                        if cache {
+                            cache_backend_for_scheme(&scheme)
+                        } else {
+                            db_engine_for_scheme(&scheme)
+                        }
                         .map(str::to_owned)
-                });
-                let kind = if cache { UrlConfigKind::EnvironCache } else { UrlConfigKind::EnvironDb };
+                    });
+                let kind = if cache {
+                    UrlConfigKind::EnvironCache
+                } else {
+                    UrlConfigKind::EnvironDb
+                };
                 return Some(self.expr(
                     n,
-                    Value::UrlConfig(Box::new(UrlConfig { kind, call: call.clone(), url: Some(url), engine })),
+                    Value::UrlConfig(Box::new(UrlConfig {
+                        kind,
+                        call: call.clone(),
+                        url: Some(url),
+                        engine,
+                    })),
                 ));
             }
             _ => return None,
@@ -588,17 +712,35 @@ impl Lowerer<'_> {
                 default.clone_from(scheme_default);
             }
         }
-        let parse_default = call.kwarg("parse_default").is_some_and(|k| k.value.value == Value::Bool(true));
+        let parse_default = call
+            .kwarg("parse_default")
+            .is_some_and(|k| k.value.value == Value::Bool(true));
         let from = if parse_default { 0 } else { ops.len() };
         let required = default.is_none();
-        Some(self.env(n, EnvSource::DjangoEnviron, var, default, required, ops, from))
+        Some(self.env(
+            n,
+            EnvSource::DjangoEnviron,
+            var,
+            default,
+            required,
+            ops,
+            from,
+        ))
     }
 
     fn dj_database_url(&self, n: Node<'_>, call: Call, is_config: bool) -> Expr {
         let url = if is_config {
             let var = call.kwarg("env").map(|k| &k.value);
             let default = call.arg(0, "default").cloned();
-            let mut e = self.env(n, EnvSource::OsEnvironGet, var, default, false, Vec::new(), 0);
+            let mut e = self.env(
+                n,
+                EnvSource::OsEnvironGet,
+                var,
+                default,
+                false,
+                Vec::new(),
+                0,
+            );
             if let Value::Env(env) = &mut e.value
                 && env.var.is_none()
                 && var.is_none()
@@ -609,16 +751,33 @@ impl Lowerer<'_> {
         } else {
             call.arg(0, "url").cloned()
         };
-        let engine = call.arg(99, "engine").and_then(|e| e.as_str().map(str::to_owned)).or_else(|| {
-            let scheme = url_scheme(url.as_ref()?)?;
-            db_engine_for_scheme(&scheme).map(str::to_owned)
-        });
-        let kind = if is_config { UrlConfigKind::DjDatabaseUrlConfig } else { UrlConfigKind::DjDatabaseUrlParse };
-        self.expr(n, Value::UrlConfig(Box::new(UrlConfig { kind, call, url, engine })))
+        let engine = call
+            .arg(99, "engine")
+            .and_then(|e| e.as_str().map(str::to_owned))
+            .or_else(|| {
+                let scheme = url_scheme(url.as_ref()?)?;
+                db_engine_for_scheme(&scheme).map(str::to_owned)
+            });
+        let kind = if is_config {
+            UrlConfigKind::DjDatabaseUrlConfig
+        } else {
+            UrlConfigKind::DjDatabaseUrlParse
+        };
+        self.expr(
+            n,
+            Value::UrlConfig(Box::new(UrlConfig {
+                kind,
+                call,
+                url,
+                engine,
+            })),
+        )
     }
 
     fn call_parts(&self, n: Node<'_>, func: Node<'_>, args_node: Option<Node<'_>>, d: u16) -> Call {
-        let func_name = self.canon(func).unwrap_or_else(|| self.module.node_text(func).to_owned());
+        let func_name = self
+            .canon(func)
+            .unwrap_or_else(|| self.module.node_text(func).to_owned());
         let mut args = Vec::new();
         let mut kwargs = Vec::new();
         let mut last = None;
@@ -628,7 +787,10 @@ impl Lowerer<'_> {
             for c in named_children(a) {
                 last = Some(node_range(c));
                 if c.kind() == "keyword_argument" {
-                    let (Some(k), Some(v)) = (c.child_by_field_name("name"), c.child_by_field_name("value")) else {
+                    let (Some(k), Some(v)) = (
+                        c.child_by_field_name("name"),
+                        c.child_by_field_name("value"),
+                    ) else {
                         continue;
                     };
                     kwargs.push(Kwarg {
@@ -656,21 +818,29 @@ impl Lowerer<'_> {
 
 fn static_value(v: Value) -> Option<Value> {
     match v {
-        v @ (Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::None | Value::Float(_)) => Some(v),
+        v @ (Value::Str(_) | Value::Int(_) | Value::Bool(_) | Value::None | Value::Float(_)) => {
+            Some(v)
+        }
         _ => None,
     }
 }
 
 /// The scheme of a URL expression's value when unset (`postgres://...` → `postgres`).
 fn url_scheme(url: &Expr) -> Option<String> {
-    let Value::Str(s) = url.unset_value()? else { return None };
+    let Value::Str(s) = url.unset_value()? else {
+        return None;
+    };
     let (scheme, _) = s.split_once("://").or_else(|| s.split_once(':'))?;
     let scheme = scheme.split('+').next().unwrap_or(scheme);
     Some(scheme.to_ascii_lowercase())
 }
 
 /// An insertion point for a bracketed container whose last entry ends at `last`.
-pub(crate) fn insert_point(text: &str, container: TextRange, last: Option<TextRange>) -> InsertPoint {
+pub(crate) fn insert_point(
+    text: &str,
+    container: TextRange,
+    last: Option<TextRange>,
+) -> InsertPoint {
     let inner_start = (container.start() + 1).min(container.end());
     let close = container.end().saturating_sub(1).max(inner_start);
     let after_last = last.map_or(inner_start, TextRange::end);
@@ -686,9 +856,14 @@ pub(crate) fn insert_point(text: &str, container: TextRange, last: Option<TextRa
     let multi_line = body.contains('\n');
     let (indent, closing_indent) = if multi_line {
         let line_indent = |pos: usize| {
-            let line_start = text.get(..pos).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+            let line_start = text
+                .get(..pos)
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |i| i + 1);
             let line = text.get(line_start..pos).unwrap_or("");
-            line.chars().take_while(|c| *c == ' ' || *c == '\t').collect::<String>()
+            line.chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect::<String>()
         };
         let closing = line_indent(close);
         let entry_indent = match last {
@@ -725,7 +900,11 @@ fn parse_int(s: &str) -> Option<i64> {
 
 /// A plain (non-f) string literal's value.
 pub(crate) fn parse_plain_string(m: &PyModule, n: Node<'_>) -> Option<String> {
-    let l = Lowerer { module: m, file: crate::value::empty_file(), scope: &Scope::default() };
+    let l = Lowerer {
+        module: m,
+        file: crate::value::empty_file(),
+        scope: &Scope::default(),
+    };
     match l.string(n, 0).value {
         Value::Str(s) => Some(s),
         _ => None,
@@ -749,7 +928,7 @@ pub(crate) fn unescape(s: &str) -> String {
             Some('t') => out.push('\t'),
             Some('r') => out.push('\r'),
             Some('0') => out.push('\0'),
-            Some('\\') => out.push('\\'),
+            Some('\\') | None => out.push('\\'),
             Some('\'') => out.push('\''),
             Some('"') => out.push('"'),
             Some('\n') => {}
@@ -759,7 +938,9 @@ pub(crate) fn unescape(s: &str) -> String {
                     'u' => 4,
                     _ => 8,
                 };
-                let hex: String = (0..len).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
+                let hex: String = (0..len)
+                    .filter_map(|_| chars.next_if(char::is_ascii_hexdigit))
+                    .collect();
                 match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                     Some(ch) if hex.len() == len => out.push(ch),
                     _ => {
@@ -773,7 +954,6 @@ pub(crate) fn unescape(s: &str) -> String {
                 out.push('\\');
                 out.push(other);
             }
-            None => out.push('\\'),
         }
     }
     out

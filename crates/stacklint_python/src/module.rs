@@ -52,13 +52,23 @@ impl PyModule {
         if damaged && (source.contains("{%") || source.contains("{#")) {
             let masked = mask_jinja(source);
             if let Some(t) = parse_tree(&masked) {
-                let better = tree.as_ref().is_none_or(|old| error_count(old) > error_count(&t));
+                let better = tree
+                    .as_ref()
+                    .is_none_or(|old| error_count(old) > error_count(&t));
                 if better {
-                    return PyModule { text: source.to_owned(), tree: Some(t), template: true };
+                    return PyModule {
+                        text: source.to_owned(),
+                        tree: Some(t),
+                        template: true,
+                    };
                 }
             }
         }
-        PyModule { text: source.to_owned(), tree, template: false }
+        PyModule {
+            text: source.to_owned(),
+            tree,
+            template: false,
+        }
     }
 
     /// Whether the module was read as a Jinja template (its tags blanked out).
@@ -96,7 +106,10 @@ impl PyModule {
     pub fn syntax_errors(&self) -> Vec<(TextRange, String)> {
         let mut out = Vec::new();
         let Some(root) = self.root() else {
-            return vec![(TextRange::empty(0), "the file could not be parsed".to_owned())];
+            return vec![(
+                TextRange::empty(0),
+                "the file could not be parsed".to_owned(),
+            )];
         };
         if !root.has_error() {
             return out;
@@ -180,7 +193,10 @@ impl PyModule {
                 "[" => "]",
                 _ => "}",
             };
-            return (node_range(*open), format!("missing `{close}` to close this `{}`", open.kind()));
+            return (
+                node_range(*open),
+                format!("missing `{close}` to close this `{}`", open.kind()),
+            );
         }
         if let Some(first) = leaves.first()
             && first.kind() == "string_start"
@@ -193,16 +209,27 @@ impl PyModule {
             && !matches!(last.kind(), ")" | "]" | "}")
         {
             let tok = shorten(self.node_text(*last));
-            return (node_range(*last), format!("unexpected end of statement after `{tok}`"));
+            return (
+                node_range(*last),
+                format!("unexpected end of statement after `{tok}`"),
+            );
         }
         let start = node.start_byte();
         let text = self.text.get(start..node.end_byte()).unwrap_or("");
         let first_line_end = text.find('\n').map_or(node.end_byte(), |i| start + i);
-        let range = if first_line_end > start { TextRange::new(start, first_line_end) } else { node_range(node) };
+        let range = if first_line_end > start {
+            TextRange::new(start, first_line_end)
+        } else {
+            node_range(node)
+        };
         let tok = leaves.first().map_or("", |l| self.node_text(*l)).trim();
         let tok = if tok.is_empty() { text.trim() } else { tok };
         let shown = shorten(tok);
-        let message = if shown.is_empty() { "unexpected input".to_owned() } else { format!("unexpected `{shown}`") };
+        let message = if shown.is_empty() {
+            "unexpected input".to_owned()
+        } else {
+            format!("unexpected `{shown}`")
+        };
         (range, message)
     }
 
@@ -210,7 +237,9 @@ impl PyModule {
     pub fn docstring_range(&self) -> Option<TextRange> {
         let root = self.root()?;
         let mut cursor = root.walk();
-        let first = root.named_children(&mut cursor).find(|n| n.kind() != "comment")?;
+        let first = root
+            .named_children(&mut cursor)
+            .find(|n| n.kind() != "comment")?;
         if first.kind() != "expression_statement" {
             return None;
         }
@@ -249,7 +278,10 @@ impl PyModule {
         if end == 0 {
             return 0;
         }
-        self.text.get(end..).and_then(|rest| rest.find('\n')).map_or(self.text.len(), |i| end + i + 1)
+        self.text
+            .get(end..)
+            .and_then(|rest| rest.find('\n'))
+            .map_or(self.text.len(), |i| end + i + 1)
     }
 
     /// Every import statement at any level, in source order.
@@ -329,7 +361,13 @@ impl PyModule {
         }
         let mut c = n.walk();
         let star = n.children(&mut c).any(|x| x.kind() == "wildcard_import");
-        Some(Import { range: node_range(n), spec, names, star, alias: None })
+        Some(Import {
+            range: node_range(n),
+            spec,
+            names,
+            star,
+            alias: None,
+        })
     }
 
     /// Calls anywhere in the module whose callee, with import aliases resolved, is one of
@@ -358,7 +396,11 @@ impl PyModule {
 
     /// `multiprocessing.cpu_count()`, `os.cpu_count()`, `psutil.cpu_count()` calls.
     pub fn cpu_count_calls(&self) -> Vec<CallSite> {
-        self.calls_to(&["multiprocessing.cpu_count", "os.cpu_count", "psutil.cpu_count"])
+        self.calls_to(&[
+            "multiprocessing.cpu_count",
+            "os.cpu_count",
+            "psutil.cpu_count",
+        ])
     }
 
     /// The `DJANGO_SETTINGS_MODULE` this module sets by default, from
@@ -378,8 +420,10 @@ impl PyModule {
                 && let Some(args) = n.child_by_field_name("arguments")
             {
                 let mut c = args.walk();
-                let a: Vec<Node<'_>> =
-                    args.named_children(&mut c).filter(|x| x.kind() != "comment").collect();
+                let a: Vec<Node<'_>> = args
+                    .named_children(&mut c)
+                    .filter(|x| x.kind() != "comment")
+                    .collect();
                 if let [k, v, ..] = a.as_slice()
                     && string_literal(self, *k).as_deref() == Some("DJANGO_SETTINGS_MODULE")
                     && let Some(value) = string_literal(self, *v)
@@ -442,7 +486,10 @@ impl PyModule {
     }
 }
 
-pub(crate) fn add_import_aliases(imp: &Import, map: &mut std::collections::HashMap<String, String>) {
+pub(crate) fn add_import_aliases(
+    imp: &Import,
+    map: &mut std::collections::HashMap<String, String>,
+) {
     if imp.names.is_empty() && !imp.star && imp.spec.level == 0 {
         let dotted = imp.spec.dotted();
         match &imp.alias {
@@ -496,7 +543,10 @@ pub struct ImportSpec {
 impl ImportSpec {
     /// An absolute module (`myproj.settings.base`).
     pub fn absolute(dotted: &str) -> Self {
-        ImportSpec { level: 0, module: split_dotted(dotted) }
+        ImportSpec {
+            level: 0,
+            module: split_dotted(dotted),
+        }
     }
 
     /// The module as written, dots included (`..base`).
@@ -508,7 +558,11 @@ impl ImportSpec {
     /// (no IO): a relative import against the importer's package folder, an absolute one
     /// against `root` (when given) and each folder above the importer. Each candidate is
     /// `x/y.py` followed by `x/y/__init__.py`.
-    pub fn candidates(&self, importer: &std::path::Path, root: Option<&std::path::Path>) -> Vec<std::path::PathBuf> {
+    pub fn candidates(
+        &self,
+        importer: &std::path::Path,
+        root: Option<&std::path::Path>,
+    ) -> Vec<std::path::PathBuf> {
         let mut bases = Vec::new();
         if self.level > 0 {
             let mut dir = importer.parent();
@@ -544,7 +598,11 @@ impl ImportSpec {
 }
 
 fn split_dotted(s: &str) -> Vec<String> {
-    s.split('.').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    s.split('.')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A call found by [`PyModule::calls_to`].
@@ -574,7 +632,9 @@ fn parse_tree(source: &str) -> Option<Tree> {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             let mut p = Parser::new();
-            if p.set_language(&tree_sitter_python::LANGUAGE.into()).is_err() {
+            if p.set_language(&tree_sitter_python::LANGUAGE.into())
+                .is_err()
+            {
                 return None;
             }
             *slot = Some(p);
@@ -618,15 +678,25 @@ fn mask_jinja(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
     let mut rest = source;
     loop {
-        let next = [rest.find("{%"), rest.find("{#")].into_iter().flatten().min();
+        let next = [rest.find("{%"), rest.find("{#")]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(open) = next else {
             out.push_str(rest);
             break;
         };
         let (before, tag_start) = rest.split_at(open);
         out.push_str(before);
-        let close = if tag_start.starts_with("{%") { "%}" } else { "#}" };
-        let end = tag_start.get(2..).and_then(|t| t.find(close)).map_or(tag_start.len(), |i| i + 4);
+        let close = if tag_start.starts_with("{%") {
+            "%}"
+        } else {
+            "#}"
+        };
+        let end = tag_start
+            .get(2..)
+            .and_then(|t| t.find(close))
+            .map_or(tag_start.len(), |i| i + 4);
         let (tag, after) = tag_start.split_at(end.min(tag_start.len()));
         for ch in tag.chars() {
             if ch == '\n' {
@@ -674,8 +744,13 @@ pub(crate) fn dotted_name(m: &PyModule, n: Node<'_>) -> Option<String> {
 }
 
 /// The dotted name with its head replaced through the import aliases.
-pub(crate) fn canonical(dotted: &str, aliases: &std::collections::HashMap<String, String>) -> String {
-    let (head, rest) = dotted.split_once('.').map_or((dotted, None), |(h, r)| (h, Some(r)));
+pub(crate) fn canonical(
+    dotted: &str,
+    aliases: &std::collections::HashMap<String, String>,
+) -> String {
+    let (head, rest) = dotted
+        .split_once('.')
+        .map_or((dotted, None), |(h, r)| (h, Some(r)));
     match (aliases.get(head), rest) {
         (Some(full), Some(rest)) => format!("{full}.{rest}"),
         (Some(full), None) => full.clone(),

@@ -49,7 +49,10 @@ impl BindingKind {
     /// Whether the binding gives the whole name a new value (assignment, unpacking,
     /// augmented assignment), as opposed to mutating it or annotating it.
     pub fn rebinds(&self) -> bool {
-        matches!(self, BindingKind::Assign | BindingKind::AugAssign { .. } | BindingKind::Unpack { .. })
+        matches!(
+            self,
+            BindingKind::Assign | BindingKind::AugAssign { .. } | BindingKind::Unpack { .. }
+        )
     }
 }
 
@@ -183,7 +186,10 @@ pub struct MemoryLoader {
 
 impl MemoryLoader {
     pub fn new(root: Option<PathBuf>) -> Self {
-        Self { root, modules: HashMap::new() }
+        Self {
+            root,
+            modules: HashMap::new(),
+        }
     }
 
     /// Parse and add a module.
@@ -245,20 +251,33 @@ impl Settings {
     /// `loader` (recursively, guarding against cycles): the imported module's bindings
     /// come first, each with its own file, then the module's own.
     pub fn evaluate_with(path: &Path, module: &PyModule, loader: &dyn ModuleLoader) -> Settings {
-        let mut ev = Evaluator { loader, stack: Vec::new(), cache: HashMap::new() };
+        let mut ev = Evaluator {
+            loader,
+            stack: Vec::new(),
+            cache: HashMap::new(),
+        };
         let out = ev.eval_module(path, module);
-        let Evaluated { bindings, imports, unresolved, .. } =
-            Rc::try_unwrap(out).unwrap_or_else(|rc| Evaluated {
-                bindings: rc.bindings.clone(),
-                scope: Scope::default(),
-                imports: rc.imports.clone(),
-                unresolved: rc.unresolved.clone(),
-            });
+        let Evaluated {
+            bindings,
+            imports,
+            unresolved,
+            ..
+        } = Rc::try_unwrap(out).unwrap_or_else(|rc| Evaluated {
+            bindings: rc.bindings.clone(),
+            scope: Scope::default(),
+            imports: rc.imports.clone(),
+            unresolved: rc.unresolved.clone(),
+        });
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, b) in bindings.iter().enumerate() {
             by_name.entry(b.name.clone()).or_default().push(i);
         }
-        Settings { bindings, by_name, imports, unresolved }
+        Settings {
+            bindings,
+            by_name,
+            imports,
+            unresolved,
+        }
     }
 
     /// Every binding, in evaluation order (imported modules' bindings where the import is).
@@ -268,7 +287,11 @@ impl Settings {
 
     /// The bindings of `name`, in order.
     pub fn bindings<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Binding> + 'a {
-        self.by_name.get(name).into_iter().flatten().filter_map(|&i| self.bindings.get(i))
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.bindings.get(i))
     }
 
     /// Whether any binding (of any kind) exists for `name`.
@@ -283,7 +306,10 @@ impl Settings {
     pub fn get(&self, name: &str) -> Option<&Binding> {
         let mut last_any = None;
         let mut last_unconditional = None;
-        for b in self.bindings(name).filter(|b| b.kind.rebinds() && b.keys.is_empty()) {
+        for b in self
+            .bindings(name)
+            .filter(|b| b.kind.rebinds() && b.keys.is_empty())
+        {
             last_any = Some(b);
             if !b.is_conditional() {
                 last_unconditional = Some(b);
@@ -299,7 +325,9 @@ impl Settings {
 
     /// Annotation-only bindings (`workers: 4`), in order.
     pub fn annotations_only(&self) -> impl Iterator<Item = &Binding> {
-        self.bindings.iter().filter(|b| b.kind == BindingKind::AnnotationOnly)
+        self.bindings
+            .iter()
+            .filter(|b| b.kind == BindingKind::AnnotationOnly)
     }
 
     /// The imports followed (resolved or not), in order.
@@ -321,20 +349,26 @@ impl Settings {
     /// alternative. Each outcome is a value, a missing key (with where to insert it), or
     /// an opaque expression. No outcomes: the name is never bound.
     pub fn resolve(&self, path: &[&str]) -> Resolution<'_> {
-        let Some((name, rest)) = path.split_first() else { return Resolution::default() };
+        let Some((name, rest)) = path.split_first() else {
+            return Resolution::default();
+        };
         let mut outcomes: Vec<Outcome<'_>> = Vec::new();
         for b in self.bindings(name) {
             let found: Option<Outcome<'_>> = match &b.kind {
                 BindingKind::Assign | BindingKind::Unpack { .. } | BindingKind::SubscriptAssign => {
                     let n = b.keys.len();
-                    if n <= rest.len() && b.keys.iter().zip(rest.iter()).all(|(k, s)| k.matches(s)) {
+                    if n <= rest.len() && b.keys.iter().zip(rest.iter()).all(|(k, s)| k.matches(s))
+                    {
                         Some(descend(b, &b.value, rest.get(n..).unwrap_or(&[])))
                     } else {
                         None
                     }
                 }
                 BindingKind::AugAssign { .. } if b.keys.is_empty() && rest.is_empty() => {
-                    Some(Outcome::Opaque { binding: b, expr: &b.value })
+                    Some(Outcome::Opaque {
+                        binding: b,
+                        expr: &b.value,
+                    })
                 }
                 BindingKind::Update => {
                     let n = b.keys.len();
@@ -379,32 +413,49 @@ impl Settings {
                         items: items
                             .unwrap_or_default()
                             .into_iter()
-                            .map(|e| ListItem { index: 0, expr: e, binding: b, conditional: b.is_conditional() })
+                            .map(|e| ListItem {
+                                index: 0,
+                                expr: e,
+                                binding: b,
+                                conditional: b.is_conditional(),
+                            })
                             .collect(),
                         base: b,
                         conditional_reassignments: Vec::new(),
                     });
                 }
-                BindingKind::Append | BindingKind::Insert { .. } | BindingKind::Extend | BindingKind::AugAssign { .. } => {
+                BindingKind::Append
+                | BindingKind::Insert { .. }
+                | BindingKind::Extend
+                | BindingKind::AugAssign { .. } => {
                     let Some(v) = view.as_mut() else { continue };
                     let cond = b.is_conditional();
                     let new: Vec<ListItem<'_>> = match &b.kind {
                         BindingKind::Append | BindingKind::Insert { .. } => {
-                            vec![ListItem { index: 0, expr: &b.value, binding: b, conditional: cond }]
+                            vec![ListItem {
+                                index: 0,
+                                expr: &b.value,
+                                binding: b,
+                                conditional: cond,
+                            }]
                         }
-                        _ => match b.value.list_items() {
-                            Some(items) => items
+                        _ => {
+                            let items = b.value.list_items();
+                            v.complete &= items.is_some();
+                            items
+                                .unwrap_or_default()
                                 .into_iter()
-                                .map(|e| ListItem { index: 0, expr: e, binding: b, conditional: cond })
-                                .collect(),
-                            None => {
-                                v.complete = false;
-                                Vec::new()
-                            }
-                        },
+                                .map(|e| ListItem {
+                                    index: 0,
+                                    expr: e,
+                                    binding: b,
+                                    conditional: cond,
+                                })
+                                .collect()
+                        }
                     };
                     if let BindingKind::Insert { index } = &b.kind {
-                        let len = v.items.len() as i64;
+                        let len = i64::try_from(v.items.len()).unwrap_or(i64::MAX);
                         let at = match index {
                             Some(i) if *i < 0 => (len + i).max(0),
                             Some(i) => (*i).min(len),
@@ -425,7 +476,11 @@ impl Settings {
                     if let Some(v) = view.as_mut() {
                         let target = b.value.unset_value();
                         let before = v.items.len();
-                        if let Some(pos) = v.items.iter().position(|it| it.expr.unset_value() == target && target.is_some()) {
+                        if let Some(pos) = v
+                            .items
+                            .iter()
+                            .position(|it| it.expr.unset_value() == target && target.is_some())
+                        {
                             v.items.remove(pos);
                         }
                         if v.items.len() == before {
@@ -476,9 +531,16 @@ impl<'a> Resolution<'a> {
 #[derive(Clone, Debug)]
 pub enum Outcome<'a> {
     /// The value and the binding it came from (its file and statement).
-    Value { binding: &'a Binding, expr: &'a Expr },
+    Value {
+        binding: &'a Binding,
+        expr: &'a Expr,
+    },
     /// The engine a URL config derives from its scheme (no source text of its own).
-    Derived { binding: &'a Binding, value: Value, at: &'a Expr },
+    Derived {
+        binding: &'a Binding,
+        value: Value,
+        at: &'a Expr,
+    },
     /// `keys` are absent from the dict (or call) that the binding built. `insert` is
     /// where a `"KEY": value` entry (or, with `kwarg`, a `kwarg=value` argument) goes;
     /// `implied` is the value a library fills in when it is absent (dj-database-url's
@@ -492,7 +554,10 @@ pub enum Outcome<'a> {
         container: &'a Expr,
     },
     /// The path goes through something the model cannot see into.
-    Opaque { binding: &'a Binding, expr: &'a Expr },
+    Opaque {
+        binding: &'a Binding,
+        expr: &'a Expr,
+    },
 }
 
 impl Outcome<'_> {
@@ -511,20 +576,31 @@ fn descend<'a>(b: &'a Binding, start: &'a Expr, keys: &[&str]) -> Outcome<'a> {
     let mut cur = start;
     for (i, key) in keys.iter().enumerate() {
         let e = cur.resolved();
-        let missing = || keys.get(i..).unwrap_or(&[]).iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let missing = || {
+            keys.get(i..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect::<Vec<_>>()
+        };
         match &e.value {
             Value::Dict(d) => {
                 let hit = d.entries.iter().rev().find(|en| {
-                    en.key.as_ref().is_some_and(|k| match k.resolved().unset_value() {
-                        Some(Value::Str(s)) => s == *key,
-                        Some(Value::Int(n)) => key.parse::<i64>().is_ok_and(|x| x == n),
-                        _ => false,
-                    })
+                    en.key
+                        .as_ref()
+                        .is_some_and(|k| match k.resolved().unset_value() {
+                            Some(Value::Str(s)) => s == *key,
+                            Some(Value::Int(n)) => key.parse::<i64>().is_ok_and(|x| x == n),
+                            _ => false,
+                        })
                 });
                 match hit {
                     Some(en) => cur = &en.value,
                     None if d.entries.iter().any(|en| en.key.is_none()) => {
-                        return Outcome::Opaque { binding: b, expr: e };
+                        return Outcome::Opaque {
+                            binding: b,
+                            expr: e,
+                        };
                     }
                     None => {
                         return Outcome::Missing {
@@ -541,7 +617,12 @@ fn descend<'a>(b: &'a Binding, start: &'a Expr, keys: &[&str]) -> Outcome<'a> {
             Value::List(items) | Value::Tuple(items) => {
                 match key.parse::<usize>().ok().and_then(|k| items.get(k)) {
                     Some(x) => cur = x,
-                    None => return Outcome::Opaque { binding: b, expr: e },
+                    None => {
+                        return Outcome::Opaque {
+                            binding: b,
+                            expr: e,
+                        };
+                    }
                 }
             }
             Value::UrlConfig(u) => {
@@ -561,8 +642,15 @@ fn descend<'a>(b: &'a Binding, start: &'a Expr, keys: &[&str]) -> Outcome<'a> {
                     }
                 } else if *key == "ENGINE" && keys.len() == i + 1 {
                     return match &u.engine {
-                        Some(engine) => Outcome::Derived { binding: b, value: Value::Str(engine.clone()), at: e },
-                        None => Outcome::Opaque { binding: b, expr: e },
+                        Some(engine) => Outcome::Derived {
+                            binding: b,
+                            value: Value::Str(engine.clone()),
+                            at: e,
+                        },
+                        None => Outcome::Opaque {
+                            binding: b,
+                            expr: e,
+                        },
                     };
                 } else if matches!(*key, "CONN_MAX_AGE" | "CONN_HEALTH_CHECKS") {
                     // django-environ: not set by env.db() unless in the URL's query.
@@ -575,13 +663,24 @@ fn descend<'a>(b: &'a Binding, start: &'a Expr, keys: &[&str]) -> Outcome<'a> {
                         container: e,
                     };
                 } else {
-                    return Outcome::Opaque { binding: b, expr: e };
+                    return Outcome::Opaque {
+                        binding: b,
+                        expr: e,
+                    };
                 }
             }
-            _ => return Outcome::Opaque { binding: b, expr: e },
+            _ => {
+                return Outcome::Opaque {
+                    binding: b,
+                    expr: e,
+                };
+            }
         }
     }
-    Outcome::Value { binding: b, expr: cur }
+    Outcome::Value {
+        binding: b,
+        expr: cur,
+    }
 }
 
 /// The elements of a list setting.
@@ -645,12 +744,19 @@ impl Evaluator<'_> {
 
 fn children(n: Node<'_>) -> Vec<Node<'_>> {
     let mut c = n.walk();
-    n.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+    n.named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect()
 }
 
 impl ModuleEval<'_, '_, '_> {
     fn lower(&self, n: Node<'_>) -> Expr {
-        Lowerer { module: self.module, file: self.file.clone(), scope: &self.scope }.lower(n)
+        Lowerer {
+            module: self.module,
+            file: self.file.clone(),
+            scope: &self.scope,
+        }
+        .lower(n)
     }
 
     fn text(&self, n: Node<'_>) -> &str {
@@ -674,7 +780,13 @@ impl ModuleEval<'_, '_, '_> {
         self.conds.truncate(saved);
     }
 
-    fn cond(&self, kind: ConditionKind, node: Node<'_>, negated: bool, statement: usize) -> Condition {
+    fn cond(
+        &self,
+        kind: ConditionKind,
+        node: Node<'_>,
+        negated: bool,
+        statement: usize,
+    ) -> Condition {
         Condition {
             kind,
             text: self.text(node).to_owned(),
@@ -706,18 +818,23 @@ impl ModuleEval<'_, '_, '_> {
                     earlier.push(Condition { negated: true, ..c });
                 }
                 let mut cur = s.walk();
-                let alts: Vec<Node<'_>> = s.children_by_field_name("alternative", &mut cur).collect();
+                let alts: Vec<Node<'_>> =
+                    s.children_by_field_name("alternative", &mut cur).collect();
                 for alt in alts {
                     match alt.kind() {
                         "elif_clause" => {
-                            let Some(test) = alt.child_by_field_name("condition") else { continue };
+                            let Some(test) = alt.child_by_field_name("condition") else {
+                                continue;
+                            };
                             let c = self.cond(ConditionKind::Elif, test, false, start);
                             let mut conds = earlier.clone();
                             conds.push(c.clone());
                             self.with_cond(conds, alt.child_by_field_name("consequence"), depth);
                             earlier.push(Condition { negated: true, ..c });
                         }
-                        "else_clause" => self.with_cond(earlier.clone(), alt.child_by_field_name("body"), depth),
+                        "else_clause" => {
+                            self.with_cond(earlier.clone(), alt.child_by_field_name("body"), depth);
+                        }
                         _ => {}
                     }
                 }
@@ -739,20 +856,35 @@ impl ModuleEval<'_, '_, '_> {
                             let kids = children(c);
                             let body = kids.iter().rev().find(|k| k.kind() == "block").copied();
                             let header_end = body.map_or(c.end_byte(), |b| b.start_byte());
-                            let header = self.module.text().get(c.start_byte()..header_end).unwrap_or("");
+                            let header = self
+                                .module
+                                .text()
+                                .get(c.start_byte()..header_end)
+                                .unwrap_or("");
                             let header = header.trim_end().trim_end_matches(':').trim_end();
                             let types = header.strip_prefix("except").unwrap_or(header).trim();
                             let cond = Condition {
                                 kind: ConditionKind::Except,
-                                text: if types.is_empty() { "*".to_owned() } else { types.to_owned() },
-                                range: TextRange::new(c.start_byte(), c.start_byte() + header.len()),
+                                text: if types.is_empty() {
+                                    "*".to_owned()
+                                } else {
+                                    types.to_owned()
+                                },
+                                range: TextRange::new(
+                                    c.start_byte(),
+                                    c.start_byte() + header.len(),
+                                ),
                                 file: self.file.clone(),
                                 negated: false,
                                 statement: start,
                             };
                             self.with_cond(vec![cond], body, depth);
                         }
-                        "else_clause" => self.with_cond(vec![try_cond.clone()], c.child_by_field_name("body"), depth),
+                        "else_clause" => self.with_cond(
+                            vec![try_cond.clone()],
+                            c.child_by_field_name("body"),
+                            depth,
+                        ),
                         "finally_clause" => {
                             let body = children(c).into_iter().find(|k| k.kind() == "block");
                             self.with_cond(Vec::new(), body, depth);
@@ -777,7 +909,10 @@ impl ModuleEval<'_, '_, '_> {
                 if let Some(body) = s.child_by_field_name("body") {
                     for case in children(body) {
                         if case.kind() == "case_clause" {
-                            let pat = children(case).into_iter().find(|k| k.kind() == "case_pattern").unwrap_or(case);
+                            let pat = children(case)
+                                .into_iter()
+                                .find(|k| k.kind() == "case_pattern")
+                                .unwrap_or(case);
                             let c = self.cond(ConditionKind::Case, pat, false, s.start_byte());
                             self.with_cond(vec![c], case.child_by_field_name("consequence"), depth);
                         }
@@ -788,7 +923,13 @@ impl ModuleEval<'_, '_, '_> {
             "ERROR" => {
                 // Statements swallowed by an error node are still worth reading.
                 for c in children(s) {
-                    if matches!(c.kind(), "expression_statement" | "if_statement" | "import_from_statement" | "import_statement") {
+                    if matches!(
+                        c.kind(),
+                        "expression_statement"
+                            | "if_statement"
+                            | "import_from_statement"
+                            | "import_statement"
+                    ) {
                         self.statement(c, depth + 1);
                     }
                 }
@@ -803,7 +944,11 @@ impl ModuleEval<'_, '_, '_> {
             let all = self.module_imports_of(s);
             for imp in &all {
                 add_import_aliases(imp, &mut self.scope.aliases);
-                self.scope.env_objects.remove(imp.alias.as_deref().unwrap_or_else(|| imp.spec.module.first().map_or("", String::as_str)));
+                self.scope.env_objects.remove(
+                    imp.alias
+                        .as_deref()
+                        .unwrap_or_else(|| imp.spec.module.first().map_or("", String::as_str)),
+                );
             }
             None
         } else {
@@ -845,10 +990,16 @@ impl ModuleEval<'_, '_, '_> {
             return;
         };
         if self.ev.stack.contains(&path) {
-            self.unresolved.push(ImportSite { resolved: Some(path), ..site });
+            self.unresolved.push(ImportSite {
+                resolved: Some(path),
+                ..site
+            });
             return;
         }
-        let site = ImportSite { resolved: Some(path.clone()), ..site };
+        let site = ImportSite {
+            resolved: Some(path.clone()),
+            ..site
+        };
         self.imports.push(site.clone());
         let child = self.ev.eval_module(&path, module);
         self.imports.extend(child.imports.iter().cloned());
@@ -856,7 +1007,7 @@ impl ModuleEval<'_, '_, '_> {
         let import_conds: Vec<Condition> = self.conds.clone();
         let adopt = |b: &Binding, name: &str| {
             let mut b = b.clone();
-            b.name = name.to_owned();
+            name.clone_into(&mut b.name);
             let mut conds = import_conds.clone();
             conds.append(&mut b.conditions);
             b.conditions = conds;
@@ -875,8 +1026,12 @@ impl ModuleEval<'_, '_, '_> {
         }
         for n in &imp.names {
             let local = n.alias.as_deref().unwrap_or(&n.name);
-            let new: Vec<Binding> =
-                child.bindings.iter().filter(|b| b.name == n.name).map(|b| adopt(b, local)).collect();
+            let new: Vec<Binding> = child
+                .bindings
+                .iter()
+                .filter(|b| b.name == n.name)
+                .map(|b| adopt(b, local))
+                .collect();
             self.bindings.extend(new);
             self.scope.import_name(&child.scope, &n.name, local);
         }
@@ -889,7 +1044,8 @@ impl ModuleEval<'_, '_, '_> {
             let (module, alias) = match name.kind() {
                 "aliased_import" => (
                     name.child_by_field_name("name").map(|x| self.text(x)),
-                    name.child_by_field_name("alias").map(|x| self.text(x).to_owned()),
+                    name.child_by_field_name("alias")
+                        .map(|x| self.text(x).to_owned()),
                 ),
                 _ => (Some(self.text(name)), None),
             };
@@ -950,7 +1106,10 @@ impl ModuleEval<'_, '_, '_> {
                         Some(v @ (Value::Str(_) | Value::Int(_))) => v,
                         _ => Value::Unknown(self.text(k).to_owned()),
                     };
-                    keys.push(Key { key, range: node_range(k) });
+                    keys.push(Key {
+                        key,
+                        range: node_range(k),
+                    });
                     cur = cur.child_by_field_name("value")?;
                 }
                 _ => return None,
@@ -986,7 +1145,14 @@ impl ModuleEval<'_, '_, '_> {
                 && t.kind() == "identifier"
             {
                 let value = Arc::new(self.lower(ann));
-                let b = self.binding(self.text(*t), BindingKind::AnnotationOnly, Vec::new(), value, stmt, node_range(*t));
+                let b = self.binding(
+                    self.text(*t),
+                    BindingKind::AnnotationOnly,
+                    Vec::new(),
+                    value,
+                    stmt,
+                    node_range(*t),
+                );
                 self.push(b);
             }
             return;
@@ -1003,12 +1169,26 @@ impl ModuleEval<'_, '_, '_> {
                 let name = self.text(t).to_owned();
                 self.note_special(&name, right, &value);
                 self.scope.values.insert(name.clone(), value.clone());
-                let b = self.binding(&name, BindingKind::Assign, Vec::new(), value, stmt, node_range(t));
+                let b = self.binding(
+                    &name,
+                    BindingKind::Assign,
+                    Vec::new(),
+                    value,
+                    stmt,
+                    node_range(t),
+                );
                 self.push(b);
             }
             "subscript" => {
                 if let Some((name, keys)) = self.target_path(t) {
-                    let b = self.binding(&name, BindingKind::SubscriptAssign, keys, value, stmt, node_range(t));
+                    let b = self.binding(
+                        &name,
+                        BindingKind::SubscriptAssign,
+                        keys,
+                        value,
+                        stmt,
+                        node_range(t),
+                    );
                     self.push(b);
                 }
             }
@@ -1020,12 +1200,23 @@ impl ModuleEval<'_, '_, '_> {
                     }
                     let v = match items.as_ref().and_then(|xs| xs.get(i)) {
                         Some(x) => Arc::new((*x).clone()),
-                        None => Arc::new(Expr::new(value.range, self.file.clone(), Value::Unknown(self.text(right).to_owned()))),
+                        None => Arc::new(Expr::new(
+                            value.range,
+                            self.file.clone(),
+                            Value::Unknown(self.text(right).to_owned()),
+                        )),
                     };
                     let name = self.text(el).to_owned();
                     self.scope.forget(&name);
                     self.scope.values.insert(name.clone(), v.clone());
-                    let b = self.binding(&name, BindingKind::Unpack { index: i }, Vec::new(), v, stmt, node_range(el));
+                    let b = self.binding(
+                        &name,
+                        BindingKind::Unpack { index: i },
+                        Vec::new(),
+                        v,
+                        stmt,
+                        node_range(el),
+                    );
                     self.push(b);
                 }
             }
@@ -1036,7 +1227,9 @@ impl ModuleEval<'_, '_, '_> {
     /// Track django-environ `Env(...)` instances and decouple `AutoConfig()`s.
     fn note_special(&mut self, name: &str, right: Node<'_>, value: &Expr) {
         self.scope.forget(name);
-        let Value::Call(call) = &value.value else { return };
+        let Value::Call(call) = &value.value else {
+            return;
+        };
         match call.func.as_str() {
             "environ.Env" | "environ.FileAwareEnv" => {
                 let mut scheme = EnvScheme::default();
@@ -1045,10 +1238,12 @@ impl ModuleEval<'_, '_, '_> {
                         Value::Tuple(parts) => (parts.first(), parts.get(1).cloned()),
                         _ => (Some(&kw.value), None),
                     };
-                    let ops = cast.map(|c| scheme_cast(c)).unwrap_or_default();
+                    let ops = cast.map(scheme_cast).unwrap_or_default();
                     scheme.entries.insert(kw.name.clone(), (ops, default));
                 }
-                self.scope.env_objects.insert(name.to_owned(), Arc::new(scheme));
+                self.scope
+                    .env_objects
+                    .insert(name.to_owned(), Arc::new(scheme));
             }
             "decouple.AutoConfig" | "decouple.Config" | "decouple.RepositoryEnv" => {
                 self.scope.decouple.insert(name.to_owned());
@@ -1059,13 +1254,20 @@ impl ModuleEval<'_, '_, '_> {
     }
 
     fn aug_assignment(&mut self, stmt: Node<'_>, a: Node<'_>) {
-        let (Some(l), Some(r)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { return };
+        let (Some(l), Some(r)) = (
+            a.child_by_field_name("left"),
+            a.child_by_field_name("right"),
+        ) else {
+            return;
+        };
         let op = a
             .child_by_field_name("operator")
             .map_or("", |o| self.text(o))
             .trim_end_matches('=')
             .to_owned();
-        let Some((name, keys)) = self.target_path(l) else { return };
+        let Some((name, keys)) = self.target_path(l) else {
+            return;
+        };
         let value = Arc::new(self.lower(r));
         if keys.is_empty() {
             // Keep the name's value roughly current: `X += [..]` on a known list.
@@ -1084,24 +1286,41 @@ impl ModuleEval<'_, '_, '_> {
                 self.scope.values.insert(name.clone(), Arc::new(combined));
             }
         }
-        let b = self.binding(&name, BindingKind::AugAssign { op }, keys, value, stmt, node_range(l));
+        let b = self.binding(
+            &name,
+            BindingKind::AugAssign { op },
+            keys,
+            value,
+            stmt,
+            node_range(l),
+        );
         self.push(b);
     }
 
     fn method_call(&mut self, stmt: Node<'_>, call: Node<'_>) {
-        let Some(func) = call.child_by_field_name("function") else { return };
+        let Some(func) = call.child_by_field_name("function") else {
+            return;
+        };
         if func.kind() != "attribute" {
             return;
         }
-        let (Some(obj), Some(attr)) = (func.child_by_field_name("object"), func.child_by_field_name("attribute")) else {
+        let (Some(obj), Some(attr)) = (
+            func.child_by_field_name("object"),
+            func.child_by_field_name("attribute"),
+        ) else {
             return;
         };
         let method = self.text(attr);
         if !matches!(method, "append" | "insert" | "extend" | "update" | "remove") {
             return;
         }
-        let Some((name, keys)) = self.target_path(obj) else { return };
-        let args: Vec<Node<'_>> = call.child_by_field_name("arguments").map(children).unwrap_or_default();
+        let Some((name, keys)) = self.target_path(obj) else {
+            return;
+        };
+        let args: Vec<Node<'_>> = call
+            .child_by_field_name("arguments")
+            .map(children)
+            .unwrap_or_default();
         let (kind, value_node) = match (method, args.as_slice()) {
             ("append", [v]) => (BindingKind::Append, *v),
             ("extend", [v]) => (BindingKind::Extend, *v),

@@ -97,7 +97,9 @@ impl Call {
 
     /// The keyword argument `name`, else the positional argument at `index`.
     pub fn arg(&self, index: usize, name: &str) -> Option<&Expr> {
-        self.kwarg(name).map(|k| &k.value).or_else(|| self.args.get(index))
+        self.kwarg(name)
+            .map(|k| &k.value)
+            .or_else(|| self.args.get(index))
     }
 }
 
@@ -292,9 +294,14 @@ impl EnvLookup {
                 matches!(target, Value::Str(_))
             }
             Some(
-                EnvOp::Truthy | EnvOp::ParseBool | EnvOp::Eq(_) | EnvOp::Ne(_) | EnvOp::In(_),
-            )
-            | Some(EnvOp::NotIn(_) | EnvOp::Not) => matches!(target, Value::Bool(_)),
+                EnvOp::Truthy
+                | EnvOp::ParseBool
+                | EnvOp::Eq(_)
+                | EnvOp::Ne(_)
+                | EnvOp::In(_)
+                | EnvOp::NotIn(_)
+                | EnvOp::Not,
+            ) => matches!(target, Value::Bool(_)),
             Some(EnvOp::Int) => matches!(target, Value::Int(_)),
             Some(EnvOp::Float) => matches!(target, Value::Float(_) | Value::Int(_)),
             Some(EnvOp::List | EnvOp::Split(_)) => matches!(target, Value::List(_)),
@@ -325,6 +332,7 @@ fn apply_op(op: &EnvOp, v: Value) -> Option<Value> {
             _ => return None,
         },
         EnvOp::Float => match &v {
+            #[allow(clippy::cast_precision_loss)]
             Value::Int(i) => Value::Float(*i as f64),
             Value::Float(f) => Value::Float(*f),
             Value::Str(s) => Value::Float(s.trim().parse().ok()?),
@@ -352,10 +360,14 @@ fn apply_op(op: &EnvOp, v: Value) -> Option<Value> {
         EnvOp::Split(sep) => match &v {
             Value::Str(s) => {
                 let items: Vec<Value> = match sep {
-                    Some(sep) if !sep.is_empty() => {
-                        s.split(sep.as_str()).map(|x| Value::Str(x.to_owned())).collect()
-                    }
-                    _ => s.split_whitespace().map(|x| Value::Str(x.to_owned())).collect(),
+                    Some(sep) if !sep.is_empty() => s
+                        .split(sep.as_str())
+                        .map(|x| Value::Str(x.to_owned()))
+                        .collect(),
+                    _ => s
+                        .split_whitespace()
+                        .map(|x| Value::Str(x.to_owned()))
+                        .collect(),
                 };
                 list_of(items.into_iter(), false)
             }
@@ -386,7 +398,11 @@ fn list_of(items: impl Iterator<Item = Value>, tuple: bool) -> Value {
     let exprs = items
         .map(|value| Expr::new(TextRange::default(), empty_file(), value))
         .collect();
-    if tuple { Value::Tuple(exprs) } else { Value::List(exprs) }
+    if tuple {
+        Value::Tuple(exprs)
+    } else {
+        Value::List(exprs)
+    }
 }
 
 pub(crate) fn empty_file() -> FileRef {
@@ -503,9 +519,19 @@ impl Expr {
     pub fn new(range: TextRange, file: FileRef, value: Value) -> Self {
         let depth = value_depth(&value).saturating_add(1);
         if depth > MAX_DEPTH {
-            return Self { range, file, value: Value::Unknown(String::new()), depth: 1 };
+            return Self {
+                range,
+                file,
+                value: Value::Unknown(String::new()),
+                depth: 1,
+            };
         }
-        Self { range, file, value, depth }
+        Self {
+            range,
+            file,
+            value,
+            depth,
+        }
     }
 
     pub(crate) fn depth(&self) -> u16 {
@@ -526,7 +552,9 @@ impl Expr {
         let mut cur = self;
         for _ in 0..MAX_DEPTH {
             match &cur.value {
-                Value::Name(NameRef { target: Some(t), .. }) => cur = t,
+                Value::Name(NameRef {
+                    target: Some(t), ..
+                }) => cur = t,
                 _ => break,
             }
         }
@@ -594,7 +622,9 @@ fn collect_list<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>, depth: u16) -> bool {
             out.extend(items.iter());
             true
         }
-        Value::Name(NameRef { target: Some(t), .. }) => collect_list(t, out, depth + 1),
+        Value::Name(NameRef {
+            target: Some(t), ..
+        }) => collect_list(t, out, depth + 1),
         Value::BinOp(b) if b.op == "+" => {
             collect_list(&b.left, out, depth + 1) && collect_list(&b.right, out, depth + 1)
         }
@@ -639,7 +669,12 @@ impl std::fmt::Display for Expr {
 /// A compact, readable rendering (for snapshots and messages); long parts are elided.
 impl std::fmt::Display for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        fn seq(f: &mut std::fmt::Formatter<'_>, open: &str, xs: &[Expr], close: &str) -> std::fmt::Result {
+        fn seq(
+            f: &mut std::fmt::Formatter<'_>,
+            open: &str,
+            xs: &[Expr],
+            close: &str,
+        ) -> std::fmt::Result {
             f.write_str(open)?;
             for (i, x) in xs.iter().enumerate() {
                 if i > 0 {
@@ -698,7 +733,11 @@ impl std::fmt::Display for Value {
                         EnvOp::Ne(v) => write!(f, " != {v}")?,
                         EnvOp::In(_) => f.write_str(" in (…)")?,
                         EnvOp::NotIn(_) => f.write_str(" not in (…)")?,
-                        EnvOp::Split(s) => write!(f, ".split({})", s.as_deref().map(|s| format!("{s:?}")).unwrap_or_default())?,
+                        EnvOp::Split(s) => write!(
+                            f,
+                            ".split({})",
+                            s.as_deref().map(|s| format!("{s:?}")).unwrap_or_default()
+                        )?,
                         EnvOp::Other(o) => write!(f, " as {o}")?,
                         other => write!(f, " as {}", format!("{other:?}").to_lowercase())?,
                     }
@@ -746,7 +785,11 @@ impl std::fmt::Display for Value {
             Value::Unknown(t) => {
                 let short: String = t.chars().take(40).collect();
                 let short = short.split_whitespace().collect::<Vec<_>>().join(" ");
-                if t.chars().count() > 40 { write!(f, "?`{short}…`") } else { write!(f, "?`{short}`") }
+                if t.chars().count() > 40 {
+                    write!(f, "?`{short}…`")
+                } else {
+                    write!(f, "?`{short}`")
+                }
             }
         }
     }

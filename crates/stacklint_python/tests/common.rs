@@ -14,7 +14,8 @@ pub fn shared() -> PathBuf {
 
 /// The corpus folder, from `STACKLINT_CORPUS` or `<workspace root>/../shared/corpus`.
 pub fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STACKLINT_CORPUS").map_or_else(|| shared().join("corpus"), PathBuf::from);
+    let dir =
+        std::env::var_os("STACKLINT_CORPUS").map_or_else(|| shared().join("corpus"), PathBuf::from);
     if dir.is_dir() {
         return Some(dir);
     }
@@ -23,12 +24,16 @@ pub fn corpus() -> Option<PathBuf> {
         "corpus not found at {} and STACKLINT_REQUIRE_ORACLES=1",
         dir.display()
     );
-    eprintln!("\n==========\nSKIPPED: corpus not found at {}\n==========\n", dir.display());
+    eprintln!(
+        "\n==========\nSKIPPED: corpus not found at {}\n==========\n",
+        dir.display()
+    );
     None
 }
 
 pub fn slice(text: &str, r: TextRange) -> &str {
-    text.get(r.as_range()).expect("range on char boundaries inside the text")
+    text.get(r.as_range())
+        .expect("range on char boundaries inside the text")
 }
 
 /// One line per binding: `line name kind [conditions] = value`.
@@ -38,10 +43,27 @@ pub fn dump(settings: &Settings, text_of: impl Fn(&Path) -> String) -> String {
         let text = text_of(&b.file);
         let idx = LineIndex::new(&text);
         let line = idx.line_of(b.statement_range.start()) + 1;
-        let file = b.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        let _ = write!(out, "{file}:{line:<4} {}{} {} {}", b.name, keys(b), kind(&b.kind), b.value);
+        let file = b
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "{file}:{line:<4} {}{} {} {}",
+            b.name,
+            keys(b),
+            kind(&b.kind),
+            b.value
+        );
         for c in &b.conditions {
-            let _ = write!(out, "  [{:?}{} {}]", c.kind, if c.negated { " not" } else { "" }, c.text);
+            let _ = write!(
+                out,
+                "  [{:?}{} {}]",
+                c.kind,
+                if c.negated { " not" } else { "" },
+                c.text
+            );
         }
         out.push('\n');
     }
@@ -49,7 +71,10 @@ pub fn dump(settings: &Settings, text_of: impl Fn(&Path) -> String) -> String {
 }
 
 fn keys(b: &Binding) -> String {
-    b.keys.iter().map(|k| format!("[{}]", k.key)).collect()
+    b.keys.iter().fold(String::new(), |mut s, k| {
+        let _ = write!(s, "[{}]", k.key);
+        s
+    })
 }
 
 fn kind(k: &BindingKind) -> String {

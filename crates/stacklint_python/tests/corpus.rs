@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use common::corpus;
 use rayon::prelude::*;
-use stacklint_python::{
-    Expr, ImportSpec, ModuleLoader, Outcome, PyModule, Settings, Value,
-};
+use stacklint_python::{Expr, ImportSpec, ModuleLoader, Outcome, PyModule, Settings, Value};
 use stacklint_text::TextRange;
 
 fn py_files(dir: &Path) -> Vec<PathBuf> {
@@ -32,7 +30,11 @@ fn py_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn check_range(text: &str, r: TextRange, what: &str, path: &Path) {
-    assert!(r.end() <= text.len(), "{what} {r:?} past the end of {}", path.display());
+    assert!(
+        r.end() <= text.len(),
+        "{what} {r:?} past the end of {}",
+        path.display()
+    );
     assert!(
         text.is_char_boundary(r.start()) && text.is_char_boundary(r.end()),
         "{what} {r:?} not on char boundaries in {}",
@@ -54,7 +56,12 @@ fn check_expr(text: &str, e: &Expr, path: &Path, own_file: &Path) {
                 kids.push(&en.value);
             }
             check_range(text, d.insert.container, "insert container", path);
-            check_range(text, TextRange::empty(d.insert.offset), "insert offset", path);
+            check_range(
+                text,
+                TextRange::empty(d.insert.offset),
+                "insert offset",
+                path,
+            );
         }
         Value::Env(env) => {
             kids.extend(env.default.iter());
@@ -62,7 +69,12 @@ fn check_expr(text: &str, e: &Expr, path: &Path, own_file: &Path) {
         }
         Value::Call(c) => {
             check_range(text, c.args_range, "args", path);
-            check_range(text, TextRange::empty(c.insert.offset), "kwarg insert", path);
+            check_range(
+                text,
+                TextRange::empty(c.insert.offset),
+                "kwarg insert",
+                path,
+            );
             kids.extend(c.args.iter());
             kids.extend(c.kwargs.iter().map(|k| &k.value));
         }
@@ -77,7 +89,9 @@ fn check_expr(text: &str, e: &Expr, path: &Path, own_file: &Path) {
 fn sweep(dir: &Path) -> usize {
     let files = py_files(dir);
     files.par_iter().for_each(|path| {
-        let Ok(text) = std::fs::read_to_string(path) else { return };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
+        };
         let m = PyModule::parse(&text);
         for (r, msg) in m.syntax_errors() {
             check_range(&text, r, "syntax error", path);
@@ -105,7 +119,10 @@ fn sweep(dir: &Path) -> usize {
         }
         for name in ["DATABASES", "CACHES"] {
             for o in s.resolve(&[name, "default", "CONN_MAX_AGE"]).outcomes {
-                if let Outcome::Missing { insert: Some(at), .. } = o {
+                if let Outcome::Missing {
+                    insert: Some(at), ..
+                } = o
+                {
                     for (r, _) in at.add_entry("\"X\": 1") {
                         check_range(&text, r, "fix edit", path);
                     }
@@ -186,23 +203,47 @@ fn djangoproject_settings_chain() {
 
     // prod.py: `from .common import *`, then DEBUG from the environment.
     let s = Settings::evaluate_with(&prod, loader.modules.get(&prod).unwrap(), &loader);
-    assert!(s.unresolved_imports().is_empty(), "{:?}", s.unresolved_imports());
+    assert!(
+        s.unresolved_imports().is_empty(),
+        "{:?}",
+        s.unresolved_imports()
+    );
     let debug = s.get("DEBUG").unwrap();
     assert_eq!(&*debug.file, prod.as_path());
     assert_eq!(debug.value.unset_value(), Some(Value::Bool(false)));
     assert!(debug.value.can_be(&Value::Bool(true)));
     // DATABASES comes from common.py, with an env default for NAME.
     let r = s.resolve(&["DATABASES", "default", "NAME"]);
-    let Some(Outcome::Value { binding, expr }) = r.last() else { panic!("{r:?}") };
+    let Some(Outcome::Value { binding, expr }) = r.last() else {
+        panic!("{r:?}")
+    };
     assert_eq!(&*binding.file, common.as_path());
-    assert_eq!(expr.unset_value(), Some(Value::Str("djangoproject".to_owned())));
+    assert_eq!(
+        expr.unset_value(),
+        Some(Value::Str("djangoproject".to_owned()))
+    );
     let common_text = std::fs::read_to_string(&common).unwrap();
-    assert_eq!(common_text.get(expr.range.as_range()), Some("os.getenv(\"DJANGO_DB_NAME\", \"djangoproject\")"));
+    assert_eq!(
+        common_text.get(expr.range.as_range()),
+        Some("os.getenv(\"DJANGO_DB_NAME\", \"djangoproject\")")
+    );
     // CONN_MAX_AGE is missing: the insertion point is common.py's "default" dict.
     let r = s.resolve(&["DATABASES", "default", "CONN_MAX_AGE"]);
-    let Some(Outcome::Missing { binding, insert: Some(at), .. }) = r.last() else { panic!("{r:?}") };
+    let Some(Outcome::Missing {
+        binding,
+        insert: Some(at),
+        ..
+    }) = r.last()
+    else {
+        panic!("{r:?}")
+    };
     assert_eq!(&*binding.file, common.as_path());
-    assert!(common_text.get(at.container.as_range()).unwrap().starts_with("{\n        \"ENGINE\""));
+    assert!(
+        common_text
+            .get(at.container.as_range())
+            .unwrap()
+            .starts_with("{\n        \"ENGINE\"")
+    );
     // MIDDLEWARE in prod prepends to common's list: all elements with their files.
     let mw = s.list("MIDDLEWARE").unwrap();
     assert!(mw.items.len() > 5);
@@ -211,7 +252,8 @@ fn djangoproject_settings_chain() {
     // docker.py → dev.py → common.py: three levels, DATABASES replaced in docker.py.
     let s = Settings::evaluate_with(&docker, loader.modules.get(&docker).unwrap(), &loader);
     assert!(s.unresolved_imports().is_empty());
-    let files: std::collections::HashSet<_> = s.all().iter().map(|b| b.file.to_path_buf()).collect();
+    let files: std::collections::HashSet<_> =
+        s.all().iter().map(|b| b.file.to_path_buf()).collect();
     assert!(files.contains(&common) && files.contains(&dev) && files.contains(&docker));
     assert_eq!(s.value("DEBUG").unwrap().value, Value::Bool(true));
     let trac = s.resolve(&["DATABASES", "trac"]);
@@ -222,20 +264,31 @@ fn djangoproject_settings_chain() {
 fn cookiecutter_settings_chain() {
     let Some(root) = corpus() else { return };
     let dir = root.join("django");
-    let loader = FlatLoader::new(&dir, "cookiecutter__cookiecutter-django__cookiecutter.project_slug__config__settings__");
+    let loader = FlatLoader::new(
+        &dir,
+        "cookiecutter__cookiecutter-django__cookiecutter.project_slug__config__settings__",
+    );
     let prod = dir.join("cookiecutter__cookiecutter-django__cookiecutter.project_slug__config__settings__production.py");
-    let base = dir.join("cookiecutter__cookiecutter-django__cookiecutter.project_slug__config__settings__base.py");
+    let base = dir.join(
+        "cookiecutter__cookiecutter-django__cookiecutter.project_slug__config__settings__base.py",
+    );
     let m = loader.modules.get(&prod).unwrap();
     assert!(m.is_template());
     let s = Settings::evaluate_with(&prod, m, &loader);
-    assert!(s.unresolved_imports().is_empty(), "{:?}", s.unresolved_imports());
+    assert!(
+        s.unresolved_imports().is_empty(),
+        "{:?}",
+        s.unresolved_imports()
+    );
     // base.py: DEBUG = env.bool("DJANGO_DEBUG", False)
     let debug = s.get("DEBUG").unwrap();
     assert_eq!(&*debug.file, base.as_path());
     assert_eq!(debug.value.unset_value(), Some(Value::Bool(false)));
     // production.py: DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     let r = s.resolve(&["DATABASES", "default", "CONN_MAX_AGE"]);
-    let Some(Outcome::Value { binding, expr }) = r.last() else { panic!("{r:?}") };
+    let Some(Outcome::Value { binding, expr }) = r.last() else {
+        panic!("{r:?}")
+    };
     assert_eq!(&*binding.file, prod.as_path());
     assert_eq!(expr.unset_value(), Some(Value::Int(60)));
     // SECRET_KEY = env("DJANGO_SECRET_KEY"): required.
@@ -266,7 +319,10 @@ fn corpus_speed() {
         assert!(n > 0);
         best = best.min(t0.elapsed().as_secs_f64() * 1000.0);
     }
-    eprintln!("corpus: {} files, {bytes} bytes, parse + evaluate {best:.1} ms", texts.len());
+    eprintln!(
+        "corpus: {} files, {bytes} bytes, parse + evaluate {best:.1} ms",
+        texts.len()
+    );
     if !cfg!(debug_assertions) {
         assert!(best < 150.0, "{best:.1} ms");
     }
