@@ -3,6 +3,7 @@
 
 pub mod gunicorn;
 pub mod django;
+pub mod nginx;
 mod kind;
 mod project;
 mod target;

@@ -123,6 +123,8 @@ pub struct Project {
     pub django_settings_module: Option<String>,
     /// Every Django settings module, evaluated, the production one marked.
     pub django: Vec<crate::django::SettingsModule>,
+    /// The nginx include graph: contexts, roots, cycles, unresolved includes, dumps.
+    pub nginx: crate::nginx::NginxModel,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -138,10 +140,12 @@ impl Project {
             versions: options.versions,
             django_settings_module: options.django_settings_module,
             django: Vec::new(),
+            nginx: crate::nginx::NginxModel::default(),
             by_path,
         };
         project.read_versions();
         project.django = crate::django::build(&project);
+        project.nginx = crate::nginx::NginxModel::build(&project);
         project
     }
 

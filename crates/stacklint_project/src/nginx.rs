@@ -1,0 +1,626 @@
+//! The nginx side of the project: which file includes which, the context each file lands
+//! in, and what is in effect at a directive across the include tree.
+//!
+//! Built once per project ([`NginxModel::build`]). Every nginx text is a [`NginxDoc`]:
+//! a project file, or one file of an `nginx -T` dump (a section, with its offset in the
+//! dump). `include` patterns are resolved with
+//! [`IncludeResolver`](stacklint_syntax::nginx::IncludeResolver): relative ones against
+//! the config root (the folder of the main `nginx.conf`) then the including file's folder;
+//! absolute ones through the compose volumes that mount project paths under `/etc/nginx`,
+//! else `/etc/nginx/...` is mapped onto the folder of the including file, then of the
+//! config root — never outside the project root.
+//!
+//! A file that is included is not a root of its own; its context is the context of the
+//! `include` (`conf.d/*.conf` included from `http` sits inside `http`). Files nothing
+//! includes keep the context their path or content suggests
+//! ([`default_context_for_path`]).
+//!
+//! Rules ask "what is in effect here" with [`NginxModel::in_effect`]: the directives named
+//! so at the innermost level that has any, seen from inside a block, crossing `include`s
+//! in both directions.
+//!
+//! ```
+//! use stacklint_project::{Project, ProjectOptions};
+//! use stacklint_project::nginx::Scope;
+//!
+//! let project = Project::from_sources(
+//!     ProjectOptions::default(),
+//!     &[
+//!         ("nginx/nginx.conf", "events {}\nhttp {\n    include conf.d/*.conf;\n    include gzip.conf;\n}\n"),
+//!         ("nginx/gzip.conf", "gzip on;\n"),
+//!         ("nginx/conf.d/app.conf", "server {\n    location / {\n        proxy_pass http://app;\n    }\n}\n"),
+//!     ],
+//! );
+//! let model = &project.nginx;
+//! let app = model.doc_by_name(std::path::Path::new("nginx/conf.d/app.conf")).unwrap();
+//! assert_eq!(model.doc(app).unwrap().context.as_deref(), Some(&["http".to_string()][..]));
+//! let location = model.find(&project, app, "location").next().unwrap();
+//! let gzip = model.in_effect(&project, Scope::inside(location), "gzip");
+//! let gzip = model.node(&project, gzip[0]).unwrap();
+//! assert_eq!(gzip.arg(0), Some("on"));
+//! assert!(model.unresolved.is_empty());
+//! ```
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use stacklint_syntax::nginx::{self, DirectiveId, DirectiveRef, IncludeResolver, NginxConfig, default_context_for_path};
+use stacklint_text::TextRange;
+
+use crate::kind::FileKind;
+use crate::project::Project;
+
+/// The index of a [`NginxDoc`] in [`NginxModel::docs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocId(pub usize);
+
+/// A directive somewhere in the project's nginx configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct At {
+    pub doc: DocId,
+    pub id: DirectiveId,
+}
+
+/// A level of the configuration: inside a block directive's `{ }`, or the top of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub doc: DocId,
+    /// The block directive; `None` for the top level of the file.
+    pub block: Option<DirectiveId>,
+}
+
+impl Scope {
+    /// Inside the block of `at`.
+    pub fn inside(at: At) -> Scope {
+        Scope { doc: at.doc, block: Some(at.id) }
+    }
+
+    /// The top level of a file.
+    pub fn top(doc: DocId) -> Scope {
+        Scope { doc, block: None }
+    }
+}
+
+/// One nginx text: a project file or one file of an `nginx -T` dump.
+#[derive(Clone, Debug)]
+pub struct NginxDoc {
+    /// The project file holding the text.
+    pub file: PathBuf,
+    /// The path nginx knows it by: the project path, or the path a dump printed.
+    pub name: PathBuf,
+    /// Where the text starts in [`Self::file`] (non-zero for dump sections): add it to
+    /// the ranges of the doc's tree to get ranges in the file.
+    pub offset: usize,
+    /// The context the file's top level sits in (`[]` main, `["http"]`, ...); `None`
+    /// when nothing includes it and neither its path nor its content tells.
+    pub context: Option<Vec<String>>,
+    /// The `include` directives that name this file, first reached first.
+    pub included_by: Vec<At>,
+    /// One file of an `nginx -T` dump (not edited by fixes).
+    pub in_dump: bool,
+    /// A dump section's own parsed tree (project files use their [`SourceFile`](crate::SourceFile)'s).
+    section: Option<NginxConfig>,
+}
+
+impl NginxDoc {
+    /// Nothing includes it.
+    pub fn is_root(&self) -> bool {
+        self.included_by.is_empty()
+    }
+
+    /// A range of the doc's tree as a range in [`Self::file`].
+    pub fn file_range(&self, range: TextRange) -> TextRange {
+        TextRange::new(range.start() + self.offset, range.end() + self.offset)
+    }
+
+    /// Whether fixes may edit this doc (dump sections are output, not configuration).
+    pub fn editable(&self) -> bool {
+        !self.in_dump
+    }
+}
+
+/// One `include` directive and the files it names.
+#[derive(Clone, Debug)]
+pub struct IncludeEdge {
+    pub from: At,
+    pub pattern: String,
+    pub targets: Vec<DocId>,
+}
+
+/// An `include` that names no file the project has.
+#[derive(Clone, Debug)]
+pub struct UnresolvedInclude {
+    pub at: At,
+    pub pattern: String,
+    /// Has `*`, `?` or `[` (nginx accepts a glob that matches nothing).
+    pub is_glob: bool,
+    /// The project path the pattern was looked up at; `None` when it points outside the
+    /// project (an absolute path nothing mounts), so nothing can be said about it.
+    pub looked_up: Option<PathBuf>,
+    /// A file every nginx install ships (`mime.types`, `fastcgi_params`, ...).
+    pub stock: bool,
+}
+
+/// An `include` that re-enters a file already on its include chain.
+#[derive(Clone, Debug)]
+pub struct IncludeCycle {
+    pub at: At,
+    /// From the first file of the cycle back to it.
+    pub chain: Vec<DocId>,
+}
+
+/// The include graph of the project's nginx files.
+#[derive(Clone, Debug, Default)]
+pub struct NginxModel {
+    pub docs: Vec<NginxDoc>,
+    pub includes: Vec<IncludeEdge>,
+    pub unresolved: Vec<UnresolvedInclude>,
+    pub cycles: Vec<IncludeCycle>,
+}
+
+/// Files shipped with nginx (Debian and the official image) that configs include from
+/// `/etc/nginx` without the project carrying them.
+const STOCK_FILES: &[&str] = &[
+    "mime.types",
+    "fastcgi_params",
+    "fastcgi.conf",
+    "uwsgi_params",
+    "scgi_params",
+    "proxy_params",
+    "koi-utf",
+    "koi-win",
+    "win-utf",
+    "snippets/fastcgi-php.conf",
+    "snippets/snakeoil.conf",
+];
+
+/// Directive names that put a file into the main context when written at its top level.
+const MAIN_ONLY: &[&str] = &["http", "events", "worker_processes", "worker_rlimit_nofile", "stream", "pid", "user", "load_module"];
+
+impl NginxModel {
+    /// Builds the model from the project's nginx files (and `nginx -T` dumps).
+    pub fn build(project: &Project) -> NginxModel {
+        let mut model = NginxModel::default();
+        let mut dumps: Vec<(usize, usize)> = Vec::new(); // doc ranges of each dump
+        for file in project.files_of(FileKind::Nginx) {
+            if nginx::dump::is_dump(&file.text) {
+                let start = model.docs.len();
+                for section in nginx::split_dump(&file.text) {
+                    model.docs.push(NginxDoc {
+                        file: file.path.clone(),
+                        name: PathBuf::from(section.path),
+                        offset: section.offset,
+                        context: None,
+                        included_by: Vec::new(),
+                        in_dump: true,
+                        section: Some(nginx::parse(section.text).tree),
+                    });
+                }
+                dumps.push((start, model.docs.len()));
+            } else if file.nginx().is_some() {
+                model.docs.push(NginxDoc {
+                    file: file.path.clone(),
+                    name: file.path.clone(),
+                    offset: 0,
+                    context: None,
+                    included_by: Vec::new(),
+                    in_dump: false,
+                    section: None,
+                });
+            }
+        }
+        model.link_project(project, &dumps);
+        for &(start, end) in &dumps {
+            model.link_dump(project, start, end);
+        }
+        model.assign_contexts(project);
+        model
+    }
+
+    /// Resolves the includes of the project's own files.
+    fn link_project(&mut self, project: &Project, dumps: &[(usize, usize)]) {
+        let in_dump = |i: usize| dumps.iter().any(|&(s, e)| (s..e).contains(&i));
+        let all_files: Vec<PathBuf> = project.files.iter().map(|f| f.path.clone()).collect();
+        let mounts = compose_mounts(project);
+        let main_dirs: Vec<PathBuf> = (0..self.docs.len())
+            .filter(|&i| !in_dump(i))
+            .filter(|&i| self.config_at(project, DocId(i)).is_some_and(|c| looks_main(&self.docs[i].name, c)))
+            .filter_map(|i| self.docs[i].name.parent().map(Path::to_path_buf))
+            .collect();
+        for i in 0..self.docs.len() {
+            if in_dump(i) {
+                continue;
+            }
+            let doc = DocId(i);
+            let name = self.docs[i].name.clone();
+            let own_dir = name.parent().map(Path::to_path_buf).unwrap_or_default();
+            // The config root: the folder of the nearest main config above (or beside) the file.
+            let config_root = main_dirs.iter().filter(|d| own_dir.starts_with(d)).max_by_key(|d| d.components().count()).cloned().unwrap_or_else(|| own_dir.clone());
+            let Some(config) = self.config_at(project, doc) else { continue };
+            let includes: Vec<(DirectiveId, String)> = config.find_all("include").filter(|d| d.block.is_none()).filter_map(|d| Some((d.id, d.arg(0)?.to_owned()))).collect();
+            for (id, pattern) in includes {
+                let resolve = |config_root: &Path, mounts: &[(PathBuf, PathBuf)]| {
+                    IncludeResolver { project_root: &project.root, config_root, mounts, files: &all_files, including_dir_fallback: true }.resolve(&pattern, &name)
+                };
+                let mut found = resolve(&config_root, &mounts);
+                let mut looked_up = None;
+                if Path::new(&pattern).has_root() {
+                    for dir in [&own_dir, &config_root] {
+                        let etc = [(PathBuf::from("/etc/nginx"), dir.clone())];
+                        if looked_up.is_none() {
+                            looked_up = Path::new(&pattern).strip_prefix("/etc/nginx").ok().map(|rest| dir.join(rest));
+                        }
+                        if found.is_empty() {
+                            found = resolve(&config_root, &etc);
+                        }
+                    }
+                    if let Some((mount, dir)) = mounts.iter().find(|(m, _)| Path::new(&pattern).starts_with(m)) {
+                        looked_up = Path::new(&pattern).strip_prefix(mount).ok().map(|rest| dir.join(rest));
+                    }
+                } else {
+                    looked_up = Some(config_root.join(&pattern));
+                }
+                let targets: Vec<DocId> = found.iter().filter_map(|p| (0..self.docs.len()).find(|&j| !in_dump(j) && &self.docs[j].name == p)).map(DocId).collect();
+                let at = At { doc, id };
+                if found.is_empty() {
+                    let rest = pattern.strip_prefix("/etc/nginx/").unwrap_or(&pattern);
+                    self.unresolved.push(UnresolvedInclude {
+                        at,
+                        is_glob: pattern.contains(['*', '?', '[']),
+                        looked_up,
+                        stock: STOCK_FILES.contains(&rest),
+                        pattern: pattern.clone(),
+                    });
+                }
+                for &t in &targets {
+                    self.docs[t.0].included_by.push(at);
+                }
+                self.includes.push(IncludeEdge { from: at, pattern, targets });
+            }
+        }
+    }
+
+    /// Resolves the includes inside one `nginx -T` dump, among its own sections.
+    fn link_dump(&mut self, project: &Project, start: usize, end: usize) {
+        let names: Vec<PathBuf> = (start..end).map(|i| self.docs[i].name.clone()).collect();
+        let Some(main) = names.first() else { return };
+        let config_root = main.parent().map(Path::to_path_buf).unwrap_or_default();
+        let root = PathBuf::from("/");
+        let mounts = [(root.clone(), root.clone())];
+        let resolver = IncludeResolver { project_root: &root, config_root: &config_root, mounts: &mounts, files: &names, including_dir_fallback: false };
+        for i in start..end {
+            let doc = DocId(i);
+            let Some(config) = self.config_at(project, doc) else { continue };
+            let includes: Vec<(DirectiveId, String)> = config.find_all("include").filter(|d| d.block.is_none()).filter_map(|d| Some((d.id, d.arg(0)?.to_owned()))).collect();
+            for (id, pattern) in includes {
+                let found = resolver.resolve(&pattern, &self.docs[i].name.clone());
+                let targets: Vec<DocId> = found.iter().filter_map(|p| names.iter().position(|n| n == p)).map(|j| DocId(start + j)).collect();
+                let at = At { doc, id };
+                for &t in &targets {
+                    self.docs[t.0].included_by.push(at);
+                }
+                self.includes.push(IncludeEdge { from: at, pattern, targets });
+            }
+        }
+    }
+
+    /// Contexts from the roots down; cycles on the way.
+    fn assign_contexts(&mut self, project: &Project) {
+        let mut roots: Vec<DocId> = (0..self.docs.len()).map(DocId).filter(|&d| self.docs[d.0].is_root()).collect();
+        // Files only reachable through a cycle: enter the cycle somewhere.
+        let mut reached: HashSet<DocId> = HashSet::new();
+        loop {
+            for &r in &roots {
+                if reached.insert(r) {
+                    let guess = self.config_at(project, r).map(|c| guess_context(&self.docs[r.0].name, c));
+                    self.docs[r.0].context = guess.flatten();
+                    self.descend(project, r, &mut reached);
+                }
+            }
+            match (0..self.docs.len()).map(DocId).find(|d| !reached.contains(d)) {
+                Some(d) => roots = vec![d],
+                None => break,
+            }
+        }
+    }
+
+    /// Walks the includes below `from` (depth first, with an explicit stack), giving each
+    /// newly reached file its context and recording cycles.
+    fn descend(&mut self, project: &Project, from: DocId, reached: &mut HashSet<DocId>) {
+        // (doc, the chain of docs that led here)
+        let mut stack: Vec<(DocId, Vec<DocId>)> = vec![(from, vec![from])];
+        while let Some((doc, chain)) = stack.pop() {
+            let edges: Vec<IncludeEdge> = self.includes.iter().filter(|e| e.from.doc == doc).cloned().collect();
+            for edge in edges.into_iter().rev() {
+                let local: Vec<String> = self.node(project, edge.from).map(|d| d.context().into_iter().map(str::to_owned).collect()).unwrap_or_default();
+                let base = self.docs[doc.0].context.clone();
+                for &t in edge.targets.iter().rev() {
+                    if let Some(pos) = chain.iter().position(|&c| c == t) {
+                        let mut cycle = chain[pos..].to_vec();
+                        cycle.push(t);
+                        self.cycles.push(IncludeCycle { at: edge.from, chain: cycle });
+                        continue;
+                    }
+                    if !reached.insert(t) {
+                        continue;
+                    }
+                    self.docs[t.0].context = base.clone().map(|mut c| {
+                        c.extend(local.iter().cloned());
+                        c
+                    });
+                    let mut next = chain.clone();
+                    next.push(t);
+                    stack.push((t, next));
+                }
+            }
+        }
+    }
+
+    fn config_at<'a>(&'a self, project: &'a Project, doc: DocId) -> Option<&'a NginxConfig> {
+        let d = self.docs.get(doc.0)?;
+        match &d.section {
+            Some(c) => Some(c),
+            None => project.file(&d.file)?.nginx(),
+        }
+    }
+
+    /// The doc with this id.
+    pub fn doc(&self, doc: DocId) -> Option<&NginxDoc> {
+        self.docs.get(doc.0)
+    }
+
+    /// The project file (not dump section) known by this path.
+    pub fn doc_by_name(&self, name: &Path) -> Option<DocId> {
+        self.docs.iter().position(|d| !d.in_dump && d.name == name).map(DocId)
+    }
+
+    /// Every doc with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (DocId, &NginxDoc)> {
+        self.docs.iter().enumerate().map(|(i, d)| (DocId(i), d))
+    }
+
+    /// The parsed tree of a doc.
+    pub fn config<'a>(&'a self, project: &'a Project, doc: DocId) -> Option<&'a NginxConfig> {
+        self.config_at(project, doc)
+    }
+
+    /// A cursor on a directive.
+    pub fn node<'a>(&'a self, project: &'a Project, at: At) -> Option<DirectiveRef<'a>> {
+        self.config_at(project, at.doc)?.node(at.id)
+    }
+
+    /// Every directive called `name` in one doc.
+    pub fn find<'a>(&'a self, project: &'a Project, doc: DocId, name: &'a str) -> impl Iterator<Item = At> + 'a {
+        self.config_at(project, doc).into_iter().flat_map(move |c| c.find_all(name).map(move |d| At { doc, id: d.id }))
+    }
+
+    /// The full context of a directive across includes (`["http", "server", "location"]`);
+    /// `None` when the file's own context is unknown.
+    pub fn context(&self, project: &Project, at: At) -> Option<Vec<String>> {
+        let mut out = self.doc(at.doc)?.context.clone()?;
+        out.extend(self.node(project, at)?.context().into_iter().map(str::to_owned));
+        Some(out)
+    }
+
+    /// The directives directly inside a level, in nginx's reading order, with `include`s
+    /// expanded in place (the `include` itself, then the top level of each file it names).
+    pub fn children(&self, project: &Project, scope: Scope) -> Vec<At> {
+        let mut out = Vec::new();
+        let mut seen: HashSet<DocId> = HashSet::from([scope.doc]);
+        self.push_children(project, scope, &mut out, &mut seen);
+        out
+    }
+
+    fn push_children(&self, project: &Project, scope: Scope, out: &mut Vec<At>, seen: &mut HashSet<DocId>) {
+        let Some(config) = self.config_at(project, scope.doc) else { return };
+        let ids: Vec<DirectiveId> = match scope.block {
+            Some(b) => config.node(b).map(|d| d.children().map(|c| c.id).collect()).unwrap_or_default(),
+            None => config.roots().map(|d| d.id).collect(),
+        };
+        for id in ids {
+            let at = At { doc: scope.doc, id };
+            out.push(at);
+            if config.node(id).is_some_and(|d| d.is("include")) {
+                for edge in self.includes.iter().filter(|e| e.from == at) {
+                    for &t in &edge.targets {
+                        if seen.insert(t) {
+                            self.push_children(project, Scope::top(t), out, seen);
+                            seen.remove(&t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The level around `scope`: the enclosing block (or, at the top of an included file,
+    /// the level of its first `include`); `None` at the top of a root.
+    pub fn parent_scope(&self, project: &Project, scope: Scope) -> Option<Scope> {
+        let scope = self.normalize(project, scope);
+        let block = scope.block?;
+        match self.node(project, At { doc: scope.doc, id: block })?.parent() {
+            Some(p) => Some(Scope { doc: scope.doc, block: Some(p.id) }),
+            None => self.top_scope(project, scope.doc),
+        }
+    }
+
+    /// The level a doc's top level belongs to: its own top for a root, else the level of
+    /// the (first) `include` that names it.
+    pub fn top_scope(&self, project: &Project, doc: DocId) -> Option<Scope> {
+        let mut doc = doc;
+        let mut guard = 0;
+        loop {
+            let d = self.doc(doc)?;
+            let Some(&inc) = d.included_by.first() else { return Some(Scope::top(doc)) };
+            let parent = self.node(project, inc)?.parent().map(|p| p.id);
+            if parent.is_some() {
+                return Some(Scope { doc: inc.doc, block: parent });
+            }
+            doc = inc.doc;
+            guard += 1;
+            if guard > self.docs.len() {
+                return None;
+            }
+        }
+    }
+
+    /// The level a directive sits at.
+    pub fn scope_of(&self, project: &Project, at: At) -> Option<Scope> {
+        match self.node(project, at)?.parent() {
+            Some(p) => Some(Scope { doc: at.doc, block: Some(p.id) }),
+            None => self.top_scope(project, at.doc),
+        }
+    }
+
+    /// The levels from `scope` outwards to the top of the root, `scope` first.
+    pub fn scope_chain(&self, project: &Project, scope: Scope) -> Vec<Scope> {
+        let mut out = vec![self.normalize(project, scope)];
+        while let Some(&last) = out.last() {
+            match self.parent_scope(project, last) {
+                Some(n) if !out.contains(&n) && out.len() <= self.docs.len() + 64 => out.push(n),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// The top of an included file is the level of its `include`.
+    fn normalize(&self, project: &Project, scope: Scope) -> Scope {
+        if scope.block.is_none() { self.top_scope(project, scope.doc).unwrap_or(scope) } else { scope }
+    }
+
+    /// The directives called `name` in effect inside `scope`: those of the innermost level
+    /// (from `scope` outwards, across includes) that has any. Empty when none is set.
+    pub fn in_effect(&self, project: &Project, scope: Scope, name: &str) -> Vec<At> {
+        for level in self.scope_chain(project, scope) {
+            let found: Vec<At> = self.children(project, level).into_iter().filter(|&at| self.node(project, at).is_some_and(|d| d.is(name))).collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The last directive called `name` in effect inside `scope` (for single-valued directives).
+    pub fn last_in_effect<'a>(&'a self, project: &'a Project, scope: Scope, name: &str) -> Option<(At, DirectiveRef<'a>)> {
+        let at = *self.in_effect(project, scope, name).last()?;
+        Some((at, self.node(project, at)?))
+    }
+
+    /// The `http` blocks of the main configs (roots whose context is main).
+    pub fn http_blocks(&self, project: &Project) -> Vec<At> {
+        let mut out = Vec::new();
+        for (doc, d) in self.iter() {
+            if d.context.as_deref() != Some(&[]) {
+                continue;
+            }
+            out.extend(self.find(project, doc, "http").filter(|&at| self.node(project, at).is_some_and(|n| n.depth == 0 && n.block.is_some())));
+        }
+        out
+    }
+}
+
+/// Whether a file is a main config: named `nginx.conf`, or `http`/`events` at its top.
+fn looks_main(name: &Path, config: &NginxConfig) -> bool {
+    name.file_name().is_some_and(|n| n == "nginx.conf") || config.roots().any(|d| d.is("http") || d.is("events"))
+}
+
+/// The context of a file nothing includes: from its content first, then its path.
+fn guess_context(name: &Path, config: &NginxConfig) -> Option<Vec<String>> {
+    let owned = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    if config.roots().any(|d| MAIN_ONLY.contains(&d.name())) {
+        return Some(Vec::new());
+    }
+    if let Some(c) = default_context_for_path(name) {
+        return Some(owned(c));
+    }
+    if config.roots().any(|d| d.is("server") || d.is("upstream") || d.is("map")) {
+        return Some(owned(&["http"]));
+    }
+    if config.roots().any(|d| d.is("location")) {
+        return Some(owned(&["http", "server"]));
+    }
+    None
+}
+
+/// Compose volumes that mount a project path under `/etc/nginx` (short syntax,
+/// `./nginx/nginx.conf:/etc/nginx/nginx.conf:ro`): `(path in the container, project path)`.
+fn compose_mounts(project: &Project) -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for file in project.files_of(FileKind::Compose) {
+        let dir = file.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for line in file.text.lines() {
+            let Some(item) = line.trim().strip_prefix("- ") else { continue };
+            let item = item.trim().trim_matches(['"', '\'']);
+            let mut parts = item.split(':');
+            let (Some(src), Some(dst)) = (parts.next(), parts.next()) else { continue };
+            if !dst.starts_with("/etc/nginx") || !(src.starts_with("./") || src.starts_with("../")) {
+                continue;
+            }
+            out.push((PathBuf::from(dst), dir.join(src)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProjectOptions;
+
+    fn project(files: &[(&str, &str)]) -> Project {
+        Project::from_sources(ProjectOptions::default(), files)
+    }
+
+    #[test]
+    fn includes_contexts_and_mounts() {
+        let p = project(&[
+            ("docker-compose.yml", "services:\n  nginx:\n    image: nginx:1.27\n    volumes:\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n      - ./nginx/sites:/etc/nginx/conf.d:ro\n"),
+            ("nginx/nginx.conf", "events {}\nhttp {\n    include /etc/nginx/mime.types;\n    include /etc/nginx/conf.d/*.conf;\n    include missing.conf;\n}\n"),
+            ("nginx/sites/app.conf", "server {\n    include snippets/proxy.conf;\n}\n"),
+            ("nginx/snippets/proxy.conf", "location / { proxy_pass http://app; }\n"),
+        ]);
+        let m = &p.nginx;
+        let app = m.doc_by_name(Path::new("nginx/sites/app.conf")).unwrap();
+        let snippet = m.doc_by_name(Path::new("nginx/snippets/proxy.conf")).unwrap();
+        let main = m.doc_by_name(Path::new("nginx/nginx.conf")).unwrap();
+        assert!(m.doc(main).unwrap().is_root());
+        assert!(!m.doc(app).unwrap().is_root());
+        assert_eq!(m.doc(app).unwrap().context, Some(vec!["http".to_owned()]));
+        assert_eq!(m.doc(snippet).unwrap().context, Some(vec!["http".to_owned(), "server".to_owned()]));
+        let unresolved: Vec<_> = m.unresolved.iter().map(|u| (u.pattern.as_str(), u.stock, u.looked_up.clone())).collect();
+        assert_eq!(unresolved, [("/etc/nginx/mime.types", true, Some(PathBuf::from("nginx/mime.types"))), ("missing.conf", false, Some(PathBuf::from("nginx/missing.conf")))]);
+    }
+
+    #[test]
+    fn cycles_and_outside_paths() {
+        let p = project(&[
+            ("nginx/nginx.conf", "events {}\nhttp { include a.conf; include ../../etc/passwd; include /etc/passwd; }\n"),
+            ("nginx/a.conf", "include b.conf;\n"),
+            ("nginx/b.conf", "include a.conf;\n"),
+        ]);
+        let m = &p.nginx;
+        assert_eq!(m.cycles.len(), 1);
+        let names: Vec<_> = m.cycles[0].chain.iter().map(|d| m.doc(*d).unwrap().name.display().to_string()).collect();
+        assert_eq!(names, ["nginx/a.conf", "nginx/b.conf", "nginx/a.conf"]);
+        let outside: Vec<_> = m.unresolved.iter().map(|u| (u.pattern.as_str(), u.looked_up.is_some())).collect();
+        assert_eq!(outside, [("../../etc/passwd", true), ("/etc/passwd", false)]);
+    }
+
+    #[test]
+    fn dump_sections() {
+        let dump = "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n# configuration file /etc/nginx/nginx.conf:\nevents {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n}\n\n# configuration file /etc/nginx/conf.d/default.conf:\nserver {\n    gzip on;\n}\n";
+        let p = project(&[("nginx/nginx-T.conf", dump)]);
+        let m = &p.nginx;
+        assert_eq!(m.docs.len(), 2);
+        let site = DocId(1);
+        assert_eq!(m.doc(site).unwrap().context, Some(vec!["http".to_owned()]));
+        let gzip = m.find(&p, site, "gzip").next().unwrap();
+        let range = m.doc(site).unwrap().file_range(m.node(&p, gzip).unwrap().range);
+        assert_eq!(range.slice(dump), "gzip on;");
+        let http = m.http_blocks(&p);
+        assert_eq!(http.len(), 1);
+        let children: Vec<_> = m.children(&p, Scope::inside(http[0])).iter().map(|&a| m.node(&p, a).unwrap().name().to_owned()).collect();
+        assert_eq!(children, ["include", "server"]);
+    }
+}
