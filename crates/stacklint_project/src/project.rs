@@ -125,6 +125,8 @@ pub struct Project {
     pub django: Vec<crate::django::SettingsModule>,
     /// The nginx include graph: contexts, roots, cycles, unresolved includes, dumps.
     pub nginx: crate::nginx::NginxModel,
+    /// Every gunicorn process, from every front end.
+    pub gunicorn: Vec<crate::gunicorn::GunicornProcess>,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -141,10 +143,12 @@ impl Project {
             django_settings_module: options.django_settings_module,
             django: Vec::new(),
             nginx: crate::nginx::NginxModel::default(),
+            gunicorn: Vec::new(),
             by_path,
         };
         project.read_versions();
         project.django = crate::django::build(&project);
+        project.gunicorn = crate::gunicorn::build_for_project(&project);
         project.nginx = crate::nginx::NginxModel::build(&project);
         project
     }

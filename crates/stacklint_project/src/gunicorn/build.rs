@@ -3,15 +3,19 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
+use stacklint_python::PyModule;
+use stacklint_syntax::dockerfile::Dockerfile;
 use stacklint_syntax::shell::Word;
 
 use super::argv::{read_argv, word_value};
 use super::conf::ConfFile;
 use super::edit::{ArgvStyle, Site};
+use super::dockerfile::{self, ScriptFile};
 use super::frontends::{self, FoundCommand};
 use super::table::ValueKind;
 use super::{ConfigRef, Frontend, GunSetting, GunicornProcess, Layer, Origin, Span, SpannedStr, ValueSyntax, Written};
 use crate::kind::FileKind;
+use crate::project::Project;
 use crate::target::Target;
 
 /// What the builder needs besides the files.
@@ -26,20 +30,47 @@ pub struct BuildOptions {
     pub in_container: Option<bool>,
 }
 
+/// One file as the builder sees it: its text and, when the caller already parsed it,
+/// its Python module or Dockerfile (the project parses every file once).
+pub(crate) struct Input<'a> {
+    pub path: &'a PathBuf,
+    pub kind: FileKind,
+    pub text: &'a str,
+    pub python: Option<&'a PyModule>,
+    pub dockerfile: Option<&'a Dockerfile>,
+}
+
 /// Every gunicorn process of the project: one per command line (Procfile entries, shell
-/// scripts, `*.cmdline` excerpts) with the config file it loads merged in, plus one per
-/// config file that nothing references.
+/// scripts, `*.cmdline` excerpts, Dockerfile `CMD`/`ENTRYPOINT`) with the config file it
+/// loads merged in, plus one per config file that nothing references. Parses what it
+/// reads; [`build_for_project`] reuses the project's trees.
 pub fn build_processes(files: &[(PathBuf, FileKind, &str)], options: &BuildOptions) -> Vec<GunicornProcess> {
-    let in_container = options.in_container.unwrap_or_else(|| files.iter().any(|(_, k, _)| matches!(k, FileKind::Dockerfile | FileKind::Compose)));
+    let dockerfiles: Vec<Option<Dockerfile>> = files.iter().map(|(_, k, t)| (*k == FileKind::Dockerfile).then(|| stacklint_syntax::dockerfile::parse(t).tree)).collect();
+    let inputs: Vec<Input<'_>> = files.iter().zip(&dockerfiles).map(|((path, kind, text), df)| Input { path, kind: *kind, text, python: None, dockerfile: df.as_ref() }).collect();
+    build(&inputs, options)
+}
+
+/// The gunicorn processes of a built project, from the trees it already holds.
+pub fn build_for_project(project: &Project) -> Vec<GunicornProcess> {
+    let inputs: Vec<Input<'_>> = project.files.iter().map(|f| Input { path: &f.path, kind: f.kind, text: &f.text, python: f.python(), dockerfile: f.dockerfile() }).collect();
+    let options = BuildOptions { root: project.root.clone(), target: project.target.clone(), in_container: None };
+    build(&inputs, &options)
+}
+
+fn build(files: &[Input<'_>], options: &BuildOptions) -> Vec<GunicornProcess> {
+    let in_container = options.in_container.unwrap_or_else(|| files.iter().any(|f| matches!(f.kind, FileKind::Dockerfile | FileKind::Compose)));
+    let scripts: Vec<ScriptFile<'_>> = files.iter().filter(|f| f.kind == FileKind::Shell).map(|f| ScriptFile { path: f.path, text: f.text }).collect();
     let mut commands: Vec<FoundCommand> = Vec::new();
-    for (path, kind, text) in files {
-        let is_excerpt = path.extension().is_some_and(|e| e == "cmdline");
+    for f in files {
+        let is_excerpt = f.path.extension().is_some_and(|e| e == "cmdline");
         if is_excerpt {
-            commands.extend(frontends::from_excerpt(path, text));
-        } else if *kind == FileKind::Procfile {
-            commands.extend(frontends::from_procfile(path, text));
-        } else if *kind == FileKind::Shell {
-            commands.extend(frontends::from_script(path, text));
+            commands.extend(frontends::from_excerpt(f.path, f.text));
+        } else if f.kind == FileKind::Procfile {
+            commands.extend(frontends::from_procfile(f.path, f.text));
+        } else if f.kind == FileKind::Shell {
+            commands.extend(frontends::from_script(f.path, f.text));
+        } else if let Some(df) = f.dockerfile.filter(|_| f.kind == FileKind::Dockerfile) {
+            commands.extend(dockerfile::from_dockerfile(f.path, f.text, df, &scripts));
         }
     }
     let mut confs: HashMap<PathBuf, ConfFile> = HashMap::new();
@@ -51,14 +82,21 @@ pub fn build_processes(files: &[(PathBuf, FileKind, &str)], options: &BuildOptio
             out.push(p);
         }
     }
-    for (path, kind, text) in files {
-        if *kind != FileKind::GunicornConfig || referenced.contains(path) {
+    for f in files {
+        if f.kind != FileKind::GunicornConfig || referenced.contains(f.path) {
             continue;
         }
-        let conf = confs.remove(path).unwrap_or_else(|| ConfFile::parse(path, text));
+        let conf = confs.remove(f.path).unwrap_or_else(|| read_conf(f));
         out.push(conf_process(conf, options, in_container));
     }
     out
+}
+
+fn read_conf(f: &Input<'_>) -> ConfFile {
+    match f.python {
+        Some(module) => ConfFile::read(f.path, module),
+        None => ConfFile::parse(f.path, f.text),
+    }
 }
 
 fn conf_process(conf: ConfFile, options: &BuildOptions, in_container: bool) -> GunicornProcess {
@@ -82,9 +120,9 @@ fn env_value<'w>(cmd: &'w FoundCommand, name: &str) -> Option<&'w Word> {
     cmd.inv.env.iter().rev().chain(cmd.exported.iter().rev()).find(|w| w.assignment().is_some_and(|(n, _)| n == name))
 }
 
-fn command_process(cmd: &FoundCommand, files: &[(PathBuf, FileKind, &str)], options: &BuildOptions, in_container: bool, confs: &mut HashMap<PathBuf, ConfFile>, referenced: &mut HashSet<PathBuf>) -> Option<GunicornProcess> {
+fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptions, in_container: bool, confs: &mut HashMap<PathBuf, ConfFile>, referenced: &mut HashSet<PathBuf>) -> Option<GunicornProcess> {
     let file = cmd.file.as_path();
-    let cli = read_argv(file, &cmd.inv.args, Layer::CommandLine, ValueSyntax::Shell);
+    let cli = read_argv(file, &cmd.inv.args, Layer::CommandLine, cmd.syntax);
     if cli.not_a_server {
         return None;
     }
@@ -113,18 +151,18 @@ fn command_process(cmd: &FoundCommand, files: &[(PathBuf, FileKind, &str)], opti
         Some(ConfigRef { value: SpannedStr { value, span: Span { file: file.to_path_buf(), range: s.origin.value_range.unwrap_or(s.origin.range) } }, resolved, implicit: false })
     } else {
         // gunicorn loads ./gunicorn.conf.py by default.
-        let implicit = [cmd.base_dir.join("gunicorn.conf.py"), options.root.join("gunicorn.conf.py")].into_iter().find(|p| files.iter().any(|(f, _, _)| same_path(f, p)));
+        let implicit = [cmd.base_dir.join("gunicorn.conf.py"), options.root.join("gunicorn.conf.py")].into_iter().find(|p| files.iter().any(|f| same_path(f.path, p)));
         implicit.map(|p| ConfigRef { value: SpannedStr { value: "./gunicorn.conf.py".into(), span: Span { file: file.to_path_buf(), range: cmd.inv.command_range } }, resolved: Some(p), implicit: true })
     };
     let mut sites = Vec::new();
     let mut cpu_count_calls = Vec::new();
     let mut conf_app = None;
     if let Some(resolved) = config_file.as_ref().and_then(|c| c.resolved.clone())
-        && let Some((path, _, text)) = files.iter().find(|(f, _, _)| same_path(f, &resolved))
+        && let Some(input) = files.iter().find(|f| same_path(f.path, &resolved))
     {
         {
-            let conf = confs.entry(path.clone()).or_insert_with(|| ConfFile::parse(path, text));
-            referenced.insert(path.clone());
+            let conf = confs.entry(input.path.clone()).or_insert_with(|| read_conf(input));
+            referenced.insert(input.path.clone());
             settings.extend(conf.settings.iter().cloned());
             unknown.extend(conf.unknown.iter().cloned());
             cpu_count_calls.extend(conf.cpu_count_calls.iter().cloned());
@@ -139,10 +177,11 @@ fn command_process(cmd: &FoundCommand, files: &[(PathBuf, FileKind, &str)], opti
     let app = cli.app().cloned().or(conf_app);
     settings.extend(cli.settings);
     unknown.extend(cli.unknown);
-    sites.push(Site::Argv { file: file.to_path_buf(), style: ArgvStyle::Shell { offset: cmd.inv.append_offset(), continuation_indent: cmd.inv.continuation_indent(files.iter().find(|(f, _, _)| f == file).map_or("", |(_, _, t)| t)) } });
+    let style = cmd.style.clone().unwrap_or_else(|| ArgvStyle::Shell { offset: cmd.inv.append_offset(), continuation_indent: cmd.inv.continuation_indent(files.iter().find(|f| f.path == file).map_or("", |f| f.text)) });
+    sites.push(Site::Argv { file: file.to_path_buf(), style });
     Some(GunicornProcess {
         frontend: Frontend::CommandLine(cmd.source.clone()),
-        anchor: Span { file: file.to_path_buf(), range: cmd.inv.command_range },
+        anchor: Span { file: file.to_path_buf(), range: cmd.anchor.unwrap_or(cmd.inv.command_range) },
         app,
         config_file,
         settings,
@@ -176,8 +215,8 @@ fn same_path(a: &Path, b: &Path) -> bool {
 /// The project file a `-c` value names: relative to the command's folder, then to the
 /// root; `python:pkg.mod` as a module path; an absolute path (inside a container) by the
 /// longest path suffix that matches exactly one project file.
-fn resolve_config(value: &str, base_dir: &Path, root: &Path, files: &[(PathBuf, FileKind, &str)]) -> Option<PathBuf> {
-    let exists = |p: &Path| files.iter().find(|(f, _, _)| same_path(f, p)).map(|(f, _, _)| f.clone());
+fn resolve_config(value: &str, base_dir: &Path, root: &Path, files: &[Input<'_>]) -> Option<PathBuf> {
+    let exists = |p: &Path| files.iter().find(|f| same_path(f.path, p)).map(|f| f.path.clone());
     if value.contains('$') || value.contains("{{") {
         return None;
     }
@@ -194,7 +233,7 @@ fn resolve_config(value: &str, base_dir: &Path, root: &Path, files: &[(PathBuf, 
     let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
     for skip in 0..comps.len() {
         let suffix = comps.get(skip..).unwrap_or(&[]).join("/");
-        let hits: Vec<&PathBuf> = files.iter().filter(|(f, _, _)| crate::path_ends_with(f, &suffix)).map(|(f, _, _)| f).collect();
+        let hits: Vec<&PathBuf> = files.iter().filter(|f| crate::path_ends_with(f.path, &suffix)).map(|f| f.path).collect();
         if let [one] = hits.as_slice() {
             return Some((*one).clone());
         }

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use stacklint_text::TextRange;
-use tree_sitter::{Node, Parser, Tree};
+use stacklint_python::PyModule;
+use tree_sitter::Node;
 
 use super::edit::ConfSite;
 use super::table::{ValueKind, table};
@@ -37,11 +38,6 @@ pub struct ConfFile {
     pub has_syntax_errors: bool,
 }
 
-fn parse_tree(text: &str) -> Option<Tree> {
-    let mut parser = Parser::new();
-    parser.set_language(&tree_sitter_python::LANGUAGE.into()).ok()?;
-    parser.parse(text, None)
-}
 
 struct Reader<'a> {
     text: &'a str,
@@ -56,13 +52,19 @@ struct Reader<'a> {
 }
 
 impl ConfFile {
-    /// Read a config file. Total: a file tree-sitter cannot parse at all gives no settings.
+    /// Parse and read a config file (see [`ConfFile::read`]).
     pub fn parse(path: &Path, text: &str) -> ConfFile {
+        ConfFile::read(path, &stacklint_python::parse(text))
+    }
+
+    /// Read a config file already parsed (the project parses every Python file once).
+    /// Total: a file tree-sitter cannot parse at all gives no settings.
+    pub fn read(path: &Path, module: &PyModule) -> ConfFile {
+        let text = module.text();
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
         let site = ConfSite { file: path.to_path_buf(), offset: text.len(), newline, needs_leading_newline: !text.is_empty() && !text.ends_with('\n') };
         let mut conf = ConfFile { path: path.to_path_buf(), settings: Vec::new(), unknown: Vec::new(), cpu_count_calls: Vec::new(), first_statement: TextRange::empty(0), site, has_syntax_errors: false };
-        let Some(tree) = parse_tree(text) else { return conf };
-        let root = tree.root_node();
+        let Some(root) = module.root() else { return conf };
         conf.has_syntax_errors = root.has_error();
         let mut reader = Reader { text, path, settings: Vec::new(), unknown: Vec::new(), uses: HashMap::new(), targets: HashMap::new(), candidates: Vec::new() };
         count_uses(root, text, &mut Vec::new(), &mut reader.uses);

@@ -1,4 +1,5 @@
-//! Finding gunicorn command lines: Procfile entries, shell scripts, `*.cmdline` excerpts.
+//! Finding gunicorn command lines: Procfile entries, shell scripts, `*.cmdline` excerpts
+//! (Dockerfiles: [`super::dockerfile`]).
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +7,8 @@ use stacklint_syntax::procfile;
 use stacklint_syntax::shell::{self, Invocation, Token, Word};
 use stacklint_text::TextRange;
 
-use super::CommandSource;
+use super::edit::ArgvStyle;
+use super::{CommandSource, ValueSyntax};
 
 /// A gunicorn invocation and the environment exported before it.
 #[derive(Clone, Debug)]
@@ -18,6 +20,12 @@ pub(crate) struct FoundCommand {
     pub exported: Vec<Word>,
     /// The folder the command runs in, relative paths resolve against it.
     pub base_dir: PathBuf,
+    /// How the argv's values are written (shell words; JSON strings in an exec form).
+    pub syntax: ValueSyntax,
+    /// How flags are added; `None`: shell words after the last argument.
+    pub style: Option<ArgvStyle>,
+    /// Where findings about the process go; `None`: the command itself.
+    pub anchor: Option<TextRange>,
 }
 
 fn dir_of(path: &Path) -> PathBuf {
@@ -37,7 +45,7 @@ pub(crate) fn from_procfile(path: &Path, text: &str) -> Vec<FoundCommand> {
     for entry in procfile::parse(text).tree {
         let (_, found) = invocations(text, entry.command_range);
         for inv in found {
-            out.push(FoundCommand { file: path.to_path_buf(), source: CommandSource::Procfile { process_type: entry.name.clone() }, inv, exported: Vec::new(), base_dir: dir_of(path) });
+            out.push(FoundCommand { file: path.to_path_buf(), source: CommandSource::Procfile { process_type: entry.name.clone() }, inv, exported: Vec::new(), base_dir: dir_of(path), syntax: ValueSyntax::Shell, style: None, anchor: None });
         }
     }
     out
@@ -51,14 +59,14 @@ pub(crate) fn from_script(path: &Path, text: &str) -> Vec<FoundCommand> {
         .into_iter()
         .map(|inv| {
             let before: Vec<Word> = exports.iter().filter(|(_, at)| *at <= inv.command_range.start()).map(|(w, _)| w.clone()).collect();
-            FoundCommand { file: path.to_path_buf(), source: CommandSource::ShellScript, inv, exported: before, base_dir: dir_of(path) }
+            FoundCommand { file: path.to_path_buf(), source: CommandSource::ShellScript, inv, exported: before, base_dir: dir_of(path), syntax: ValueSyntax::Shell, style: None, anchor: None }
         })
         .collect()
 }
 
 /// `export A=b`, `declare -x A=b`, and `A=b; export A`: the exported assignment words
 /// with the offset where they take effect.
-fn exports(tokens: &[Token]) -> Vec<(Word, usize)> {
+pub(crate) fn exports(tokens: &[Token]) -> Vec<(Word, usize)> {
     let mut plain: Vec<Word> = Vec::new();
     let mut out = Vec::new();
     for cmd in shell::simple_commands(tokens) {
@@ -108,7 +116,7 @@ pub(crate) fn from_excerpt(path: &Path, text: &str) -> Vec<FoundCommand> {
         }
         let (_, found) = invocations(text, TextRange::new(start, line.end()));
         for inv in found {
-            out.push(FoundCommand { file: path.to_path_buf(), source: source.clone(), inv, exported: Vec::new(), base_dir: dir_of(path) });
+            out.push(FoundCommand { file: path.to_path_buf(), source: source.clone(), inv, exported: Vec::new(), base_dir: dir_of(path), syntax: ValueSyntax::Shell, style: None, anchor: None });
         }
     }
     out

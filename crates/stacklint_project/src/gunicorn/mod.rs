@@ -1,8 +1,8 @@
 //! Gunicorn, wherever it is configured: one model, several front ends.
 //!
 //! A [`GunicornProcess`] is one gunicorn server as the project starts it: a command line
-//! (a Procfile entry, an entrypoint script's `exec gunicorn ...`, a `*.cmdline` excerpt;
-//! Dockerfile and compose later) with the config file it loads (`-c`, or an implicit
+//! (a Procfile entry, an entrypoint script's `exec gunicorn ...`, a `*.cmdline` excerpt, a
+//! Dockerfile's `CMD`/`ENTRYPOINT`; compose later) with the config file it loads (`-c`, or an implicit
 //! `gunicorn.conf.py`), `GUNICORN_CMD_ARGS` and `WEB_CONCURRENCY`; or a config file that
 //! nothing references. Each [`GunSetting`] keeps its [`Origin`]: the file, the range of
 //! its value (what a fix replaces) and of the whole flag/assignment, and the
@@ -37,6 +37,7 @@
 mod argv;
 mod build;
 mod conf;
+mod dockerfile;
 mod edit;
 mod frontends;
 mod table;
@@ -48,7 +49,7 @@ use stacklint_text::TextRange;
 
 use crate::target::Target;
 
-pub use build::{BuildOptions, build_processes};
+pub use build::{BuildOptions, build_for_project, build_processes};
 pub use conf::ConfFile;
 pub use edit::{ArgvStyle, ConfSite, Site};
 pub use table::{FlagMatch, SettingInfo, SettingsTable, ValueKind, edit_distance, table};
@@ -85,6 +86,9 @@ pub enum CommandSource {
     ShellScript,
     /// A `*.cmdline` excerpt (command lines cut from scripts, units, Procfiles).
     Excerpt,
+    /// The final stage's `CMD`/`ENTRYPOINT` of a Dockerfile (`instruction`: the one that
+    /// names gunicorn; `exec_form`: a JSON array).
+    Dockerfile { instruction: String, exec_form: bool },
 }
 
 /// Where a setting's value came from, lowest precedence first (gunicorn's documented
