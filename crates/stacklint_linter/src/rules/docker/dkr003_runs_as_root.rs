@@ -1,0 +1,102 @@
+use stacklint_diagnostics::Severity;
+use stacklint_syntax::dockerfile::Keyword;
+
+use super::common::{chain, chain_instructions, is_unrendered, root_image, short_image_name};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports an image whose final stage runs as root: no `USER` in the final stage or
+    /// in the stages it is built `FROM`, or a last `USER` that is `root` or `0`.
+    ///
+    /// `USER` sets the user of the image no matter where it stands relative to `CMD`, so
+    /// the last `USER` of the final stage's ancestry counts. Not reported: a user given
+    /// by a variable (`USER ${APP_USER}`), Windows images, and Dockerfiles that install
+    /// `gosu` or `su-exec` (their entrypoint drops privileges, as the official
+    /// `postgres` and `redis` images do). A base image from a registry may set its own
+    /// non-root user; stacklint cannot see it: suppress the finding then.
+    ///
+    /// ## Why is this bad?
+    /// A process that runs as root in a container is root on the host's kernel too
+    /// (unless user namespaces are enabled): a remote code execution in the app, or a
+    /// container escape through a kernel or runtime bug, starts with full privileges,
+    /// and the app can overwrite its own code and any mounted volume.
+    ///
+    /// ## Example
+    /// ```dockerfile path=Dockerfile
+    /// FROM python:3.12-slim
+    /// COPY . /app
+    /// CMD ["gunicorn", "app.wsgi"]
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile path=Dockerfile
+    /// FROM python:3.12-slim
+    /// RUN useradd --create-home --uid 10001 app
+    /// COPY . /app
+    /// USER app
+    /// CMD ["gunicorn", "app.wsgi"]
+    /// ```
+    ///
+    /// ## References
+    /// - [Docker: best practices, USER](https://docs.docker.com/build/building/best-practices/#user)
+    /// - [Dockerfile reference: USER](https://docs.docker.com/reference/dockerfile/#user)
+    pub static RULE = {
+        code: "DKR003",
+        name: "runs-as-root",
+        family: Family::Dockerfile,
+        scope: Scope::File,
+        severity: Severity::Warning,
+        fix: FixAvailability::None,
+        check: check,
+    }
+}
+
+/// Whether a `USER` value is root: `root`, `0`, `root:group`, `0:0`.
+fn is_root(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or(user).trim();
+    name == "root" || name == "0"
+}
+
+fn check(cx: &mut Checker) {
+    for file in cx.files() {
+        let Some(df) = file.dockerfile() else { continue };
+        let stages = df.stages();
+        let Some(last) = stages.len().checked_sub(1) else { continue };
+        let Some(final_stage) = stages.get(last) else { continue };
+        if root_image(&stages, last).is_some_and(|i| {
+            let name = short_image_name(i);
+            name.contains("windows") || name.contains("nanoserver") || name.contains("servercore")
+        }) {
+            continue;
+        }
+        // An entrypoint that drops privileges with gosu / su-exec.
+        let drops_privileges = df.instructions.iter().filter(|i| i.keyword == Keyword::Run).any(|i| {
+            let t = i.args_text.as_str();
+            t.contains("gosu") || t.contains("su-exec")
+        });
+        if drops_privileges {
+            continue;
+        }
+        let ancestry = chain(&stages, last);
+        let last_user = chain_instructions(&stages, &ancestry).into_iter().rev().find(|i| i.keyword == Keyword::User);
+        let name = final_stage.name().map_or_else(String::new, |n| format!(" `{n}`"));
+        match last_user {
+            Some(user) => {
+                let Some(text) = user.text() else { continue };
+                let value = text.as_str().trim();
+                if is_unrendered(value) || !is_root(value) {
+                    continue;
+                }
+                let message = format!("The final stage{name} runs as `USER {value}`: a code-execution bug in the app, or a container escape, starts with root privileges, and the app can overwrite its own code and mounted volumes");
+                let d = cx.diagnostic(&file.path, user.range, message).with_help("Switch to an unprivileged user for the runtime, e.g. `USER app` after `RUN useradd --create-home app`");
+                cx.report(d);
+            }
+            None => {
+                let message = format!("The final stage{name} sets no `USER`, so the container runs as root: a code-execution bug in the app, or a container escape, starts with root privileges, and the app can overwrite its own code and mounted volumes");
+                let d = cx.diagnostic(&file.path, final_stage.from.range, message).with_help("Create an unprivileged user and switch to it before `CMD`: `RUN useradd --create-home app` and `USER app`");
+                cx.report(d);
+            }
+        }
+    }
+}
