@@ -1,0 +1,52 @@
+//! The Python front end on the corpus's Python files (1.17 MB): parsing, and parsing plus
+//! settings evaluation, single-threaded and on all cores (rayon), as the engine runs it.
+//!
+//! `cargo bench -p stacklint_python` (corpus at `STACKLINT_CORPUS`, default `../shared/corpus`).
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rayon::prelude::*;
+use stacklint_python::{Settings, parse};
+
+fn corpus_python() -> Vec<(PathBuf, String)> {
+    let root = std::env::var_os("STACKLINT_CORPUS").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "py") {
+                if let Ok(text) = std::fs::read_to_string(&p) {
+                    out.push((p, text));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let files = corpus_python();
+    if files.is_empty() {
+        eprintln!("SKIPPED: corpus not found");
+        return;
+    }
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    let mut g = c.benchmark_group("python corpus");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(20);
+    g.bench_function("parse, one thread", |b| b.iter(|| files.iter().map(|(_, t)| parse(t).syntax_errors().len()).sum::<usize>()));
+    g.bench_function("parse + evaluate, one thread", |b| {
+        b.iter(|| files.iter().map(|(p, t)| Settings::evaluate(p, &parse(t)).all().len()).sum::<usize>());
+    });
+    g.bench_function("parse + evaluate, all cores", |b| {
+        b.iter(|| files.par_iter().map(|(p, t)| Settings::evaluate(p, &parse(t)).all().len()).sum::<usize>());
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

