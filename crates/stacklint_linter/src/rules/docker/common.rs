@@ -48,7 +48,7 @@ pub(crate) fn short_image_name(image: &ImageRef) -> String {
 
 /// Whether a word is unrendered: a variable or a template placeholder.
 pub(crate) fn is_unrendered(raw: &str) -> bool {
-    raw.contains('$') || raw.contains("{{") || raw.contains("}}") || raw.contains("{%")
+    raw.contains('$') || raw.contains("{{") || raw.contains("}}") || raw.contains("{%") || raw.contains("%%")
 }
 
 /// The instructions of the stages in `chain`, in build order.

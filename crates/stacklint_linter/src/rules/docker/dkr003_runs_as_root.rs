@@ -11,7 +11,8 @@ declare_rule! {
     ///
     /// `USER` sets the user of the image no matter where it stands relative to `CMD`, so
     /// the last `USER` of the final stage's ancestry counts. Not reported: a user given
-    /// by a variable (`USER ${APP_USER}`), Windows images, and Dockerfiles that install
+    /// by a variable (`USER ${APP_USER}`), a base image given by a variable
+    /// (`FROM ${BASE}`, which may set its own user), Windows images, and Dockerfiles that install
     /// `gosu` or `su-exec` (their entrypoint drops privileges, as the official
     /// `postgres` and `redis` images do). A base image from a registry may set its own
     /// non-root user; stacklint cannot see it: suppress the finding then.
@@ -64,12 +65,15 @@ fn check(cx: &mut Checker) {
         let stages = df.stages();
         let Some(last) = stages.len().checked_sub(1) else { continue };
         let Some(final_stage) = stages.get(last) else { continue };
-        if root_image(&stages, last).is_some_and(|i| {
+        let base = root_image(&stages, last);
+        if base.is_some_and(|i| {
             let name = short_image_name(i);
             name.contains("windows") || name.contains("nanoserver") || name.contains("servercore")
         }) {
             continue;
         }
+        // An image given by a variable or a template may set its own USER.
+        let unknown_base = base.is_none_or(|i| is_unrendered(&i.word.raw));
         // An entrypoint that drops privileges with gosu / su-exec.
         let drops_privileges = df.instructions.iter().filter(|i| i.keyword == Keyword::Run).any(|i| {
             let t = i.args_text.as_str();
@@ -92,6 +96,7 @@ fn check(cx: &mut Checker) {
                 let d = cx.diagnostic(&file.path, user.range, message).with_help("Switch to an unprivileged user for the runtime, e.g. `USER app` after `RUN useradd --create-home app`");
                 cx.report(d);
             }
+            None if unknown_base => {}
             None => {
                 let message = format!("The final stage{name} sets no `USER`, so the container runs as root: a code-execution bug in the app, or a container escape, starts with root privileges, and the app can overwrite its own code and mounted volumes");
                 let d = cx.diagnostic(&file.path, final_stage.from.range, message).with_help("Create an unprivileged user and switch to it before `CMD`: `RUN useradd --create-home app` and `USER app`");

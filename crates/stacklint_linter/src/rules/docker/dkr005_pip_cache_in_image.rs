@@ -77,6 +77,11 @@ pub(crate) fn install_index<'a>(args: impl IntoIterator<Item = &'a str>) -> Opti
     None
 }
 
+/// `--no-cache-dir`, or an abbreviation pip's option parser accepts (`--no-cache`).
+fn is_no_cache_dir(arg: &str) -> bool {
+    arg.len() >= "--no-cach".len() && "--no-cache-dir".starts_with(arg)
+}
+
 /// The pip invocations of shell tokens.
 pub(crate) fn pip_invocations(tokens: &[Token]) -> Vec<Invocation> {
     let mut out: Vec<Invocation> = Vec::new();
@@ -132,7 +137,7 @@ fn check(cx: &mut Checker) {
 }
 
 fn report(cx: &mut Checker, path: &std::path::Path, script: &Script, inv: &Invocation) {
-    if inv.env.iter().any(|e| e.assignment().is_some_and(|(k, _)| k == "PIP_NO_CACHE_DIR")) || inv.args.iter().any(|a| a.value == "--no-cache-dir") {
+    if inv.env.iter().any(|e| e.assignment().is_some_and(|(k, _)| k == "PIP_NO_CACHE_DIR")) || inv.args.iter().any(|a| is_no_cache_dir(&a.value)) {
         return;
     }
     let Some(i) = install_index(inv.args.iter().map(|a| a.value.as_str())) else { return };
@@ -160,7 +165,7 @@ fn check_exec(cx: &mut Checker, file: &stacklint_project::SourceFile, exec: &sta
         _ => return,
     };
     let args = values.get(start..).unwrap_or(&[]);
-    if args.contains(&"--no-cache-dir") {
+    if args.iter().any(|a| is_no_cache_dir(a)) {
         return;
     }
     let Some(i) = install_index(args.iter().copied()) else { return };

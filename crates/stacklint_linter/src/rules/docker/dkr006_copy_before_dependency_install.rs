@@ -11,8 +11,11 @@ declare_rule! {
     /// ## What it does
     /// Reports a `COPY . ...` or `ADD . ...` of the whole build context that comes
     /// before the dependency install of the same stage: `pip install -r ...`,
-    /// `poetry install`, `pipenv install`, `uv sync`, `uv pip install -r ...`, `pdm
-    /// install`, or `pip install .` when no dependencies were installed before the copy.
+    /// `uv pip install -r ...`, `pipenv install`, `poetry install --no-root`,
+    /// `uv sync --no-install-project`; and `pip install .`, `poetry install`,
+    /// `uv sync`, `pdm install` (the project and its dependencies) when no dependencies
+    /// were installed before the copy (installing just the project after the code is
+    /// the right order).
     ///
     /// ## Why is this bad?
     /// Docker reuses a layer only while every instruction before it is unchanged, and a
@@ -100,9 +103,10 @@ fn installs(tokens: &[Token]) -> Vec<(Install, TextRange, String)> {
         }
     }
     for inv in shell::find_commands(tokens, "uv") {
-        let first = inv.args.first().map(|a| a.value.as_str());
-        let kind = match first {
-            Some("sync") => Some(Install::Dependencies),
+        let has = |flag: &str| inv.args.iter().any(|a| a.value == flag);
+        let kind = match inv.args.first().map(|a| a.value.as_str()) {
+            Some("sync") if has("--no-install-project") => Some(Install::Dependencies),
+            Some("sync") => Some(Install::Project),
             Some("pip") => classify_pip(inv.args.get(1..).unwrap_or(&[])),
             _ => None,
         };
@@ -112,11 +116,15 @@ fn installs(tokens: &[Token]) -> Vec<(Install, TextRange, String)> {
     }
     for program in ["poetry", "pipenv", "pdm"] {
         for inv in shell::find_commands(tokens, program) {
+            let has = |flag: &str| inv.args.iter().any(|a| a.value == flag);
             let sub = inv.args.iter().find(|a| !a.value.starts_with('-')).map(|a| a.value.as_str());
-            let only_root = inv.args.iter().any(|a| a.value == "--only-root" || a.value == "--no-deps");
-            if matches!(sub, Some("install" | "sync")) && !only_root {
-                out.push((Install::Dependencies, span(&inv), describe(&inv)));
+            if !matches!(sub, Some("install" | "sync")) || has("--only-root") || has("--no-deps") {
+                continue;
             }
+            // `poetry install --no-root` / `pdm install --no-self` install the dependencies
+            // only; without them the project is installed too (cheap once they are).
+            let deps_only = program == "pipenv" || has("--no-root") || has("--no-self");
+            out.push((if deps_only { Install::Dependencies } else { Install::Project }, span(&inv), describe(&inv)));
         }
     }
     out.sort_by_key(|(_, r, _)| r.start());
