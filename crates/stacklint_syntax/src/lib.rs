@@ -8,6 +8,7 @@
 
 use stacklint_text::TextRange;
 
+pub mod compose;
 pub mod dockerfile;
 pub mod nginx;
 pub mod procfile;

@@ -1,0 +1,557 @@
+//! A YAML document with byte ranges, read from tree-sitter-yaml's concrete syntax tree.
+//!
+//! Scalars are decoded ([`Scalar`]); anchors are resolved (an alias becomes a copy of
+//! the anchored node, marked with [`Node::via_alias`]); merge keys (`<<: *default`,
+//! `<<: [*a, *b]`) add the merged entries the mapping does not define itself, marked
+//! with [`Entry::merged_from`]. Comments are collected with their ranges.
+
+use std::collections::HashMap;
+
+use stacklint_text::{TextRange, floor_char_boundary};
+use tree_sitter::Node as TsNode;
+
+use super::scalar::{self, Scalar, ScalarStyle};
+use crate::ParseError;
+
+/// A YAML node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The node's content in the source (anchor and tag excluded).
+    pub range: TextRange,
+    pub kind: NodeKind,
+    /// `&name` written on this node.
+    pub anchor: Option<String>,
+    /// `!tag` written on this node.
+    pub tag: Option<String>,
+    /// Set on a copy brought in by an alias: the range of that `*name`. The node's own
+    /// ranges still point at the anchored original (editing it changes every user).
+    pub via_alias: Option<TextRange>,
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Mapping(Mapping),
+    Sequence(Sequence),
+    /// A node with no content (`key:` followed by nothing, or only an anchor or tag).
+    Null,
+    /// An alias that could not be resolved (unknown anchor, or expansion limit).
+    Alias(String),
+}
+
+/// A block (`key: value` lines) or flow (`{a: 1}`) mapping.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    pub entries: Vec<Entry>,
+    pub flow: bool,
+    pub range: TextRange,
+}
+
+/// One `key: value` of a mapping.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub key: Node,
+    /// `None` for `key:` with nothing after it.
+    pub value: Option<Node>,
+    /// The whole pair.
+    pub range: TextRange,
+    /// For an entry brought in by a merge key: the range of that `<<: ...` pair.
+    pub merged_from: Option<TextRange>,
+}
+
+/// A block (`- item` lines) or flow (`[a, b]`) sequence.
+#[derive(Clone, Debug)]
+pub struct Sequence {
+    pub items: Vec<Node>,
+    pub flow: bool,
+    pub range: TextRange,
+}
+
+impl Node {
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_mapping(&self) -> Option<&Mapping> {
+        match &self.kind {
+            NodeKind::Mapping(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_sequence(&self) -> Option<&Sequence> {
+        match &self.kind {
+            NodeKind::Sequence(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The scalar's text, when this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_scalar().map(|s| s.value.as_str())
+    }
+
+    /// Null: no content, or a plain `~` / `null`.
+    pub fn is_null(&self) -> bool {
+        match &self.kind {
+            NodeKind::Null => true,
+            NodeKind::Scalar(s) => s.is_null(),
+            _ => false,
+        }
+    }
+
+    /// Every range in this subtree (for invariant checks).
+    pub fn ranges(&self, out: &mut Vec<TextRange>) {
+        out.push(self.range);
+        if let Some(a) = self.via_alias {
+            out.push(a);
+        }
+        match &self.kind {
+            NodeKind::Scalar(s) => out.push(s.range),
+            NodeKind::Mapping(m) => {
+                out.push(m.range);
+                for e in &m.entries {
+                    out.push(e.range);
+                    out.extend(e.merged_from);
+                    e.key.ranges(out);
+                    if let Some(v) = &e.value {
+                        v.ranges(out);
+                    }
+                }
+            }
+            NodeKind::Sequence(s) => {
+                out.push(s.range);
+                for i in &s.items {
+                    i.ranges(out);
+                }
+            }
+            NodeKind::Null | NodeKind::Alias(_) => {}
+        }
+    }
+}
+
+impl Entry {
+    /// The key's text, when the key is a scalar.
+    pub fn key_str(&self) -> Option<&str> {
+        self.key.as_str()
+    }
+
+    /// The key as a scalar.
+    pub fn key_scalar(&self) -> Option<&Scalar> {
+        self.key.as_scalar()
+    }
+}
+
+impl Mapping {
+    /// The entry of `key` (the last one when a key is repeated, as YAML loaders do).
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries.iter().rev().find(|e| e.key_str() == Some(key))
+    }
+
+    /// The value of `key` (`None` when missing or written as `key:` alone).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).and_then(|e| e.value.as_ref())
+    }
+
+    /// The entries written in this mapping itself (not brought in by a merge key).
+    pub fn own_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.merged_from.is_none())
+    }
+
+    /// The indentation of this block mapping's keys (the text before the first key on
+    /// its line, when that is only spaces). `None` for flow mappings.
+    pub fn key_indent<'t>(&self, text: &'t str) -> Option<&'t str> {
+        if self.flow {
+            return None;
+        }
+        let first = self.own_entries().next()?;
+        let start = first.range.start();
+        let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+        let indent = text.get(line_start..start)?;
+        if indent.chars().all(|c| c == ' ') {
+            Some(indent)
+        } else {
+            // `- key: value` in a sequence: the key's column, written as spaces.
+            None
+        }
+    }
+
+    /// The column of the first key (its indentation), for mappings inside `- ` items too.
+    pub fn key_column(&self, text: &str) -> Option<usize> {
+        let first = self.own_entries().next()?;
+        let start = first.range.start();
+        let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+        Some(text.get(line_start..start)?.chars().count())
+    }
+
+    /// Where a new `key: value` line goes at the end of this block mapping: the start of
+    /// the line after its last own entry (after any block scalar body).
+    pub fn end_of_block(&self, text: &str) -> usize {
+        let last = self.own_entries().map(|e| e.range.end()).max().unwrap_or(self.range.end());
+        match text.get(last..).and_then(|t| t.find('\n')) {
+            Some(i) => last + i + 1,
+            None => text.len(),
+        }
+    }
+}
+
+/// Limits against hostile input: nesting depth and alias expansion (billion laughs).
+const MAX_DEPTH: usize = 256;
+const MAX_EXPANDED: usize = 200_000;
+const MAX_ERRORS: usize = 50;
+
+/// The YAML side of a parsed file.
+pub(crate) struct Read {
+    pub root: Option<Node>,
+    pub comments: Vec<TextRange>,
+    pub errors: Vec<ParseError>,
+}
+
+/// Parse `text` as YAML.
+pub(crate) fn read(text: &str) -> Read {
+    let mut parser = tree_sitter::Parser::new();
+    let mut errors = Vec::new();
+    if parser.set_language(&tree_sitter_yaml::LANGUAGE.into()).is_err() {
+        errors.push(ParseError::new(TextRange::empty(0), "internal error: the YAML grammar could not be loaded"));
+        return Read { root: None, comments: Vec::new(), errors };
+    }
+    let Some(tree) = parser.parse(text, None) else {
+        errors.push(ParseError::new(TextRange::empty(0), "the YAML parser gave up on this file"));
+        return Read { root: None, comments: Vec::new(), errors };
+    };
+    let top = tree.root_node();
+    let mut b = Builder { text, anchors: HashMap::new(), errors, expanded: 0, comments: Vec::new() };
+    b.collect_errors(top);
+    b.collect_comments(top);
+    let mut root = None;
+    if top.kind() == "stream" {
+        // Only the first document is read (compose files have one).
+        let mut cursor = top.walk();
+        for doc in top.named_children(&mut cursor).filter(|d| d.kind() == "document") {
+            let mut c2 = doc.walk();
+            let content = doc.named_children(&mut c2).find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+            let Some(content) = content else { continue };
+            if root.is_none() {
+                root = b.node(content, 0);
+            }
+        }
+    } else {
+        // The whole file is one error (e.g. a Jinja template): read what pairs it holds.
+        root = b.node(top, 0);
+    }
+    b.errors.sort_by_key(|e| (e.range.start(), e.range.end()));
+    b.errors.dedup();
+    b.errors.truncate(MAX_ERRORS);
+    Read { root, comments: b.comments, errors: b.errors }
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    anchors: HashMap<String, Node>,
+    errors: Vec<ParseError>,
+    expanded: usize,
+    comments: Vec<TextRange>,
+}
+
+impl<'t> Builder<'t> {
+    fn span(&self, n: TsNode) -> TextRange {
+        let r = n.byte_range();
+        let start = floor_char_boundary(self.text, r.start);
+        TextRange::new(start, floor_char_boundary(self.text, r.end).max(start))
+    }
+
+    fn slice(&self, n: TsNode) -> &'t str {
+        let text = self.text;
+        self.span(n).slice(text)
+    }
+
+    fn error(&mut self, range: TextRange, message: impl Into<String>) {
+        if self.errors.len() < MAX_ERRORS * 4 {
+            self.errors.push(ParseError::new(range, message));
+        }
+    }
+
+    /// Report ERROR and MISSING nodes (the outermost ERROR of a region only).
+    fn collect_errors(&mut self, top: TsNode) {
+        if !top.has_error() {
+            return;
+        }
+        let mut stack = vec![top];
+        while let Some(n) = stack.pop() {
+            if self.errors.len() >= MAX_ERRORS * 4 {
+                return;
+            }
+            if n.is_missing() {
+                let at = self.span(n).start();
+                let what = n.kind();
+                self.error(TextRange::empty(at), format!("invalid YAML: missing `{what}`"));
+                continue;
+            }
+            if n.is_error() {
+                let range = self.span(n);
+                let message = self.error_message(range);
+                self.error(range, message);
+                continue;
+            }
+            if n.has_error() {
+                let mut cursor = n.walk();
+                let children: Vec<_> = n.children(&mut cursor).collect();
+                stack.extend(children.into_iter().rev());
+            }
+        }
+    }
+
+    /// Say what is wrong at an ERROR region: the first thing that breaks the YAML.
+    fn error_message(&self, range: TextRange) -> String {
+        let text = self.text;
+        let region = range.slice(text);
+        // A tab in the indentation of a line in the region.
+        let line_start = text.get(..range.start()).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let lines = text.get(line_start..range.end()).unwrap_or("");
+        for line in lines.split('\n') {
+            let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            if indent.contains('\t') && line.len() > indent.len() {
+                return "invalid YAML: a tab in the indentation (YAML indents with spaces only)".to_string();
+            }
+        }
+        let trimmed = region.trim_start();
+        if trimmed.starts_with("{%") || trimmed.starts_with("{{") || trimmed.starts_with("{#") || region.contains("{%") {
+            return "invalid YAML: template syntax (`{% ... %}` / `{{ ... }}`): lint the rendered file".to_string();
+        }
+        if region.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return "invalid YAML: control characters (is this a binary file?)".to_string();
+        }
+        let first_line = trimmed.lines().next().unwrap_or("").trim_end();
+        let shown: String = first_line.chars().take(40).collect();
+        let more = if first_line.chars().count() > 40 { "..." } else { "" };
+        if shown.is_empty() { "invalid YAML here".to_string() } else { format!("invalid YAML at `{shown}{more}`: check the indentation, quotes and brackets") }
+    }
+
+    fn collect_comments(&mut self, top: TsNode) {
+        let mut cursor = top.walk();
+        let mut visit = true;
+        loop {
+            if visit {
+                let n = cursor.node();
+                if n.kind() == "comment" {
+                    let r = self.span(n);
+                    self.comments.push(r);
+                }
+                if cursor.goto_first_child() {
+                    continue;
+                }
+            }
+            if cursor.goto_next_sibling() {
+                visit = true;
+                continue;
+            }
+            if !cursor.goto_parent() {
+                break;
+            }
+            visit = false;
+        }
+    }
+
+    /// Build a node from a `block_node`/`flow_node` (or content node) of the CST.
+    fn node(&mut self, n: TsNode, depth: usize) -> Option<Node> {
+        if depth > MAX_DEPTH {
+            let r = self.span(n);
+            self.error(r, format!("YAML nested deeper than {MAX_DEPTH} levels"));
+            return None;
+        }
+        let mut anchor = None;
+        let mut tag = None;
+        let mut content = None;
+        match n.kind() {
+            "block_node" | "flow_node" => {
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    match c.kind() {
+                        "anchor" => anchor = Some(self.slice(c).trim_start_matches('&').to_string()),
+                        "tag" => tag = Some(self.slice(c).to_string()),
+                        "comment" => {}
+                        _ if content.is_none() => content = Some(c),
+                        _ => {}
+                    }
+                }
+            }
+            _ => content = Some(n),
+        }
+        let node = match content {
+            None => Node { range: self.span(n), kind: NodeKind::Null, anchor: None, tag: None, via_alias: None },
+            Some(c) => self.content(c, depth)?,
+        };
+        let node = Node { anchor: anchor.clone().or(node.anchor), tag: tag.or(node.tag), ..node };
+        if let Some(name) = anchor {
+            self.anchors.insert(name, node.clone());
+        }
+        Some(node)
+    }
+
+    fn content(&mut self, c: TsNode, depth: usize) -> Option<Node> {
+        let range = self.span(c);
+        let kind = match c.kind() {
+            "plain_scalar" => NodeKind::Scalar(scalar::flow(self.text, range, ScalarStyle::Plain, &mut self.errors)),
+            "single_quote_scalar" => NodeKind::Scalar(scalar::flow(self.text, range, ScalarStyle::SingleQuoted, &mut self.errors)),
+            "double_quote_scalar" => NodeKind::Scalar(scalar::flow(self.text, range, ScalarStyle::DoubleQuoted, &mut self.errors)),
+            "block_scalar" => {
+                let indent = self.parent_indent(c);
+                NodeKind::Scalar(scalar::block(self.text, range, indent, &mut self.errors))
+            }
+            "alias" => return Some(self.alias(c, range)),
+            "block_mapping" | "flow_mapping" | "ERROR" => NodeKind::Mapping(self.mapping(c, depth)),
+            "block_sequence" | "flow_sequence" => NodeKind::Sequence(self.sequence(c, depth)),
+            "block_node" | "flow_node" => return self.node(c, depth + 1),
+            // A lone pair where a node was expected (`[a: 1]`): a one-entry mapping.
+            "flow_pair" | "block_mapping_pair" => {
+                let entries = self.pair(c, depth).into_iter().collect();
+                NodeKind::Mapping(Mapping { entries, flow: c.kind() == "flow_pair", range })
+            }
+            _ => NodeKind::Null,
+        };
+        Some(Node { range, kind, anchor: None, tag: None, via_alias: None })
+    }
+
+    /// The indentation of the node holding a block scalar: the column of its pair or item.
+    fn parent_indent(&self, c: TsNode) -> usize {
+        let mut p = c.parent();
+        while let Some(n) = p {
+            if matches!(n.kind(), "block_mapping_pair" | "block_sequence_item") {
+                let start = self.span(n).start();
+                let line_start = self.text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+                return self.text.get(line_start..start).map_or(0, |s| s.chars().count());
+            }
+            p = n.parent();
+        }
+        0
+    }
+
+    fn alias(&mut self, c: TsNode, range: TextRange) -> Node {
+        let name = self.slice(c).trim_start_matches('*').to_string();
+        let unresolved = |kind| Node { range, kind, anchor: None, tag: None, via_alias: None };
+        let Some(target) = self.anchors.get(&name) else {
+            self.error(range, format!("unknown anchor `*{name}`: no `&{name}` before it"));
+            return unresolved(NodeKind::Alias(name));
+        };
+        let size = count_nodes(target);
+        if self.expanded.saturating_add(size) > MAX_EXPANDED {
+            self.error(range, format!("alias `*{name}` not expanded: the aliases of this file expand to more than {MAX_EXPANDED} nodes"));
+            return unresolved(NodeKind::Alias(name));
+        }
+        self.expanded += size;
+        let mut node = target.clone();
+        node.via_alias = Some(range);
+        node
+    }
+
+    fn mapping(&mut self, c: TsNode, depth: usize) -> Mapping {
+        let range = self.span(c);
+        let flow = c.kind() == "flow_mapping";
+        let mut entries = Vec::new();
+        let mut merges: Vec<(Node, TextRange)> = Vec::new();
+        let mut cursor = c.walk();
+        let children: Vec<_> = c.named_children(&mut cursor).collect();
+        for child in children {
+            match child.kind() {
+                "block_mapping_pair" | "flow_pair" => {
+                    let Some(entry) = self.pair(child, depth) else { continue };
+                    let is_merge = entry.key.as_scalar().is_some_and(|k| k.style == ScalarStyle::Plain && k.value == "<<");
+                    if is_merge {
+                        if let Some(v) = entry.value {
+                            merges.push((v, entry.range));
+                        }
+                    } else {
+                        entries.push(entry);
+                    }
+                }
+                // `{a, b}`: keys with null values.
+                "flow_node" => {
+                    if let Some(key) = self.node(child, depth + 1) {
+                        let r = key.range;
+                        entries.push(Entry { key, value: None, range: r, merged_from: None });
+                    }
+                }
+                // Pairs inside an error region (templates, bad indentation).
+                "ERROR" | "block_mapping" | "block_node" => {
+                    if let Some(Node { kind: NodeKind::Mapping(m), .. }) = self.content(child, depth + 1) {
+                        entries.extend(m.entries);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (value, at) in merges {
+            let sources: Vec<Node> = match value.kind {
+                NodeKind::Sequence(s) => s.items,
+                _ => vec![value],
+            };
+            for source in sources {
+                match source.kind {
+                    NodeKind::Mapping(m) => {
+                        for e in m.entries {
+                            let key = e.key_str().map(str::to_string);
+                            if key.is_some() && entries.iter().any(|x| x.key_str() == key.as_deref()) {
+                                continue;
+                            }
+                            entries.push(Entry { merged_from: Some(at), ..e });
+                        }
+                    }
+                    NodeKind::Alias(_) => {}
+                    _ => self.error(at, "merge key `<<` needs a mapping or a list of mappings"),
+                }
+            }
+        }
+        Mapping { entries, flow, range }
+    }
+
+    fn pair(&mut self, c: TsNode, depth: usize) -> Option<Entry> {
+        let range = self.span(c);
+        let key = match c.child_by_field_name("key") {
+            Some(k) => self.node(k, depth + 1)?,
+            None => Node { range: TextRange::empty(range.start()), kind: NodeKind::Null, anchor: None, tag: None, via_alias: None },
+        };
+        let value = match c.child_by_field_name("value") {
+            Some(v) => self.node(v, depth + 1),
+            None => None,
+        };
+        Some(Entry { key, value, range, merged_from: None })
+    }
+
+    fn sequence(&mut self, c: TsNode, depth: usize) -> Sequence {
+        let range = self.span(c);
+        let flow = c.kind() == "flow_sequence";
+        let mut items = Vec::new();
+        let mut cursor = c.walk();
+        let children: Vec<_> = c.named_children(&mut cursor).collect();
+        for child in children {
+            match child.kind() {
+                "block_sequence_item" => {
+                    let mut c2 = child.walk();
+                    let inner = child.named_children(&mut c2).find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+                    let item = match inner {
+                        Some(i) => self.node(i, depth + 1),
+                        None => Some(Node { range: self.span(child), kind: NodeKind::Null, anchor: None, tag: None, via_alias: None }),
+                    };
+                    items.extend(item);
+                }
+                "flow_node" | "flow_pair" => {
+                    let item = self.content(child, depth + 1);
+                    items.extend(item);
+                }
+                _ => {}
+            }
+        }
+        Sequence { items, flow, range }
+    }
+}
+
+fn count_nodes(n: &Node) -> usize {
+    match &n.kind {
+        NodeKind::Mapping(m) => 1 + m.entries.iter().map(|e| 1 + count_nodes(&e.key) + e.value.as_ref().map_or(0, count_nodes)).sum::<usize>(),
+        NodeKind::Sequence(s) => 1 + s.items.iter().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
