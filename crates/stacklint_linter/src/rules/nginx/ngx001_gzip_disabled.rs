@@ -1,0 +1,139 @@
+use stacklint_diagnostics::{Fix, Severity};
+use stacklint_project::nginx::{At, Scope as Level};
+
+use super::{Edits, PASS_DIRECTIVES, diagnostic, docs};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+/// The MIME types worth compressing besides `text/html` (always compressed).
+pub(crate) const GZIP_TYPES: &str = "text/plain text/css text/xml text/javascript application/json application/javascript application/xml application/rss+xml application/atom+xml application/manifest+json image/svg+xml";
+
+/// The gzip settings the fix writes, as `(name, line)`.
+pub(crate) fn gzip_lines() -> Vec<(&'static str, String)> {
+    vec![
+        ("gzip", "gzip on;".to_owned()),
+        ("gzip_comp_level", "gzip_comp_level 5;".to_owned()),
+        ("gzip_min_length", "gzip_min_length 256;".to_owned()),
+        ("gzip_proxied", "gzip_proxied any;".to_owned()),
+        ("gzip_vary", "gzip_vary on;".to_owned()),
+        ("gzip_types", format!("gzip_types {GZIP_TYPES};")),
+    ]
+}
+
+declare_rule! {
+    /// ## What it does
+    /// Reports an `http` block whose proxied responses are sent uncompressed: no
+    /// `gzip on` in effect for the locations that pass requests to the application
+    /// (`gzip` is `off` by default). Includes are followed: `gzip on` in an included
+    /// file inside `http` counts.
+    ///
+    /// ## Why is this bad?
+    /// JSON, HTML, CSS and JavaScript shrink 4–10× with gzip at level 5; without it every
+    /// response crosses the network at full size, and slow clients hold connections (and
+    /// app workers, without buffering) for longer. nginx compresses only when `gzip on`
+    /// is in effect, only `text/html` unless `gzip_types` lists more, and not responses
+    /// to requests that came through another proxy unless `gzip_proxied` allows it.
+    ///
+    /// The fix adds `gzip on; gzip_comp_level 5; gzip_min_length 256; gzip_proxied any;
+    /// gzip_vary on;` and a `gzip_types` list (text, JSON, JavaScript, CSS, XML, SVG) to
+    /// the `http` block, skipping the settings already there.
+    ///
+    /// ## Example
+    /// ```nginx path=nginx/nginx.conf
+    /// events {}
+    /// http {
+    ///     server {
+    ///         location / {
+    ///             proxy_pass http://app:8000;
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```nginx path=nginx/nginx.conf
+    /// events {}
+    /// http {
+    ///     gzip on;
+    ///     gzip_comp_level 5;
+    ///     gzip_min_length 256;
+    ///     gzip_proxied any;
+    ///     gzip_vary on;
+    ///     gzip_types text/plain text/css application/json application/javascript image/svg+xml;
+    ///     server {
+    ///         location / {
+    ///             proxy_pass http://app:8000;
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// ## References
+    /// - [nginx: ngx_http_gzip_module](https://nginx.org/en/docs/http/ngx_http_gzip_module.html)
+    pub static RULE = {
+        code: "NGX001",
+        name: "gzip-disabled",
+        family: Family::Nginx,
+        scope: Scope::File,
+        severity: Severity::Warning,
+        fix: FixAvailability::Safe,
+        check: check,
+    }
+}
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    let model = &project.nginx;
+    let https = model.http_blocks(project);
+    // Every location that passes requests on, grouped by the `http` block it sits in.
+    let mut uncovered: Vec<(At, usize)> = https.iter().map(|&h| (h, 0)).collect();
+    let mut explicit_off: Vec<At> = Vec::new();
+    for (doc_id, _) in docs(project) {
+        for name in PASS_DIRECTIVES {
+            for pass in model.find(project, doc_id, name) {
+                let Some(level) = model.scope_of(project, pass) else { continue };
+                let chain = model.scope_chain(project, level);
+                let Some(slot) = uncovered.iter_mut().find(|(h, _)| chain.contains(&Level::inside(*h))) else { continue };
+                match model.last_in_effect(project, level, "gzip") {
+                    Some((_, d)) if d.arg(0) == Some("on") => {}
+                    Some((at, _)) if model.scope_of(project, at) != Some(Level::inside(slot.0)) => {
+                        // `gzip off` written below `http`: reported where it is written.
+                        if !explicit_off.contains(&at) {
+                            explicit_off.push(at);
+                        }
+                    }
+                    _ => slot.1 += 1,
+                }
+            }
+        }
+    }
+    for at in explicit_off {
+        let (Some(doc), Some(d)) = (model.doc(at.doc), model.node(project, at)) else { continue };
+        cx.report(diagnostic(cx, doc, d.range, format!("`{}` turns compression off for the proxied responses below it: JSON and HTML are sent at full size", super::written(d))));
+    }
+    for (http, count) in uncovered {
+        if count == 0 {
+            continue;
+        }
+        let (Some(doc), Some(d)) = (model.doc(http.doc), model.node(project, http)) else { continue };
+        let level = Level::inside(http);
+        let at_http = model.last_in_effect(project, level, "gzip").filter(|(at, _)| model.scope_of(project, *at) == Some(level));
+        let present: Vec<String> = model.children(project, level).into_iter().filter_map(|at| model.node(project, at)).map(|c| c.name().to_owned()).collect();
+        let plural = if count == 1 { "location passes" } else { "locations pass" };
+        let (mut diag, mut edits) = match at_http {
+            Some((_, off)) => {
+                let mut edits = Edits::default();
+                if let Some(arg) = off.args.first() {
+                    edits.replace(doc, arg.range, "on");
+                }
+                (diagnostic(cx, doc, off.range, format!("`{}` in `http`: {count} {plural} responses on uncompressed (JSON and HTML shrink 4–10× with gzip)", super::written(off))), edits)
+            }
+            None => (diagnostic(cx, doc, super::head_range(d), format!("no `gzip on` in effect: {count} {plural} responses on uncompressed (`gzip` is off by default; JSON and HTML shrink 4–10× with gzip)")), Edits::default()),
+        };
+        let lines: Vec<String> = gzip_lines().into_iter().filter(|(name, _)| !present.iter().any(|p| p == name)).map(|(_, l)| l).collect();
+        let inserted = lines.is_empty() || edits.insert_settings(project, doc, d, &lines);
+        if doc.editable() && inserted && !edits.is_empty() {
+            diag = diag.with_fix(Fix::safe("Turn on gzip in `http` (level 5, text, JSON, JavaScript, CSS, SVG)", edits.into_edits()));
+        }
+        cx.report(diag);
+    }
+}
