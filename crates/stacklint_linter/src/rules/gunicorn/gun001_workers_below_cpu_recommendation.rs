@@ -1,0 +1,89 @@
+use stacklint_diagnostics::{Fix, Severity};
+use stacklint_project::gunicorn::{SettingValue, WorkerKind, WorkersSource};
+
+use super::{Seen, cpus_text, insert_in, plural, written};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a fixed gunicorn worker count below gunicorn's own recommendation for the
+    /// target machine: (2 × CPUs) + 1 for sync and gthread workers, one per CPU for async
+    /// workers (uvicorn, gevent, eventlet).
+    ///
+    /// ## Why is this bad?
+    /// A sync worker serves one request at a time; while it waits on the database the CPU
+    /// it could use sits idle. gunicorn's design notes recommend `(2 x $num_cores) + 1`
+    /// workers as a starting point; an async worker multiplexes connections and is sized
+    /// to one process per core. A missing `workers` means 1 (or `WEB_CONCURRENCY`).
+    /// Fractional CPU limits (compose `cpus: 1.5`) round up. The target machine comes from
+    /// `--target`, `[target]`, or compose limits; without them 4 CPUs are assumed, and the
+    /// message says so.
+    ///
+    /// ## Example
+    /// ```python path=gunicorn.conf.py
+    /// workers = 3
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python path=gunicorn.conf.py
+    /// workers = 9
+    /// ```
+    ///
+    /// ## References
+    /// - [gunicorn: How many workers?](https://docs.gunicorn.org/en/stable/design.html#how-many-workers)
+    /// - [gunicorn: workers](https://docs.gunicorn.org/en/stable/settings.html#workers)
+    pub static RULE = {
+        code: "GUN001",
+        name: "workers-below-cpu-recommendation",
+        family: Family::Gunicorn,
+        scope: Scope::File,
+        severity: Severity::Warning,
+        fix: FixAvailability::Safe,
+        check: check,
+    }
+}
+
+/// gunicorn's recommendation for `kind` on `cpus`, and how it is computed.
+fn recommendation(kind: &WorkerKind, cpus: u32) -> (i64, String) {
+    let c = i64::from(cpus);
+    if kind.is_async() { (c, format!("one async worker per CPU = {c}")) } else { (2 * c + 1, format!("(2 × {c}) + 1 = {}", 2 * c + 1)) }
+}
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    let mut seen = Seen::default();
+    for p in &project.gunicorn {
+        let kind = p.worker_class();
+        if matches!(kind, WorkerKind::Other(_)) {
+            continue; // a custom or unknown worker class: no documented sizing
+        }
+        let workers = p.effective_workers();
+        let Some(count) = workers.count else { continue };
+        let (recommended, how) = recommendation(&kind, p.target.whole_cpus());
+        if count >= recommended {
+            continue;
+        }
+        let (file, range, source, edits) = match workers.source {
+            WorkersSource::Setting(s) | WorkersSource::WebConcurrency(s) => {
+                let from_cpus = matches!(s.value, SettingValue::FromCpuCount { .. });
+                let edits = if matches!(s.value, SettingValue::Int(_) | SettingValue::Str(_)) { s.replace_value(&recommended.to_string()).into_iter().collect() } else { Vec::new() };
+                let mut source = written(project, s, p.file());
+                if from_cpus {
+                    source.push_str(" on the target");
+                }
+                (s.origin.file.clone(), s.origin.range, source, edits)
+            }
+            WorkersSource::Default => (p.anchor.file.clone(), p.anchor.range, "no `workers`: gunicorn's default is 1".to_owned(), insert_in(p, p.file(), &[("workers", &recommended.to_string())])),
+        };
+        if !seen.first(&file, range) {
+            continue;
+        }
+        let message = format!("{count} {} {} ({source}) on {}: gunicorn recommends {how}", kind.name(), plural(count, "worker"), cpus_text(p));
+        let mut d = cx.diagnostic(&file, range, message);
+        if !edits.is_empty() {
+            d = d.with_fix(Fix::safe(format!("Set `workers` to {recommended}"), edits));
+        }
+        cx.report(d);
+    }
+}
+

@@ -1,0 +1,70 @@
+use stacklint_diagnostics::{Fix, Severity};
+
+use super::{Seen, insert_in, written};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a gunicorn server without `max_requests`: its workers are never recycled.
+    ///
+    /// ## Why is this bad?
+    /// `max_requests` (default 0: disabled) restarts a worker after that many requests,
+    /// gunicorn's documented defence against memory leaks in the app or its libraries.
+    /// Without it a leaking worker grows until the kernel's OOM killer or the container's
+    /// memory limit ends it, with the requests it was serving. The fix adds
+    /// `max_requests = 1000` and `max_requests_jitter = 50` (so workers do not all restart
+    /// at once), where the process is configured: its config file, or its command line.
+    ///
+    /// ## Example
+    /// ```python path=gunicorn.conf.py
+    /// workers = 9
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python path=gunicorn.conf.py
+    /// workers = 9
+    /// max_requests = 1000
+    /// max_requests_jitter = 50
+    /// ```
+    ///
+    /// ## References
+    /// - [gunicorn: max_requests](https://docs.gunicorn.org/en/stable/settings.html#max-requests)
+    /// - [gunicorn: max_requests_jitter](https://docs.gunicorn.org/en/stable/settings.html#max-requests-jitter)
+    pub static RULE = {
+        code: "GUN002",
+        name: "missing-max-requests",
+        family: Family::Gunicorn,
+        scope: Scope::File,
+        severity: Severity::Warning,
+        fix: FixAvailability::Safe,
+        check: check,
+    }
+}
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    let mut seen = Seen::default();
+    for p in &project.gunicorn {
+        let existing = p.get("max_requests");
+        // `max_requests = 0` is gunicorn's default: disabled
+        let zero = existing.filter(|s| s.value.as_int() == Some(0));
+        if existing.is_some() && zero.is_none() {
+            continue;
+        }
+        let (file, range) = zero.map_or((&p.anchor.file, p.anchor.range), |s| (&s.origin.file, s.origin.range));
+        if !seen.first(file, range) {
+            continue;
+        }
+        let jitter = if p.get("max_requests_jitter").is_none() { vec![("max_requests_jitter", "50")] } else { Vec::new() };
+        let edits = match zero {
+            Some(s) => s.replace_value("1000").map(|e| std::iter::once(e).chain(insert_in(p, &s.origin.file, &jitter)).collect()).unwrap_or_default(),
+            None => p.insert_settings(&[&[("max_requests", "1000")], jitter.as_slice()].concat()),
+        };
+        let what = zero.map_or_else(|| "no `max_requests`".to_owned(), |s| format!("{} disables recycling", written(project, s, &s.origin.file)));
+        let mut d = cx.diagnostic(file, range, format!("{what}: workers are never recycled, so a worker that leaks memory grows until it is killed mid-request"));
+        if !edits.is_empty() {
+            d = d.with_fix(Fix::safe("Add `max_requests = 1000` and `max_requests_jitter = 50`", edits));
+        }
+        cx.report(d);
+    }
+}
