@@ -1,6 +1,8 @@
 //! What the DKR rules share: stage ancestry (`FROM stage`), image names, and the shell
 //! words of a `RUN`/`CMD` with the way back to source bytes.
 
+use std::fmt::Write as _;
+
 use stacklint_syntax::dockerfile::{Dockerfile, ImageRef, Instruction, Keyword, ShellText, Stage};
 use stacklint_syntax::shell::{self, Token};
 use stacklint_text::TextRange;
@@ -148,7 +150,9 @@ pub(crate) fn json_string(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
@@ -179,5 +183,13 @@ mod tests {
         assert_eq!(chain(&stages, 3), [0, 1, 3]);
         assert_eq!(root_image(&stages, 3).map(short_image_name).as_deref(), Some("python"));
         assert!(!is_stage_ref(&stages, 2));
+    }
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(line_after("FROM a\r\nRUN b\r\n", 6), (Some(8), "\r\n"));
+        assert_eq!(line_after("FROM a\nRUN b\n", 6), (Some(7), "\n"));
+        assert_eq!(line_after("FROM a", 6), (None, "\n"));
+        assert_eq!(indent_at("  FROM a", 2), "  ");
     }
 }

@@ -27,7 +27,7 @@ declare_rule! {
     /// leading `NAME=value` assignments or shell builtins (those need a shell, so there
     /// is no fix; wrap them in a script that ends with `exec`). The words keep their
     /// values (quotes removed, JSON-escaped). No fix after a `SHELL` instruction or
-    /// with `# escape=`` ` ``.
+    /// with the backtick escape directive (Windows images).
     ///
     /// ## Example
     /// ```dockerfile path=Dockerfile
@@ -139,4 +139,28 @@ fn shorten(array: &str) -> String {
     }
     let head: String = array.chars().take(57).collect();
     format!("{head}...")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{LinterSettings, lint_sources};
+
+    fn fix_of(src: &str) -> Option<String> {
+        let d = lint_sources(&[("Dockerfile", src)], &LinterSettings::only(&[&super::RULE]));
+        let fix = d.first()?.fix.as_ref()?;
+        fix.edits.first().map(|e| e.content.clone())
+    }
+
+    #[test]
+    fn exec_form_is_escaped_json() {
+        assert_eq!(fix_of("FROM a\nCMD run \"a\\\"b\" 'c\\d' e\\ f\n").as_deref(), Some(r#"["run", "a\"b", "c\\d", "e f"]"#));
+    }
+
+    #[test]
+    fn no_fix_when_a_shell_is_needed() {
+        for cmd in ["a && b", "a | b", "a > f", "a $X", "a *.py", "(a)", "X=1 a", "cd /app", "a # c", "a `b`", "a ~/x"] {
+            assert_eq!(fix_of(&format!("FROM a\nCMD {cmd}\n")), None, "{cmd}");
+        }
+        assert_eq!(lint_sources(&[("Dockerfile", "FROM a\nCMD exec gunicorn app\n")], &LinterSettings::only(&[&super::RULE])).len(), 0);
+    }
 }

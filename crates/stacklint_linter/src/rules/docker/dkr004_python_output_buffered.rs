@@ -66,8 +66,7 @@ fn check(cx: &mut Checker) {
             .into_iter()
             .filter(|i| i.keyword == Keyword::Env)
             .flat_map(|i| i.key_values().iter())
-            .filter(|kv| kv.key.value == "PYTHONUNBUFFERED")
-            .next_back();
+            .rfind(|kv| kv.key.value == "PYTHONUNBUFFERED");
         match setting {
             Some(kv) if kv.value.as_ref().is_some_and(|v| !v.value.is_empty()) => {}
             Some(kv) => {

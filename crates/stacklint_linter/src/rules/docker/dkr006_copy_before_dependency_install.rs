@@ -161,7 +161,7 @@ fn check(cx: &mut Checker) {
                 let d = cx
                     .diagnostic(&file.path, c.range, message)
                     .with_related(file.path.clone(), range, "the dependency install that re-runs on every code change")
-                    .with_help("Copy the dependency manifest first (`COPY requirements.txt .`), install, then `COPY . .`");
+                    .with_help("Copy only the dependency manifest first (`requirements.txt`, or `pyproject.toml` and the lock file), install, then `COPY . .`");
                 cx.report(d);
                 break;
             }
