@@ -63,7 +63,13 @@ fn check(cx: &mut Checker) {
         let what = zero.map_or_else(|| "no `max_requests`".to_owned(), |s| format!("{} disables recycling", written(project, s, &s.origin.file)));
         let mut d = cx.diagnostic(file, range, format!("{what}: workers are never recycled, so a worker that leaks memory grows until it is killed mid-request"));
         if !edits.is_empty() {
-            d = d.with_fix(Fix::safe("Add `max_requests = 1000` and `max_requests_jitter = 50`", edits));
+            let title = match (zero.is_some(), jitter.is_empty()) {
+                (false, false) => "Add `max_requests = 1000` and `max_requests_jitter = 50`",
+                (false, true) => "Add `max_requests = 1000`",
+                (true, false) => "Set `max_requests` to 1000 and add `max_requests_jitter = 50`",
+                (true, true) => "Set `max_requests` to 1000",
+            };
+            d = d.with_fix(Fix::safe(title, edits));
         }
         cx.report(d);
     }
