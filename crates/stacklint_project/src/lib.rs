@@ -12,4 +12,4 @@ mod versions;
 pub use kind::FileKind;
 pub use project::{Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
 pub use target::{GIB, MIB, Storage, Target, TargetSource, format_bytes, parse_cpus, parse_memory};
-pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, requirements_pins};
+pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, pyproject_pins, requirements_pins};

@@ -8,7 +8,7 @@ use stacklint_text::{LineIndex, TextRange};
 
 use crate::kind::FileKind;
 use crate::target::Target;
-use crate::versions::{KnownVersion, Version, VersionSource, Versions, requirements_pins};
+use crate::versions::{KnownVersion, Version, VersionSource, Versions, pyproject_pins, requirements_pins};
 
 /// What the configuration tells the model (already resolved by the workspace).
 #[derive(Clone, Debug, Default)]
@@ -203,6 +203,11 @@ impl Project {
             match file.kind {
                 FileKind::Requirements => {
                     for (name, version, exact, range) in requirements_pins(&file.text) {
+                        self.versions.offer(&name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range }, exact });
+                    }
+                }
+                FileKind::PyProject => {
+                    for (name, version, exact, range) in pyproject_pins(&file.text) {
                         self.versions.offer(&name, KnownVersion { version, source: VersionSource::File { path: file.path.clone(), range }, exact });
                     }
                 }

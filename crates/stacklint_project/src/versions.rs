@@ -137,6 +137,45 @@ pub fn parse_requirement(spec: &str) -> Option<(String, Version, bool)> {
     None
 }
 
+/// Dependencies declared in a `pyproject.toml`: PEP 621 `[project] dependencies` (also used by
+/// uv, pdm, hatch), `[project.optional-dependencies]`, `[dependency-groups]` and Poetry's
+/// `[tool.poetry.dependencies]` (`django = "^5.1"` or `{ version = "..." }`).
+/// Returns `(package, version, exact, range of the requirement in the file)`.
+pub fn pyproject_pins(text: &str) -> Vec<(String, Version, bool, TextRange)> {
+    let Ok(doc) = text.parse::<toml::Table>() else { return Vec::new() };
+    let mut specs: Vec<String> = Vec::new();
+    let strings = |v: Option<&toml::Value>| -> Vec<String> { v.and_then(toml::Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let project = doc.get("project");
+    specs.extend(strings(project.and_then(|p| p.get("dependencies"))));
+    for table in [project.and_then(|p| p.get("optional-dependencies")), doc.get("dependency-groups")] {
+        for (_, v) in table.and_then(toml::Value::as_table).into_iter().flatten() {
+            specs.extend(strings(Some(v)));
+        }
+    }
+    let poetry = doc.get("tool").and_then(|t| t.get("poetry"));
+    let mut poetry_tables: Vec<&toml::Table> = poetry.and_then(|p| p.get("dependencies")).and_then(toml::Value::as_table).into_iter().collect();
+    for (_, g) in poetry.and_then(|p| p.get("group")).and_then(toml::Value::as_table).into_iter().flatten() {
+        poetry_tables.extend(g.get("dependencies").and_then(toml::Value::as_table));
+    }
+    for table in poetry_tables {
+        for (name, v) in table {
+            let version = v.as_str().or_else(|| v.get("version").and_then(toml::Value::as_str));
+            if let Some(version) = version {
+                let op = if version.starts_with(['^', '~', '>', '<', '=']) { "" } else { "==" };
+                specs.push(format!("{name}{op}{version}"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for spec in specs {
+        if let Some((name, version, exact)) = parse_requirement(&spec) {
+            let range = text.find(&spec).map_or_else(|| TextRange::empty(0), |i| TextRange::new(i, i + spec.len()));
+            out.push((name, version, exact, range));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +189,15 @@ mod tests {
         assert!(Version::parse("1.27-alpine").unwrap().at_least(&[1, 27]));
         assert!(!Version::parse("1.27.3").unwrap().at_least(&[1, 29, 7]));
         assert!(Version::parse("latest").is_none());
+    }
+
+    #[test]
+    fn pyproject() {
+        let text = "[project]\nname = \"x\"\ndependencies = [\"Django>=5.1,<6\", \"gunicorn==23.0.0\"]\n[tool.poetry.dependencies]\nredis = \"^5.0\"\n";
+        let pins = pyproject_pins(text);
+        let got: Vec<_> = pins.iter().map(|p| (p.0.as_str(), p.1.text.as_str(), p.2)).collect();
+        assert_eq!(got, vec![("django", "5.1", false), ("gunicorn", "23.0.0", true), ("redis", "5.0", false)]);
+        assert_eq!(pins[1].3.slice(text), "gunicorn==23.0.0");
+        assert!(pyproject_pins("not toml [").is_empty());
     }
 }

@@ -13,7 +13,7 @@ declare_rule! {
     ///
     /// ## Example
     /// ```python path=gunicorn.conf.py
-    /// workers = 9  # stacklint: ignore[GUN001]
+    /// workers = 9  # stacklint: ignore[worker-below-cpu-recommendation]
     /// max_requests = 1000
     /// max_requests_jitter = 50
     /// ```
