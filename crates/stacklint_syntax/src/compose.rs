@@ -440,7 +440,7 @@ fn read_service(text: &str, entry: &Entry) -> Option<Service> {
         build: get("build").and_then(build),
         command: get("command").and_then(Command::from_node),
         entrypoint: get("entrypoint").and_then(Command::from_node),
-        environment: get("environment").map(environment).unwrap_or_default(),
+        environment: environment_entry.and_then(|e| Some(environment(e.value.as_ref()?, e.merged_from.is_some()))).unwrap_or_default(),
         environment_key: environment_entry.map(|e| e.key.range),
         env_file: get("env_file").map(env_files).unwrap_or_default(),
         ports: get("ports").and_then(Node::as_sequence).map(|s| s.items.iter().filter_map(port).collect()).unwrap_or_default(),
@@ -488,8 +488,8 @@ fn build(node: &Node) -> Option<Build> {
     }
 }
 
-fn environment(node: &Node) -> Vec<EnvVar> {
-    let shared = node.via_alias.is_some();
+fn environment(node: &Node, merged: bool) -> Vec<EnvVar> {
+    let shared = merged || node.via_alias.is_some();
     match &node.kind {
         NodeKind::Mapping(m) => m
             .entries

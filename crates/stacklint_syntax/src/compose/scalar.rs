@@ -99,6 +99,7 @@ impl Scalar {
     /// The part `sub` of the value as a scalar of its own (an image tag, the value of
     /// `KEY=value`); its range is the exact source of that part when it was written
     /// verbatim, else the source span it was read from.
+    #[must_use]
     pub fn sub(&self, sub: std::ops::Range<usize>) -> Scalar {
         let value = self.value.get(sub.clone()).unwrap_or("").to_string();
         let map: Vec<u32> = self.map.get(sub.clone()).map(<[u32]>::to_vec).unwrap_or_default();
@@ -297,23 +298,18 @@ fn escape(out: &mut Out, chars: &mut Chars<'_>, at: usize, base: usize, errors: 
             let mut code = 0u32;
             let mut ok = true;
             for _ in 0..len {
-                match chars.peek().and_then(|&(_, c)| c.to_digit(16)) {
-                    Some(d) => {
-                        chars.next();
-                        code = code.saturating_mul(16).saturating_add(d);
-                    }
-                    None => {
-                        ok = false;
-                        break;
-                    }
-                }
+                let Some(d) = chars.peek().and_then(|&(_, c)| c.to_digit(16)) else {
+                    ok = false;
+                    break;
+                };
+                chars.next();
+                code = code.saturating_mul(16).saturating_add(d);
             }
-            match char::from_u32(code).filter(|_| ok) {
-                Some(c) => out.cook(c, at),
-                None => {
-                    errors.push(ParseError::new(TextRange::new(at, at + 2), format!("invalid escape `\\{e}` in a double-quoted string: expected {len} hex digits")));
-                    out.cook('\u{fffd}', at);
-                }
+            if let Some(c) = char::from_u32(code).filter(|_| ok) {
+                out.cook(c, at);
+            } else {
+                errors.push(ParseError::new(TextRange::new(at, at + 2), format!("invalid escape `\\{e}` in a double-quoted string: expected {len} hex digits")));
+                out.cook('\u{fffd}', at);
             }
         }
         _ => {
@@ -440,23 +436,22 @@ pub(crate) fn block(text: &str, range: TextRange, parent_indent: usize, errors: 
         prev = Some((more, line.brk));
         empties.clear();
     }
-    match (chomp, prev) {
-        (Chomp::Strip, _) => {}
-        (Chomp::Clip, Some((_, Some(b)))) => out.cook('\n', b),
-        (Chomp::Keep, Some((_, last))) => {
-            if let Some(b) = last {
+    let last_break = prev.and_then(|(_, b)| b);
+    match chomp {
+        Chomp::Strip => {}
+        Chomp::Clip => {
+            if let Some(b) = last_break {
+                out.cook('\n', b);
+            }
+        }
+        Chomp::Keep => {
+            if let Some(b) = last_break {
                 out.cook('\n', b);
             }
             for &e in &empties {
                 out.cook('\n', e);
             }
         }
-        (Chomp::Keep, None) => {
-            for &e in &empties {
-                out.cook('\n', e);
-            }
-        }
-        (Chomp::Clip, _) => {}
     }
     out.finish(range, style)
 }

@@ -202,6 +202,10 @@ impl Mapping {
 const MAX_DEPTH: usize = 256;
 const MAX_EXPANDED: usize = 200_000;
 const MAX_ERRORS: usize = 50;
+/// tree-sitter-yaml's scanner saves its indentation stack in tree-sitter's 1024-byte
+/// buffer, 4 bytes a level, without a bound check (past ~250 levels it writes beyond the
+/// buffer and tree-sitter aborts the process). Files nested deeper than this are refused.
+const MAX_INDENT_LEVELS: usize = 100;
 
 /// The YAML side of a parsed file.
 pub(crate) struct Read {
@@ -214,6 +218,10 @@ pub(crate) struct Read {
 pub(crate) fn read(text: &str) -> Read {
     let mut parser = tree_sitter::Parser::new();
     let mut errors = Vec::new();
+    if let Some(at) = too_deep(text) {
+        errors.push(ParseError::new(TextRange::empty(at), format!("YAML nested deeper than {MAX_INDENT_LEVELS} indentation levels: not parsed")));
+        return Read { root: None, comments: Vec::new(), errors };
+    }
     if parser.set_language(&tree_sitter_yaml::LANGUAGE.into()).is_err() {
         errors.push(ParseError::new(TextRange::empty(0), "internal error: the YAML grammar could not be loaded"));
         return Read { root: None, comments: Vec::new(), errors };
@@ -225,6 +233,9 @@ pub(crate) fn read(text: &str) -> Read {
     let top = tree.root_node();
     let mut b = Builder { text, anchors: HashMap::new(), errors, expanded: 0, comments: Vec::new() };
     b.collect_errors(top);
+    if !b.errors.is_empty() {
+        b.tab_indentation();
+    }
     b.collect_comments(top);
     let mut root = None;
     if top.kind() == "stream" {
@@ -308,17 +319,11 @@ impl<'t> Builder<'t> {
     fn error_message(&self, range: TextRange) -> String {
         let text = self.text;
         let region = range.slice(text);
-        // A tab in the indentation of a line in the region.
-        let line_start = text.get(..range.start()).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-        let lines = text.get(line_start..range.end()).unwrap_or("");
-        for line in lines.split('\n') {
-            let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
-            if indent.contains('\t') && line.len() > indent.len() {
-                return "invalid YAML: a tab in the indentation (YAML indents with spaces only)".to_string();
-            }
-        }
         let trimmed = region.trim_start();
-        if trimmed.starts_with("{%") || trimmed.starts_with("{{") || trimmed.starts_with("{#") || region.contains("{%") {
+        let line_start = text.get(..range.start()).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let line_end = text.get(range.start()..).and_then(|t| t.find('\n')).map_or(text.len(), |i| range.start() + i);
+        let line = text.get(line_start..line_end).unwrap_or("");
+        if ["{%", "{{", "{#"].iter().any(|t| line.contains(t)) {
             return "invalid YAML: template syntax (`{% ... %}` / `{{ ... }}`): lint the rendered file".to_string();
         }
         if region.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
@@ -328,6 +333,24 @@ impl<'t> Builder<'t> {
         let shown: String = first_line.chars().take(40).collect();
         let more = if first_line.chars().count() > 40 { "..." } else { "" };
         if shown.is_empty() { "invalid YAML here".to_string() } else { format!("invalid YAML at `{shown}{more}`: check the indentation, quotes and brackets") }
+    }
+
+    /// Explain the usual cause of an error: the first line indented with a tab.
+    fn tab_indentation(&mut self) {
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            let rest = line.get(indent..).unwrap_or("").trim();
+            if let Some(tab) = line.get(..indent).and_then(|i| i.find('\t'))
+                && !rest.is_empty()
+                && !rest.starts_with('#')
+            {
+                self.error(TextRange::new(start + tab, start + tab + 1), "invalid YAML: a tab in the indentation (YAML indents with spaces only)");
+                return;
+            }
+        }
     }
 
     fn collect_comments(&mut self, top: TsNode) {
@@ -546,6 +569,56 @@ impl<'t> Builder<'t> {
         }
         Sequence { items, flow, range }
     }
+}
+
+/// Where the block indentation gets deeper than [`MAX_INDENT_LEVELS`], if it does. An
+/// upper bound of the scanner's stack: every line's indentation and the columns after
+/// its leading `- ` / `? ` / `: ` indicators are levels; a shallower line pops deeper
+/// levels. (The scanner may stack a sequence and a mapping at one column, hence the 2×.)
+fn too_deep(text: &str) -> Option<usize> {
+    let mut stack: Vec<usize> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start_matches([' ', '\t']).len();
+        let rest = body.get(indent..).unwrap_or("");
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let mut levels = vec![indent];
+        let mut col = indent;
+        let mut r = rest;
+        loop {
+            let next = if let Some(t) = r.strip_prefix(['-', '?', ':']).filter(|t| t.is_empty() || t.starts_with([' ', '\t'])) {
+                t
+            } else if r.starts_with(['&', '!']) {
+                r.trim_start_matches(|c: char| !c.is_whitespace())
+            } else {
+                break;
+            };
+            let trimmed = next.trim_start_matches([' ', '\t']);
+            col += r.len() - trimmed.len();
+            r = trimmed;
+            if r.is_empty() {
+                break;
+            }
+            levels.push(col);
+        }
+        while stack.last().is_some_and(|&top| top > indent) {
+            stack.pop();
+        }
+        for l in levels {
+            if stack.last().is_none_or(|&top| l > top) {
+                stack.push(l);
+            }
+        }
+        if stack.len() > MAX_INDENT_LEVELS {
+            return Some(start);
+        }
+    }
+    None
 }
 
 fn count_nodes(n: &Node) -> usize {
