@@ -46,31 +46,7 @@ pub fn select_rules(selector: &str) -> Result<Vec<&'static Rule>, Option<&'stati
 }
 
 fn closest(s: &str) -> Option<&'static str> {
-    let mut best: Option<(usize, &'static str)> = None;
-    for r in RULES.iter() {
-        for cand in [r.code, r.name] {
-            let d = edit_distance(&s.to_ascii_lowercase(), &cand.to_ascii_lowercase());
-            if d <= cand.len() / 3 + 1 && best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, cand));
-            }
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// Levenshtein distance.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    stacklint_text::closest(s, RULES.iter().flat_map(|r| [r.code, r.name]))
 }
 
 #[cfg(test)]

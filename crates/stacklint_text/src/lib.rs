@@ -246,6 +246,62 @@ pub fn line_ending(text: &str) -> &'static str {
     }
 }
 
+// --- suggest: "did you mean ...?" -------------------------------------------------
+
+/// The candidate closest to `word`, when it is close enough to be what the user meant.
+///
+/// Case and `_`/`-` do not count (`extend_select` finds `extend-select`, `Select` finds
+/// `select`, `max-requests` finds `max_requests`); otherwise the optimal string alignment
+/// distance (a swap of two neighbours counts once) must be at most a third of the
+/// candidate's length, and 1 is always allowed. Ties go to the first candidate.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let normalize = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let norm = normalize(word);
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        let d = edit_distance(&norm, &normalize(c));
+        if d == 0 {
+            return Some(c);
+        }
+        if d <= (c.chars().count() / 3).max(1) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions), over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // Three rows: two back (for transpositions), previous, current.
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        if let Some(first) = cur.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let up = prev.get(j + 1).copied().unwrap_or(usize::MAX - 1) + 1;
+            let left = cur.get(j).copied().unwrap_or(usize::MAX - 1) + 1;
+            let diag = prev.get(j).copied().unwrap_or(usize::MAX - 1) + cost;
+            let mut d = up.min(left).min(diag);
+            let swapped = i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca);
+            if swapped && let Some(t) = prev2.get(j - 1) {
+                d = d.min(t + 1);
+            }
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = d;
+            }
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.get(b.len()).copied().unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +335,23 @@ mod tests {
         assert_eq!(idx.location(text.len(), text), SourceLocation { row: 2, column: 2 });
         assert_eq!(line_ending(text), "\r\n");
         assert_eq!(indentation_at("x\n    y", 6), "    ");
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("selct", "select"), 1);
+        assert_eq!(edit_distance("memroy", "memory"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        let keys = ["select", "ignore", "extend-select", "exclude", "target"];
+        assert_eq!(closest("selct", keys), Some("select"));
+        assert_eq!(closest("extend_select", keys), Some("extend-select"));
+        assert_eq!(closest("Ignore", keys), Some("ignore"));
+        assert_eq!(closest("excludes", keys), Some("exclude"));
+        assert_eq!(closest("workers", keys), None);
+        assert_eq!(closest("cpu", ["cpus", "memory", "storage"]), Some("cpus"));
+        assert_eq!(closest("max-request", ["max_requests", "workers"]), Some("max_requests"));
     }
 
     #[test]

@@ -197,50 +197,10 @@ impl SettingsTable {
 }
 
 fn closest(target: &str, candidates: impl Iterator<Item = &'static str>) -> Option<&'static str> {
-    let limit = (target.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &'static str)> = None;
-    for c in candidates {
-        let d = edit_distance(target, c);
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
+    stacklint_text::closest(target, candidates)
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * width];
-    let idx = |i: usize, j: usize| i * width + j;
-    for i in 0..=a.len() {
-        if let Some(x) = d.get_mut(idx(i, 0)) {
-            *x = i;
-        }
-    }
-    for j in 0..=b.len() {
-        if let Some(x) = d.get_mut(idx(0, j)) {
-            *x = j;
-        }
-    }
-    let get = |d: &Vec<usize>, i: usize, j: usize| d.get(idx(i, j)).copied().unwrap_or(usize::MAX / 2);
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let (ca, cb) = (a.get(i - 1), b.get(j - 1));
-            let cost = usize::from(ca != cb);
-            let mut v = (get(&d, i - 1, j) + 1).min(get(&d, i, j - 1) + 1).min(get(&d, i - 1, j - 1) + cost);
-            if i > 1 && j > 1 && ca == b.get(j - 2) && a.get(i - 2) == cb {
-                v = v.min(get(&d, i - 2, j - 2) + 1);
-            }
-            if let Some(x) = d.get_mut(idx(i, j)) {
-                *x = v;
-            }
-        }
-    }
-    get(&d, a.len(), b.len())
-}
+pub use stacklint_text::edit_distance;
 
 #[cfg(test)]
 mod tests {
