@@ -133,6 +133,14 @@ fn declared_modules(project: &Project) -> Vec<(String, PathBuf, TextRange)> {
             }
         }
     }
+    // Compose `environment:`, Procfile and shell entrypoints: `DJANGO_SETTINGS_MODULE=x.y`.
+    for kind in [FileKind::Compose, FileKind::Procfile, FileKind::Shell] {
+        for file in project.files_of(kind) {
+            for (value, range) in assignments_in_text(&file.text) {
+                out.push((value, file.path.clone(), range));
+            }
+        }
+    }
     // wsgi.py / asgi.py run in production; manage.py usually names the development settings.
     let mut entry_points: Vec<&SourceFile> = project.files.iter().filter(|f| f.kind.is_python()).collect();
     entry_points.sort_by_key(|f| match f.path.file_name().and_then(|n| n.to_str()) {
@@ -149,6 +157,46 @@ fn declared_modules(project: &Project) -> Vec<(String, PathBuf, TextRange)> {
         }
     }
     out
+}
+
+/// `DJANGO_SETTINGS_MODULE: x.y`, `DJANGO_SETTINGS_MODULE=x.y`, `--settings=x.y` in a text
+/// (compose `environment`, a Procfile or a script): the dotted values and their ranges.
+fn assignments_in_text(text: &str) -> Vec<(String, TextRange)> {
+    let mut out = Vec::new();
+    for key in ["DJANGO_SETTINGS_MODULE", "--settings"] {
+        let mut from = 0;
+        while let Some(i) = text.get(from..).and_then(|t| t.find(key)) {
+            let after = from + i + key.len();
+            from = after;
+            let rest = text.get(after..).unwrap_or("");
+            let skipped = rest.len() - rest.trim_start_matches(['"', '\'', ':', '=', ' ', '\t']).len();
+            // A separator is required (`DJANGO_SETTINGS_MODULE` alone names nothing).
+            if skipped == 0 || !rest.get(..skipped).is_some_and(|s| s.contains([':', '='])) {
+                continue;
+            }
+            let start = after + skipped;
+            let value: String = text.get(start..).unwrap_or("").chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+            if !value.is_empty() && !value.starts_with('.') && !value.ends_with('.') {
+                out.push((value.clone(), TextRange::new(start, start + value.len())));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a module's name says it is for development or tests (`local.py`, `dev.py`,
+/// `settings_test.py`, `testing.py`).
+pub fn is_dev_or_test(module: &SettingsModule) -> bool {
+    let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
+    const WORDS: &[&str] = &["local", "dev", "develop", "development", "test", "tests", "testing", "ci", "example", "sample"];
+    stem.split(['_', '-', '.']).any(|p| WORDS.contains(&p))
+}
+
+/// The settings modules that file-scoped rules check: the production module(s), and every
+/// module no other settings module imports unless its name says development or tests
+/// (values of an imported `base.py` are checked through the modules that import it).
+pub fn checked_settings(project: &Project) -> Vec<&SettingsModule> {
+    project.django.iter().filter(|m| m.production.is_some() || (!m.imported && !is_dev_or_test(m))).collect()
 }
 
 /// Find, evaluate and classify the project's settings modules.
@@ -230,5 +278,12 @@ mod tests {
         assert_eq!(dotted_module(Path::new("/p/config/settings/base.py"), Path::new("/p")).as_deref(), Some("config.settings.base"));
         assert_eq!(dotted_module(Path::new("/p/pkg/__init__.py"), Path::new("/p")).as_deref(), Some("pkg"));
         assert_eq!(dotted_module(Path::new("/q/x.py"), Path::new("/p")), None);
+    }
+
+    #[test]
+    fn settings_module_in_texts() {
+        let found = assignments_in_text("    environment:\n      DJANGO_SETTINGS_MODULE: config.settings.production\n      - \"DJANGO_SETTINGS_MODULE=app.prod\"\nweb: python manage.py migrate --settings=app.deploy\nDJANGO_SETTINGS_MODULE\n");
+        let values: Vec<&str> = found.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, vec!["config.settings.production", "app.prod", "app.deploy"]);
     }
 }

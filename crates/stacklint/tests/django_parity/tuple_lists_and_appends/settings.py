@@ -1,0 +1,16 @@
+SECRET_KEY = "q8$Zr4!vK9w@Lm2#Np7^Tx5&Yb3*Hc6(Jd1)Fg0-Se8+Ua4=Wi7_Oe2"
+DEBUG = False
+ALLOWED_HOSTS = ["www.example.com"]
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_SSL_REDIRECT = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+ALLOWED_HOSTS = ()
+ALLOWED_HOSTS += ("api.example.com",)
+
+INSTALLED_APPS = ("django.contrib.auth", "django.contrib.contenttypes")
+
+MIDDLEWARE = ("django.middleware.common.CommonMiddleware",)
+MIDDLEWARE += ("django.middleware.security.SecurityMiddleware",)

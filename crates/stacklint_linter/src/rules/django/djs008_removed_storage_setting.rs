@@ -1,0 +1,159 @@
+use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
+use stacklint_python::{Binding, Value};
+
+use super::common::{Module, checked, django_version, entry_edits};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports `STATICFILES_STORAGE` and `DEFAULT_FILE_STORAGE`: deprecated in Django 4.2 in
+    /// favour of `STORAGES`, removed in 5.1. The Django version comes from the project's
+    /// requirements or `[versions]`; unknown, the newest release is assumed.
+    ///
+    /// ## Why is this bad?
+    /// Django 5.1 and later silently ignore both settings: static files fall back to
+    /// `StaticFilesStorage` (no hashed names, no compression: WhiteNoise's
+    /// `CompressedManifestStaticFilesStorage` is lost) and uploads go to the local disk
+    /// instead of S3 or Cloudinary. The fix moves the backends into `STORAGES`, keeping
+    /// Django's default for the other alias.
+    ///
+    /// ## Example
+    /// ```python path=settings.py
+    /// STATICFILES_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    /// ```
+    ///
+    /// ```text path=requirements.txt
+    /// Django==5.2.8
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python path=settings.py
+    /// STORAGES = {
+    ///     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    ///     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    /// }
+    /// ```
+    ///
+    /// ```text path=requirements.txt
+    /// Django==5.2.8
+    /// ```
+    ///
+    /// ## References
+    /// - [Django: STORAGES](https://docs.djangoproject.com/en/5.2/ref/settings/#storages)
+    /// - [Django 5.1 release notes: features removed](https://docs.djangoproject.com/en/5.2/releases/5.1/#features-removed-in-5-1)
+    pub static RULE = {
+        code: "DJS008",
+        name: "removed-storage-setting",
+        family: Family::DjangoSettings,
+        scope: Scope::File,
+        severity: Severity::Warning,
+        fix: FixAvailability::Safe,
+        check: check,
+    }
+}
+
+/// The removed setting, its `STORAGES` alias, and Django's default backend for that alias.
+const MOVED: &[(&str, &str, &str)] = &[
+    ("DEFAULT_FILE_STORAGE", "default", "django.core.files.storage.FileSystemStorage"),
+    ("STATICFILES_STORAGE", "staticfiles", "django.contrib.staticfiles.storage.StaticFilesStorage"),
+];
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    let (version, assumed) = django_version(project);
+    if !version.at_least(&[4, 2]) {
+        return;
+    }
+    let removed = version.at_least(&[5, 1]);
+    for m in checked(project) {
+        for (name, alias, _) in MOVED {
+            let Some(b) = m.settings.get(name) else { continue };
+            let effect = if removed {
+                let what = if *alias == "staticfiles" { "static files fall back to `StaticFilesStorage` (no hashed or compressed files)" } else { "uploads fall back to `FileSystemStorage` on the local disk" };
+                format!("removed in Django 5.1 and silently ignored by Django {version}: {what}")
+            } else {
+                format!("deprecated since Django 4.2 and removed in 5.1 (Django {version} still reads it)")
+            };
+            let note = assumed.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+            let message = format!("`{name}` is {effect}; configure `STORAGES[\"{alias}\"]` instead{note}");
+            let mut d = cx.diagnostic(&b.file, b.target_range, message);
+            if let Some(edits) = move_into_storages(&m) {
+                d = d.with_fix(Fix::safe("Move the storage backends into `STORAGES`", edits));
+            }
+            cx.report(d);
+        }
+    }
+}
+
+/// The line(s) of a top-level statement, newline included.
+fn statement_lines(text: &str, b: &Binding) -> Option<TextRange> {
+    let start = text.get(..b.statement_range.start())?.rfind('\n').map_or(0, |i| i + 1);
+    if !text.get(start..b.statement_range.start())?.trim().is_empty() {
+        return None;
+    }
+    let end = text.get(b.statement_range.end()..)?.find('\n').map_or(text.len(), |i| b.statement_range.end() + i + 1);
+    let tail = text.get(b.statement_range.end()..end)?.trim();
+    (tail.is_empty() || tail.starts_with('#')).then(|| TextRange::new(start, end))
+}
+
+/// One fix for every removed setting of the module (they are moved together so `STORAGES`
+/// is written once): delete their statements and add their backends to `STORAGES`
+/// (created where the first one was, or extended when it is a dict literal).
+fn move_into_storages(m: &Module<'_>) -> Option<Vec<Edit>> {
+    let found: Vec<(&str, &str, &str, &Binding)> = MOVED.iter().filter_map(|(n, a, d)| m.settings.get(n).map(|b| (*n, *a, *d, b))).collect();
+    let first = found.first()?.3;
+    // Every one must be a plain top-level assignment in the same file.
+    if found.iter().any(|(n, .., b)| b.is_conditional() || *b.file != *first.file || m.settings.bindings(n).any(|x| !x.keys.is_empty() || !x.kind.rebinds())) {
+        return None;
+    }
+    let file = m.project.file(&first.file)?;
+    let text = file.text.as_str();
+    let mut edits = Vec::new();
+    let mut lines = Vec::new();
+    for (.., b) in &found {
+        let r = statement_lines(text, b)?;
+        lines.push(r);
+    }
+    let value_text = |b: &Binding| text.get(b.value.range.as_range()).map(str::to_owned);
+    match m.settings.get("STORAGES") {
+        None => {
+            if m.settings.contains("STORAGES") || m.unresolved_star {
+                return None;
+            }
+            let mut body = String::from("STORAGES = {\n");
+            for (name, alias, default) in MOVED {
+                let backend = match found.iter().find(|f| f.0 == *name) {
+                    Some((.., b)) => value_text(b)?,
+                    None => format!("\"{default}\""),
+                };
+                body.push_str(&format!("    \"{alias}\": {{\"BACKEND\": {backend}}},\n"));
+            }
+            body.push_str("}\n");
+            let mut sorted = lines.clone();
+            sorted.sort_by_key(|r| r.start());
+            for (i, r) in sorted.iter().enumerate() {
+                edits.push(Edit::replace(&file.path, *r, if i == 0 { body.clone() } else { String::new() }));
+            }
+        }
+        Some(storages) => {
+            let Value::Dict(dict) = &storages.value.value else { return None };
+            if storages.is_conditional() || m.settings.bindings("STORAGES").any(|x| !x.keys.is_empty() || !x.kind.rebinds()) {
+                return None;
+            }
+            let mut entries = Vec::new();
+            for (_, alias, _, b) in &found {
+                let has = dict.entries.iter().any(|e| e.key.as_ref().and_then(|k| k.as_str()) == Some(alias));
+                if !has {
+                    entries.push(format!("\"{alias}\": {{\"BACKEND\": {}}}", value_text(b)?));
+                }
+            }
+            if !entries.is_empty() {
+                edits.extend(entry_edits(&storages.value.file, &dict.insert, &entries));
+            }
+            for r in lines {
+                edits.push(Edit::delete(&file.path, r));
+            }
+        }
+    }
+    Some(edits)
+}

@@ -1,0 +1,104 @@
+use stacklint_diagnostics::{Fix, Severity};
+use stacklint_python::{Outcome, Value};
+
+use super::common::{Alt, checked, insert_after_statement, replace_value};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports sessions stored in the database (`SESSION_ENGINE` unset or
+    /// `django.contrib.sessions.backends.db`) while the default cache is a shared one
+    /// (Redis, Memcached).
+    ///
+    /// ## Why is this bad?
+    /// Every request with a session cookie then costs a database query (and a write when the
+    /// session changes), although a shared cache is at hand. `cached_db` reads sessions from
+    /// the cache and writes through to the database, so users stay logged in when the cache
+    /// is flushed or evicts (a cache-only engine would log them out). The fix is unsafe: the
+    /// cache then holds session data, so it must be sized and secured for it.
+    ///
+    /// ## Example
+    /// ```python path=settings.py
+    /// INSTALLED_APPS = ["django.contrib.sessions"]
+    /// CACHES = {
+    ///     "default": {
+    ///         "BACKEND": "django_redis.cache.RedisCache",
+    ///         "LOCATION": "redis://redis:6379/1",
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python path=settings.py
+    /// INSTALLED_APPS = ["django.contrib.sessions"]
+    /// CACHES = {
+    ///     "default": {
+    ///         "BACKEND": "django_redis.cache.RedisCache",
+    ///         "LOCATION": "redis://redis:6379/1",
+    ///     }
+    /// }
+    /// SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    /// ```
+    ///
+    /// ## References
+    /// - [Django: using cached sessions](https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions)
+    pub static RULE = {
+        code: "DJS011",
+        name: "db-backed-sessions-with-cache",
+        family: Family::DjangoSettings,
+        scope: Scope::File,
+        severity: Severity::Info,
+        fix: FixAvailability::Unsafe,
+        check: check,
+    }
+}
+
+const DB: &str = "django.contrib.sessions.backends.db";
+const CACHED_DB: &str = "django.contrib.sessions.backends.cached_db";
+
+fn shared_cache(backend: &str) -> Option<&'static str> {
+    let b = backend.to_ascii_lowercase();
+    if b.contains("redis") {
+        Some("Redis")
+    } else if b.contains("memcache") || b.contains("pylibmc") {
+        Some("Memcached")
+    } else {
+        None
+    }
+}
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    for m in checked(project) {
+        if m.list_has("INSTALLED_APPS", "django.contrib.sessions") != Some(true) {
+            continue;
+        }
+        let caches = m.settings.resolve(&["CACHES", "default", "BACKEND"]);
+        let Some(Outcome::Value { binding: cache_binding, expr }) = caches.last() else { continue };
+        if caches.outcomes.len() != 1 {
+            continue;
+        }
+        let Some(Value::Str(backend)) = expr.unset_value() else { continue };
+        let Some(kind) = shared_cache(&backend) else { continue };
+        let Some(alts) = m.alternatives("SESSION_ENGINE") else { continue };
+        let db = Value::Str(DB.to_owned());
+        if alts.is_empty() || !alts.iter().all(|a| *a.value(&db) == db) {
+            continue;
+        }
+        let Some(alt) = alts.last() else { continue };
+        let (file, range) = m.location(alt);
+        let what = alt.describe("SESSION_ENGINE", &db);
+        let mut d = cx.diagnostic(&file, range, format!("{what}: every request with a session cookie queries the database although the default cache is {kind}; `cached_db` reads sessions from the cache and writes through, so nobody is logged out when the cache is flushed"));
+        let literal = format!("\"{CACHED_DB}\"");
+        let target = Value::Str(CACHED_DB.to_owned());
+        let edits = match alts.as_slice() {
+            [Alt::Default] => insert_after_statement(project, cache_binding, &format!("SESSION_ENGINE = {literal}")).map(|e| vec![e]),
+            [Alt::Set { binding, .. }] if !binding.is_conditional() => replace_value(project, &binding.value, &target, &literal),
+            _ => None,
+        };
+        if let Some(edits) = edits {
+            d = d.with_fix(Fix::unsafe_("Use the `cached_db` session engine", edits));
+        }
+        cx.report(d);
+    }
+}
