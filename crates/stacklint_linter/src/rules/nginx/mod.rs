@@ -186,15 +186,15 @@ impl Edits {
         let indent = block.content_indent();
         let line_start = text.get(..close).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
         if text.get(line_start..close).is_some_and(|t| t.trim().is_empty()) {
-            let body: String = lines.iter().map(|l| format!("{indent}{l}{nl}")).collect();
+            let body: String = lines.iter().fold(String::new(), |acc, l| acc + &indent + l + nl);
             self.insert(doc, line_start, body);
             return true;
         }
         // `}` shares its line: start after the last child (or `{`), put `}` on its own line.
-        let from = block.children().last().map_or_else(|| block.block().map_or(close, |b| b.open.end()), |c| c.insert_after());
+        let from = block.children().last().map_or_else(|| block.block().map_or(close, |b| b.open.end()), DirectiveRef::insert_after);
         let from = if text.get(from..close).is_some_and(|t| t.trim().is_empty()) { from } else { close };
         let own = block.indent.clone().unwrap_or_default();
-        let body: String = lines.iter().map(|l| format!("{nl}{indent}{l}")).collect();
+        let body: String = lines.iter().fold(String::new(), |acc, l| acc + nl + &indent + l);
         self.replace(doc, TextRange::new(from, close), format!("{body}{nl}{own}"));
         true
     }
@@ -208,7 +208,7 @@ impl Edits {
         };
         let nl = newline(text);
         let indent = last.indent.clone().unwrap_or_default();
-        let body: String = lines.iter().map(|l| format!("{nl}{indent}{l}")).collect();
+        let body: String = lines.iter().fold(String::new(), |acc, l| acc + nl + &indent + l);
         self.insert(doc, line_end_after(text, last.insert_after()), body);
         true
     }
@@ -272,6 +272,6 @@ pub(crate) fn own_child<'a>(model: &'a NginxModel, project: &'a Project, block: 
 }
 
 /// Every doc with its id and tree.
-pub(crate) fn docs<'a>(project: &'a Project) -> impl Iterator<Item = (DocId, &'a NginxDoc)> + 'a {
+pub(crate) fn docs(project: &Project) -> impl Iterator<Item = (DocId, &NginxDoc)> {
     project.nginx.iter()
 }

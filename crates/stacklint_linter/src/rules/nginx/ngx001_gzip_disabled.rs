@@ -118,16 +118,16 @@ fn check(cx: &mut Checker) {
         let level = Level::inside(http);
         let at_http = model.last_in_effect(project, level, "gzip").filter(|(at, _)| model.scope_of(project, *at) == Some(level));
         let present: Vec<String> = model.children(project, level).into_iter().filter_map(|at| model.node(project, at)).map(|c| c.name().to_owned()).collect();
-        let plural = if count == 1 { "location passes" } else { "locations pass" };
+        let plural = if count == 1 { "1 proxying location".to_owned() } else { format!("{count} proxying locations") };
         let (mut diag, mut edits) = match at_http {
             Some((_, off)) => {
                 let mut edits = Edits::default();
                 if let Some(arg) = off.args.first() {
                     edits.replace(doc, arg.range, "on");
                 }
-                (diagnostic(cx, doc, off.range, format!("`{}` in `http`: {count} {plural} responses on uncompressed (JSON and HTML shrink 4–10× with gzip)", super::written(off))), edits)
+                (diagnostic(cx, doc, off.range, format!("`{}` in `http`: responses of {plural} are sent uncompressed (JSON and HTML shrink 4–10× with gzip)", super::written(off))), edits)
             }
-            None => (diagnostic(cx, doc, super::head_range(d), format!("no `gzip on` in effect: {count} {plural} responses on uncompressed (`gzip` is off by default; JSON and HTML shrink 4–10× with gzip)")), Edits::default()),
+            None => (diagnostic(cx, doc, super::head_range(d), format!("no `gzip on` in effect: responses of {plural} are sent uncompressed (`gzip` is off by default; JSON and HTML shrink 4–10× with gzip)")), Edits::default()),
         };
         let lines: Vec<String> = gzip_lines().into_iter().filter(|(name, _)| !present.iter().any(|p| p == name)).map(|(_, l)| l).collect();
         let inserted = lines.is_empty() || edits.insert_settings(project, doc, d, &lines);

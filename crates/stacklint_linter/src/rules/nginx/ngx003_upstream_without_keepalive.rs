@@ -266,12 +266,11 @@ fn fix_location(edits: &mut Edits, model: &NginxModel, project: &Project, owner:
     if connection {
         let level = Level::inside(owner);
         let own = header_values(model, project, level, "Connection").unwrap_or_default().into_iter().find(|(at, _)| at.doc == owner.doc && model.scope_of(project, *at) == Some(level));
-        match own.and_then(|(at, _)| model.node(project, at)).and_then(|d| d.args.get(1).map(|a| a.range)) {
-            Some(range) => edits.replace(doc, range, "\"\""),
-            None => {
-                lines.extend(inherited_headers(model, project, owner));
-                lines.push("proxy_set_header Connection \"\";".to_owned());
-            }
+        if let Some(range) = own.and_then(|(at, _)| model.node(project, at)).and_then(|d| d.args.get(1).map(|a| a.range)) {
+            edits.replace(doc, range, "\"\"");
+        } else {
+            lines.extend(inherited_headers(model, project, owner));
+            lines.push("proxy_set_header Connection \"\";".to_owned());
         }
     }
     if !lines.is_empty() {

@@ -56,29 +56,26 @@ fn check(cx: &mut Checker) {
         }
         let Some(config) = model.config(project, doc_id) else { continue };
         for events in config.roots().filter(|d| d.is("events") && d.block.is_some()) {
-            match events.children_named("worker_connections").last() {
-                Some(d) => {
-                    let Some(arg) = d.args.first() else { continue };
-                    let Ok(n) = arg.value.parse::<u64>() else { continue };
-                    if n >= MIN_CONNECTIONS {
-                        continue;
-                    }
-                    let mut diag = diagnostic(cx, doc, d.range, format!("`worker_connections {n}` caps each worker at {n} connections, about {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", n / 2));
-                    if doc.editable() {
-                        let mut edits = Edits::default();
-                        edits.replace(doc, arg.range, MIN_CONNECTIONS.to_string());
-                        diag = diag.with_fix(Fix::safe(format!("Set `worker_connections {MIN_CONNECTIONS}`"), edits.into_edits()));
-                    }
-                    cx.report(diag);
+            if let Some(d) = events.children_named("worker_connections").last() {
+                let Some(arg) = d.args.first() else { continue };
+                let Ok(n) = arg.value.parse::<u64>() else { continue };
+                if n >= MIN_CONNECTIONS {
+                    continue;
                 }
-                None => {
-                    let mut diag = diagnostic(cx, doc, super::head_range(events), format!("no `worker_connections`: the default {DEFAULT_CONNECTIONS} caps each worker at about {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", DEFAULT_CONNECTIONS / 2));
+                let mut diag = diagnostic(cx, doc, d.range, format!("`worker_connections {n}` caps each worker at {n} connections, about {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", n / 2));
+                if doc.editable() {
                     let mut edits = Edits::default();
-                    if doc.editable() && edits.insert_in_block(project, doc, events, &[format!("worker_connections {MIN_CONNECTIONS};")]) {
-                        diag = diag.with_fix(Fix::safe(format!("Add `worker_connections {MIN_CONNECTIONS};`"), edits.into_edits()));
-                    }
-                    cx.report(diag);
+                    edits.replace(doc, arg.range, MIN_CONNECTIONS.to_string());
+                    diag = diag.with_fix(Fix::safe(format!("Set `worker_connections {MIN_CONNECTIONS}`"), edits.into_edits()));
                 }
+                cx.report(diag);
+            } else {
+                let mut diag = diagnostic(cx, doc, super::head_range(events), format!("no `worker_connections`: the default {DEFAULT_CONNECTIONS} caps each worker at about {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", DEFAULT_CONNECTIONS / 2));
+                let mut edits = Edits::default();
+                if doc.editable() && edits.insert_in_block(project, doc, events, &[format!("worker_connections {MIN_CONNECTIONS};")]) {
+                    diag = diag.with_fix(Fix::safe(format!("Add `worker_connections {MIN_CONNECTIONS};`"), edits.into_edits()));
+                }
+                cx.report(diag);
             }
         }
     }

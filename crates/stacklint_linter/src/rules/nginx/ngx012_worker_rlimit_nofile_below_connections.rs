@@ -65,30 +65,27 @@ fn check(cx: &mut Checker) {
         };
         let wanted = wc.saturating_mul(2);
         let wc_text = if wc_directive.is_some() { format!("`worker_connections {wc}`") } else { format!("the default `worker_connections` {wc}") };
-        match config.roots().filter(|d| d.is("worker_rlimit_nofile")).last() {
-            Some(d) => {
-                let Some(arg) = d.args.first() else { continue };
-                let Ok(n) = arg.value.parse::<u64>() else { continue };
-                if n >= wanted {
-                    continue;
-                }
-                let mut diag = diagnostic(cx, doc, d.range, format!("`worker_rlimit_nofile {n}` is below 2 × {wc_text} = {wanted}: each proxied request holds two descriptors, so the OS limit stops connections before `worker_connections` does"));
-                if doc.editable() {
-                    let mut edits = Edits::default();
-                    edits.replace(doc, arg.range, wanted.to_string());
-                    diag = diag.with_fix(Fix::safe(format!("Set `worker_rlimit_nofile {wanted}`"), edits.into_edits()));
-                }
-                cx.report(diag);
+        if let Some(d) = config.roots().filter(|d| d.is("worker_rlimit_nofile")).last() {
+            let Some(arg) = d.args.first() else { continue };
+            let Ok(n) = arg.value.parse::<u64>() else { continue };
+            if n >= wanted {
+                continue;
             }
-            None => {
-                let at = wc_directive.map_or_else(|| super::head_range(events), |d| d.range);
-                let mut diag = diagnostic(cx, doc, at, format!("no `worker_rlimit_nofile` for {wc_text}: each proxied request holds two descriptors, so workers need {wanted}, but they inherit the process limit (often 1024) and fail with \"Too many open files\" first"));
+            let mut diag = diagnostic(cx, doc, d.range, format!("`worker_rlimit_nofile {n}` is below 2 × {wc_text} = {wanted}: each proxied request holds two descriptors, so the OS limit stops connections before `worker_connections` does"));
+            if doc.editable() {
                 let mut edits = Edits::default();
-                if doc.editable() && edits.insert_before(project, doc, events, &format!("worker_rlimit_nofile {wanted};")) {
-                    diag = diag.with_fix(Fix::safe(format!("Add `worker_rlimit_nofile {wanted};`"), edits.into_edits()));
-                }
-                cx.report(diag);
+                edits.replace(doc, arg.range, wanted.to_string());
+                diag = diag.with_fix(Fix::safe(format!("Set `worker_rlimit_nofile {wanted}`"), edits.into_edits()));
             }
+            cx.report(diag);
+        } else {
+            let at = wc_directive.map_or_else(|| super::head_range(events), |d| d.range);
+            let mut diag = diagnostic(cx, doc, at, format!("no `worker_rlimit_nofile` for {wc_text}: each proxied request holds two descriptors, so workers need {wanted}, but they inherit the process limit (often 1024) and fail with \"Too many open files\" first"));
+            let mut edits = Edits::default();
+            if doc.editable() && edits.insert_before(project, doc, events, &format!("worker_rlimit_nofile {wanted};")) {
+                diag = diag.with_fix(Fix::safe(format!("Add `worker_rlimit_nofile {wanted};`"), edits.into_edits()));
+            }
+            cx.report(diag);
         }
     }
 }
