@@ -134,16 +134,19 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    #[must_use]
     pub fn with_fix(mut self, fix: Fix) -> Self {
         self.fix = Some(fix);
         self
     }
 
+    #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    #[must_use]
     pub fn with_related(mut self, file: impl Into<PathBuf>, range: TextRange, message: impl Into<String>) -> Self {
         self.related.push(Related { file: file.into(), range, message: message.into() });
         self
@@ -187,10 +190,10 @@ pub fn select_non_overlapping<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> (
     let mut by_file: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
     'fixes: for fix in fixes {
         for edit in &fix.edits {
-            if let Some(existing) = by_file.get(&edit.file) {
-                if existing.iter().any(|other| other.range.overlaps(edit.range) || (other.range.is_empty() && edit.range.is_empty() && other.range == edit.range)) {
-                    continue 'fixes;
-                }
+            if let Some(existing) = by_file.get(&edit.file)
+                && existing.iter().any(|other| other.range.overlaps(edit.range))
+            {
+                continue 'fixes;
             }
         }
         // Two edits of the same fix must not overlap each other either.

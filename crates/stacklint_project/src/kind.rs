@@ -68,6 +68,8 @@ impl FileKind {
     }
 
     /// Guess the kind from the path alone; `None` when the name says nothing.
+    // The name is lowercased first, so suffix checks are case-insensitive.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
     pub fn from_path(path: &Path) -> Option<FileKind> {
         let name = path.file_name()?.to_str()?;
         let lower = name.to_ascii_lowercase();

@@ -66,6 +66,7 @@ impl Target {
     /// Whole CPUs a process can use: fractional limits round up (1.5 CPUs run 2 threads at once).
     pub fn whole_cpus(&self) -> u32 {
         let c = self.cpus.ceil();
+        #[allow(clippy::cast_sign_loss)] // c >= 1 here
         if c < 1.0 { 1 } else if c > f64::from(u32::MAX) { u32::MAX } else { c as u32 }
     }
 

@@ -93,10 +93,10 @@ impl Versions {
 
     /// Record `version` for `package` unless a version is already known (config wins).
     pub fn offer(&mut self, package: &str, version: KnownVersion) {
-        if let Some(slot) = self.slot(package) {
-            if slot.is_none() {
-                *slot = Some(version);
-            }
+        if let Some(slot) = self.slot(package)
+            && slot.is_none()
+        {
+            *slot = Some(version);
         }
     }
 }
