@@ -62,7 +62,7 @@ pub(crate) fn from_dockerfile(path: &Path, text: &str, df: &Dockerfile, scripts:
         .map(|inv| {
             let at = inv.program.range.start();
             let instruction = instructions.iter().find(|i| i.range.contains(at)).copied();
-            let exec_form = instruction.is_some_and(|i| i.is_exec_form());
+            let exec_form = instruction.is_some_and(Instruction::is_exec_form);
             let keyword = instruction.map_or("CMD", |i| i.keyword.as_str()).to_owned();
             let (syntax, style) = if inv.depth == 0 {
                 let last = inv.args.last().unwrap_or(&inv.program);

@@ -48,7 +48,7 @@ const ASGI_FRAMEWORKS: &[&str] = &["fastapi", "starlette", "quart", "litestar", 
 /// Why the app is an ASGI application, when it is one.
 fn asgi_reason(project: &Project, app: &str) -> Option<String> {
     let module = app.split(':').next().unwrap_or(app).trim();
-    if module == "asgi" || module.ends_with(".asgi") {
+    if module.rsplit('.').next() == Some("asgi") {
         return Some(format!("`{app}` is an ASGI entry point"));
     }
     let file = project.python_module(module)?;
