@@ -640,7 +640,7 @@ fn descend<'a>(b: &'a Binding, start: &'a Expr, keys: &[&str]) -> Outcome<'a> {
                             };
                         }
                     }
-                } else if *key == "ENGINE" && keys.len() == i + 1 {
+                } else if matches!(*key, "ENGINE" | "BACKEND") && keys.len() == i + 1 {
                     return match &u.engine {
                         Some(engine) => Outcome::Derived {
                             binding: b,

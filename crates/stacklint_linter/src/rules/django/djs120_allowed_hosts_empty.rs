@@ -39,7 +39,7 @@ declare_rule! {
 
 fn check(cx: &mut Checker) {
     each_production(cx, &["security.W020"], |cx, m| {
-        if m.settings.list("ALLOWED_HOSTS").is_some_and(|l| !l.items.is_empty() || !l.complete) {
+        if m.settings.list("ALLOWED_HOSTS").is_some_and(|l| !l.items.is_empty() || (!l.complete && l.base.value.env().is_none())) {
             return;
         }
         check_value(
