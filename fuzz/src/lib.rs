@@ -14,6 +14,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("python", python),
     ("shell", shell),
     ("procfile", procfile),
+    ("compose", compose),
     ("lint", lint),
 ];
 
@@ -85,6 +86,23 @@ pub fn procfile(data: &[u8]) {
         assert_in_bounds(&text, e.range, "procfile entry");
     }
     errors_in_bounds(&text, &parsed.errors);
+}
+
+pub fn compose(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::compose::parse(&text);
+    for r in parsed.tree.ranges() {
+        assert_in_bounds(&text, r, "compose node");
+    }
+    errors_in_bounds(&text, &parsed.errors);
+    for s in &parsed.tree.services {
+        let commands = s.command.iter().chain(&s.entrypoint).filter(|c| c.scalars().iter().all(|s| !s.has_escapes()));
+        for w in commands.flat_map(|c| c.words()) {
+            if let Some(r) = w.value_range() {
+                assert_eq!(r.slice(&text), w.value, "a word's value range holds its value");
+            }
+        }
+    }
 }
 
 /// The whole engine on one file whose kind the first byte picks: every rule runs, every

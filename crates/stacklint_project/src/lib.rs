@@ -1,6 +1,7 @@
 //! The project model that rules query: every file parsed once, the target machine, the
 //! deployed versions, and (as the model grows) which config belongs to which process.
 
+pub mod compose;
 pub mod gunicorn;
 pub mod django;
 pub mod nginx;

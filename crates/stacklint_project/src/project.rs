@@ -127,6 +127,8 @@ pub struct Project {
     pub nginx: crate::nginx::NginxModel,
     /// Every gunicorn process, from every front end.
     pub gunicorn: Vec<crate::gunicorn::GunicornProcess>,
+    /// Compose services: their targets (host narrowed by limits) and the files they use.
+    pub compose: crate::compose::ComposeModel,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -144,9 +146,11 @@ impl Project {
             django: Vec::new(),
             nginx: crate::nginx::NginxModel::default(),
             gunicorn: Vec::new(),
+            compose: crate::compose::ComposeModel::default(),
             by_path,
         };
         project.read_versions();
+        project.compose = crate::compose::build(&project);
         project.django = crate::django::build(&project);
         project.gunicorn = crate::gunicorn::build_for_project(&project);
         project.nginx = crate::nginx::NginxModel::build(&project);

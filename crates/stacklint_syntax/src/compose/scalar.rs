@@ -33,6 +33,8 @@ pub struct Scalar {
     map: Vec<u32>,
     /// Value byte ranges that were not copied verbatim (escapes, `''`, folded line breaks).
     cooked: Vec<(u32, u32)>,
+    /// A `\` escape of a double-quoted scalar was decoded.
+    escaped: bool,
 }
 
 impl fmt::Debug for Scalar {
@@ -46,7 +48,7 @@ impl Scalar {
     pub fn verbatim(text: &str, range: TextRange) -> Scalar {
         let value = range.slice(text).to_string();
         let map = (0..value.len()).map(|i| clamp(range.start() + i)).collect();
-        Scalar { value, range, style: ScalarStyle::Plain, map, cooked: Vec::new() }
+        Scalar { value, range, style: ScalarStyle::Plain, map, cooked: Vec::new(), escaped: false }
     }
 
     /// Whether this is a plain null (`~`, `null`, or nothing).
@@ -112,7 +114,14 @@ impl Scalar {
         };
         let (s, e) = (clamp(sub.start), clamp(sub.end));
         let cooked = self.cooked.iter().filter(|&&(a, b)| a < e && s < b).map(|&(a, b)| (a.max(s) - s, b.min(e) - s)).collect();
-        Scalar { value, range, style: self.style, map, cooked }
+        Scalar { value, range, style: self.style, map, cooked, escaped: self.escaped }
+    }
+
+    /// Whether a `\` escape of a double-quoted scalar was decoded. The shell words of
+    /// such a value map an escaped character to the escape's first byte, so their
+    /// [`Word::value_range`] may not hold the value there.
+    pub fn has_escapes(&self) -> bool {
+        self.escaped
     }
 
     /// The value as one shell word (an element of an exec-form list), mapped to the source.
@@ -140,6 +149,7 @@ struct Out {
     value: String,
     map: Vec<u32>,
     cooked: Vec<(u32, u32)>,
+    escaped: bool,
 }
 
 impl Out {
@@ -162,7 +172,7 @@ impl Out {
     }
 
     fn finish(self, range: TextRange, style: ScalarStyle) -> Scalar {
-        Scalar { value: self.value, range, style, map: self.map, cooked: self.cooked }
+        Scalar { value: self.value, range, style, map: self.map, cooked: self.cooked, escaped: self.escaped }
     }
 }
 
@@ -207,6 +217,7 @@ pub(crate) fn flow(text: &str, range: TextRange, style: ScalarStyle, errors: &mu
             }
             '\\' if style == ScalarStyle::DoubleQuoted => {
                 flush(&mut out, &mut pending);
+                out.escaped = true;
                 escape(&mut out, &mut chars, at, base, errors);
             }
             _ => {

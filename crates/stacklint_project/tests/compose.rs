@@ -1,0 +1,169 @@
+//! Compose services in the project model: targets narrowed by limits, the files each
+//! service builds or mounts, and the target of those files.
+
+use std::path::{Path, PathBuf};
+
+use stacklint_project::{GIB, MIB, Project, ProjectOptions, Target, TargetSource};
+
+fn project(sources: &[(&str, &str)]) -> Project {
+    Project::from_sources(ProjectOptions::default(), sources)
+}
+
+const COMPOSE: &str = "services:
+  web:
+    build: ./backend
+    command: gunicorn app:app
+    deploy:
+      resources:
+        limits:
+          cpus: \"1.5\"
+          memory: 1G
+  worker:
+    build:
+      context: ./backend
+      dockerfile: Dockerfile
+    command: celery -A app worker
+    cpus: 0.25
+    mem_limit: 512m
+  redis:
+    image: redis:7.4
+    volumes:
+      - ./redis/redis.conf:/usr/local/etc/redis/redis.conf:ro
+    deploy:
+      resources:
+        limits:
+          memory: 256M
+  nginx:
+    image: nginx:1.27
+    volumes:
+      - ./nginx/conf.d:/etc/nginx/conf.d:ro
+      - ./nginx/nginx.conf:/etc/nginx/nginx.conf
+  db:
+    image: postgres:16
+    volumes:
+      - type: bind
+        source: ./postgres/postgresql.conf
+        target: /etc/postgresql/postgresql.conf
+    deploy:
+      resources:
+        limits:
+          cpus: ${PG_CPUS:-2}
+";
+
+fn sample() -> Project {
+    project(&[
+        ("docker-compose.yml", COMPOSE),
+        ("backend/Dockerfile", "FROM python:3.12\nCMD gunicorn app:app\n"),
+        ("redis/redis.conf", "maxmemory 1gb\n"),
+        ("nginx/nginx.conf", "events {}\n"),
+        ("nginx/conf.d/default.conf", "server { listen 80; }\n"),
+        ("postgres/postgresql.conf", "shared_buffers = 128MB\n"),
+    ])
+}
+
+#[test]
+fn targets_are_narrowed_by_limits() {
+    let p = sample();
+    let names: Vec<_> = p.compose.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web", "worker", "redis", "nginx", "db"]);
+    let web = p.compose.service(Path::new("docker-compose.yml"), "web").unwrap();
+    assert_eq!((web.target.cpus, web.target.whole_cpus(), web.target.memory), (1.5, 2, GIB));
+    assert_eq!(web.target.cpus_source, TargetSource::ComposeLimit { service: "web".into() });
+    assert_eq!(web.target.cpus_text(), "1.5 CPUs");
+    let worker = p.compose.service(Path::new("docker-compose.yml"), "worker").unwrap();
+    assert_eq!((worker.target.cpus, worker.target.whole_cpus(), worker.target.memory), (0.25, 1, 512 * MIB));
+    let redis = p.compose.service(Path::new("docker-compose.yml"), "redis").unwrap();
+    // memory from the limit, CPUs from the host (default) target
+    assert_eq!((redis.target.cpus, redis.target.cpus_source.clone()), (4.0, TargetSource::Default));
+    assert_eq!(redis.target.memory, 256 * MIB);
+    let db = p.compose.service(Path::new("docker-compose.yml"), "db").unwrap();
+    assert_eq!(db.target.cpus, 2.0, "the default of `${{PG_CPUS:-2}}`");
+}
+
+#[test]
+fn a_declared_host_target_is_only_narrowed() {
+    let host = Target::default().with_spec("cpus=1,memory=2GiB", TargetSource::CommandLine).unwrap();
+    let compose = "services:\n  web:\n    deploy:\n      resources:\n        limits: {cpus: \"8\", memory: 512M}\n";
+    let p = Project::from_sources(ProjectOptions { target: host, ..ProjectOptions::default() }, &[("compose.yaml", compose)]);
+    let web = &p.compose.services[0];
+    assert_eq!((web.target.cpus, web.target.cpus_source.clone()), (1.0, TargetSource::CommandLine));
+    assert_eq!((web.target.memory, web.target.memory_source.clone()), (512 * MIB, TargetSource::ComposeLimit { service: "web".into() }));
+    // with only the default host target, a larger limit is what the file declares
+    let p = project(&[("compose.yaml", compose)]);
+    assert_eq!(p.compose.services[0].target.cpus, 8.0);
+}
+
+#[test]
+fn files_used_by_services() {
+    let p = sample();
+    let redis = p.compose.service_for_file(Path::new("redis/redis.conf")).unwrap();
+    assert_eq!(redis.name, "redis");
+    assert_eq!(redis.mounts[0].container_path, "/usr/local/etc/redis/redis.conf");
+    assert!(redis.mounts[0].read_only);
+    let nginx = p.compose.service_for_file(Path::new("nginx/conf.d/default.conf")).unwrap();
+    assert_eq!(nginx.name, "nginx");
+    let paths: Vec<_> = nginx.mounts.iter().map(|m| (m.file.clone(), m.container_path.as_str())).collect();
+    assert_eq!(paths, [(PathBuf::from("nginx/conf.d/default.conf"), "/etc/nginx/conf.d/default.conf"), (PathBuf::from("nginx/nginx.conf"), "/etc/nginx/nginx.conf")]);
+    assert_eq!(p.compose.service_for_file(Path::new("postgres/postgresql.conf")).unwrap().name, "db");
+    // both web and worker build backend/Dockerfile; web and worker override the command,
+    // so the first one in file order is taken
+    let df = p.compose.service_for_file(Path::new("backend/Dockerfile")).unwrap();
+    assert_eq!(df.name, "web");
+    assert_eq!(df.dockerfile.as_deref(), Some(Path::new("backend/Dockerfile")));
+    let t = p.compose.target_for_file(&p, Path::new("redis/redis.conf"));
+    assert_eq!(t.memory, 256 * MIB);
+    assert_eq!(p.compose.target_for_file(&p, Path::new("unrelated.conf")), p.target);
+    let file = p.compose.file(Path::new("docker-compose.yml")).unwrap();
+    assert_eq!(file.services.len(), 5);
+}
+
+#[test]
+fn the_service_running_the_image_command_wins() {
+    let compose = "services:\n  worker:\n    build: .\n    command: celery -A app worker\n    cpus: 1\n  web:\n    build: .\n    cpus: 3\n";
+    let p = project(&[("docker-compose.yml", compose), ("Dockerfile", "FROM python:3.12\nCMD [\"gunicorn\", \"app:app\"]\n")]);
+    let s = p.compose.service_for_file(Path::new("Dockerfile")).unwrap();
+    assert_eq!(s.name, "web");
+    assert_eq!(p.compose.target_for_file(&p, Path::new("Dockerfile")).cpus, 3.0);
+}
+
+#[test]
+fn compose_files_in_sub_folders_and_parent_paths() {
+    let compose = "services:\n  app:\n    build:\n      context: ..\n      dockerfile: docker/Dockerfile.prod\n    volumes:\n      - ../conf/redis.conf:/etc/redis.conf\n";
+    let p = project(&[("deploy/docker-compose.yml", compose), ("docker/Dockerfile.prod", "FROM python:3.12\n"), ("conf/redis.conf", "maxmemory 10mb\n")]);
+    let app = &p.compose.services[0];
+    assert_eq!(app.dockerfile.as_deref(), Some(Path::new("docker/Dockerfile.prod")));
+    assert_eq!(app.mounts.iter().map(|m| m.file.clone()).collect::<Vec<_>>(), [PathBuf::from("conf/redis.conf")]);
+}
+
+#[test]
+fn broken_compose_files_give_an_empty_model() {
+    let p = project(&[("docker-compose.yml", "{% if x %}\nservices:\n  web:\n    image: x\n{% endif %}\n"), ("compose.yaml", "services:\n\tweb: {}\n")]);
+    assert_eq!(p.compose.files.len(), 2);
+    assert!(p.compose.files.iter().all(|f| !f.parsed.errors.is_empty()));
+}
+
+#[test]
+fn scenario_ragstack() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scenarios/ragstack");
+    if !dir.is_dir() {
+        assert!(std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"), "scenario missing at {}", dir.display());
+        eprintln!("SKIPPED: scenario not found at {}", dir.display());
+        return;
+    }
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
+    let sources = [
+        ("docker-compose.yml", read("docker-compose.yml")),
+        ("redis/redis.conf", read("redis/redis.conf")),
+        ("postgres/postgresql.conf", read("postgres/postgresql.conf")),
+        ("nginx/nginx.conf", read("nginx/nginx.conf")),
+        ("backend/Dockerfile", read("backend/Dockerfile")),
+    ];
+    let refs: Vec<(&str, &str)> = sources.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let p = project(&refs);
+    let target = |f: &str| p.compose.target_for_file(&p, Path::new(f));
+    // the redis container allows 256M; postgres 2 CPUs and 3G; the backend 1.5 CPUs and 1G
+    assert_eq!(target("redis/redis.conf").memory, 256 * MIB);
+    assert_eq!((target("postgres/postgresql.conf").cpus, target("postgres/postgresql.conf").memory), (2.0, 3 * GIB));
+    assert_eq!((target("backend/Dockerfile").cpus, target("backend/Dockerfile").whole_cpus()), (1.5, 2));
+    assert_eq!(target("nginx/nginx.conf"), p.target);
+}
