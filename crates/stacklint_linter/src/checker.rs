@@ -38,7 +38,7 @@ impl<'a> Checker<'a> {
             code: self.rule.code,
             name: self.rule.name,
             severity: self.rule.severity,
-            message: message.into(),
+            message: house_style(message.into()),
             file: file.to_path_buf(),
             range,
             help: None,
@@ -53,5 +53,28 @@ impl<'a> Checker<'a> {
 
     pub(crate) fn finish(self) -> Vec<Diagnostic> {
         self.diagnostics
+    }
+}
+
+/// Messages read the same whatever rule wrote them: a capital first letter, no trailing period.
+fn house_style(mut message: String) -> String {
+    if let Some(first) = message.chars().next()
+        && first.is_ascii_lowercase()
+    {
+        message.replace_range(..1, &first.to_ascii_uppercase().to_string());
+    }
+    while message.ends_with('.') && !message.ends_with("..") {
+        message.pop();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn house_style() {
+        assert_eq!(super::house_style("no `max_requests`.".into()), "No `max_requests`");
+        assert_eq!(super::house_style("`COPY . /app` copies".into()), "`COPY . /app` copies");
+        assert_eq!(super::house_style("Wait...".into()), "Wait...");
     }
 }
