@@ -167,3 +167,115 @@ fn scenario_ragstack() {
     assert_eq!((target("backend/Dockerfile").cpus, target("backend/Dockerfile").whole_cpus()), (1.5, 2));
     assert_eq!(target("nginx/nginx.conf"), p.target);
 }
+
+// ---------------------------------------------------------------------------------------
+// Compose as a gunicorn front end.
+
+use stacklint_project::gunicorn::{CommandSource, Frontend, GunicornProcess};
+
+fn compose_process(p: &Project) -> &GunicornProcess {
+    p.gunicorn.iter().find(|g| matches!(&g.frontend, Frontend::CommandLine(CommandSource::Compose { .. }))).expect("a gunicorn process from the compose file")
+}
+
+fn apply(text: &str, edits: &[stacklint_diagnostics::Edit]) -> String {
+    stacklint_diagnostics::apply_edits(text, edits).0
+}
+
+const FOLDED: &str = "services:
+  backend:
+    build: ./backend
+    command: >
+      gunicorn app.main:app
+      --worker-class uvicorn.workers.UvicornWorker
+      --workers 1
+      --bind 0.0.0.0:8000
+    deploy:
+      resources:
+        limits:
+          cpus: \"1.5\"
+          memory: 1G
+";
+
+#[test]
+fn folded_command_gets_the_service_target_and_exact_fixes() {
+    let p = project(&[("docker-compose.yml", FOLDED)]);
+    let g = compose_process(&p);
+    assert_eq!(g.frontend, Frontend::CommandLine(CommandSource::Compose { service: "backend".into() }));
+    assert_eq!((g.target.cpus, g.target.whole_cpus()), (1.5, 2));
+    assert_eq!(g.target.cpus_source, TargetSource::ComposeLimit { service: "backend".into() });
+    assert!(g.is_async_worker());
+    let workers = g.get("workers").unwrap();
+    assert_eq!(workers.value.as_int(), Some(1));
+    let range = workers.origin.value_range.unwrap();
+    assert_eq!(range.slice(FOLDED), "1");
+    assert_eq!(FOLDED[..range.start()].lines().count(), 7, "reported on line 7");
+    let wc = g.get("worker_class").unwrap();
+    assert_eq!(wc.value.as_str(), Some("uvicorn.workers.UvicornWorker"));
+    assert_eq!(FOLDED[..g.anchor.range.start()].lines().count(), 5, "the command starts on line 5");
+    let mut edits = vec![workers.replace_value("2").unwrap(), wc.replace_value("uvicorn_worker.UvicornWorker").unwrap()];
+    edits.extend(g.insert_settings(&[("max_requests", "1000"), ("max_requests_jitter", "50")]));
+    let fixed = apply(FOLDED, &edits);
+    assert!(fixed.contains("      --worker-class uvicorn_worker.UvicornWorker\n      --workers 2\n      --bind 0.0.0.0:8000 --max-requests 1000 --max-requests-jitter 50\n"), "{fixed}");
+    let again = project(&[("docker-compose.yml", &fixed)]);
+    let g2 = compose_process(&again);
+    assert_eq!(g2.get("workers").unwrap().value.as_int(), Some(2));
+    assert_eq!(g2.get("max_requests_jitter").unwrap().value.as_int(), Some(50));
+}
+
+#[test]
+fn list_commands_and_environment() {
+    let src = "services:
+  flow:
+    command: [\"gunicorn\", \"app:app\", \"-w\", \"3\"]
+    environment:
+      GUNICORN_CMD_ARGS: \"--threads 4 --timeout=60\"
+    cpus: 2
+  block:
+    entrypoint:
+      - gunicorn
+    command:
+      - app:app
+      - --workers=5
+    environment:
+      - WEB_CONCURRENCY=7
+";
+    let p = project(&[("docker-compose.yml", src)]);
+    let procs: Vec<&GunicornProcess> = p.gunicorn.iter().filter(|g| matches!(&g.frontend, Frontend::CommandLine(CommandSource::Compose { .. }))).collect();
+    assert_eq!(procs.len(), 2);
+    let (flow, block) = (procs[0], procs[1]);
+    assert_eq!(flow.get("workers").unwrap().origin.value_range.map(|r| r.slice(src)), Some("3"));
+    assert_eq!(flow.get("threads").unwrap().origin.value_range.map(|r| r.slice(src)), Some("4"));
+    assert_eq!(flow.get("timeout").unwrap().value.as_int(), Some(60));
+    assert_eq!(flow.target.cpus, 2.0);
+    assert_eq!(block.get("workers").unwrap().value.as_int(), Some(5));
+    let env = block.get_all("workers");
+    assert_eq!(env.len(), 2, "WEB_CONCURRENCY and --workers");
+    assert_eq!(env[0].origin.value_range.map(|r| r.slice(src)), Some("7"));
+    let flow_fix = apply(src, &flow.insert_settings(&[("max_requests", "1000")]));
+    assert!(flow_fix.contains("command: [\"gunicorn\", \"app:app\", \"-w\", \"3\", \"--max-requests\", \"1000\"]"), "{flow_fix}");
+    let block_fix = apply(src, &block.insert_settings(&[("max_requests", "1000")]));
+    assert!(block_fix.contains("      - --workers=5\n      - \"--max-requests\"\n      - \"1000\"\n    environment:"), "{block_fix}");
+    for fixed in [flow_fix, block_fix] {
+        let again = project(&[("docker-compose.yml", &fixed)]);
+        let n = again.gunicorn.iter().filter(|g| g.get("max_requests").and_then(|s| s.value.as_int()) == Some(1000)).count();
+        assert_eq!(n, 1, "{fixed}");
+    }
+}
+
+#[test]
+fn dockerfile_processes_run_on_the_service_target() {
+    let compose = "services:\n  web:\n    build: .\n    deploy:\n      resources:\n        limits:\n          cpus: '3'\n";
+    let p = project(&[("docker-compose.yml", compose), ("Dockerfile", "FROM python:3.12\nCMD [\"gunicorn\", \"app.wsgi\", \"-w\", \"2\"]\n")]);
+    let g = p.gunicorn.iter().find(|g| matches!(&g.frontend, Frontend::CommandLine(CommandSource::Dockerfile { .. }))).unwrap();
+    assert_eq!((g.target.cpus, g.target.cpus_source.clone()), (3.0, TargetSource::ComposeLimit { service: "web".into() }));
+}
+
+#[test]
+fn build_processes_without_a_project_narrows_too() {
+    use stacklint_project::FileKind;
+    use stacklint_project::gunicorn::{BuildOptions, build_processes};
+    let files = [(PathBuf::from("compose.yaml"), FileKind::Compose, FOLDED)];
+    let procs = build_processes(&files, &BuildOptions::default());
+    assert_eq!(procs.len(), 1);
+    assert_eq!(procs[0].target.cpus, 1.5);
+}

@@ -10,6 +10,7 @@ use stacklint_syntax::shell::Word;
 use super::argv::{read_argv, word_value};
 use super::conf::ConfFile;
 use super::edit::{ArgvStyle, Site};
+use super::compose;
 use super::dockerfile::{self, ScriptFile};
 use super::frontends::{self, FoundCommand};
 use super::table::ValueKind;
@@ -54,10 +55,18 @@ pub fn build_processes(files: &[(PathBuf, FileKind, &str)], options: &BuildOptio
 pub fn build_for_project(project: &Project) -> Vec<GunicornProcess> {
     let inputs: Vec<Input<'_>> = project.files.iter().map(|f| Input { path: &f.path, kind: f.kind, text: &f.text, python: f.python(), dockerfile: f.dockerfile() }).collect();
     let options = BuildOptions { root: project.root.clone(), target: project.target.clone(), in_container: None };
-    build(&inputs, &options)
+    let mut processes = build_untargeted(&inputs, &options);
+    compose::set_targets(&mut processes, &inputs, &options.target, Some(project));
+    processes
 }
 
 fn build(files: &[Input<'_>], options: &BuildOptions) -> Vec<GunicornProcess> {
+    let mut processes = build_untargeted(files, options);
+    compose::set_targets(&mut processes, files, &options.target, None);
+    processes
+}
+
+fn build_untargeted(files: &[Input<'_>], options: &BuildOptions) -> Vec<GunicornProcess> {
     let in_container = options.in_container.unwrap_or_else(|| files.iter().any(|f| matches!(f.kind, FileKind::Dockerfile | FileKind::Compose)));
     let scripts: Vec<ScriptFile<'_>> = files.iter().filter(|f| f.kind == FileKind::Shell).map(|f| ScriptFile { path: f.path, text: f.text }).collect();
     let mut commands: Vec<FoundCommand> = Vec::new();
@@ -71,6 +80,8 @@ fn build(files: &[Input<'_>], options: &BuildOptions) -> Vec<GunicornProcess> {
             commands.extend(frontends::from_script(f.path, f.text));
         } else if let Some(df) = f.dockerfile.filter(|_| f.kind == FileKind::Dockerfile) {
             commands.extend(dockerfile::from_dockerfile(f.path, f.text, df, &scripts));
+        } else if f.kind == FileKind::Compose {
+            commands.extend(compose::from_compose(f.path, f.text));
         }
     }
     let mut confs: HashMap<PathBuf, ConfFile> = HashMap::new();

@@ -39,6 +39,9 @@ pub enum ArgvStyle {
     /// A JSON array (Dockerfile exec form): `, "--max-requests", "1000"` at `offset`
     /// (just before the `]`).
     JsonArray { offset: usize },
+    /// A YAML block list (a compose `command:`): `- "--max-requests"` items at `offset`
+    /// (the start of the line after the last item), indented like it.
+    YamlBlockList { offset: usize, indent: String, newline: &'static str, leading_newline: bool },
 }
 
 impl Site {
@@ -80,10 +83,14 @@ impl Site {
                         ArgvStyle::Shell { continuation_indent: None, .. } => write!(text, " {words}"),
                         ArgvStyle::Shell { continuation_indent: Some(indent), .. } => write!(text, " \\\n{indent}{words}"),
                         ArgvStyle::JsonArray { .. } => a.iter().try_for_each(|w| write!(text, ", \"{}\"", json_string_content(w))),
+                        ArgvStyle::YamlBlockList { indent, newline, leading_newline, .. } => a.iter().try_for_each(|w| {
+                            let lead = if *leading_newline && text.is_empty() { *newline } else { "" };
+                            write!(text, "{lead}{indent}- \"{}\"{newline}", json_string_content(w))
+                        }),
                     };
                 }
                 let offset = match style {
-                    ArgvStyle::Shell { offset, .. } | ArgvStyle::JsonArray { offset } => *offset,
+                    ArgvStyle::Shell { offset, .. } | ArgvStyle::JsonArray { offset } | ArgvStyle::YamlBlockList { offset, .. } => *offset,
                 };
                 vec![Edit::insert(file.clone(), offset, text)]
             }

@@ -2,7 +2,7 @@
 //!
 //! A [`GunicornProcess`] is one gunicorn server as the project starts it: a command line
 //! (a Procfile entry, an entrypoint script's `exec gunicorn ...`, a `*.cmdline` excerpt, a
-//! Dockerfile's `CMD`/`ENTRYPOINT`; compose later) with the config file it loads (`-c`, or an implicit
+//! Dockerfile's `CMD`/`ENTRYPOINT`, a compose service's `command:`) with the config file it loads (`-c`, or an implicit
 //! `gunicorn.conf.py`), `GUNICORN_CMD_ARGS` and `WEB_CONCURRENCY`; or a config file that
 //! nothing references. Each [`GunSetting`] keeps its [`Origin`]: the file, the range of
 //! its value (what a fix replaces) and of the whole flag/assignment, and the
@@ -36,6 +36,7 @@
 
 mod argv;
 mod build;
+mod compose;
 mod conf;
 mod dockerfile;
 mod edit;
@@ -89,6 +90,8 @@ pub enum CommandSource {
     /// The final stage's `CMD`/`ENTRYPOINT` of a Dockerfile (`instruction`: the one that
     /// names gunicorn; `exec_form`: a JSON array).
     Dockerfile { instruction: String, exec_form: bool },
+    /// A compose service's `command:` / `entrypoint:`.
+    Compose { service: String },
 }
 
 /// Where a setting's value came from, lowest precedence first (gunicorn's documented
