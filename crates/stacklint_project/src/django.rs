@@ -125,10 +125,10 @@ fn declared_modules(project: &Project) -> Vec<(String, PathBuf, TextRange)> {
         let Some(df) = file.dockerfile() else { continue };
         for ins in df.instructions_of(&Keyword::Env) {
             for kv in ins.key_values() {
-                if kv.key.value == "DJANGO_SETTINGS_MODULE" {
-                    if let Some(v) = &kv.value {
-                        out.push((v.value.clone(), file.path.clone(), v.range));
-                    }
+                if kv.key.value == "DJANGO_SETTINGS_MODULE"
+                    && let Some(v) = &kv.value
+                {
+                    out.push((v.value.clone(), file.path.clone(), v.range));
                 }
             }
         }
@@ -187,8 +187,8 @@ fn assignments_in_text(text: &str) -> Vec<(String, TextRange)> {
 /// Whether a module's name says it is for development or tests (`local.py`, `dev.py`,
 /// `settings_test.py`, `testing.py`).
 pub fn is_dev_or_test(module: &SettingsModule) -> bool {
-    let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
     const WORDS: &[&str] = &["local", "dev", "develop", "development", "test", "tests", "testing", "ci", "example", "sample"];
+    let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
     stem.split(['_', '-', '.']).any(|p| WORDS.contains(&p))
 }
 
@@ -262,10 +262,10 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         return;
     }
     let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported).map(|(i, _)| i).collect();
-    if let [only] = leaves[..] {
-        if let Some(m) = modules.get_mut(only) {
-            m.production = Some(ProductionReason::OnlyModule);
-        }
+    if let [only] = leaves[..]
+        && let Some(m) = modules.get_mut(only)
+    {
+        m.production = Some(ProductionReason::OnlyModule);
     }
 }
 

@@ -14,10 +14,14 @@ pub(crate) const NEWEST_DJANGO: &[u64] = &[6, 0];
 /// One settings module as a rule sees it.
 pub(crate) struct Module<'a> {
     pub project: &'a Project,
-    pub module: &'a SettingsModule,
+    pub evaluated: &'a SettingsModule,
     pub settings: &'a Settings,
     /// A `from x import *` the model could not follow: any setting may come from there.
     pub unresolved_star: bool,
+    /// The module (with what it imports) binds `INSTALLED_APPS`, `MIDDLEWARE` or
+    /// `ROOT_URLCONF`: a whole settings module, not a fragment another module reads
+    /// (netbox's `configuration.py`). Only then is a missing setting reported.
+    pub complete: bool,
 }
 
 impl<'a> Module<'a> {
@@ -25,18 +29,19 @@ impl<'a> Module<'a> {
         let unresolved_star = module.settings.unresolved_imports().iter().any(|site| {
             project.file(&site.file).and_then(|f| f.text.get(site.range.as_range())).is_some_and(|t| t.contains('*'))
         });
-        Module { project, module, settings: &module.settings, unresolved_star }
+        let complete = ["INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF"].iter().any(|n| module.settings.contains(n));
+        Module { project, evaluated: module, settings: &module.settings, unresolved_star, complete }
     }
 
     /// The module's own file.
     pub fn file(&self) -> Option<&'a SourceFile> {
-        self.project.file(&self.module.path)
+        self.project.file(&self.evaluated.path)
     }
 
     /// Where findings about a missing setting go: the first statement after the module's
     /// docstring and imports (its first line), or the first line of the file.
     pub fn anchor(&self) -> (PathBuf, TextRange) {
-        let path = self.module.path.clone();
+        let path = self.evaluated.path.clone();
         let Some(file) = self.file() else { return (path, TextRange::empty(0)) };
         let text = file.text.as_str();
         let start = file.python().map_or(0, stacklint_python::PyModule::after_imports_offset);
@@ -68,15 +73,14 @@ impl<'a> Module<'a> {
     pub fn alternatives(&self, name: &str) -> Option<Vec<Alt<'a>>> {
         let rebinds: Vec<&'a Binding> = self.settings.bindings(name).filter(|b| b.keys.is_empty() && b.kind.rebinds()).collect();
         let mut alts = Vec::new();
-        let start = match rebinds.iter().rposition(|b| !b.is_conditional()) {
-            Some(i) => i,
-            None => {
-                if self.unresolved_star {
-                    return None;
-                }
-                alts.push(Alt::Default);
-                0
+        let start = if let Some(i) = rebinds.iter().rposition(|b| !b.is_conditional()) {
+            i
+        } else {
+            if self.unresolved_star || !self.complete {
+                return None;
             }
+            alts.push(Alt::Default);
+            0
         };
         // A mutation after the deciding binding (`X.append(...)`, `X["k"] = ...`) changes
         // the value in ways a scalar view does not follow.
@@ -105,7 +109,7 @@ impl<'a> Module<'a> {
     /// lacks it (or the setting is unset: Django's default is empty), `None` otherwise.
     pub fn list_has(&self, name: &str, item: &str) -> Option<bool> {
         let Some(list) = self.settings.list(name) else {
-            return if self.unresolved_star || self.settings.contains(name) { None } else { Some(false) };
+            return if self.unresolved_star || !self.complete || self.settings.contains(name) { None } else { Some(false) };
         };
         let mut maybe = false;
         for it in &list.items {
@@ -280,14 +284,12 @@ pub(crate) fn checked(project: &Project) -> Vec<Module<'_>> {
 
 /// The Django version deployed, or the newest known with a note saying it was assumed.
 pub(crate) fn django_version(project: &Project) -> (Version, Option<String>) {
-    match &project.versions.django {
-        Some(k) => (k.version.clone(), None),
-        None => {
-            let text = NEWEST_DJANGO.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
-            let note = format!("assuming Django {text}, the newest release stacklint knows: pin `Django` in requirements or declare `[versions]`");
-            (Version { parts: NEWEST_DJANGO.to_vec(), text }, Some(note))
-        }
+    if let Some(k) = &project.versions.django {
+        return (k.version.clone(), None);
     }
+    let text = NEWEST_DJANGO.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+    let note = format!("assuming Django {text}, the newest release stacklint knows: pin `Django` in requirements or declare `[versions]`");
+    (Version { parts: NEWEST_DJANGO.to_vec(), text }, Some(note))
 }
 
 /// How the app is served: `Some(reason)` for an ASGI server, `None` for WSGI.
@@ -370,13 +372,11 @@ pub(crate) fn sibling_target(project: &Project, binding: &Binding, key: Option<&
     let key_end = last.range.end().checked_sub(binding.target_range.start())?;
     let key_text = text.get(key_start..key_end)?;
     let quote = key_text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    match key {
-        Some(k) => Some(format!("{}{quote}{k}{quote}{}", text.get(..key_start)?, text.get(key_end..)?)),
-        None => {
-            let open = text.get(..key_start)?.rfind('[')?;
-            Some(text.get(..open)?.to_owned())
-        }
+    if let Some(k) = key {
+        return Some(format!("{}{quote}{k}{quote}{}", text.get(..key_start)?, text.get(key_end..)?));
     }
+    let open = text.get(..key_start)?.rfind('[')?;
+    Some(text.get(..open)?.to_owned())
 }
 
 /// Insert `line` as a new statement right after `binding`'s statement (a top-level one).
@@ -465,4 +465,18 @@ pub(crate) fn list_delete(project: &Project, list: &Expr, index: usize) -> Optio
     }
     let prev = items.get(index.checked_sub(1)?)?;
     Some(Edit::delete(&file.path, TextRange::new(prev.range.end(), it.range.end())))
+}
+
+/// Whether some `if` statement among `bindings` assigns in both its branches (`if X: A = 1`
+/// / `else: A = 2`): together they replace any earlier value.
+pub(crate) fn if_else_rebinds(bindings: &[&Binding]) -> bool {
+    bindings.iter().any(|a| {
+        let Some(ca) = a.conditions.last() else { return false };
+        ca.kind == stacklint_python::ConditionKind::If
+            && !ca.negated
+            && bindings.iter().any(|b| {
+                b.conditions.len() == a.conditions.len()
+                    && b.conditions.last().is_some_and(|cb| cb.kind == stacklint_python::ConditionKind::If && cb.negated && cb.statement == ca.statement && *cb.file == *ca.file)
+            })
+    })
 }

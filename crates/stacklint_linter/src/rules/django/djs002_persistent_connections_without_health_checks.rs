@@ -64,7 +64,7 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let Some(ages) = &db.ages else { continue };
-        if ages.iter().any(|a| *a == Age::Zero) || asgi_server(&m).is_some() {
+        if ages.contains(&Age::Zero) || asgi_server(&m).is_some() {
             continue;
         }
         // Every outcome must lack health checks (missing or false).

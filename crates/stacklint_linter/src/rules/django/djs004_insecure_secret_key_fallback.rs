@@ -1,7 +1,7 @@
 use stacklint_diagnostics::Severity;
 use stacklint_python::Value;
 
-use super::common::checked;
+use super::common::{checked, if_else_rebinds};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -49,7 +49,11 @@ fn check(cx: &mut Checker) {
     for m in checked(project) {
         // The binding that decides the value, and conditional ones after it.
         let rebinds: Vec<_> = m.settings.bindings("SECRET_KEY").filter(|b| b.keys.is_empty() && b.kind.rebinds()).collect();
-        let start = rebinds.iter().rposition(|b| !b.is_conditional()).unwrap_or(0);
+        let mut start = rebinds.iter().rposition(|b| !b.is_conditional()).unwrap_or(0);
+        // An `if`/`else` after it that assigns in both branches replaces it.
+        if rebinds.get(start + 1..).is_some_and(if_else_rebinds) {
+            start += 1;
+        }
         for b in rebinds.into_iter().skip(start) {
             let expr = &*b.value;
             if let Some(env) = expr.env() {

@@ -52,7 +52,7 @@ fn check(cx: &mut Checker) {
     for m in production(project) {
         let res = m.settings.resolve(&["CACHES", "default", "BACKEND"]);
         if res.is_unbound() {
-            if m.unresolved_star || m.settings.contains("CACHES") {
+            if m.unresolved_star || !m.complete || m.settings.contains("CACHES") {
                 continue;
             }
             let (file, range) = m.anchor();

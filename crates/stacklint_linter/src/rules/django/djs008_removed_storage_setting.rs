@@ -1,3 +1,5 @@
+use std::fmt::Write as _;
+
 use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
 use stacklint_python::{Binding, Value};
 
@@ -126,7 +128,7 @@ fn move_into_storages(m: &Module<'_>) -> Option<Vec<Edit>> {
                     Some((.., b)) => value_text(b)?,
                     None => format!("\"{default}\""),
                 };
-                body.push_str(&format!("    \"{alias}\": {{\"BACKEND\": {backend}}},\n"));
+                let _ = writeln!(body, "    \"{alias}\": {{\"BACKEND\": {backend}}},");
             }
             body.push_str("}\n");
             let mut sorted = lines.clone();
