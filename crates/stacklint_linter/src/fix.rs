@@ -103,6 +103,8 @@ pub fn fix_project(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, Stri
             }
         }
         project = build(&current);
+    }
+    if !outcome.converged {
         outcome.remaining = crate::lint(&project, settings);
     }
     outcome.changed = current.into_iter().filter(|(p, t)| originals.get(p) != Some(t)).collect();
