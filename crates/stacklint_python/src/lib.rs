@@ -43,6 +43,9 @@
 //! assert!(fixed.contains("\"django.db.backends.postgresql\",\n        \"CONN_MAX_AGE\": 600,\n    }"));
 //! ```
 
+// Parsing never panics: no unwrap/expect/panic/indexing on what the user wrote.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
 mod lower;
 mod module;
 mod settings;
