@@ -1,6 +1,9 @@
 //! The project model that rules query: every file parsed once, the target machine, the
 //! deployed versions, and (as the model grows) which config belongs to which process.
 
+// The model reads user files: no unwrap/expect/panic on them (arena ids index internal tables).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 pub mod compose;
 pub mod gunicorn;
 pub mod django;
