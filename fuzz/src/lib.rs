@@ -97,7 +97,7 @@ pub fn compose(data: &[u8]) {
     errors_in_bounds(&text, &parsed.errors);
     for s in &parsed.tree.services {
         let commands = s.command.iter().chain(&s.entrypoint).filter(|c| c.scalars().iter().all(|s| !s.has_escapes()));
-        for w in commands.flat_map(|c| c.words()) {
+        for w in commands.flat_map(stacklint_syntax::compose::Command::words) {
             if let Some(r) = w.value_range() {
                 assert_eq!(r.slice(&text), w.value, "a word's value range holds its value");
             }
@@ -109,7 +109,7 @@ pub fn compose(data: &[u8]) {
 /// finding and fix edit stays inside the file.
 pub fn lint(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let names = ["Dockerfile", "nginx.conf", "settings.py", "gunicorn.conf.py", "Procfile", "entrypoint.sh", "requirements.txt"];
+    let names = ["Dockerfile", "nginx.conf", "settings.py", "gunicorn.conf.py", "Procfile", "entrypoint.sh", "requirements.txt", "docker-compose.yml"];
     let name = names.get(usize::from(selector) % names.len()).copied().unwrap_or("Dockerfile");
     let text = text(rest);
     let project = stacklint_project::Project::from_sources(stacklint_project::ProjectOptions::default(), &[(name, &text)]);
