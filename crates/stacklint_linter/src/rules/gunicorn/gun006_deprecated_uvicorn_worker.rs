@@ -54,7 +54,13 @@ fn check(cx: &mut Checker) {
             let class = value.trim().rsplit('.').next().unwrap_or("UvicornWorker");
             let replacement = format!("uvicorn_worker.{class}");
             let message = format!("{} is deprecated: uvicorn moved its gunicorn workers to the `uvicorn-worker` package (`{replacement}`)", written(project, s, &s.origin.file));
-            let mut d = cx.diagnostic(&s.origin.file, s.origin.range, message);
+            // On a command line the finding covers the command (the worker class is one of its
+            // words); in a config file it is the assignment itself.
+            let mut d = if p.anchor.file == s.origin.file && p.anchor.range.contains_range(s.origin.range) {
+                cx.diagnostic(&p.anchor.file, p.anchor.range, message).with_related(&s.origin.file, s.origin.range, "the worker class")
+            } else {
+                cx.diagnostic(&s.origin.file, s.origin.range, message)
+            };
             if let Some(edit) = s.replace_value(&replacement) {
                 d = d.with_fix(Fix::unsafe_(format!("Use `{replacement}` (install `uvicorn-worker`)"), vec![edit]));
             }
