@@ -127,7 +127,10 @@ pub(crate) fn build(project: &Project) -> ComposeModel {
     let by_path: HashMap<PathBuf, PathBuf> = project.files.iter().map(|f| (normalize(&f.path), f.path.clone())).collect();
     let mut model = ComposeModel::default();
     for file in project.files_of(FileKind::Compose) {
-        let parsed = stacklint_syntax::compose::parse(&file.text);
+        let parsed = match &file.parsed {
+            crate::project::Parsed::Compose(p) => p.clone(),
+            _ => stacklint_syntax::compose::parse(&file.text),
+        };
         let dir = file.path.parent().unwrap_or_else(|| Path::new(""));
         for service in &parsed.tree.services {
             model.services.push(resolve(project, &by_path, &file.path, dir, service));

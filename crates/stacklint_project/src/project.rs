@@ -46,6 +46,7 @@ pub enum Parsed {
     Nginx(stacklint_syntax::Parsed<stacklint_syntax::nginx::NginxConfig>),
     Procfile(stacklint_syntax::Parsed<Vec<stacklint_syntax::procfile::ProcfileEntry>>),
     Shell(stacklint_syntax::Parsed<Vec<stacklint_syntax::shell::Token>>),
+    Compose(stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>),
     /// Formats this model does not parse (yet): kept as text.
     Text,
 }
@@ -97,7 +98,8 @@ pub fn parse(kind: FileKind, text: &str) -> Parsed {
         FileKind::Nginx => Parsed::Nginx(stacklint_syntax::nginx::parse(text)),
         FileKind::Procfile => Parsed::Procfile(stacklint_syntax::procfile::parse(text)),
         FileKind::Shell => Parsed::Shell(stacklint_syntax::shell::split(text)),
-        FileKind::Compose | FileKind::Postgres | FileKind::Redis | FileKind::Requirements | FileKind::PyProject => Parsed::Text,
+        FileKind::Compose => Parsed::Compose(stacklint_syntax::compose::parse(text)),
+        FileKind::Postgres | FileKind::Redis | FileKind::Requirements | FileKind::PyProject => Parsed::Text,
     }
 }
 
@@ -110,6 +112,7 @@ pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
         Parsed::Nginx(p) => from(&p.errors),
         Parsed::Procfile(p) => from(&p.errors),
         Parsed::Shell(p) => from(&p.errors),
+        Parsed::Compose(p) => from(&p.errors),
         Parsed::Text => Vec::new(),
     }
 }
