@@ -7,8 +7,11 @@
 
 use stacklint_text::TextRange;
 
+/// A fuzz target: any bytes in, a panic when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by name.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("dockerfile", dockerfile),
     ("nginx", nginx),
     ("python", python),

@@ -7,12 +7,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("docs") => docs(args.iter().any(|a| a == "--check")),
-        _ => {
-            eprintln!("usage: cargo xtask docs [--check]");
-            ExitCode::from(2)
-        }
+    if args.first().map(String::as_str) == Some("docs") {
+        docs(args.iter().any(|a| a == "--check"))
+    } else {
+        eprintln!("usage: cargo xtask docs [--check]");
+        ExitCode::from(2)
     }
 }
 
@@ -34,7 +33,7 @@ fn docs(check: bool) -> ExitCode {
     let dir = rules_dir();
     let pages = pages();
     let existing: Vec<String> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).filter(|n| n.ends_with(".md")).collect())
+        .map(|rd| rd.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).filter(|n| Path::new(n).extension().is_some_and(|x| x == "md")).collect())
         .unwrap_or_default();
     let mut stale = Vec::new();
     for (name, content) in &pages {

@@ -118,7 +118,8 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     }
     let mut out = io::BufWriter::new(stdout);
     let sources = &outcome.sources;
-    let url = |code: &str| rule_by_code_or_name(code).map(|_| None::<String>).unwrap_or(None);
+    // No public documentation site yet: `stacklint rule CODE` shows the page.
+    let url = |_: &str| None::<String>;
     let summary = |code: &str| rule_by_code_or_name(code).map(stacklint_linter::Rule::summary);
     let mut cx = RenderContext::new(&cwd, sources, env!("CARGO_PKG_VERSION"));
     cx.rule_url = &url;

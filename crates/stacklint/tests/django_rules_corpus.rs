@@ -56,7 +56,7 @@ fn djs_rules_over_the_corpus() {
     let mut repos: BTreeMap<String, Vec<(PathBuf, PathBuf)>> = BTreeMap::new();
     for e in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
         let name = e.file_name().to_string_lossy().to_string();
-        if !name.ends_with(".py") {
+        if std::path::Path::new(&name).extension().is_none_or(|x| x != "py") {
             continue;
         }
         if let Some((repo, rel)) = split_flat(&name) {

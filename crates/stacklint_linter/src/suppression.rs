@@ -102,7 +102,9 @@ fn find_directive(line: &str) -> Option<usize> {
 
 /// Drop suppressed findings and report unused suppressions.
 pub(crate) fn apply(project: &Project, diagnostics: Vec<Diagnostic>, settings: &LinterSettings) -> Vec<Diagnostic> {
-    let mut per_file: HashMap<&Path, (&SourceFile, Vec<Suppression>, Vec<Vec<bool>>)> = HashMap::new();
+    // Per file: its suppressions and, per listed code, whether it suppressed something.
+    type FileSuppressions<'p> = (&'p SourceFile, Vec<Suppression>, Vec<Vec<bool>>);
+    let mut per_file: HashMap<&Path, FileSuppressions> = HashMap::new();
     for file in &project.files {
         if file.text.contains("stacklint:") {
             let sups = parse_suppressions(&file.text);

@@ -1,6 +1,8 @@
 //! Compose services in the project model: targets narrowed by limits, the files each
 //! service builds or mounts, and the target of those files.
 
+#![allow(clippy::float_cmp)] // CPU counts parsed from text compare exactly
+
 use std::path::{Path, PathBuf};
 
 use stacklint_project::{GIB, MIB, Project, ProjectOptions, Target, TargetSource};

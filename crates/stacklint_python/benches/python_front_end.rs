@@ -18,10 +18,10 @@ fn corpus_python() -> Vec<(PathBuf, String)> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "py") {
-                if let Ok(text) = std::fs::read_to_string(&p) {
-                    out.push((p, text));
-                }
+            } else if p.extension().is_some_and(|x| x == "py")
+                && let Ok(text) = std::fs::read_to_string(&p)
+            {
+                out.push((p, text));
             }
         }
     }

@@ -84,27 +84,51 @@ pub enum RunError {
 
 /// Turn a configuration into linter settings, validating every rule selector.
 pub fn linter_settings(config: &Config) -> Result<LinterSettings, RunError> {
-    let origin = || config.path.as_ref().map_or_else(|| "command line".to_string(), |p| p.display().to_string());
+    let origin = || {
+        config
+            .path
+            .as_ref()
+            .map_or_else(|| "command line".to_string(), |p| p.display().to_string())
+    };
     let err = |message: String| RunError::Selector { origin: origin(), message };
-    let mut settings = LinterSettings::from_selectors(config.select.as_deref(), &config.extend_select, &config.ignore).map_err(|e| err(e.to_string()))?;
+    let mut settings =
+        LinterSettings::from_selectors(config.select.as_deref(), &config.extend_select, &config.ignore).map_err(|e| err(e.to_string()))?;
     for (selector, severity) in &config.severity {
-        settings.set_severity(selector, *severity).map_err(|e| err(format!("[severity]: {e}")))?;
+        settings
+            .set_severity(selector, *severity)
+            .map_err(|e| err(format!("[severity]: {e}")))?;
     }
     for (glob, selectors) in config.per_file_ignores.iter() {
-        let glob = if glob.contains('/') { glob.trim_start_matches('/').to_string() } else { format!("**/{glob}") };
-        settings.add_per_file_ignore(&glob, selectors).map_err(|e| err(format!("per-file-ignores: {e}")))?;
+        let glob = if glob.contains('/') {
+            glob.trim_start_matches('/').to_string()
+        } else {
+            format!("**/{glob}")
+        };
+        settings
+            .add_per_file_ignore(&glob, selectors)
+            .map_err(|e| err(format!("per-file-ignores: {e}")))?;
     }
     Ok(settings)
 }
 
 /// Check the command line's rule selectors before any configuration, so errors name the flag.
 fn validate_overrides(overrides: &Overrides) -> Result<(), RunError> {
-    let flags = [("--select", overrides.select.as_deref().unwrap_or_default()), ("--ignore", &overrides.ignore[..]), ("--extend-select", &overrides.extend_select[..])];
+    let flags = [
+        ("--select", overrides.select.as_deref().unwrap_or_default()),
+        ("--ignore", &overrides.ignore[..]),
+        ("--extend-select", &overrides.extend_select[..]),
+    ];
     for (flag, selectors) in flags {
         for s in selectors {
             if let Err(suggestion) = stacklint_linter::select_rules(s) {
-                let e = stacklint_linter::SelectorError { selector: s.clone(), suggestion };
-                return Err(RunError::Selector { origin: flag.to_string(), message: e.to_string() });
+                let e = stacklint_linter::SelectorError {
+                    selector: s.clone(),
+                    suggestion,
+                };
+                return Err(RunError::Selector {
+                    origin: flag.to_string(),
+                    message: e.to_string(),
+                });
             }
         }
     }
@@ -123,10 +147,22 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
     ];
     for (name, value) in declared {
         if let Some(version) = value.as_deref().and_then(Version::parse) {
-            versions.offer(name, KnownVersion { version, source: VersionSource::Config, exact: true });
+            versions.offer(
+                name,
+                KnownVersion {
+                    version,
+                    source: VersionSource::Config,
+                    exact: true,
+                },
+            );
         }
     }
-    ProjectOptions { root: root.to_path_buf(), target: config.target.clone(), versions, django_settings_module: config.django_settings_module.clone() }
+    ProjectOptions {
+        root: root.to_path_buf(),
+        target: config.target.clone(),
+        versions,
+        django_settings_module: config.django_settings_module.clone(),
+    }
 }
 
 /// Discover, read, lint (and fix) everything the request names.
@@ -139,7 +175,10 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         paths = vec![p.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)];
     }
     let discovery = discover(&paths, request.config.as_deref(), &request.overrides)?;
-    let mut outcome = RunOutcome { warnings: discovery.warnings.clone(), ..RunOutcome::default() };
+    let mut outcome = RunOutcome {
+        warnings: discovery.warnings.clone(),
+        ..RunOutcome::default()
+    };
     outcome.io_error = discovery.warnings.iter().any(DiscoveryWarning::is_error);
 
     for project in &discovery.projects {
@@ -159,35 +198,35 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
                 }
             }
         }
-        if let (Some(p), Some((_, text))) = (&stdin_path, &request.stdin) {
-            if !files.iter().any(|(path, _, _)| path == p) {
-                let kind = crate::discovery::detect_kind(&project.config, p, Some(text), true).ok().flatten().unwrap_or(FileKind::Python);
-                files.push((p.clone(), kind, text.clone()));
-            }
+        if let (Some(p), Some((_, text))) = (&stdin_path, &request.stdin)
+            && !files.iter().any(|(path, _, _)| path == p)
+        {
+            let kind = crate::discovery::detect_kind(&project.config, p, Some(text), true)
+                .ok()
+                .flatten()
+                .unwrap_or(FileKind::Python);
+            files.push((p.clone(), kind, text.clone()));
         }
         outcome.files.extend(files.iter().map(|(p, k, _)| (p.clone(), *k)));
         let originals: HashMap<PathBuf, String> = files.iter().map(|(p, _, t)| (p.clone(), t.clone())).collect();
         let mode = request.fix.or(request.diff.then_some(FixMode::Safe));
-        match mode {
-            Some(mode) => {
-                let fixed = fix_project(&options, files, &settings, mode);
-                outcome.fixes_applied += fixed.applied_count();
-                outcome.dropped.extend(fixed.dropped);
-                outcome.diagnostics.extend(fixed.remaining);
-                let mut sources = originals.clone();
-                for (path, new) in fixed.changed {
-                    let old = originals.get(&path).cloned().unwrap_or_default();
-                    let new = keep_line_endings(&old, new);
-                    sources.insert(path.clone(), new.clone());
-                    outcome.fixed.push(FixedFile { path, old, new });
-                }
-                outcome.sources.extend(sources);
+        if let Some(mode) = mode {
+            let fixed = fix_project(&options, files, &settings, mode);
+            outcome.fixes_applied += fixed.applied_count();
+            outcome.dropped.extend(fixed.dropped);
+            outcome.diagnostics.extend(fixed.remaining);
+            let mut sources = originals.clone();
+            for (path, new) in fixed.changed {
+                let old = originals.get(&path).cloned().unwrap_or_default();
+                let new = keep_line_endings(&old, new);
+                sources.insert(path.clone(), new.clone());
+                outcome.fixed.push(FixedFile { path, old, new });
             }
-            None => {
-                let model = Project::build(options, files);
-                outcome.diagnostics.extend(lint(&model, &settings));
-                outcome.sources.extend(originals);
-            }
+            outcome.sources.extend(sources);
+        } else {
+            let model = Project::build(options, files);
+            outcome.diagnostics.extend(lint(&model, &settings));
+            outcome.sources.extend(originals);
         }
     }
     if let Some(p) = &stdin_path {
@@ -197,7 +236,9 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         for f in &outcome.fixed {
             if let Err(e) = write_atomic(&f.path, &f.new) {
                 outcome.io_error = true;
-                outcome.write_errors.push(format!("{}: could not write the fixed file: {e}", f.path.display()));
+                outcome
+                    .write_errors
+                    .push(format!("{}: could not write the fixed file: {e}", f.path.display()));
             }
         }
     }
@@ -211,7 +252,10 @@ pub fn read_source(file: &DiscoveredFile) -> Result<String, String> {
     if meta.len() > MAX_FILE_BYTES {
         #[allow(clippy::cast_precision_loss)]
         let mib = meta.len() as f64 / 1024.0 / 1024.0;
-        return Err(format!("file is {mib:.1} MiB; stacklint does not lint files over {} MiB", MAX_FILE_BYTES / 1024 / 1024));
+        return Err(format!(
+            "file is {mib:.1} MiB; stacklint does not lint files over {} MiB",
+            MAX_FILE_BYTES / 1024 / 1024
+        ));
     }
     let bytes = fs::read(&file.path).map_err(|e| io_reason(&e))?;
     decode(bytes)
@@ -304,7 +348,10 @@ mod tests {
     #[test]
     fn decoding_reasons() {
         assert!(decode(b"a\x00b".to_vec()).unwrap_err().contains("binary"));
-        assert_eq!(decode(b"ok\nx\xff".to_vec()).unwrap_err(), "invalid UTF-8 at line 2, column 2 (byte offset 4)");
+        assert_eq!(
+            decode(b"ok\nx\xff".to_vec()).unwrap_err(),
+            "invalid UTF-8 at line 2, column 2 (byte offset 4)"
+        );
         assert_eq!(decode(b"fine".to_vec()).unwrap(), "fine");
     }
 
