@@ -134,16 +134,33 @@ impl Rule {
 /// Declare a rule: the doc comment becomes its documentation (and `rules/CODE.md`),
 /// the fields its metadata.
 ///
-/// ```ignore
+/// ```
+/// use stacklint_diagnostics::{Severity, TextRange};
+/// use stacklint_linter::{Checker, Family, FixAvailability, LinterSettings, Scope, declare_rule};
+///
 /// declare_rule! {
 ///     /// ## What it does
-///     /// ...
+///     /// Reports every Procfile. The first sentence is the summary.
+///     ///
+///     /// ## Why is this bad?
+///     /// It is only an example.
 ///     pub static RULE = {
-///         code: "GUN002", name: "missing-max-requests", family: Family::Gunicorn,
-///         scope: Scope::File, severity: Severity::Warning, fix: FixAvailability::Safe,
+///         code: "SYN999", name: "every-procfile", family: Family::Syntax,
+///         scope: Scope::File, severity: Severity::Info, fix: FixAvailability::None,
 ///         check: check,
 ///     }
 /// }
+///
+/// fn check(cx: &mut Checker) {
+///     for file in cx.files().filter(|f| f.path.ends_with("Procfile")) {
+///         let d = cx.diagnostic(&file.path, TextRange::empty(0), "a Procfile");
+///         cx.report(d);
+///     }
+/// }
+///
+/// assert_eq!(RULE.summary(), "Reports every Procfile");
+/// assert!(RULE.documentation().starts_with("## What it does\nReports every Procfile."));
+/// // A rule runs once it is listed in its family's `RULES` (the registry).
 /// ```
 #[macro_export]
 macro_rules! declare_rule {
