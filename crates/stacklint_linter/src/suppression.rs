@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use stacklint_diagnostics::{Diagnostic, Edit, Fix, TextRange};
-use stacklint_project::{Project, SourceFile};
+use stacklint_project::{FileKind, Project, SourceFile};
 
 use crate::registry::rule_by_code_or_name;
 use crate::rules::syntax::syn003_unused_suppression;
@@ -34,8 +34,10 @@ pub struct Suppression {
     pub codes: Vec<(String, TextRange)>,
 }
 
-/// Every suppression comment in `text`.
-pub fn parse_suppressions(text: &str) -> Vec<Suppression> {
+/// Every suppression comment in `text`. Where the format has no trailing comments
+/// (`trailing_comments` false: Dockerfile, redis.conf), only whole-line comments count —
+/// a `#` after a Dockerfile instruction is part of its arguments.
+pub fn parse_suppressions(text: &str, trailing_comments: bool) -> Vec<Suppression> {
     let mut out = Vec::new();
     let lines: Vec<(usize, &str)> = line_spans(text);
     for (i, &(start, line)) in lines.iter().enumerate() {
@@ -65,6 +67,9 @@ pub fn parse_suppressions(text: &str) -> Vec<Suppression> {
             }
         }
         let code_before = line[..hash].trim();
+        if !code_before.is_empty() && !trailing_comments {
+            continue;
+        }
         let comment = TextRange::new(start + hash, start + line.trim_end().len());
         let (scope, removal) = if code_before.is_empty() {
             // Alone on its line: it covers the next line that is not a comment.
@@ -107,7 +112,8 @@ pub(crate) fn apply(project: &Project, diagnostics: Vec<Diagnostic>, settings: &
     let mut per_file: HashMap<&Path, FileSuppressions> = HashMap::new();
     for file in &project.files {
         if file.text.contains("stacklint:") {
-            let sups = parse_suppressions(&file.text);
+            let trailing = !matches!(file.kind, FileKind::Dockerfile | FileKind::Redis);
+            let sups = parse_suppressions(&file.text, trailing);
             if !sups.is_empty() {
                 let used = sups.iter().map(|s| vec![false; s.codes.len()]).collect();
                 per_file.insert(file.path.as_path(), (file, sups, used));
@@ -214,7 +220,7 @@ mod tests {
     #[test]
     fn trailing_and_standalone_and_file() {
         let text = "workers = 3  # stacklint: ignore[GUN001, missing-max-requests] -- sized by ops\n# stacklint: ignore[GUN011]\n# another comment\nthreads: 4\n# stacklint: ignore-file[DJS003]\nurl = 'a#stacklint: ignore[X]'\n";
-        let s = parse_suppressions(text);
+        let s = parse_suppressions(text, true);
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].scope, SuppressionScope::Line(1));
         assert_eq!(s[0].codes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["GUN001", "missing-max-requests"]);
@@ -227,6 +233,10 @@ mod tests {
 
     #[test]
     fn hadolint_comments_are_not_ours() {
-        assert!(parse_suppressions("# hadolint ignore=DL3008\nRUN apt-get install x\n").is_empty());
+        assert!(parse_suppressions("# hadolint ignore=DL3008\nRUN apt-get install x\n", false).is_empty());
+        let df = "RUN pip install x # stacklint: ignore[DKR005]\n# stacklint: ignore[DKR005]\nRUN pip install y\n";
+        let s = parse_suppressions(df, false);
+        assert_eq!(s.len(), 1, "a trailing `#` in a Dockerfile is part of the instruction");
+        assert_eq!(s[0].scope, SuppressionScope::Line(3));
     }
 }
