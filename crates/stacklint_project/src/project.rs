@@ -138,7 +138,15 @@ pub struct Project {
 impl Project {
     /// Parse every file (in parallel) and build the model.
     pub fn build(options: ProjectOptions, files: Vec<(PathBuf, FileKind, String)>) -> Project {
-        let files: Vec<SourceFile> = files.into_par_iter().map(|(path, kind, text)| SourceFile::new(path, kind, text)).collect();
+        // Largest first, so the biggest file isn't the last one a core starts on; the original
+        // order (discovery order, which rules and output rely on) is restored after.
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(files.get(i).map_or(0, |f| f.2.len())));
+        let mut slots: Vec<Option<(PathBuf, FileKind, String)>> = files.into_iter().map(Some).collect();
+        let by_size: Vec<(usize, (PathBuf, FileKind, String))> = order.iter().filter_map(|&i| slots.get_mut(i).and_then(Option::take).map(|f| (i, f))).collect();
+        let mut parsed: Vec<(usize, SourceFile)> = by_size.into_par_iter().map(|(i, (path, kind, text))| (i, SourceFile::new(path, kind, text))).collect();
+        parsed.sort_by_key(|(i, _)| *i);
+        let files: Vec<SourceFile> = parsed.into_iter().map(|(_, f)| f).collect();
         let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
         let mut project = Project {
             root: options.root,

@@ -75,10 +75,28 @@ impl IncludeResolver<'_> {
                 continue;
             }
             let pattern_parts = parts(&candidate);
+            // The directories before the first glob part: a cheap filter on every file.
+            let literal_prefix: PathBuf = candidate.components().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '['])).collect();
+            let is_literal = literal_prefix.components().count() == pattern_parts.len();
             for file in self.files {
-                let Some(normal) = normalize(file) else {
-                    continue;
+                // Project paths are nearly always normal already: skip the allocation then.
+                let normal = if has_dot_parts(file) {
+                    match normalize(file) {
+                        Some(n) => std::borrow::Cow::Owned(n),
+                        None => continue,
+                    }
+                } else {
+                    std::borrow::Cow::Borrowed(file.as_path())
                 };
+                if is_literal {
+                    if *normal == *candidate && !out.contains(file) {
+                        out.push(file.clone());
+                    }
+                    continue;
+                }
+                if !normal.starts_with(&literal_prefix) {
+                    continue;
+                }
                 if !normal.starts_with(root) || out.contains(file) {
                     continue;
                 }
@@ -345,6 +363,11 @@ fn normalize(path: &Path) -> Option<PathBuf> {
         }
     }
     Some(out)
+}
+
+/// Whether a path has `.` or `..` components (and so needs [`normalize`]).
+fn has_dot_parts(path: &Path) -> bool {
+    path.components().any(|c| matches!(c, Component::CurDir | Component::ParentDir))
 }
 
 fn parts(path: &Path) -> Vec<String> {
