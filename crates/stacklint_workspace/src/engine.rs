@@ -8,9 +8,13 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use stacklint_diagnostics::{Diagnostic, Severity, TextRange, unified_diff};
 use stacklint_linter::{DroppedFix, FixMode, LinterSettings, fix_project, lint};
-use stacklint_project::{FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions};
+use stacklint_project::{
+    FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions,
+};
 
 use crate::config::Config;
 use crate::discovery::{DiscoveredFile, DiscoveryWarning, discover};
@@ -47,7 +51,11 @@ impl FixedFile {
     /// The change as a unified diff, the path shown relative to `cwd`.
     pub fn diff(&self, cwd: &Path) -> String {
         let shown = self.path.strip_prefix(cwd).unwrap_or(&self.path);
-        unified_diff(&shown.to_string_lossy().replace('\\', "/"), &self.old, &self.new)
+        unified_diff(
+            &shown.to_string_lossy().replace('\\', "/"),
+            &self.old,
+            &self.new,
+        )
     }
 }
 
@@ -90,9 +98,16 @@ pub fn linter_settings(config: &Config) -> Result<LinterSettings, RunError> {
             .as_ref()
             .map_or_else(|| "command line".to_string(), |p| p.display().to_string())
     };
-    let err = |message: String| RunError::Selector { origin: origin(), message };
-    let mut settings =
-        LinterSettings::from_selectors(config.select.as_deref(), &config.extend_select, &config.ignore).map_err(|e| err(e.to_string()))?;
+    let err = |message: String| RunError::Selector {
+        origin: origin(),
+        message,
+    };
+    let mut settings = LinterSettings::from_selectors(
+        config.select.as_deref(),
+        &config.extend_select,
+        &config.ignore,
+    )
+    .map_err(|e| err(e.to_string()))?;
     for (selector, severity) in &config.severity {
         settings
             .set_severity(selector, *severity)
@@ -165,6 +180,73 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
     }
 }
 
+/// Read, build, lint (or fix) one project of the discovery.
+fn run_project(
+    project: &crate::discovery::Project,
+    request: &RunRequest,
+    stdin_path: Option<&PathBuf>,
+) -> Result<RunOutcome, RunError> {
+    let mut outcome = RunOutcome::default();
+    let stdin_path = &stdin_path.cloned();
+    let settings = linter_settings(&project.config)?;
+    let options = project_options(&project.root, &project.config);
+    let mut files: Vec<(PathBuf, FileKind, String)> = Vec::with_capacity(project.files.len());
+    for file in &project.files {
+        let text = match (&stdin_path, &request.stdin) {
+            (Some(p), Some((_, text))) if *p == file.path => Ok(text.clone()),
+            _ => read_source(file),
+        };
+        match text {
+            Ok(text) => files.push((file.path.clone(), file.kind, text)),
+            Err(reason) => {
+                outcome.io_error = true;
+                outcome
+                    .diagnostics
+                    .push(unreadable(&file.path, reason, &settings));
+            }
+        }
+    }
+    if let (Some(p), Some((_, text))) = (&stdin_path, &request.stdin)
+        && !files.iter().any(|(path, _, _)| path == p)
+    {
+        let kind = crate::discovery::detect_kind(&project.config, p, Some(text), true)
+            .ok()
+            .flatten()
+            .unwrap_or(FileKind::Python);
+        files.push((p.clone(), kind, text.clone()));
+    }
+    outcome
+        .files
+        .extend(files.iter().map(|(p, k, _)| (p.clone(), *k)));
+    let originals: HashMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, _, t)| (p.clone(), t.clone()))
+        .collect();
+    let mode = request.fix.or(request.diff.then_some(FixMode::Safe));
+    if let Some(mode) = mode {
+        let fixed = fix_project(&options, files, &settings, mode);
+        outcome.fixes_applied += fixed.applied_count();
+        outcome.dropped.extend(fixed.dropped);
+        outcome.diagnostics.extend(fixed.remaining);
+        let mut sources = originals.clone();
+        for (path, new) in fixed.changed {
+            let old = originals.get(&path).cloned().unwrap_or_default();
+            let new = keep_line_endings(&old, new);
+            sources.insert(path.clone(), new.clone());
+            outcome.fixed.push(FixedFile { path, old, new });
+        }
+        outcome.sources.extend(sources);
+    } else {
+        let model = Project::build(options, files);
+        outcome.diagnostics.extend(lint(&model, &settings));
+        outcome.sources.extend(originals);
+        // Freeing thousands of syntax trees takes a quarter of a run: do it off the
+        // critical path (a CLI exits before it finishes; a server frees it meanwhile).
+        std::thread::spawn(move || drop(model));
+    }
+    Ok(outcome)
+}
+
 /// Discover, read, lint (and fix) everything the request names.
 pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     validate_overrides(&request.overrides)?;
@@ -172,7 +254,10 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let stdin_path = request.stdin.as_ref().map(|(p, _)| absolute(p));
     if let Some(p) = &stdin_path {
         // Lint the stdin file within its project: discover the folder that holds it.
-        paths = vec![p.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)];
+        paths = vec![
+            p.parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        ];
     }
     let discovery = discover(&paths, request.config.as_deref(), &request.overrides)?;
     let mut outcome = RunOutcome {
@@ -181,56 +266,21 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     };
     outcome.io_error = discovery.warnings.iter().any(DiscoveryWarning::is_error);
 
-    for project in &discovery.projects {
-        let settings = linter_settings(&project.config)?;
-        let options = project_options(&project.root, &project.config);
-        let mut files: Vec<(PathBuf, FileKind, String)> = Vec::with_capacity(project.files.len());
-        for file in &project.files {
-            let text = match (&stdin_path, &request.stdin) {
-                (Some(p), Some((_, text))) if *p == file.path => Ok(text.clone()),
-                _ => read_source(file),
-            };
-            match text {
-                Ok(text) => files.push((file.path.clone(), file.kind, text)),
-                Err(reason) => {
-                    outcome.io_error = true;
-                    outcome.diagnostics.push(unreadable(&file.path, reason, &settings));
-                }
-            }
-        }
-        if let (Some(p), Some((_, text))) = (&stdin_path, &request.stdin)
-            && !files.iter().any(|(path, _, _)| path == p)
-        {
-            let kind = crate::discovery::detect_kind(&project.config, p, Some(text), true)
-                .ok()
-                .flatten()
-                .unwrap_or(FileKind::Python);
-            files.push((p.clone(), kind, text.clone()));
-        }
-        outcome.files.extend(files.iter().map(|(p, k, _)| (p.clone(), *k)));
-        let originals: HashMap<PathBuf, String> = files.iter().map(|(p, _, t)| (p.clone(), t.clone())).collect();
-        let mode = request.fix.or(request.diff.then_some(FixMode::Safe));
-        if let Some(mode) = mode {
-            let fixed = fix_project(&options, files, &settings, mode);
-            outcome.fixes_applied += fixed.applied_count();
-            outcome.dropped.extend(fixed.dropped);
-            outcome.diagnostics.extend(fixed.remaining);
-            let mut sources = originals.clone();
-            for (path, new) in fixed.changed {
-                let old = originals.get(&path).cloned().unwrap_or_default();
-                let new = keep_line_endings(&old, new);
-                sources.insert(path.clone(), new.clone());
-                outcome.fixed.push(FixedFile { path, old, new });
-            }
-            outcome.sources.extend(sources);
-        } else {
-            let model = Project::build(options, files);
-            outcome.diagnostics.extend(lint(&model, &settings));
-            outcome.sources.extend(originals);
-            // Freeing thousands of syntax trees takes a quarter of a run: do it off the
-            // critical path (a CLI exits before it finishes; a server frees it meanwhile).
-            std::thread::spawn(move || drop(model));
-        }
+    // Projects are independent: lint them side by side (each also parses in parallel).
+    let parts: Vec<Result<RunOutcome, RunError>> = discovery
+        .projects
+        .par_iter()
+        .map(|project| run_project(project, request, stdin_path.as_ref()))
+        .collect();
+    for part in parts {
+        let part = part?;
+        outcome.diagnostics.extend(part.diagnostics);
+        outcome.sources.extend(part.sources);
+        outcome.files.extend(part.files);
+        outcome.fixed.extend(part.fixed);
+        outcome.fixes_applied += part.fixes_applied;
+        outcome.dropped.extend(part.dropped);
+        outcome.io_error |= part.io_error;
     }
     if let Some(p) = &stdin_path {
         outcome.diagnostics.retain(|d| &d.file == p);
@@ -239,13 +289,16 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         for f in &outcome.fixed {
             if let Err(e) = write_atomic(&f.path, &f.new) {
                 outcome.io_error = true;
-                outcome
-                    .write_errors
-                    .push(format!("{}: could not write the fixed file: {e}", f.path.display()));
+                outcome.write_errors.push(format!(
+                    "{}: could not write the fixed file: {e}",
+                    f.path.display()
+                ));
             }
         }
     }
-    outcome.diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    outcome
+        .diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(outcome)
 }
 
@@ -273,7 +326,13 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let line = bytes.iter().take(at).filter(|b| **b == b'\n').count() + 1;
-        let col = at - bytes.iter().take(at).rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        let col = at
+            - bytes
+                .iter()
+                .take(at)
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
         format!("invalid UTF-8 at line {line}, column {col} (byte offset {at})")
     })
 }
@@ -291,7 +350,9 @@ fn unreadable(path: &Path, reason: String, settings: &LinterSettings) -> Diagnos
     Diagnostic {
         code: rule.code,
         name: rule.name,
-        severity: settings.severity_override(rule.code).unwrap_or(Severity::Error),
+        severity: settings
+            .severity_override(rule.code)
+            .unwrap_or(Severity::Error),
         message: format!("Cannot read the file: {reason}"),
         file: path.to_path_buf(),
         range: TextRange::empty(0),
@@ -321,8 +382,13 @@ fn keep_line_endings(old: &str, new: String) -> String {
 /// Write through a temporary file in the same folder and rename it over the target, so a
 /// crash never leaves a half-written file; the target's permissions are kept.
 pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.stacklint-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -341,7 +407,11 @@ pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
 
 /// Fixed files by path (for the language server and tests).
 pub fn fixed_texts(outcome: &RunOutcome) -> BTreeMap<&Path, &str> {
-    outcome.fixed.iter().map(|f| (f.path.as_path(), f.new.as_str())).collect()
+    outcome
+        .fixed
+        .iter()
+        .map(|f| (f.path.as_path(), f.new.as_str()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -360,7 +430,10 @@ mod tests {
 
     #[test]
     fn crlf_is_kept() {
-        assert_eq!(keep_line_endings("a\r\nb\r\n", "a\r\nb\r\nc\n".to_string()), "a\r\nb\r\nc\r\n");
+        assert_eq!(
+            keep_line_endings("a\r\nb\r\n", "a\r\nb\r\nc\n".to_string()),
+            "a\r\nb\r\nc\r\n"
+        );
         assert_eq!(keep_line_endings("a\n", "a\nc\n".to_string()), "a\nc\n");
     }
 
@@ -373,7 +446,10 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
         write_atomic(&p, "new").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o755);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
