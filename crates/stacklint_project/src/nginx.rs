@@ -214,6 +214,7 @@ impl NginxModel {
             model.link_dump(project, start, end);
         }
         model.assign_contexts(project);
+        model.cycles = model.find_cycles();
         model
     }
 
@@ -304,7 +305,62 @@ impl NginxModel {
         }
     }
 
-    /// Contexts from the roots down; cycles on the way.
+    /// Every include cycle, once: a depth-first walk over the include edges (explicit stack)
+    /// that reports an edge back to a file still on the walk's path.
+    fn find_cycles(&self) -> Vec<IncludeCycle> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            OnPath,
+            Done,
+        }
+        let mut mark = vec![Mark::New; self.docs.len()];
+        let mut cycles = Vec::new();
+        for start in 0..self.docs.len() {
+            if mark.get(start) != Some(&Mark::New) {
+                continue;
+            }
+            // (doc, index of its next edge to follow); `path` mirrors the docs on the stack.
+            let edges_of = |d: usize| self.includes.iter().filter(move |e| e.from.doc.0 == d);
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            let mut path: Vec<usize> = vec![start];
+            if let Some(m) = mark.get_mut(start) {
+                *m = Mark::OnPath;
+            }
+            while let Some(&mut (doc, ref mut next)) = stack.last_mut() {
+                let step = edges_of(doc).flat_map(|e| e.targets.iter().map(move |t| (e, t.0))).nth(*next);
+                *next += 1;
+                match step {
+                    Some((edge, t)) => match mark.get(t).copied() {
+                        Some(Mark::New) => {
+                            if let Some(m) = mark.get_mut(t) {
+                                *m = Mark::OnPath;
+                            }
+                            stack.push((t, 0));
+                            path.push(t);
+                        }
+                        Some(Mark::OnPath) => {
+                            let from = path.iter().position(|&p| p == t).unwrap_or(0);
+                            let mut chain: Vec<DocId> = path.get(from..).unwrap_or_default().iter().map(|&d| DocId(d)).collect();
+                            chain.push(DocId(t));
+                            cycles.push(IncludeCycle { at: edge.from, chain });
+                        }
+                        _ => {}
+                    },
+                    None => {
+                        if let Some(m) = mark.get_mut(doc) {
+                            *m = Mark::Done;
+                        }
+                        stack.pop();
+                        path.pop();
+                    }
+                }
+            }
+        }
+        cycles
+    }
+
+    /// Contexts from the roots down.
     fn assign_contexts(&mut self, project: &Project) {
         let mut roots: Vec<DocId> = (0..self.docs.len()).map(DocId).filter(|&d| self.docs[d.0].is_root()).collect();
         // Files only reachable through a cycle: enter the cycle somewhere.
@@ -335,11 +391,8 @@ impl NginxModel {
                 let local: Vec<String> = self.node(project, edge.from).map(|d| d.context().into_iter().map(str::to_owned).collect()).unwrap_or_default();
                 let base = self.docs[doc.0].context.clone();
                 for &t in edge.targets.iter().rev() {
-                    if let Some(pos) = chain.iter().position(|&c| c == t) {
-                        let mut cycle = chain[pos..].to_vec();
-                        cycle.push(t);
-                        self.cycles.push(IncludeCycle { at: edge.from, chain: cycle });
-                        continue;
+                    if chain.contains(&t) {
+                        continue; // a cycle: `find_cycles` reports it
                     }
                     if !reached.insert(t) {
                         continue;

@@ -10,8 +10,11 @@ declare_rule! {
     /// `nginx.conf`) and the including file's folder, `/etc/nginx/...` through the
     /// compose volumes that mount the project's files there, else in the including
     /// file's folder. Files every nginx install ships (`mime.types`, `fastcgi_params`,
-    /// `uwsgi_params`, ...) and absolute paths nothing maps into the project are not
-    /// reported; a glob that matches nothing is valid nginx.
+    /// `uwsgi_params`, ...) are not reported, and a glob that matches nothing is valid nginx.
+    /// An include that points outside the project (`../../../etc/passwd`, an absolute path
+    /// nothing mounts) is never read: it is reported (at info level for absolute paths,
+    /// which may well exist on the server) so nobody believes it was checked. An include
+    /// cycle is reported at the `include` that closes it.
     ///
     /// ## Why is this bad?
     /// nginx refuses to start when an `include` without a glob names a missing file
@@ -55,9 +58,53 @@ fn check(cx: &mut Checker) {
         if u.is_glob || u.stock {
             continue;
         }
-        let Some(looked_up) = &u.looked_up else { continue };
         let (Some(doc), Some(d)) = (model.doc(u.at.doc), model.node(project, u.at)) else { continue };
-        let d = cx.diagnostic(&doc.file, doc.file_range(d.range), format!("`include {}` names no file of the project (looked for {}): nginx refuses to start on a missing include", u.pattern, relative(project, looked_up)));
+        let range = doc.file_range(d.range);
+        let diagnostic = match &u.looked_up {
+            Some(looked_up) if escapes(&project.root, looked_up) => cx.diagnostic(
+                &doc.file,
+                range,
+                format!("`include {}` points outside the project: stacklint never reads it, so what it adds to the configuration is not checked", u.pattern),
+            ),
+            Some(looked_up) => cx.diagnostic(
+                &doc.file,
+                range,
+                format!("`include {}` names no file of the project (looked for {}): nginx refuses to start on a missing include", u.pattern, relative(project, looked_up)),
+            ),
+            None => {
+                let mut d = cx.diagnostic(
+                    &doc.file,
+                    range,
+                    format!("`include {}` names a file outside the project: stacklint does not read it, so what it adds to the configuration is not checked", u.pattern),
+                );
+                // It may well exist on the server (certbot's snippets, say): not an error here.
+                d.severity = Severity::Info;
+                d.with_help("Keep the file in the project and mount it (a compose volume), or suppress this if it comes from the server")
+            }
+        };
+        cx.report(diagnostic);
+    }
+    for cycle in &model.cycles {
+        let (Some(doc), Some(d)) = (model.doc(cycle.at.doc), model.node(project, cycle.at)) else { continue };
+        let chain: Vec<String> = cycle.chain.iter().filter_map(|id| model.doc(*id)).map(|doc| relative(project, &doc.file)).collect();
+        let d = cx.diagnostic(&doc.file, doc.file_range(d.range), format!("Include cycle: {}: nginx would include these files again and again, and stacklint reads each once", chain.join(" → ")));
         cx.report(d);
     }
+}
+
+/// Whether `path`, with `..` resolved lexically, leaves the project root.
+fn escapes(root: &std::path::Path, path: &std::path::Path) -> bool {
+    let mut normal = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !normal.pop() {
+                    return true;
+                }
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other.as_os_str()),
+        }
+    }
+    !normal.starts_with(root)
 }
