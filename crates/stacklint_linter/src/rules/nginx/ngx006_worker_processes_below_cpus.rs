@@ -46,12 +46,14 @@ declare_rule! {
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let model = &project.nginx;
-    let cpus = project.target.whole_cpus();
-    let machine = format!("{} ({})", project.target.cpus_text(), project.target.cpus_source);
     for (doc_id, doc) in docs(project) {
         if doc.context.as_deref() != Some(&[]) {
             continue;
         }
+        // The machine of the service that mounts this config (compose limits), else the host.
+        let target = project.compose.target_for_file(project, &doc.file);
+        let cpus = target.whole_cpus();
+        let machine = format!("{} ({})", target.cpus_text(), target.cpus_source);
         let Some(config) = model.config(project, doc_id) else { continue };
         let top: Vec<_> = config.roots().collect();
         let set: Vec<_> = top.iter().filter(|d| d.is("worker_processes")).collect();
