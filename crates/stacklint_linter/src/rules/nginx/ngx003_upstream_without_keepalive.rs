@@ -1,9 +1,7 @@
-use std::path::PathBuf;
-
 use stacklint_diagnostics::{Fix, Severity};
-use stacklint_project::gunicorn::{BuildOptions, GunicornProcess, SettingValue, WorkerKind, build_processes};
+use stacklint_project::gunicorn::{GunicornProcess, SettingValue, WorkerKind};
 use stacklint_project::nginx::{At, NginxModel, Scope as Level};
-use stacklint_project::{FileKind, Project};
+use stacklint_project::Project;
 
 use super::{Edits, at_least, diagnostic, docs, header_values, inherited_headers, is_websocket, own_child, owning_block, version_text};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -100,7 +98,7 @@ fn check(cx: &mut Checker) {
         opt_outs(cx, &passes);
         return;
     }
-    let gunicorns = gunicorns(project);
+    let gunicorns = &project.gunicorn;
     let version = version_text(project);
     let mut upstream_names: Vec<String> = Vec::new();
     for (doc_id, doc) in docs(project) {
@@ -120,7 +118,7 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let servers: Vec<String> = u.children_named("server").filter_map(|s| s.arg(0).map(str::to_owned)).collect();
-            if sync_gunicorn(&gunicorns, &servers).is_some() {
+            if sync_gunicorn(gunicorns, &servers).is_some() {
                 // Sync workers close every connection: keepalive would change nothing.
                 continue;
             }
@@ -153,20 +151,117 @@ fn check(cx: &mut Checker) {
             cx.report(diag);
         }
     }
-    // `proxy_pass` straight to an address: no upstream block, no pool.
+    // `proxy_pass` straight to an address: no upstream block, no pool. One fix per address:
+    // it declares the upstream once and points every `proxy_pass` to it.
+    let mut by_host: Vec<(String, Vec<&Pass>)> = Vec::new();
     for p in &passes {
         let Some(host) = &p.host else { continue };
-        if upstream_names.iter().any(|n| n == host) || host.starts_with("unix:") {
+        if upstream_names.iter().any(|n| n == host) || host.starts_with("unix:") || sync_gunicorn(gunicorns, std::slice::from_ref(host)).is_some() {
             continue;
         }
-        if sync_gunicorn(&gunicorns, std::slice::from_ref(host)).is_some() {
-            continue;
+        match by_host.iter_mut().find(|(h, _)| h == host) {
+            Some((_, group)) => group.push(p),
+            None => by_host.push((host.clone(), vec![p])),
         }
-        let (Some(doc), Some(d)) = (model.doc(p.at.doc), model.node(project, p.at)) else { continue };
-        let diag = diagnostic(cx, doc, d.range, format!("`{}` goes straight to an address: without an `upstream` block with `keepalive` nginx opens a new TCP connection to the app for every request ({version})", super::written(d)))
-            .with_help(format!("declare `upstream app {{ server {host}; keepalive 32; }}`, then `proxy_pass http://app;` with `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";`"));
-        cx.report(diag);
     }
+    for (host, group) in by_host {
+        let name = upstream_name(&host, &upstream_names);
+        let edits = direct_fix(model, project, &group, &host, &name);
+        for p in &group {
+            let (Some(doc), Some(d)) = (model.doc(p.at.doc), model.node(project, p.at)) else { continue };
+            let mut diag = diagnostic(cx, doc, d.range, format!("`{}` goes straight to an address: without an `upstream` block with `keepalive` nginx opens a new TCP connection to the app for every request ({version})", super::written(d)));
+            diag = match &edits {
+                Some(edits) => diag.with_fix(Fix::safe(format!("Declare `upstream {name}` with `keepalive 32;` and proxy to it over HTTP/1.1 (the `Host` header stays `{host}`)"), edits.clone())),
+                None => diag.with_help(format!("declare `upstream app {{ server {host}; keepalive 32; }}`, then `proxy_pass http://app;` with `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";`")),
+            };
+            cx.report(diag);
+        }
+    }
+}
+
+/// A name for the upstream of `host` that no `upstream` of the project uses yet.
+fn upstream_name(host: &str, taken: &[String]) -> String {
+    let mut base: String = host.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        base.insert_str(0, "app_");
+    }
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| *t == name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+/// The edits that move `group` (every `proxy_pass` to `host`) onto a new upstream `name`:
+/// the `upstream` block before the first one's `server`, the URLs, and per location
+/// HTTP/1.1, `Connection ""` and — since the upstream name would become the `Host` sent
+/// to the app — `Host` kept as it was. `None` when something can't be edited safely.
+fn direct_fix(model: &NginxModel, project: &Project, group: &[&Pass], host: &str, name: &str) -> Option<Vec<stacklint_diagnostics::Edit>> {
+    let first = group.first()?;
+    let doc = model.doc(first.at.doc)?;
+    let server = model.node(project, first.at)?.ancestors().find(|a| a.is("server"))?;
+    if !group.iter().all(|p| model.doc(p.at.doc).is_some_and(stacklint_project::nginx::NginxDoc::editable)) {
+        return None;
+    }
+    let text = project.file(&doc.file)?.text.as_str();
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let outer = server.indent.clone().unwrap_or_default();
+    let inner = server.content_indent();
+    let mut edits = Edits::default();
+    let block = format!("upstream {name} {{{nl}{inner}server {host};{nl}{inner}keepalive 32;{nl}{outer}}}{nl}");
+    if !edits.insert_before(project, doc, server, &block) {
+        return None;
+    }
+    let mut owners: Vec<At> = Vec::new();
+    for p in group {
+        let pdoc = model.doc(p.at.doc)?;
+        let pass = model.node(project, p.at)?;
+        let url = pass.args.first()?;
+        let (scheme, rest) = url.value.split_once("://")?;
+        let path = rest.strip_prefix(host)?;
+        edits.replace(pdoc, url.range, format!("{scheme}://{name}{path}"));
+        if !owners.contains(&p.owner) {
+            owners.push(p.owner);
+        }
+    }
+    for owner in owners {
+        let (odoc, block) = (model.doc(owner.doc)?, model.node(project, owner)?);
+        let mut lines = Vec::new();
+        if needs_http11(model, project, owner) {
+            match own_child(model, project, owner, "proxy_http_version") {
+                Some((at, d)) if at.doc == owner.doc => edits.replace(odoc, d.args.first()?.range, "1.1"),
+                _ => lines.push("proxy_http_version 1.1;".to_owned()),
+            }
+        }
+        let level = Level::inside(owner);
+        let keep_host = header_values(model, project, level, "Host").is_none();
+        let connection = needs_connection(model, project, owner);
+        let own_connection = header_values(model, project, level, "Connection")
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(at, _)| at.doc == owner.doc && model.scope_of(project, *at) == Some(level))
+            .and_then(|(at, _)| model.node(project, at))
+            .and_then(|d| d.args.get(1).map(|a| a.range));
+        if let (true, Some(range)) = (connection, own_connection) {
+            edits.replace(odoc, range, "\"\"");
+        }
+        if keep_host || (connection && own_connection.is_none()) {
+            // A block that sets its own `proxy_set_header` loses the inherited ones: copy them.
+            lines.extend(inherited_headers(model, project, owner));
+            if keep_host {
+                lines.push(format!("proxy_set_header Host {host};"));
+            }
+            if connection && own_connection.is_none() {
+                lines.push("proxy_set_header Connection \"\";".to_owned());
+            }
+        }
+        if !lines.is_empty() && !edits.insert_in_block(project, odoc, block, &lines) {
+            return None;
+        }
+    }
+    Some(edits.into_edits())
 }
 
 /// nginx ≥ 1.29.7: only explicit opt-outs from keepalive.
@@ -276,12 +371,6 @@ fn fix_location(edits: &mut Edits, model: &NginxModel, project: &Project, owner:
     if !lines.is_empty() {
         edits.insert_in_block(project, doc, block, &lines);
     }
-}
-
-/// The gunicorn servers of the project.
-fn gunicorns(project: &Project) -> Vec<GunicornProcess> {
-    let files: Vec<(PathBuf, FileKind, &str)> = project.files.iter().map(|f| (f.path.clone(), f.kind, f.text.as_str())).collect();
-    build_processes(&files, &BuildOptions { root: project.root.clone(), target: project.target.clone(), in_container: None })
 }
 
 /// `Some(..)` when every upstream server is a gunicorn of this project with sync workers
