@@ -330,30 +330,29 @@ impl NginxModel {
             while let Some(&mut (doc, ref mut next)) = stack.last_mut() {
                 let step = edges_of(doc).flat_map(|e| e.targets.iter().map(move |t| (e, t.0))).nth(*next);
                 *next += 1;
-                match step {
-                    Some((edge, t)) => match mark.get(t).copied() {
-                        Some(Mark::New) => {
-                            if let Some(m) = mark.get_mut(t) {
-                                *m = Mark::OnPath;
-                            }
-                            stack.push((t, 0));
-                            path.push(t);
-                        }
-                        Some(Mark::OnPath) => {
-                            let from = path.iter().position(|&p| p == t).unwrap_or(0);
-                            let mut chain: Vec<DocId> = path.get(from..).unwrap_or_default().iter().map(|&d| DocId(d)).collect();
-                            chain.push(DocId(t));
-                            cycles.push(IncludeCycle { at: edge.from, chain });
-                        }
-                        _ => {}
-                    },
-                    None => {
-                        if let Some(m) = mark.get_mut(doc) {
-                            *m = Mark::Done;
-                        }
-                        stack.pop();
-                        path.pop();
+                let Some((edge, t)) = step else {
+                    if let Some(m) = mark.get_mut(doc) {
+                        *m = Mark::Done;
                     }
+                    stack.pop();
+                    path.pop();
+                    continue;
+                };
+                match mark.get(t).copied() {
+                    Some(Mark::New) => {
+                        if let Some(m) = mark.get_mut(t) {
+                            *m = Mark::OnPath;
+                        }
+                        stack.push((t, 0));
+                        path.push(t);
+                    }
+                    Some(Mark::OnPath) => {
+                        let from = path.iter().position(|&p| p == t).unwrap_or(0);
+                        let mut chain: Vec<DocId> = path.get(from..).unwrap_or_default().iter().map(|&d| DocId(d)).collect();
+                        chain.push(DocId(t));
+                        cycles.push(IncludeCycle { at: edge.from, chain });
+                    }
+                    _ => {}
                 }
             }
         }

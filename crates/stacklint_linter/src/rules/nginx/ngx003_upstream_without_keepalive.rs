@@ -187,7 +187,7 @@ fn upstream_name(host: &str, taken: &[String]) -> String {
     }
     let mut name = base.clone();
     let mut n = 2;
-    while taken.iter().any(|t| *t == name) {
+    while taken.contains(&name) {
         name = format!("{base}_{n}");
         n += 1;
     }
