@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use stacklint_text::TextRange;
 use stacklint_python::PyModule;
-use tree_sitter::Node;
+use stacklint_python::Node;
 
 use super::edit::ConfSite;
 use super::table::{ValueKind, table};
