@@ -101,6 +101,9 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     for d in &outcome.dropped {
         writeln!(stderr, "stacklint: warning: fix for {} [{}] not applied: {}", d.diagnostic.code, d.diagnostic.name, d.reason)?;
     }
+    for o in &outcome.oscillating {
+        writeln!(stderr, "stacklint: warning: {o}")?;
+    }
     if args.show_files {
         for (path, kind) in &outcome.files {
             writeln!(stdout, "{} ({})", render::display_path(path, &cwd), kind.name())?;

@@ -85,8 +85,10 @@ fn djs_rules_over_the_corpus() {
         }
         let compiled_before: Vec<PathBuf> = files.iter().map(|(_, rel)| root.join(rel)).filter(|p| compiles(p)).collect();
         let fixed = lint(&root, Some(FixMode::Safe));
-        if !fixed.dropped.is_empty() {
-            failures.push(format!("{repo}: fixes dropped: {:?}", fixed.dropped.iter().map(|d| (&d.diagnostic.code, &d.reason)).collect::<Vec<_>>()));
+        // Fixes withheld from templates and files with parse errors are by design.
+        let broke: Vec<_> = fixed.dropped.iter().filter(|d| d.cause == stacklint_linter::DropCause::NewParseError).map(|d| (&d.diagnostic.code, &d.reason)).collect();
+        if !broke.is_empty() {
+            failures.push(format!("{repo}: fixes dropped: {broke:?}"));
         }
         for f in &fixed.fixed {
             println!("{repo}: fixed {}", f.path.strip_prefix(&root).unwrap_or(&f.path).display());

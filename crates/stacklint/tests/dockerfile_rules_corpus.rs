@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use stacklint_diagnostics::Diagnostic;
-use stacklint_linter::{Family, FixMode, LinterSettings, RULES, Rule, fix_project, lint};
+use stacklint_linter::{DropCause, Family, FixMode, LinterSettings, RULES, Rule, fix_project, lint};
 use stacklint_project::{FileKind, Project, ProjectOptions, SourceFile, parse, syntax_errors};
 
 const MAX_PARSE_ERRORS: usize = 5;
@@ -67,7 +67,8 @@ fn check_file(name: &str, text: &str, settings: &LinterSettings) -> (Vec<Diagnos
     if !outcome.converged {
         problems.push(format!("{name}: fixes did not converge"));
     }
-    for dropped in &outcome.dropped {
+    // Fixes withheld from templates and files with parse errors are by design.
+    for dropped in outcome.dropped.iter().filter(|d| d.cause == DropCause::NewParseError) {
         problems.push(format!("{name}: {} fix dropped: {}", dropped.diagnostic.code, dropped.reason));
     }
     if let Some(fixed) = outcome.changed.get(&path) {

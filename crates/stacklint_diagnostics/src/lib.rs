@@ -158,56 +158,117 @@ impl Diagnostic {
     }
 }
 
-/// Apply edits to one text. Edits are applied in order of position; an edit that
-/// overlaps one already taken is skipped and returned, so nothing is half-applied.
+/// Apply edits to one text, in order of position. Edits that touch (an insertion at the
+/// end or start of a replaced range, several insertions at one point) apply in the order
+/// given; an edit identical to the one before it applies once; an edit that overlaps one
+/// already applied (or does not fit the text) is skipped and returned, so nothing is
+/// half-applied.
 pub fn apply_edits<'a>(text: &str, edits: impl IntoIterator<Item = &'a Edit>) -> (String, Vec<&'a Edit>) {
     let mut sorted: Vec<&Edit> = edits.into_iter().collect();
+    // Stable: insertions at one point keep their order.
     sorted.sort_by_key(|e| (e.range.start(), e.range.end()));
     let mut out = String::with_capacity(text.len());
     let mut skipped = Vec::new();
     let mut last = 0usize;
-    let mut last_insert: Option<usize> = None;
+    let mut previous: Option<&Edit> = None;
     for edit in sorted {
+        if previous.is_some_and(|p| p.range == edit.range && p.content == edit.content) {
+            continue;
+        }
         let (s, e) = (edit.range.start(), edit.range.end());
-        let overlaps = s < last || (edit.range.is_empty() && last_insert == Some(s) && s == last);
-        if overlaps || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+        if s < last || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
             skipped.push(edit);
             continue;
         }
         out.push_str(text.get(last..s).unwrap_or(""));
         out.push_str(&edit.content);
         last = e;
-        last_insert = edit.range.is_empty().then_some(s);
+        previous = Some(edit);
     }
     out.push_str(text.get(last..).unwrap_or(""));
     (out, skipped)
 }
 
-/// Pick fixes that do not overlap each other (per file), in the order given, and group
-/// their edits by file. A fix is taken whole or not at all.
-pub fn select_non_overlapping<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> (Vec<&'a Fix>, BTreeMap<PathBuf, Vec<Edit>>) {
-    let mut taken: Vec<&Fix> = Vec::new();
-    let mut by_file: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
-    'fixes: for fix in fixes {
+/// Whether two edits of one file conflict when they come from different fixes: they
+/// overlap or touch (an insertion at either end of a replaced range, two insertions at one
+/// point), as ruff has it. Identical edits do not conflict: they apply once.
+pub fn edits_conflict(a: &Edit, b: &Edit) -> bool {
+    a.file == b.file && a != b && a.range.start() <= b.range.end() && b.range.start() <= a.range.end()
+}
+
+/// What one pass of the fixer does with a list of fixes ([`select_fixes`]).
+#[derive(Debug, Default)]
+pub struct FixSelection {
+    /// The fixes applied this pass (indices into the list given), in position order.
+    pub taken: Vec<usize>,
+    /// Fixes whose edits conflict with a taken fix: they wait for the next pass, when the
+    /// rule recomputes its edit against the new text.
+    pub deferred: Vec<usize>,
+    /// Fixes whose edits are all identical to edits already taken: done by those.
+    pub duplicates: Vec<usize>,
+    /// Fixes whose own edits overlap each other: never applicable.
+    pub invalid: Vec<usize>,
+    /// The edits to apply, per file, each once, in the order [`apply_edits`] needs.
+    pub edits: BTreeMap<PathBuf, Vec<Edit>>,
+}
+
+/// Choose the fixes one pass applies. Fixes are considered in order of position (their
+/// first edit; the order given breaks ties); a fix is taken whole or not at all; it waits
+/// for the next pass when one of its edits conflicts with an edit taken already
+/// ([`edits_conflict`]); an edit identical to one taken applies once. The edits of one
+/// fix may touch each other (two insertions at one point apply in the fix's order) but
+/// not overlap.
+pub fn select_fixes(fixes: &[&Fix]) -> FixSelection {
+    let first = |f: &Fix| f.edits.iter().map(|e| (e.file.clone(), e.range.start(), e.range.end())).min();
+    let mut order: Vec<usize> = (0..fixes.len()).collect();
+    order.sort_by_key(|&i| first(fixes[i]));
+    let mut selection = FixSelection::default();
+    'fixes: for i in order {
+        let fix = fixes[i];
+        if !edits_are_consistent(&fix.edits) {
+            selection.invalid.push(i);
+            continue;
+        }
+        let mut fresh: Vec<&Edit> = Vec::new();
         for edit in &fix.edits {
-            if let Some(existing) = by_file.get(&edit.file)
-                && existing.iter().any(|other| other.range.overlaps(edit.range))
-            {
+            let taken = selection.edits.get(&edit.file).map_or(&[][..], Vec::as_slice);
+            if taken.contains(edit) || fresh.contains(&edit) {
+                continue;
+            }
+            if taken.iter().any(|t| edits_conflict(t, edit)) {
+                selection.deferred.push(i);
                 continue 'fixes;
             }
+            fresh.push(edit);
         }
-        // Two edits of the same fix must not overlap each other either.
-        for (i, a) in fix.edits.iter().enumerate() {
-            if fix.edits.iter().skip(i + 1).any(|b| a.file == b.file && a.range.overlaps(b.range)) {
-                continue 'fixes;
-            }
+        if fresh.is_empty() && !fix.edits.is_empty() {
+            selection.duplicates.push(i);
+            continue;
         }
-        for edit in &fix.edits {
-            by_file.entry(edit.file.clone()).or_default().push(edit.clone());
+        for edit in fresh {
+            selection.edits.entry(edit.file.clone()).or_default().push(edit.clone());
         }
-        taken.push(fix);
+        selection.taken.push(i);
     }
-    (taken, by_file)
+    for edits in selection.edits.values_mut() {
+        edits.sort_by_key(|e| (e.range.start(), e.range.end()));
+    }
+    selection
+}
+
+/// Whether a fix's own edits can apply together: none overlaps another (touching is fine).
+fn edits_are_consistent(edits: &[Edit]) -> bool {
+    edits.iter().enumerate().all(|(i, a)| {
+        edits.iter().skip(i + 1).all(|b| a.file != b.file || a == b || a.range.end() <= b.range.start() || b.range.end() <= a.range.start())
+    })
+}
+
+/// Pick fixes that do not conflict ([`select_fixes`]), in position order, and group their
+/// edits by file. A fix is taken whole or not at all.
+pub fn select_non_overlapping<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> (Vec<&'a Fix>, BTreeMap<PathBuf, Vec<Edit>>) {
+    let fixes: Vec<&Fix> = fixes.into_iter().collect();
+    let selection = select_fixes(&fixes);
+    (selection.taken.iter().map(|&i| fixes[i]).collect(), selection.edits)
 }
 
 /// A unified diff between two versions of `path` (empty when they are equal).
@@ -245,6 +306,55 @@ mod tests {
         let (taken, by_file) = select_non_overlapping([&f1, &f2, &f3]);
         assert_eq!(taken.len(), 2);
         assert_eq!(by_file.get(Path::new("b")).map(Vec::len), Some(1));
+    }
+
+    /// `CMD gunicorn app.wsgi`: one rule rewrites the words, others insert a flag at their
+    /// end. Touching edits conflict, so the insertions wait for the next pass.
+    #[test]
+    fn touching_edits_conflict() {
+        let text = "CMD gunicorn app.wsgi\n";
+        let exec = Fix::safe("exec", vec![Edit::replace("D", TextRange::new(4, 21), r#"["gunicorn", "app.wsgi"]"#)]);
+        let workers = Fix::safe("workers", vec![Edit::insert("D", 21, " --workers 9")]);
+        let tmp = Fix::safe("tmp", vec![Edit::insert("D", 21, " --worker-tmp-dir /dev/shm")]);
+        let before = Fix::safe("before", vec![Edit::insert("D", 4, "exec ")]);
+        let s = select_fixes(&[&workers, &exec, &tmp]);
+        assert_eq!(s.taken, vec![1]);
+        assert_eq!(s.deferred, vec![0, 2]);
+        let out = apply_edits(text, &s.edits[Path::new("D")]).0;
+        assert_eq!(out, "CMD [\"gunicorn\", \"app.wsgi\"]\n");
+        // An insertion at the start of a replaced range conflicts too; so do two insertions
+        // at one point from different fixes.
+        assert_eq!(select_fixes(&[&exec, &before]).deferred, vec![0]);
+        assert_eq!(select_fixes(&[&workers, &tmp]).taken, vec![0]);
+        // Apart, they all apply.
+        let far = Fix::safe("far", vec![Edit::insert("D", 22, "ENV A=1\n")]);
+        assert_eq!(select_fixes(&[&exec, &far]).taken.len(), 2);
+    }
+
+    #[test]
+    fn identical_edits_apply_once() {
+        let text = "workers = 3\n";
+        let a = Fix::safe("a", vec![Edit::insert("f", 12, "max_requests = 1000\n")]);
+        let b = Fix::safe("b", vec![Edit::insert("f", 12, "max_requests = 1000\n"), Edit::replace("f", TextRange::new(10, 11), "9")]);
+        let s = select_fixes(&[&a, &b]);
+        assert_eq!((&s.taken, &s.duplicates), (&vec![1], &vec![0]));
+        assert_eq!(apply_edits(text, &s.edits[Path::new("f")]).0, "workers = 9\nmax_requests = 1000\n");
+        let s = select_fixes(&[&a, &a.clone()]);
+        assert_eq!((s.taken, s.duplicates), (vec![0], vec![1]));
+    }
+
+    /// DJS001: two insertions at one point from the same fix apply in the fix's order.
+    #[test]
+    fn a_fix_may_insert_twice_at_one_point() {
+        let text = "DATABASES = {'default': {'ENGINE': 'x'}}\n";
+        let at = text.find('}').unwrap();
+        let fix = Fix::safe("age", vec![Edit::insert("s", at, ", 'CONN_MAX_AGE': 60"), Edit::insert("s", at, ", 'CONN_HEALTH_CHECKS': True")]);
+        let s = select_fixes(&[&fix]);
+        assert_eq!(s.taken, vec![0]);
+        assert_eq!(apply_edits(text, &s.edits[Path::new("s")]).0, "DATABASES = {'default': {'ENGINE': 'x', 'CONN_MAX_AGE': 60, 'CONN_HEALTH_CHECKS': True}}\n");
+        // A fix whose own edits overlap is never applicable.
+        let bad = Fix::safe("bad", vec![Edit::replace("s", TextRange::new(0, 5), "a"), Edit::replace("s", TextRange::new(3, 7), "b")]);
+        assert_eq!(select_fixes(&[&bad]).invalid, vec![0]);
     }
 
     #[test]

@@ -1,12 +1,24 @@
-//! Fix to a fixpoint: lint, apply non-overlapping fixes, re-parse, re-lint, repeat.
+//! Fix to a fixpoint, as ruff does: lint, apply the fixes that do not conflict, re-parse,
+//! re-lint, repeat.
+//!
+//! - Fixes are taken in order of position; one whose edits overlap or touch an edit taken
+//!   already waits for the next pass, where its rule recomputes it against the new text
+//!   ([`select_fixes`]); identical edits apply once.
+//! - A file that already has parse errors, or is a template, gets no fix: the finding
+//!   stays, its fix is withheld, and [`FixOutcome::dropped`] says why.
+//! - A fix that would leave a new parse error is dropped and reported.
+//! - The loop is bounded; when it stops without converging, [`FixOutcome::oscillating`]
+//!   names the rules that kept changing which file.
 //!
 //! In memory only; the caller writes the changed texts (atomically).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
-use stacklint_diagnostics::{Applicability, Diagnostic, Edit, Fix, apply_edits, select_non_overlapping};
-use stacklint_project::{FileKind, Project, ProjectOptions, parse, syntax_errors};
+use stacklint_diagnostics::{Applicability, Diagnostic, Fix, apply_edits, select_fixes};
+use stacklint_project::{FileKind, Project, ProjectOptions, SourceFile, parse, syntax_errors};
 
 use crate::settings::LinterSettings;
 
@@ -28,11 +40,45 @@ impl FixMode {
     }
 }
 
-/// A fix that was not applied because it would have left a new parse error.
+/// Why a fix was not applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropCause {
+    /// Applying it would have left a new parse error.
+    NewParseError,
+    /// A file it edits already has parse errors: what the rule read may not be what the
+    /// program reads.
+    ParseErrors,
+    /// A file it edits is a template (Jinja, envsubst, ...): the program reads the rendered
+    /// file, not this one.
+    Template,
+    /// A file it edits ends lines with a lone `\r`, which the program does not read as a
+    /// line break.
+    CrLineEndings,
+}
+
+/// A fix that was not applied, and why.
 #[derive(Clone, Debug)]
 pub struct DroppedFix {
+    /// The finding, with the fix it offered.
     pub diagnostic: Diagnostic,
     pub reason: String,
+    pub cause: DropCause,
+}
+
+/// Rules that kept changing a file until the pass limit (or a file came back to an
+/// earlier text): the fixes do not converge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Oscillation {
+    pub file: PathBuf,
+    /// The codes of the rules whose fixes kept changing it, sorted.
+    pub codes: Vec<&'static str>,
+}
+
+impl std::fmt::Display for Oscillation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let codes: Vec<String> = self.codes.iter().map(|c| format!("`{c}`")).collect();
+        write!(f, "fixes did not converge in {}: {} kept changing it (stopped after {MAX_PASSES} passes at most)", self.file.display(), codes.join(", "))
+    }
 }
 
 /// What fixing did.
@@ -42,11 +88,15 @@ pub struct FixOutcome {
     pub changed: BTreeMap<PathBuf, String>,
     /// How many fixes were applied, per rule code.
     pub applied: BTreeMap<&'static str, usize>,
+    /// Fixes not applied: they would break a file, or a file they edit gets no fixes.
     pub dropped: Vec<DroppedFix>,
     /// The findings left after the last pass.
     pub remaining: Vec<Diagnostic>,
-    /// Whether the last pass found nothing more to fix (false: stopped at the pass limit).
+    /// Whether the last pass found nothing more to fix (false: stopped at the pass limit
+    /// or on a cycle; see [`oscillating`](Self::oscillating)).
     pub converged: bool,
+    /// When not converged: which rules kept changing which file.
+    pub oscillating: Vec<Oscillation>,
 }
 
 impl FixOutcome {
@@ -55,25 +105,49 @@ impl FixOutcome {
     }
 }
 
-const MAX_PASSES: usize = 10;
+/// The most passes one fix run makes. Conflicting fixes go one per pass (several
+/// settings inserted at one place take a pass each), so this is well above what a real
+/// file needs; a cycle stops the loop earlier.
+pub const MAX_PASSES: usize = 32;
+
+type Key = (String, PathBuf, String);
+
+/// One pass's lint: the findings, and the fixes withheld from them.
+type LintFn<'a> = dyn Fn(&Project) -> (Vec<Diagnostic>, Vec<DroppedFix>) + 'a;
 
 /// Fix a project given as files; the options are those the project was built with.
 pub fn fix_project(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, settings: &LinterSettings, mode: FixMode) -> FixOutcome {
+    fix_with(options, files, mode, &|project| crate::lint_with_withheld(project, settings))
+}
+
+/// The loop of [`fix_project`], with the lint it runs each pass.
+fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, mode: FixMode, lint: &LintFn) -> FixOutcome {
     let originals: BTreeMap<PathBuf, String> = files.iter().map(|(p, _, t)| (p.clone(), t.clone())).collect();
     let kinds: BTreeMap<PathBuf, FileKind> = files.iter().map(|(p, k, _)| (p.clone(), *k)).collect();
     let mut current = originals.clone();
     let mut outcome = FixOutcome::default();
-    let mut refused: HashSet<(String, PathBuf, String)> = HashSet::new();
+    let mut refused: HashSet<Key> = HashSet::new();
+    let mut withheld: HashSet<Key> = HashSet::new();
+    // The texts seen before each pass (by hash), and what each pass changed.
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut changed_by: Vec<BTreeMap<PathBuf, BTreeSet<&'static str>>> = Vec::new();
     let build = |texts: &BTreeMap<PathBuf, String>| {
         let files = texts.iter().map(|(p, t)| (p.clone(), kinds.get(p).copied().unwrap_or(FileKind::Python), t.clone())).collect();
         Project::build(options.clone(), files)
     };
     let mut project = build(&current);
-    for _ in 0..MAX_PASSES {
-        let diagnostics = crate::lint(&project, settings);
+    let mut cycle_from: Option<usize> = None;
+    seen.insert(state_hash(&current), 0);
+    for pass in 0..MAX_PASSES {
+        let (diagnostics, held) = lint(&project);
+        for d in held {
+            if withheld.insert(key(&d.diagnostic)) && d.diagnostic.fix.as_ref().is_some_and(|f| mode.allows(f.applicability)) {
+                outcome.dropped.push(d);
+            }
+        }
         let fixable: Vec<&Diagnostic> = diagnostics
             .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && f.edits.iter().all(|e| current.contains_key(&e.file))))
+            .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && !f.edits.is_empty() && f.edits.iter().all(|e| current.contains_key(&e.file))))
             .filter(|d| !refused.contains(&key(d)))
             .collect();
         if fixable.is_empty() {
@@ -82,36 +156,65 @@ pub fn fix_project(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, Stri
             break;
         }
         let fixes: Vec<&Fix> = fixable.iter().filter_map(|d| d.fix.as_ref()).collect();
-        let (taken, _) = select_non_overlapping(fixes.iter().copied());
-        let taken: Vec<&Diagnostic> = fixable.into_iter().filter(|d| d.fix.as_ref().is_some_and(|f| taken.iter().any(|t| std::ptr::eq(*t, f)))).collect();
+        let selection = select_fixes(&fixes);
+        let taken: Vec<&Diagnostic> = selection.taken.iter().map(|&i| fixable[i]).collect();
         let accepted = accept_fixes(&taken, &current, &kinds, &mut outcome, &mut refused);
-        if accepted.is_empty() {
-            outcome.remaining = diagnostics;
-            outcome.converged = true;
+        let mut changed: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
+        if !accepted.is_empty() {
+            let accepted_fixes: Vec<&Fix> = accepted.iter().filter_map(|d| d.fix.as_ref()).collect();
+            let edits = select_fixes(&accepted_fixes).edits;
+            for d in &accepted {
+                *outcome.applied.entry(d.code).or_default() += 1;
+                for file in d.fix.iter().flat_map(Fix::files) {
+                    changed.entry(file.to_path_buf()).or_default().insert(d.code);
+                }
+            }
+            // A fix whose edits another fix makes too is done once that one applies.
+            for &i in &selection.duplicates {
+                let d = fixable[i];
+                if d.fix.iter().flat_map(|f| &f.edits).all(|e| edits.get(&e.file).is_some_and(|es| es.contains(e))) {
+                    *outcome.applied.entry(d.code).or_default() += 1;
+                }
+            }
+            for (path, edits) in &edits {
+                if let Some(text) = current.get_mut(path) {
+                    *text = apply_edits(text, edits).0;
+                }
+            }
+            project = build(&current);
+        }
+        changed_by.push(changed);
+        if !accepted.is_empty()
+            && let Some(first) = seen.insert(state_hash(&current), pass + 1)
+        {
+            // Back to a text seen before: the fixes since then undo each other.
+            cycle_from = Some(first);
             break;
         }
-        let mut by_file: BTreeMap<PathBuf, Vec<&Edit>> = BTreeMap::new();
-        for d in &accepted {
-            for e in d.fix.iter().flat_map(|f| &f.edits) {
-                by_file.entry(e.file.clone()).or_default().push(e);
-            }
-            *outcome.applied.entry(d.code).or_default() += 1;
-        }
-        for (path, edits) in by_file {
-            if let Some(text) = current.get_mut(&path) {
-                *text = apply_edits(text, edits).0;
-            }
-        }
-        project = build(&current);
     }
     if !outcome.converged {
-        outcome.remaining = crate::lint(&project, settings);
+        outcome.remaining = lint(&project).0;
+        // The rules that changed files in the cycle, or else in the last passes.
+        let from = cycle_from.unwrap_or(changed_by.len().saturating_sub(2));
+        let mut by_file: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
+        for pass in changed_by.iter().skip(from) {
+            for (file, codes) in pass {
+                by_file.entry(file.clone()).or_default().extend(codes);
+            }
+        }
+        outcome.oscillating = by_file.into_iter().map(|(file, codes)| Oscillation { file, codes: codes.into_iter().collect() }).collect();
     }
     outcome.changed = current.into_iter().filter(|(p, t)| originals.get(p) != Some(t)).collect();
     outcome
 }
 
-fn key(d: &Diagnostic) -> (String, PathBuf, String) {
+fn state_hash(texts: &BTreeMap<PathBuf, String>) -> u64 {
+    let mut h = DefaultHasher::new();
+    texts.hash(&mut h);
+    h.finish()
+}
+
+fn key(d: &Diagnostic) -> Key {
     (d.code.to_string(), d.file.clone(), d.fix.as_ref().map(|f| f.title.clone()).unwrap_or_default())
 }
 
@@ -122,21 +225,16 @@ fn accept_fixes<'d>(
     current: &BTreeMap<PathBuf, String>,
     kinds: &BTreeMap<PathBuf, FileKind>,
     outcome: &mut FixOutcome,
-    refused: &mut HashSet<(String, PathBuf, String)>,
+    refused: &mut HashSet<Key>,
 ) -> Vec<&'d Diagnostic> {
     let breaks = |fixes: &[&Diagnostic]| -> Option<PathBuf> {
-        let mut by_file: BTreeMap<&PathBuf, Vec<&Edit>> = BTreeMap::new();
-        for d in fixes {
-            for e in d.fix.iter().flat_map(|f| &f.edits) {
-                by_file.entry(&e.file).or_default().push(e);
-            }
-        }
-        for (path, edits) in by_file {
-            let (Some(text), Some(kind)) = (current.get(path), kinds.get(path)) else { continue };
+        let all: Vec<&Fix> = fixes.iter().filter_map(|d| d.fix.as_ref()).collect();
+        for (path, edits) in select_fixes(&all).edits {
+            let (Some(text), Some(kind)) = (current.get(&path), kinds.get(&path)) else { continue };
             let before = syntax_errors(&parse(*kind, text)).len();
-            let after = syntax_errors(&parse(*kind, &apply_edits(text, edits).0)).len();
+            let after = syntax_errors(&parse(*kind, &apply_edits(text, &edits).0)).len();
             if after > before {
-                return Some(path.clone());
+                return Some(path);
             }
         }
         None
@@ -155,9 +253,200 @@ fn accept_fixes<'d>(
                 outcome.dropped.push(DroppedFix {
                     diagnostic: (*d).clone(),
                     reason: format!("the fix would leave a parse error in {}", path.display()),
+                    cause: DropCause::NewParseError,
                 });
             }
         }
     }
     accepted
+}
+
+/// Take the fix off every finding whose fix edits a file that gets no fixes (parse
+/// errors, a template); the finding stays, its help says why. Returns the fixes taken off.
+pub(crate) fn withhold_fixes(project: &Project, diagnostics: &mut [Diagnostic]) -> Vec<DroppedFix> {
+    let mut reasons: HashMap<PathBuf, Option<(DropCause, String)>> = HashMap::new();
+    let mut dropped = Vec::new();
+    for d in diagnostics.iter_mut() {
+        let Some(fix) = &d.fix else { continue };
+        let why = fix.files().into_iter().find_map(|path| {
+            reasons.entry(path.to_path_buf()).or_insert_with(|| project.file(path).and_then(|f| no_fix_reason(project, f))).clone()
+        });
+        let Some((cause, reason)) = why else { continue };
+        let Some(fix) = d.fix.take() else { continue };
+        let help = d.help.take().unwrap_or_else(|| fix.title.clone());
+        d.help = Some(format!("{help} (not fixed: {reason})"));
+        let mut original = d.clone();
+        original.fix = Some(fix);
+        dropped.push(DroppedFix { diagnostic: original, reason: format!("{reason}: no fix is applied to it"), cause });
+    }
+    dropped
+}
+
+/// Why a file gets no fixes, if it does not.
+fn no_fix_reason(project: &Project, file: &SourceFile) -> Option<(DropCause, String)> {
+    let shown = file.path.strip_prefix(&project.root).unwrap_or(&file.path).display().to_string();
+    if let Some(what) = template_kind(file) {
+        return Some((DropCause::Template, format!("`{shown}` is a template ({what})")));
+    }
+    if !file.syntax_errors().is_empty() {
+        return Some((DropCause::ParseErrors, format!("`{shown}` has parse errors")));
+    }
+    None
+}
+
+/// Whether a file is a template the program never reads as is, and which kind.
+pub fn template_kind(file: &SourceFile) -> Option<&'static str> {
+    let name = file.path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    for (ext, what) in [(".j2", "Jinja"), (".jinja", "Jinja"), (".jinja2", "Jinja"), (".tmpl", "a `.tmpl` file"), (".tpl", "a `.tpl` file"), (".template", "a `.template` file"), (".erb", "ERB"), (".mustache", "Mustache")] {
+        if name.ends_with(ext) {
+            return Some(what);
+        }
+    }
+    if let Some(module) = file.python() {
+        return module.is_template().then_some("Jinja");
+    }
+    let text = file.text.as_str();
+    if has_pair(text, "{%", "%}") {
+        return Some("Jinja");
+    }
+    let jinja_expr = text.lines().any(|line| {
+        // `{{ ... }}` outside single quotes (a Dockerfile's `docker inspect -f '{{.Id}}'`).
+        let mut quoted = false;
+        let mut prev = ' ';
+        for (i, c) in line.char_indices() {
+            if c == '\'' {
+                quoted = !quoted;
+            } else if !quoted && prev == '{' && c == '{' && line.get(i + 1..).is_some_and(|rest| rest.contains("}}")) {
+                return true;
+            }
+            prev = c;
+        }
+        false
+    });
+    if jinja_expr {
+        return Some("Jinja");
+    }
+    // envsubst: nginx has no upper-case variables of its own.
+    if file.kind == FileKind::Nginx && has_envsubst_var(text) {
+        return Some("envsubst `${VAR}`");
+    }
+    None
+}
+
+fn has_pair(text: &str, open: &str, close: &str) -> bool {
+    text.find(open).is_some_and(|i| text.get(i + open.len()..).is_some_and(|rest| rest.contains(close)))
+}
+
+fn has_envsubst_var(text: &str) -> bool {
+    text.match_indices("${").any(|(i, _)| {
+        let rest = text.get(i + 2..).unwrap_or("");
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        rest.get(name.len()..).is_some_and(|r| r.starts_with('}'))
+            && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use stacklint_diagnostics::{Edit, Severity, TextRange};
+
+    use super::*;
+    use crate::rules::{docker, gunicorn};
+    use crate::{Checker, Family, FixAvailability, Rule, Scope, declare_rule};
+
+    fn fix(files: &[(&str, &str)], rules: &[&'static Rule], mode: FixMode) -> FixOutcome {
+        let files = files.iter().map(|(p, t)| (PathBuf::from(p), FileKind::from_path(Path::new(p)).unwrap_or(FileKind::Python), (*t).to_string())).collect();
+        fix_project(&ProjectOptions::default(), files, &LinterSettings::only(rules), mode)
+    }
+
+    const CMD_RULES: &[&Rule] = &[
+        &docker::dkr002_shell_form_cmd::RULE,
+        &gunicorn::gun001_workers_below_cpu_recommendation::RULE,
+        &gunicorn::gun002_missing_max_requests::RULE,
+        &gunicorn::gun007_worker_tmp_dir_on_disk::RULE,
+    ];
+
+    /// DKR002 rewrites `CMD gunicorn app.wsgi` to exec form while the gunicorn rules insert
+    /// flags at its end: the insertions touch the rewrite, so they wait a pass and are
+    /// recomputed inside the JSON array.
+    #[test]
+    fn touching_fixes_wait_for_the_next_pass() {
+        let out = fix(&[("Dockerfile", "FROM python:3.12\nCMD gunicorn app.wsgi\n")], CMD_RULES, FixMode::Unsafe);
+        assert!(out.converged, "{:?}", out.oscillating);
+        let text = &out.changed[Path::new("Dockerfile")];
+        let cmd = text.lines().find_map(|l| l.strip_prefix("CMD ")).unwrap();
+        assert!(cmd.starts_with('[') && cmd.ends_with(']'), "{text}");
+        for word in ["\"gunicorn\"", "\"app.wsgi\"", "\"--max-requests\"", "\"--worker-tmp-dir\"", "\"/dev/shm\""] {
+            assert!(cmd.contains(word), "{word} missing from {cmd}");
+        }
+        assert_eq!(out.applied.values().sum::<usize>(), 4, "{:?}", out.applied);
+        // Applying the result again changes nothing.
+        let again = fix(&[("Dockerfile", text)], CMD_RULES, FixMode::Unsafe);
+        assert!(again.changed.is_empty(), "{:?}", again.changed);
+    }
+
+    #[test]
+    fn no_fix_on_a_file_with_parse_errors() {
+        let text = "FROM python:3.12\nCMD gunicorn app.wsgi\nRUN <<EOF\n";
+        let out = fix(&[("Dockerfile", text)], CMD_RULES, FixMode::Unsafe);
+        assert!(out.changed.is_empty(), "{:?}", out.changed);
+        assert!(out.dropped.iter().any(|d| d.cause == DropCause::ParseErrors && d.reason.contains("`Dockerfile` has parse errors")), "{:?}", out.dropped);
+        // The findings stay, without a fix, and say why.
+        let gun001 = out.remaining.iter().find(|d| d.code == "GUN001").unwrap();
+        assert!(gun001.fix.is_none());
+        assert!(gun001.help.as_deref().unwrap().ends_with("(not fixed: `Dockerfile` has parse errors)"), "{:?}", gun001.help);
+    }
+
+    #[test]
+    fn no_fix_on_a_template() {
+        let jinja = "FROM python:3.12\nCMD gunicorn {{ app }}.wsgi\n";
+        let out = fix(&[("Dockerfile", jinja)], CMD_RULES, FixMode::Unsafe);
+        assert!(out.changed.is_empty(), "{:?}", out.changed);
+        assert!(out.dropped.iter().all(|d| d.cause == DropCause::Template), "{:?}", out.dropped);
+        let nginx = "events {}\nhttp { upstream app { server ${APP_HOST}:8000; } server { listen 80; location / { proxy_pass http://app; } } }\n";
+        let rules: Vec<&'static Rule> = crate::RULES.iter().copied().filter(|r| r.family == Family::Nginx).collect();
+        let out = fix(&[("nginx.conf", nginx)], &rules, FixMode::Unsafe);
+        assert!(out.changed.is_empty(), "{:?}", out.changed);
+        assert!(out.dropped.iter().any(|d| d.reason.contains("is a template (envsubst `${VAR}`)")), "{:?}", out.dropped);
+        // Go templates quoted in a shell command are not a template of the Dockerfile.
+        let inspect = "FROM python:3.12\nRUN docker inspect -f '{{.Id}}' x\nCMD gunicorn app.wsgi\n";
+        assert!(!fix(&[("Dockerfile", inspect)], CMD_RULES, FixMode::Unsafe).changed.is_empty());
+    }
+
+    declare_rule! {
+        /// ## What it does
+        /// Flips `a` to `b` and `b` to `a`, forever.
+        ///
+        /// ## Why is this bad?
+        /// It never converges.
+        static FLIP = {
+            code: "SYN998", name: "flip", family: Family::Syntax, scope: Scope::File,
+            severity: Severity::Info, fix: FixAvailability::Safe, check: flip,
+        }
+    }
+
+    fn flip(cx: &mut Checker) {
+        for file in cx.files() {
+            let (from, to) = if file.text.starts_with('a') { ("a", "b") } else { ("b", "a") };
+            let d = cx.diagnostic(&file.path, TextRange::new(0, 1), format!("`{from}`"));
+            let d = d.with_fix(Fix::safe(format!("Write `{to}`"), vec![Edit::replace(file.path.clone(), TextRange::new(0, 1), to)]));
+            cx.report(d);
+        }
+    }
+
+    #[test]
+    fn non_convergence_names_the_rule_and_file() {
+        let files = vec![(PathBuf::from("app.py"), FileKind::Python, "a\n".to_string())];
+        let out = fix_with(&ProjectOptions::default(), files, FixMode::Safe, &|project| {
+            let mut cx = Checker::new(project, &FLIP);
+            flip(&mut cx);
+            (cx.finish(), Vec::new())
+        });
+        assert!(!out.converged, "{:?} {:?} {:?}", out.applied, out.remaining, out.dropped);
+        assert_eq!(out.oscillating, vec![Oscillation { file: PathBuf::from("app.py"), codes: vec!["SYN998"] }]);
+        assert!(out.oscillating[0].to_string().starts_with("fixes did not converge in app.py: `SYN998` kept changing it"), "{}", out.oscillating[0]);
+    }
 }

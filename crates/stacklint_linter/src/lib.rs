@@ -17,7 +17,7 @@ mod settings;
 mod suppression;
 
 pub use checker::Checker;
-pub use fix::{DroppedFix, FixMode, FixOutcome, fix_project};
+pub use fix::{DropCause, DroppedFix, FixMode, FixOutcome, MAX_PASSES, Oscillation, fix_project, template_kind};
 pub use registry::{RULES, rule_by_code, rule_by_code_or_name, select_rules};
 pub use rule::{Family, FixAvailability, Rule, Scope};
 pub use settings::{LinterSettings, PerFileIgnore, SelectorError};
@@ -30,8 +30,14 @@ use stacklint_diagnostics::Diagnostic;
 use stacklint_project::{Project, ProjectOptions};
 
 /// Lint a whole project: every selected rule, then suppression comments, per-file ignores
-/// and severity overrides. Sorted by file and position.
+/// and severity overrides. Sorted by file and position. A finding whose fix edits a file
+/// that gets no fixes (parse errors, a template) keeps no fix; its help says why.
 pub fn lint(project: &Project, settings: &LinterSettings) -> Vec<Diagnostic> {
+    lint_with_withheld(project, settings).0
+}
+
+/// [`lint`], and the fixes it withheld.
+pub(crate) fn lint_with_withheld(project: &Project, settings: &LinterSettings) -> (Vec<Diagnostic>, Vec<DroppedFix>) {
     let rules: Vec<&'static Rule> = settings.rules().collect();
     let mut diagnostics: Vec<Diagnostic> = rules
         .par_iter()
@@ -50,7 +56,8 @@ pub fn lint(project: &Project, settings: &LinterSettings) -> Vec<Diagnostic> {
     }
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diagnostics.dedup_by(|a, b| a.code == b.code && a.file == b.file && a.range == b.range && a.message == b.message);
-    diagnostics
+    let withheld = fix::withhold_fixes(project, &mut diagnostics);
+    (diagnostics, withheld)
 }
 
 /// Lint in-memory files (kinds guessed from their paths) with default options.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use stacklint_diagnostics::{Diagnostic, Severity, TextRange, unified_diff};
-use stacklint_linter::{DroppedFix, FixMode, LinterSettings, fix_project, lint};
+use stacklint_linter::{DroppedFix, FixMode, LinterSettings, Oscillation, fix_project, lint};
 use stacklint_project::{
     FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions,
 };
@@ -73,6 +73,8 @@ pub struct RunOutcome {
     /// How many fixes were applied (or would be, with `diff`).
     pub fixes_applied: usize,
     pub dropped: Vec<DroppedFix>,
+    /// Files whose fixes did not converge, with the rules that kept changing them.
+    pub oscillating: Vec<Oscillation>,
     /// Discovery warnings (missing paths, unknown kinds, unreadable directories).
     pub warnings: Vec<DiscoveryWarning>,
     /// Set when a named path was missing or a file could not be read or written: exit code 2.
@@ -227,6 +229,7 @@ fn run_project(
         let fixed = fix_project(&options, files, &settings, mode);
         outcome.fixes_applied += fixed.applied_count();
         outcome.dropped.extend(fixed.dropped);
+        outcome.oscillating.extend(fixed.oscillating);
         outcome.diagnostics.extend(fixed.remaining);
         let mut sources = originals.clone();
         for (path, new) in fixed.changed {
@@ -302,6 +305,7 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         outcome.fixed.extend(part.fixed);
         outcome.fixes_applied += part.fixes_applied;
         outcome.dropped.extend(part.dropped);
+        outcome.oscillating.extend(part.oscillating);
         outcome.io_error |= part.io_error;
     }
     if let Some(p) = &stdin_path {
