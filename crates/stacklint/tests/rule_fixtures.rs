@@ -109,6 +109,23 @@ fn rule_fixtures() {
         if !still.is_empty() {
             failures.push(format!("{code}/{case}: still fixable after --fix:\n{}", describe(&fixed, &work)));
         }
+        // Every fix is within what the rule declares.
+        for d in outcome.diagnostics.iter().chain(&fixed.diagnostics).filter(|d| d.code == rule.code) {
+            let declared = stacklint_linter::max_applicability(rule.fix);
+            if let Some(fix) = &d.fix
+                && declared.is_none_or(|max| fix.applicability > max)
+            {
+                failures.push(format!("{code}/{case}: a {} fix from a rule declared `{}`", fix.applicability.as_str(), rule.fix.as_str()));
+            }
+        }
+        // "N fixable with `--fix`" is what `--fix` applies.
+        let fixable = outcome.diagnostics.iter().filter(|d| stacklint::is_fixable(d, false)).count();
+        let safe_copy = tmp.path().join("safe");
+        copy_dir(dir, &safe_copy);
+        let applied = run_case(&safe_copy, code, Some(FixMode::Safe), false).fixes_applied;
+        if fixable != applied {
+            failures.push(format!("{code}/{case}: {fixable} fixable with `--fix`, but `--fix` applied {applied}"));
+        }
         let again = run_case(&work, code, Some(FixMode::Unsafe), false);
         if !again.fixed.is_empty() {
             failures.push(format!("{code}/{case}: a second --fix changed {:?}", again.fixed.iter().map(|f| &f.path).collect::<Vec<_>>()));

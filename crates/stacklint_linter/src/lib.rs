@@ -16,7 +16,7 @@ pub mod rules;
 mod settings;
 mod suppression;
 
-pub use checker::Checker;
+pub use checker::{Checker, enforce_declared, max_applicability};
 pub use fix::{DropCause, DroppedFix, FixMode, FixOutcome, MAX_PASSES, Oscillation, fix_project, template_kind};
 pub use registry::{RULES, rule_by_code, rule_by_code_or_name, select_rules};
 pub use rule::{Family, FixAvailability, Rule, Scope};
