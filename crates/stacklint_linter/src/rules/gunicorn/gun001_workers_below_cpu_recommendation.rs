@@ -1,5 +1,10 @@
 use stacklint_diagnostics::{Fix, Severity};
-use stacklint_project::gunicorn::{SettingValue, WorkerKind, WorkersSource};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use stacklint_diagnostics::TextRange;
+use stacklint_project::TargetSource;
+use stacklint_project::gunicorn::{GunicornProcess, SettingValue, WorkerKind, WorkersSource};
 
 use super::{Seen, cpus_text, insert_in, plural, written};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -18,6 +23,10 @@ declare_rule! {
     /// Fractional CPU limits (compose `cpus: 1.5`) round up. The target machine comes from
     /// `--target`, `[target]`, or compose limits; without them 4 CPUs are assumed, and the
     /// message says so.
+    ///
+    /// The fix sets the recommended count. It is safe when the machine is declared, unsafe
+    /// when it rests on the assumed 4 CPUs (the title says so), and withheld when one
+    /// setting is shared (a compose YAML anchor) by services on machines of different sizes.
     ///
     /// ## Example
     /// ```python path=gunicorn.conf.py
@@ -38,7 +47,7 @@ declare_rule! {
         family: Family::Gunicorn,
         scope: Scope::File,
         severity: Severity::Warning,
-        fix: FixAvailability::Safe,
+        fix: FixAvailability::Sometimes,
         check: check,
     }
 }
@@ -49,9 +58,30 @@ fn recommendation(kind: &WorkerKind, cpus: u32) -> (i64, String) {
     if kind.is_async() { (c, format!("one async worker per CPU = {c}")) } else { (2 * c + 1, format!("(2 × {c}) + 1 = {}", 2 * c + 1)) }
 }
 
+/// Where a process's worker count is written (or would be added): several processes share
+/// it when their services merge one YAML anchor.
+fn site(p: &GunicornProcess) -> (PathBuf, TextRange) {
+    match p.effective_workers().source {
+        WorkersSource::Setting(s) | WorkersSource::WebConcurrency(s) => (s.origin.file.clone(), s.origin.range),
+        WorkersSource::Default => (p.anchor.file.clone(), p.anchor.range),
+    }
+}
+
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let mut seen = Seen::default();
+    // Every machine each site's count runs on, with what it should be there.
+    let mut sharing: HashMap<(PathBuf, TextRange), Vec<(i64, String)>> = HashMap::new();
+    for p in &project.gunicorn {
+        let kind = p.worker_class();
+        if !matches!(kind, WorkerKind::Other(_)) {
+            let (recommended, _) = recommendation(&kind, p.target.whole_cpus());
+            let machines = sharing.entry(site(p)).or_default();
+            if !machines.iter().any(|(n, _)| *n == recommended) {
+                machines.push((recommended, cpus_text(p)));
+            }
+        }
+    }
     for p in &project.gunicorn {
         let kind = p.worker_class();
         if matches!(kind, WorkerKind::Other(_)) {
@@ -80,10 +110,18 @@ fn check(cx: &mut Checker) {
         }
         let message = format!("{count} {} {} ({source}) on {}: gunicorn recommends {how}", kind.name(), plural(count, "worker"), cpus_text(p));
         let mut d = cx.diagnostic(&file, range, message);
-        if !edits.is_empty() {
-            d = d.with_fix(Fix::safe(format!("Set `workers` to {recommended}"), edits));
+        let machines = sharing.get(&site(p)).map_or(&[][..], Vec::as_slice);
+        if machines.len() > 1 {
+            let each: Vec<String> = machines.iter().map(|(n, on)| format!("{n} on {on}")).collect();
+            d = d.with_help(format!("Not fixed: this count is shared (a YAML anchor) by services on different machines, which need {}; set `workers` per service", each.join(", ")));
+        } else if !edits.is_empty() {
+            let title = format!("Set `workers` to {recommended}");
+            d = d.with_fix(if p.target.cpus_source == TargetSource::Default {
+                Fix::unsafe_(format!("{title}: assumes {} (default target; declare [target])", p.target.cpus_text()), edits)
+            } else {
+                Fix::safe(title, edits)
+            });
         }
         cx.report(d);
     }
 }
-
