@@ -1,6 +1,7 @@
 use std::fmt::Write as _;
 
 use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
+use stacklint_project::Project;
 use stacklint_python::{Binding, Value};
 
 use super::common::{Module, checked, django_version, entry_edits};
@@ -17,7 +18,10 @@ declare_rule! {
     /// `StaticFilesStorage` (no hashed names, no compression: WhiteNoise's
     /// `CompressedManifestStaticFilesStorage` is lost) and uploads go to the local disk
     /// instead of S3 or Cloudinary. The fix moves the backends into `STORAGES`, keeping
-    /// Django's default for the other alias.
+    /// Django's default for the other alias. It is unsafe when the Django version is
+    /// unknown (`STORAGES` needs 4.2) or when something still reads the old name (a later
+    /// setting, a star-importer, `settings.DEFAULT_FILE_STORAGE` in app code): deleting it
+    /// would raise `NameError` or `AttributeError` at start-up.
     ///
     /// ## Example
     /// ```python path=settings.py
@@ -49,7 +53,7 @@ declare_rule! {
         family: Family::DjangoSettings,
         scope: Scope::File,
         severity: Severity::Warning,
-        fix: FixAvailability::Safe,
+        fix: FixAvailability::Sometimes,
         check: check,
     }
 }
@@ -80,7 +84,14 @@ fn check(cx: &mut Checker) {
             let message = format!("`{name}` is {effect}; configure `STORAGES[\"{alias}\"]` instead{note}");
             let mut d = cx.diagnostic(&b.file, b.target_range, message);
             if let Some(edits) = move_into_storages(&m) {
-                d = d.with_fix(Fix::safe("Move the storage backends into `STORAGES`", edits));
+                let title = "Move the storage backends into `STORAGES`";
+                // Deleting a name something still reads is a `NameError` (or an
+                // `AttributeError` on `settings`); `STORAGES` before Django 4.2 is ignored.
+                let mut unsafe_because = deleted_names_read(project, &edits);
+                if assumed.is_some() {
+                    unsafe_because.push(format!("assumes Django {version} (the version is unknown: pin `Django` in requirements or declare `[versions]`), and `STORAGES` needs 4.2"));
+                }
+                d = d.with_fix(if unsafe_because.is_empty() { Fix::safe(title, edits) } else { Fix::unsafe_(format!("{title}: {}", unsafe_because.join("; ")), edits) });
             }
             cx.report(d);
         }
@@ -158,4 +169,43 @@ fn move_into_storages(m: &Module<'_>) -> Option<Vec<Edit>> {
         }
     }
     Some(edits)
+}
+
+/// For each moved name whose assignment the edits delete: where else it is read, as
+/// "`NAME` is still read at FILE:ROW". Every Python file of the project counts (the module,
+/// modules that star-import it, app code reading `settings.NAME` or `getattr(settings,
+/// "NAME")`); an occurrence inside a deleted range does not.
+fn deleted_names_read(project: &Project, edits: &[Edit]) -> Vec<String> {
+    let deleted = |file: &std::path::Path, at: TextRange| edits.iter().any(|e| e.file == file && e.content.is_empty() && e.range.contains_range(at));
+    let replaced = |file: &std::path::Path, at: TextRange| edits.iter().any(|e| e.file == file && e.range.contains_range(at));
+    let mut out = Vec::new();
+    for (name, ..) in MOVED {
+        // Only names whose statement the fix removes (deleted, or replaced by `STORAGES`).
+        let removes = project.files.iter().any(|f| {
+            f.text.match_indices(name).any(|(i, _)| replaced(&f.path, TextRange::new(i, i + name.len())))
+        });
+        if !removes {
+            continue;
+        }
+        let mut found: Option<String> = None;
+        for file in &project.files {
+            if found.is_some() || !file.text.contains(name) {
+                continue;
+            }
+            let Some(module) = file.python() else { continue };
+            module.each_node(|node| {
+                if found.is_some() {
+                    return false;
+                }
+                let at = TextRange::new(node.start_byte(), node.end_byte());
+                if matches!(node.kind(), "identifier" | "string_content") && module.node_text(node) == *name && !deleted(&file.path, at) && !replaced(&file.path, at) {
+                    let rel = file.path.strip_prefix(&project.root).unwrap_or(&file.path);
+                    found = Some(format!("`{name}` is still read at {}:{}", rel.display(), file.row(at.start())));
+                }
+                found.is_none()
+            });
+        }
+        out.extend(found);
+    }
+    out
 }
