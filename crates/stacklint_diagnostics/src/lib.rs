@@ -2,6 +2,8 @@
 //!
 //! No IO here: applying edits turns texts into texts, and diffs are strings.
 
+pub mod line_endings;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -164,15 +166,28 @@ impl Diagnostic {
 /// already applied (or does not fit the text) is skipped and returned, so nothing is
 /// half-applied.
 pub fn apply_edits<'a>(text: &str, edits: impl IntoIterator<Item = &'a Edit>) -> (String, Vec<&'a Edit>) {
+    let (applied, skipped) = applicable(text, edits);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0usize;
+    for edit in applied {
+        out.push_str(text.get(last..edit.range.start()).unwrap_or(""));
+        out.push_str(&edit.content);
+        last = edit.range.end();
+    }
+    out.push_str(text.get(last..).unwrap_or(""));
+    (out, skipped)
+}
+
+/// The edits [`apply_edits`] applies, in order, and those it skips.
+pub(crate) fn applicable<'a>(text: &str, edits: impl IntoIterator<Item = &'a Edit>) -> (Vec<&'a Edit>, Vec<&'a Edit>) {
     let mut sorted: Vec<&Edit> = edits.into_iter().collect();
     // Stable: insertions at one point keep their order.
     sorted.sort_by_key(|e| (e.range.start(), e.range.end()));
-    let mut out = String::with_capacity(text.len());
+    let mut applied: Vec<&Edit> = Vec::new();
     let mut skipped = Vec::new();
     let mut last = 0usize;
-    let mut previous: Option<&Edit> = None;
     for edit in sorted {
-        if previous.is_some_and(|p| p.range == edit.range && p.content == edit.content) {
+        if applied.last().is_some_and(|p| p.range == edit.range && p.content == edit.content) {
             continue;
         }
         let (s, e) = (edit.range.start(), edit.range.end());
@@ -180,13 +195,10 @@ pub fn apply_edits<'a>(text: &str, edits: impl IntoIterator<Item = &'a Edit>) ->
             skipped.push(edit);
             continue;
         }
-        out.push_str(text.get(last..s).unwrap_or(""));
-        out.push_str(&edit.content);
         last = e;
-        previous = Some(edit);
+        applied.push(edit);
     }
-    out.push_str(text.get(last..).unwrap_or(""));
-    (out, skipped)
+    (applied, skipped)
 }
 
 /// Whether two edits of one file conflict when they come from different fixes: they

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
-use stacklint_diagnostics::{Applicability, Diagnostic, Fix, apply_edits, select_fixes};
+use stacklint_diagnostics::{Applicability, Diagnostic, Fix, apply_edits, line_endings, select_fixes};
 use stacklint_project::{FileKind, Project, ProjectOptions, SourceFile, parse, syntax_errors};
 
 use crate::settings::LinterSettings;
@@ -124,7 +124,22 @@ pub fn fix_project(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, Stri
 fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, mode: FixMode, lint: &LintFn) -> FixOutcome {
     let originals: BTreeMap<PathBuf, String> = files.iter().map(|(p, _, t)| (p.clone(), t.clone())).collect();
     let kinds: BTreeMap<PathBuf, FileKind> = files.iter().map(|(p, k, _)| (p.clone(), *k)).collect();
-    let mut current = originals.clone();
+    // Rules see `\n` line endings and no BOM; the fixed files get theirs back. A lone `\r`
+    // is a line break for Python and YAML only: elsewhere the file gets no fix.
+    let mut cr_blocked: HashSet<PathBuf> = HashSet::new();
+    let normalized: BTreeMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, k, t)| {
+            if line_endings::has_lone_cr(t) && !lone_cr_is_a_line_break(*k) {
+                cr_blocked.insert(p.clone());
+                (p.clone(), t.clone())
+            } else {
+                (p.clone(), line_endings::normalize(t).into_owned())
+            }
+        })
+        .collect();
+    let mut endings: BTreeMap<PathBuf, line_endings::LineEndings> = files.iter().filter(|(p, ..)| !cr_blocked.contains(p)).map(|(p, _, t)| (p.clone(), line_endings::LineEndings::of(t))).collect();
+    let mut current = normalized.clone();
     let mut outcome = FixOutcome::default();
     let mut refused: HashSet<Key> = HashSet::new();
     let mut withheld: HashSet<Key> = HashSet::new();
@@ -149,6 +164,15 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
             .iter()
             .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && !f.edits.is_empty() && f.edits.iter().all(|e| current.contains_key(&e.file))))
             .filter(|d| !refused.contains(&key(d)))
+            .filter(|d| {
+                let Some(path) = d.fix.iter().flat_map(Fix::files).find(|f| cr_blocked.contains(*f)) else { return true };
+                if withheld.insert(key(d)) {
+                    let shown = path.strip_prefix(&options.root).unwrap_or(path).display();
+                    let reason = format!("`{shown}` ends lines with a lone `\\r`, which {} does not read as a line break: no fix is applied to it", program(kinds.get(path).copied()));
+                    outcome.dropped.push(DroppedFix { diagnostic: (*d).clone(), reason, cause: DropCause::CrLineEndings });
+                }
+                false
+            })
             .collect();
         if fixable.is_empty() {
             outcome.remaining = diagnostics;
@@ -178,7 +202,10 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
             }
             for (path, edits) in &edits {
                 if let Some(text) = current.get_mut(path) {
-                    *text = apply_edits(text, edits).0;
+                    *text = match endings.get_mut(path) {
+                        Some(e) => e.apply(text, edits),
+                        None => apply_edits(text, edits).0,
+                    };
                 }
             }
             project = build(&current);
@@ -204,8 +231,38 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
         }
         outcome.oscillating = by_file.into_iter().map(|(file, codes)| Oscillation { file, codes: codes.into_iter().collect() }).collect();
     }
-    outcome.changed = current.into_iter().filter(|(p, t)| originals.get(p) != Some(t)).collect();
+    let changed: BTreeMap<PathBuf, String> = current
+        .iter()
+        .filter(|(p, t)| normalized.get(*p) != Some(*t))
+        .map(|(p, t)| {
+            let text = endings.get(p).map_or_else(|| t.clone(), |e| e.restore(t));
+            (p.clone(), text)
+        })
+        .collect();
+    if normalized != originals {
+        // The findings left, at the offsets of the texts as written.
+        let mut texts = originals.clone();
+        texts.extend(changed.clone());
+        outcome.remaining = lint(&build(&texts)).0;
+    }
+    outcome.changed = changed;
     outcome
+}
+
+/// Whether the program that reads a kind of file ends a line at a lone `\r`: Python's
+/// tokenizer and YAML do; Docker, nginx (where it is blank, and a comment runs on to
+/// the `\n`), shells and Procfile readers do not.
+fn lone_cr_is_a_line_break(kind: FileKind) -> bool {
+    matches!(kind, FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python | FileKind::Compose)
+}
+
+fn program(kind: Option<FileKind>) -> &'static str {
+    match kind {
+        Some(FileKind::Dockerfile) => "Docker",
+        Some(FileKind::Nginx) => "nginx",
+        Some(FileKind::Shell) => "the shell",
+        _ => "the program that reads it",
+    }
 }
 
 fn state_hash(texts: &BTreeMap<PathBuf, String>) -> u64 {
@@ -414,6 +471,38 @@ mod tests {
         // Go templates quoted in a shell command are not a template of the Dockerfile.
         let inspect = "FROM python:3.12\nRUN docker inspect -f '{{.Id}}' x\nCMD gunicorn app.wsgi\n";
         assert!(!fix(&[("Dockerfile", inspect)], CMD_RULES, FixMode::Unsafe).changed.is_empty());
+    }
+
+    const CONF_RULES: &[&Rule] = &[&gunicorn::gun002_missing_max_requests::RULE, &gunicorn::gun003_max_requests_without_jitter::RULE];
+
+    /// Untouched lines keep their endings, added ones take their neighbour's; a BOM stays
+    /// and shifts no edit; a CR-only Python file loses no line.
+    #[test]
+    fn line_endings_are_exact() {
+        let crlf = fix(&[("gunicorn.conf.py", "workers = 9\r\nmax_requests = 1000\r\n")], CONF_RULES, FixMode::Safe);
+        assert_eq!(crlf.changed[Path::new("gunicorn.conf.py")], "workers = 9\r\nmax_requests = 1000\r\nmax_requests_jitter = 50\r\n");
+        let cr = fix(&[("gunicorn.conf.py", "import os\rworkers = 9\rbind = \"0.0.0.0:8000\"\rmax_requests = 1000\r")], CONF_RULES, FixMode::Safe);
+        assert_eq!(cr.changed[Path::new("gunicorn.conf.py")], "import os\rworkers = 9\rbind = \"0.0.0.0:8000\"\rmax_requests = 1000\rmax_requests_jitter = 50\r");
+        let mixed = "FROM python:3.12\r\nRUN pip install x\nCMD gunicorn app.wsgi\r\n";
+        let out = fix(&[("Dockerfile", mixed)], &[&docker::dkr002_shell_form_cmd::RULE, &docker::dkr004_python_output_buffered::RULE], FixMode::Safe);
+        assert_eq!(out.changed[Path::new("Dockerfile")], "FROM python:3.12\r\nENV PYTHONUNBUFFERED=1\r\nRUN pip install x\nCMD [\"gunicorn\", \"app.wsgi\"]\r\n");
+        let bom = fix(&[("gunicorn.conf.py", "\u{feff}workers = 9\nmax_requests = 1000\n")], CONF_RULES, FixMode::Safe);
+        assert_eq!(bom.changed[Path::new("gunicorn.conf.py")], "\u{feff}workers = 9\nmax_requests = 1000\nmax_requests_jitter = 50\n");
+        // The findings left point into the text as written.
+        let left = fix(&[("Dockerfile", "FROM python:3.12\r\nCMD gunicorn app.wsgi\r\n")], &[&docker::dkr003_runs_as_root::RULE], FixMode::Safe);
+        assert!(left.remaining.iter().all(|d| d.range.end() <= "FROM python:3.12\r\nCMD gunicorn app.wsgi\r\n".len()));
+    }
+
+    /// Docker and nginx do not end a line at a lone `\r`: such a file gets no fix.
+    #[test]
+    fn cr_only_dockerfile_and_nginx_get_no_fix() {
+        let out = fix(&[("Dockerfile", "FROM python:3.12\rCMD gunicorn app.wsgi\r")], CMD_RULES, FixMode::Unsafe);
+        assert!(out.changed.is_empty(), "{:?}", out.changed);
+        let nginx = "events {}\rhttp { server { listen 80; location / { proxy_pass http://127.0.0.1:8000; } } }\r";
+        let rules: Vec<&'static Rule> = crate::RULES.iter().copied().filter(|r| r.family == Family::Nginx).collect();
+        let out = fix(&[("nginx.conf", nginx)], &rules, FixMode::Unsafe);
+        assert!(out.changed.is_empty(), "{:?}", out.changed);
+        assert!(out.dropped.iter().any(|d| d.cause == DropCause::CrLineEndings && d.reason.contains("which nginx does not read as a line break")), "{:?}", out.dropped);
     }
 
     declare_rule! {

@@ -234,7 +234,6 @@ fn run_project(
         let mut sources = originals.clone();
         for (path, new) in fixed.changed {
             let old = originals.get(&path).cloned().unwrap_or_default();
-            let new = keep_line_endings(&old, new);
             sources.insert(path.clone(), new.clone());
             outcome.fixed.push(FixedFile { path, old, new });
         }
@@ -388,23 +387,6 @@ fn unreadable(path: &Path, reason: String, settings: &LinterSettings) -> Diagnos
     }
 }
 
-/// Fixes write `\n`; a CRLF file gets CRLF in the lines they added.
-fn keep_line_endings(old: &str, new: String) -> String {
-    if stacklint_text::line_ending(old) != "\r\n" {
-        return new;
-    }
-    let mut out = String::with_capacity(new.len() + 16);
-    let mut prev = '\0';
-    for c in new.chars() {
-        if c == '\n' && prev != '\r' {
-            out.push('\r');
-        }
-        out.push(c);
-        prev = c;
-    }
-    out
-}
-
 /// Write through a temporary file in the same folder and rename it over the target, so a
 /// crash never leaves a half-written file; the target's permissions are kept.
 pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
@@ -452,15 +434,6 @@ mod tests {
             "invalid UTF-8 at line 2, column 2 (byte offset 4)"
         );
         assert_eq!(decode(b"fine".to_vec()).unwrap(), "fine");
-    }
-
-    #[test]
-    fn crlf_is_kept() {
-        assert_eq!(
-            keep_line_endings("a\r\nb\r\n", "a\r\nb\r\nc\n".to_string()),
-            "a\r\nb\r\nc\r\n"
-        );
-        assert_eq!(keep_line_endings("a\n", "a\nc\n".to_string()), "a\nc\n");
     }
 
     #[test]
