@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use stacklint_linter::{DropCause, FixMode, LinterSettings, RULES, Rule, lint};
 use stacklint_project::{Project, ProjectOptions};
+use stacklint::render::{OutputFormat, RenderContext, render};
 use stacklint_workspace::{Overrides, RunOutcome, RunRequest, run};
 
 fn fixtures_dir() -> PathBuf {
@@ -37,6 +38,20 @@ fn cases() -> Vec<(String, PathBuf)> {
 fn run_case(dir: &Path, code: &str, fix: Option<FixMode>, diff: bool) -> RunOutcome {
     let overrides = Overrides { select: Some(vec![code.to_string()]), ..Overrides::default() };
     run(&RunRequest { paths: vec![dir.to_path_buf()], overrides, fix, diff, ..RunRequest::default() }).expect("fixture runs")
+}
+
+fn run_selected(dir: &Path, select: Option<&str>, fix: Option<FixMode>) -> RunOutcome {
+    let overrides = Overrides { select: select.map(|c| vec![c.to_string()]), ..Overrides::default() };
+    run(&RunRequest { paths: vec![dir.to_path_buf()], overrides, fix, ..RunRequest::default() }).expect("fixture runs")
+}
+
+/// The N of "[*] N fixable with `--fix`" in the rendered summary (0 when absent).
+fn fixable_in_summary(outcome: &RunOutcome, dir: &Path) -> usize {
+    let cx = RenderContext::new(dir, &outcome.sources, "test");
+    let mut out = Vec::new();
+    render(OutputFormat::Concise, &outcome.diagnostics, &cx, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    text.lines().find_map(|l| l.strip_prefix("[*] ")?.split_once(" fixable with `--fix`")?.0.parse().ok()).unwrap_or(0)
 }
 
 fn describe(outcome: &RunOutcome, dir: &Path) -> String {
@@ -98,7 +113,7 @@ fn rule_fixtures() {
         }
         // Fixes withheld from a file with parse errors or a template are by design; a fix
         // that would break a file is a bug of its rule.
-        let broke: Vec<_> = fixed.dropped.iter().filter(|d| d.cause == DropCause::NewParseError).map(|d| &d.reason).collect();
+        let broke: Vec<_> = fixed.dropped.iter().filter(|d| matches!(d.cause, DropCause::NewParseError | DropCause::NotIdempotent)).map(|d| &d.reason).collect();
         if !broke.is_empty() {
             failures.push(format!("{code}/{case}: fixes dropped: {broke:?}"));
         }
@@ -118,13 +133,28 @@ fn rule_fixtures() {
                 failures.push(format!("{code}/{case}: a {} fix from a rule declared `{}`", fix.applicability.as_str(), rule.fix.as_str()));
             }
         }
-        // "N fixable with `--fix`" is what `--fix` applies.
-        let fixable = outcome.diagnostics.iter().filter(|d| stacklint::is_fixable(d, false)).count();
-        let safe_copy = tmp.path().join("safe");
-        copy_dir(dir, &safe_copy);
-        let applied = run_case(&safe_copy, code, Some(FixMode::Safe), false).fixes_applied;
-        if fixable != applied {
-            failures.push(format!("{code}/{case}: {fixable} fixable with `--fix`, but `--fix` applied {applied}"));
+        // "N fixable with `--fix`" is what `--fix` applies, with the rule alone. With every
+        // rule (fixes of several rules meet on one line), `--fix` applies at least that
+        // many (a fix may bring a finding another fix resolves), breaks nothing, converges
+        // and leaves nothing fixable.
+        for select in [Some(code.as_str()), None] {
+            let safe_copy = tmp.path().join(format!("safe-{}", select.unwrap_or("all")));
+            copy_dir(dir, &safe_copy);
+            let shown = fixable_in_summary(&run_selected(&safe_copy, select, None), &safe_copy);
+            let fixed = run_selected(&safe_copy, select, Some(FixMode::Safe));
+            let applied = fixed.fixes_applied;
+            let what = select.unwrap_or("all rules");
+            if (select.is_some() && shown != applied) || applied < shown {
+                failures.push(format!("{code}/{case} ({what}): the summary says {shown} fixable with `--fix`, but `--fix` applied {applied}"));
+            }
+            let left = fixed.diagnostics.iter().filter(|d| stacklint::is_fixable(d, false)).count();
+            if left > 0 {
+                failures.push(format!("{code}/{case} ({what}): {left} still fixable after `--fix`:\n{}", describe(&fixed, &safe_copy)));
+            }
+            let broke: Vec<_> = fixed.dropped.iter().filter(|d| matches!(d.cause, DropCause::NewParseError | DropCause::NotIdempotent)).map(|d| format!("{}: {}", d.diagnostic.code, d.reason)).collect();
+            if !broke.is_empty() || !fixed.oscillating.is_empty() {
+                failures.push(format!("{code}/{case} ({what}): {broke:?} {:?}", fixed.oscillating));
+            }
         }
         let again = run_case(&work, code, Some(FixMode::Unsafe), false);
         if !again.fixed.is_empty() {

@@ -6,7 +6,10 @@
 //!   ([`select_fixes`]); identical edits apply once.
 //! - A file that already has parse errors, or is a template, gets no fix: the finding
 //!   stays, its fix is withheld, and [`FixOutcome::dropped`] says why.
-//! - A fix that would leave a new parse error is dropped and reported.
+//! - A fix that would leave a new parse error is dropped and reported; so is a fix after
+//!   which its rule asks for the same edit again (it does not fix): the run starts over
+//!   without it.
+//! - Rules see `\n` line endings and no BOM; each line gets its own ending back.
 //! - The loop is bounded; when it stops without converging, [`FixOutcome::oscillating`]
 //!   names the rules that kept changing which file.
 //!
@@ -54,6 +57,9 @@ pub enum DropCause {
     /// A file it edits ends lines with a lone `\r`, which the program does not read as a
     /// line break.
     CrLineEndings,
+    /// After it applied, its rule asked for the same edit again: it does not fix what it
+    /// claims to (a bug of the rule), so the run starts over without it.
+    NotIdempotent,
 }
 
 /// A fix that was not applied, and why.
@@ -112,6 +118,17 @@ pub const MAX_PASSES: usize = 32;
 
 type Key = (String, PathBuf, String);
 
+/// A fix by what it does: rule, file, title and the texts it writes (not where).
+type FixKey = (&'static str, PathBuf, String, Vec<String>);
+
+fn fix_key(d: &Diagnostic) -> FixKey {
+    let (title, texts) = d.fix.as_ref().map(|f| (f.title.clone(), f.edits.iter().map(|e| e.content.clone()).collect())).unwrap_or_default();
+    (d.code, d.file.clone(), title, texts)
+}
+
+/// How often the loop starts over without a fix that does not resolve its finding.
+const MAX_RESTARTS: usize = 4;
+
 /// One pass's lint: the findings, and the fixes withheld from them.
 type LintFn<'a> = dyn Fn(&Project) -> (Vec<Diagnostic>, Vec<DroppedFix>) + 'a;
 
@@ -138,98 +155,136 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
             }
         })
         .collect();
-    let mut endings: BTreeMap<PathBuf, line_endings::LineEndings> = files.iter().filter(|(p, ..)| !cr_blocked.contains(p)).map(|(p, _, t)| (p.clone(), line_endings::LineEndings::of(t))).collect();
-    let mut current = normalized.clone();
     let mut outcome = FixOutcome::default();
     let mut refused: HashSet<Key> = HashSet::new();
     let mut withheld: HashSet<Key> = HashSet::new();
-    // The texts seen before each pass (by hash), and what each pass changed.
-    let mut seen: HashMap<u64, usize> = HashMap::new();
-    let mut changed_by: Vec<BTreeMap<PathBuf, BTreeSet<&'static str>>> = Vec::new();
     let build = |texts: &BTreeMap<PathBuf, String>| {
         let files = texts.iter().map(|(p, t)| (p.clone(), kinds.get(p).copied().unwrap_or(FileKind::Python), t.clone())).collect();
         Project::build(options.clone(), files)
     };
-    let mut project = build(&current);
-    let mut cycle_from: Option<usize> = None;
-    seen.insert(state_hash(&current), 0);
-    for pass in 0..MAX_PASSES {
-        let (diagnostics, held) = lint(&project);
-        for d in held {
-            if withheld.insert(key(&d.diagnostic)) && d.diagnostic.fix.as_ref().is_some_and(|f| mode.allows(f.applicability)) {
-                outcome.dropped.push(d);
-            }
-        }
-        let fixable: Vec<&Diagnostic> = diagnostics
-            .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && !f.edits.is_empty() && f.edits.iter().all(|e| current.contains_key(&e.file))))
-            .filter(|d| !refused.contains(&key(d)))
-            .filter(|d| {
-                let Some(path) = d.fix.iter().flat_map(Fix::files).find(|f| cr_blocked.contains(*f)) else { return true };
-                if withheld.insert(key(d)) {
-                    let shown = path.strip_prefix(&options.root).unwrap_or(path).display();
-                    let reason = format!("`{shown}` ends lines with a lone `\\r`, which {} does not read as a line break: no fix is applied to it", program(kinds.get(path).copied()));
-                    outcome.dropped.push(DroppedFix { diagnostic: (*d).clone(), reason, cause: DropCause::CrLineEndings });
-                }
-                false
-            })
-            .collect();
-        if fixable.is_empty() {
-            outcome.remaining = diagnostics;
-            outcome.converged = true;
-            break;
-        }
-        let fixes: Vec<&Fix> = fixable.iter().filter_map(|d| d.fix.as_ref()).collect();
-        let selection = select_fixes(&fixes);
-        let taken: Vec<&Diagnostic> = selection.taken.iter().map(|&i| fixable[i]).collect();
-        let accepted = accept_fixes(&taken, &current, &kinds, &mut outcome, &mut refused);
-        let mut changed: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
-        if !accepted.is_empty() {
-            let accepted_fixes: Vec<&Fix> = accepted.iter().filter_map(|d| d.fix.as_ref()).collect();
-            let edits = select_fixes(&accepted_fixes).edits;
-            for d in &accepted {
-                *outcome.applied.entry(d.code).or_default() += 1;
-                for file in d.fix.iter().flat_map(Fix::files) {
-                    changed.entry(file.to_path_buf()).or_default().insert(d.code);
+    let mut restarts = 0;
+    let (current, endings, project) = 'attempt: loop {
+        let mut endings: BTreeMap<PathBuf, line_endings::LineEndings> = files.iter().filter(|(p, ..)| !cr_blocked.contains(p)).map(|(p, _, t)| (p.clone(), line_endings::LineEndings::of(t))).collect();
+        let mut current = normalized.clone();
+        let mut project = build(&current);
+        outcome.applied.clear();
+        outcome.converged = false;
+        // The texts seen before each pass (by hash), and what each pass changed.
+        let mut seen: HashMap<u64, usize> = HashMap::new();
+        let mut changed_by: Vec<BTreeMap<PathBuf, BTreeSet<&'static str>>> = Vec::new();
+        // Per fix (rule, file, title, edit texts): how many were offered and applied last pass.
+        let mut last_pass: HashMap<FixKey, (usize, usize)> = HashMap::new();
+        let mut cycle_from: Option<usize> = None;
+        seen.insert(state_hash(&current), 0);
+        for pass in 0..MAX_PASSES {
+            let (diagnostics, held) = lint(&project);
+            for d in held {
+                if withheld.insert(key(&d.diagnostic)) && d.diagnostic.fix.as_ref().is_some_and(|f| mode.allows(f.applicability)) {
+                    outcome.dropped.push(d);
                 }
             }
-            // A fix whose edits another fix makes too is done once that one applies.
-            for &i in &selection.duplicates {
-                let d = fixable[i];
-                if d.fix.iter().flat_map(|f| &f.edits).all(|e| edits.get(&e.file).is_some_and(|es| es.contains(e))) {
+            let fixable: Vec<&Diagnostic> = diagnostics
+                .iter()
+                .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && !f.edits.is_empty() && f.edits.iter().all(|e| current.contains_key(&e.file))))
+                .filter(|d| !refused.contains(&key(d)))
+                .filter(|d| {
+                    let Some(path) = d.fix.iter().flat_map(Fix::files).find(|f| cr_blocked.contains(*f)) else { return true };
+                    if withheld.insert(key(d)) {
+                        let shown = path.strip_prefix(&options.root).unwrap_or(path).display();
+                        let reason = format!("`{shown}` ends lines with a lone `\\r`, which {} does not read as a line break: no fix is applied to it", program(kinds.get(path).copied()));
+                        outcome.dropped.push(DroppedFix { diagnostic: (*d).clone(), reason, cause: DropCause::CrLineEndings });
+                    }
+                    false
+                })
+                .collect();
+            // A fix that applied and is offered again as often as before did not fix its
+            // finding (it edits the wrong place): start over without it.
+            let mut offered: HashMap<FixKey, usize> = HashMap::new();
+            for d in &fixable {
+                *offered.entry(fix_key(d)).or_default() += 1;
+            }
+            if restarts < MAX_RESTARTS
+                && let Some(d) = fixable.iter().find(|d| {
+                    let k = fix_key(d);
+                    last_pass.get(&k).is_some_and(|&(before, applied)| applied > 0 && offered.get(&k).copied().unwrap_or(0) + applied > before)
+                })
+            {
+                refused.insert(key(d));
+                outcome.dropped.push(DroppedFix {
+                    diagnostic: (*d).clone(),
+                    reason: "the fix does not resolve its finding (after it, the rule asks for the same edit again): not applied, the other fixes are made without it".to_owned(),
+                    cause: DropCause::NotIdempotent,
+                });
+                restarts += 1;
+                continue 'attempt;
+            }
+            if fixable.is_empty() {
+                outcome.remaining = diagnostics;
+                outcome.converged = true;
+                break;
+            }
+            let fixes: Vec<&Fix> = fixable.iter().filter_map(|d| d.fix.as_ref()).collect();
+            let selection = select_fixes(&fixes);
+            let taken: Vec<&Diagnostic> = selection.taken.iter().map(|&i| fixable[i]).collect();
+            let accepted = accept_fixes(&taken, &current, &kinds, &mut outcome, &mut refused);
+            let mut changed: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
+            last_pass = offered.into_iter().map(|(k, n)| (k, (n, 0))).collect();
+            if !accepted.is_empty() {
+                let accepted_fixes: Vec<&Fix> = accepted.iter().filter_map(|d| d.fix.as_ref()).collect();
+                let edits = select_fixes(&accepted_fixes).edits;
+                for d in &accepted {
                     *outcome.applied.entry(d.code).or_default() += 1;
+                    if let Some(entry) = last_pass.get_mut(&fix_key(d)) {
+                        entry.1 += 1;
+                    }
+                    for file in d.fix.iter().flat_map(Fix::files) {
+                        changed.entry(file.to_path_buf()).or_default().insert(d.code);
+                    }
+                }
+                // A fix whose edits another fix makes too is done once that one applies.
+                for &i in &selection.duplicates {
+                    let d = fixable[i];
+                    if d.fix.iter().flat_map(|f| &f.edits).all(|e| edits.get(&e.file).is_some_and(|es| es.contains(e))) {
+                        *outcome.applied.entry(d.code).or_default() += 1;
+                        if let Some(entry) = last_pass.get_mut(&fix_key(d)) {
+                            entry.1 += 1;
+                        }
+                    }
+                }
+                for (path, edits) in &edits {
+                    if let Some(text) = current.get_mut(path) {
+                        *text = match endings.get_mut(path) {
+                            Some(e) => e.apply(text, edits),
+                            None => apply_edits(text, edits).0,
+                        };
+                    }
+                }
+                project = build(&current);
+            }
+            changed_by.push(changed);
+            if !accepted.is_empty()
+                && let Some(first) = seen.insert(state_hash(&current), pass + 1)
+            {
+                // Back to a text seen before: the fixes since then undo each other.
+                cycle_from = Some(first);
+                break;
+            }
+        }
+        if !outcome.converged {
+            // The rules that changed files in the cycle, or else in the last passes.
+            let from = cycle_from.unwrap_or(changed_by.len().saturating_sub(2));
+            let mut by_file: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
+            for pass in changed_by.iter().skip(from) {
+                for (file, codes) in pass {
+                    by_file.entry(file.clone()).or_default().extend(codes);
                 }
             }
-            for (path, edits) in &edits {
-                if let Some(text) = current.get_mut(path) {
-                    *text = match endings.get_mut(path) {
-                        Some(e) => e.apply(text, edits),
-                        None => apply_edits(text, edits).0,
-                    };
-                }
-            }
-            project = build(&current);
+            outcome.oscillating = by_file.into_iter().map(|(file, codes)| Oscillation { file, codes: codes.into_iter().collect() }).collect();
         }
-        changed_by.push(changed);
-        if !accepted.is_empty()
-            && let Some(first) = seen.insert(state_hash(&current), pass + 1)
-        {
-            // Back to a text seen before: the fixes since then undo each other.
-            cycle_from = Some(first);
-            break;
-        }
-    }
+        break (current, endings, project);
+    };
     if !outcome.converged {
         outcome.remaining = lint(&project).0;
-        // The rules that changed files in the cycle, or else in the last passes.
-        let from = cycle_from.unwrap_or(changed_by.len().saturating_sub(2));
-        let mut by_file: BTreeMap<PathBuf, BTreeSet<&'static str>> = BTreeMap::new();
-        for pass in changed_by.iter().skip(from) {
-            for (file, codes) in pass {
-                by_file.entry(file.clone()).or_default().extend(codes);
-            }
-        }
-        outcome.oscillating = by_file.into_iter().map(|(file, codes)| Oscillation { file, codes: codes.into_iter().collect() }).collect();
     }
     let changed: BTreeMap<PathBuf, String> = current
         .iter()
@@ -537,5 +592,45 @@ mod tests {
         assert!(!out.converged, "{:?} {:?} {:?}", out.applied, out.remaining, out.dropped);
         assert_eq!(out.oscillating, vec![Oscillation { file: PathBuf::from("app.py"), codes: vec!["SYN998"] }]);
         assert!(out.oscillating[0].to_string().starts_with("fixes did not converge in app.py: `SYN998` kept changing it"), "{}", out.oscillating[0]);
+    }
+
+    declare_rule! {
+        /// ## What it does
+        /// Asks for `# done` at the end of every file, and never sees it.
+        ///
+        /// ## Why is this bad?
+        /// Its fix does not fix.
+        static NEVER = {
+            code: "SYN996", name: "never", family: Family::Syntax, scope: Scope::File,
+            severity: Severity::Info, fix: FixAvailability::Safe, check: never,
+        }
+    }
+
+    fn never(cx: &mut Checker) {
+        for file in cx.files() {
+            let d = cx.diagnostic(&file.path, TextRange::empty(0), "no `# done`");
+            let d = d.with_fix(Fix::safe("Add `# done`", vec![Edit::insert(file.path.clone(), file.text.len(), "# done\n")]));
+            cx.report(d);
+        }
+    }
+
+    /// A fix after which its rule asks for the same edit again is a bug: the run starts
+    /// over without it (the file is not grown 32 times) and says so; other fixes still apply.
+    #[test]
+    fn a_fix_that_does_not_fix_is_dropped() {
+        let files = vec![(PathBuf::from("Dockerfile"), FileKind::Dockerfile, "FROM python:3.12\nCMD gunicorn app.wsgi\n".to_string())];
+        let out = fix_with(&ProjectOptions::default(), files, FixMode::Safe, &|project| {
+            let mut cx = Checker::new(project, &NEVER);
+            never(&mut cx);
+            let mut diagnostics = cx.finish();
+            let mut cx = Checker::new(project, &docker::dkr002_shell_form_cmd::RULE);
+            (docker::dkr002_shell_form_cmd::RULE.check)(&mut cx);
+            diagnostics.extend(cx.finish());
+            (diagnostics, Vec::new())
+        });
+        assert!(out.converged);
+        assert_eq!(out.changed[Path::new("Dockerfile")], "FROM python:3.12\nCMD [\"gunicorn\", \"app.wsgi\"]\n");
+        assert_eq!(out.applied, BTreeMap::from([("DKR002", 1)]));
+        assert!(out.dropped.iter().any(|d| d.cause == DropCause::NotIdempotent && d.diagnostic.code == "SYN996"), "{:?}", out.dropped);
     }
 }

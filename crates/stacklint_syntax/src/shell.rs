@@ -835,10 +835,12 @@ pub struct Invocation {
 
 impl Invocation {
     /// Where to append arguments: just after the last argument (or the program), before
-    /// redirections and a trailing `&&`/`;`. Inside `sh -c "..."` it is inside the quotes.
+    /// redirections and a trailing `&&`/`;`. Inside `sh -c "..."` it is inside the script's
+    /// quotes, and after the last word's own closing quote (`--bind "0.0.0.0:$PORT"`): a
+    /// nested word's range maps its raw text, quotes included, back to the source.
     pub fn append_offset(&self) -> usize {
         let last = self.args.last().unwrap_or(&self.program);
-        if self.depth > 0 { last.value_end() } else { last.range.end() }
+        last.range.end()
     }
 
     /// When the command spreads over lines joined with `\`, the indentation of the line

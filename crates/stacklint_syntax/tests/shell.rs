@@ -115,6 +115,13 @@ fn sh_c_maps_ranges_back() {
     let found = shell::find_commands(&shell::split(src).tree, "gunicorn");
     assert_eq!(found[0].args[0].value, "app:app");
     assert_eq!(found[0].args[2].range.slice(src), "3");
+    // a quoted last word: appending goes after its closing quote, inside the script's
+    let src = r#"sh -c "gunicorn app --bind \"0.0.0.0:$PORT\"""#;
+    let found = shell::find_commands(&shell::split(src).tree, "gunicorn");
+    assert_eq!(&src[found[0].append_offset()..], r#"""#);
+    let src = r#"sh -c 'gunicorn app --bind "0.0.0.0:$PORT"'"#;
+    let found = shell::find_commands(&shell::split(src).tree, "gunicorn");
+    assert_eq!(&src[found[0].append_offset()..], "'");
 }
 
 #[test]
