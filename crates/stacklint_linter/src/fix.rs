@@ -398,7 +398,7 @@ pub(crate) fn withhold_fixes(project: &Project, diagnostics: &mut [Diagnostic]) 
 fn no_fix_reason(project: &Project, file: &SourceFile) -> Option<(DropCause, String)> {
     let shown = file.path.strip_prefix(&project.root).unwrap_or(&file.path).display().to_string();
     if let Some(what) = template_kind(file) {
-        return Some((DropCause::Template, format!("`{shown}` is a template ({what})")));
+        return Some((DropCause::Template, format!("`{shown}` is {what}")));
     }
     if !file.syntax_errors().is_empty() {
         return Some((DropCause::ParseErrors, format!("`{shown}` has parse errors")));
@@ -406,20 +406,20 @@ fn no_fix_reason(project: &Project, file: &SourceFile) -> Option<(DropCause, Str
     None
 }
 
-/// Whether a file is a template the program never reads as is, and which kind.
+/// Whether a file is a template the program never reads as is: "a Jinja template", ...
 pub fn template_kind(file: &SourceFile) -> Option<&'static str> {
     let name = file.path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    for (ext, what) in [(".j2", "Jinja"), (".jinja", "Jinja"), (".jinja2", "Jinja"), (".tmpl", "a `.tmpl` file"), (".tpl", "a `.tpl` file"), (".template", "a `.template` file"), (".erb", "ERB"), (".mustache", "Mustache")] {
+    for (ext, what) in [(".j2", "a Jinja template"), (".jinja", "a Jinja template"), (".jinja2", "a Jinja template"), (".tmpl", "a template (`.tmpl`)"), (".tpl", "a template (`.tpl`)"), (".template", "a template (`.template`)"), (".erb", "an ERB template"), (".mustache", "a Mustache template")] {
         if name.ends_with(ext) {
             return Some(what);
         }
     }
     if let Some(module) = file.python() {
-        return module.is_template().then_some("Jinja");
+        return module.is_template().then_some("a Jinja template");
     }
     let text = file.text.as_str();
     if has_pair(text, "{%", "%}") {
-        return Some("Jinja");
+        return Some("a Jinja template");
     }
     let jinja_expr = text.lines().any(|line| {
         // `{{ ... }}` outside single quotes (a Dockerfile's `docker inspect -f '{{.Id}}'`).
@@ -436,11 +436,11 @@ pub fn template_kind(file: &SourceFile) -> Option<&'static str> {
         false
     });
     if jinja_expr {
-        return Some("Jinja");
+        return Some("a Jinja template");
     }
     // envsubst: nginx has no upper-case variables of its own.
     if file.kind == FileKind::Nginx && has_envsubst_var(text) {
-        return Some("envsubst `${VAR}`");
+        return Some("an envsubst template (`${VAR}`)");
     }
     None
 }
@@ -522,7 +522,7 @@ mod tests {
         let rules: Vec<&'static Rule> = crate::RULES.iter().copied().filter(|r| r.family == Family::Nginx).collect();
         let out = fix(&[("nginx.conf", nginx)], &rules, FixMode::Unsafe);
         assert!(out.changed.is_empty(), "{:?}", out.changed);
-        assert!(out.dropped.iter().any(|d| d.reason.contains("is a template (envsubst `${VAR}`)")), "{:?}", out.dropped);
+        assert!(out.dropped.iter().any(|d| d.reason.contains("is an envsubst template (`${VAR}`)")), "{:?}", out.dropped);
         // Go templates quoted in a shell command are not a template of the Dockerfile.
         let inspect = "FROM python:3.12\nRUN docker inspect -f '{{.Id}}' x\nCMD gunicorn app.wsgi\n";
         assert!(!fix(&[("Dockerfile", inspect)], CMD_RULES, FixMode::Unsafe).changed.is_empty());
