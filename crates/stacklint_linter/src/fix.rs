@@ -374,7 +374,7 @@ fn accept_fixes<'d>(
 }
 
 /// Take the fix off every finding whose fix edits a file that gets no fixes (parse
-/// errors, a template); the finding stays, its help says why. Returns the fixes taken off.
+/// errors, a template); the finding stays, its help says why ("...; not fixed: ..."). Returns the fixes taken off.
 pub(crate) fn withhold_fixes(project: &Project, diagnostics: &mut [Diagnostic]) -> Vec<DroppedFix> {
     let mut reasons: HashMap<PathBuf, Option<(DropCause, String)>> = HashMap::new();
     let mut dropped = Vec::new();
@@ -386,7 +386,7 @@ pub(crate) fn withhold_fixes(project: &Project, diagnostics: &mut [Diagnostic]) 
         let Some((cause, reason)) = why else { continue };
         let Some(fix) = d.fix.take() else { continue };
         let help = d.help.take().unwrap_or_else(|| fix.title.clone());
-        d.help = Some(format!("{help} (not fixed: {reason})"));
+        d.help = Some(format!("{help}; not fixed: {reason}"));
         let mut original = d.clone();
         original.fix = Some(fix);
         dropped.push(DroppedFix { diagnostic: original, reason: format!("{reason}: no fix is applied to it"), cause });
@@ -407,19 +407,20 @@ fn no_fix_reason(project: &Project, file: &SourceFile) -> Option<(DropCause, Str
 }
 
 /// Whether a file is a template the program never reads as is: "a Jinja template", ...
-pub fn template_kind(file: &SourceFile) -> Option<&'static str> {
+pub fn template_kind(file: &SourceFile) -> Option<String> {
     let name = file.path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    for (ext, what) in [(".j2", "a Jinja template"), (".jinja", "a Jinja template"), (".jinja2", "a Jinja template"), (".tmpl", "a template (`.tmpl`)"), (".tpl", "a template (`.tpl`)"), (".template", "a template (`.template`)"), (".erb", "an ERB template"), (".mustache", "a Mustache template")] {
+    for (ext, what) in [(".j2", "a Jinja template"), (".jinja", "a Jinja template"), (".jinja2", "a Jinja template"), (".tmpl", "a `.tmpl` template"), (".tpl", "a `.tpl` template"), (".template", "a `.template` template"), (".erb", "an ERB template"), (".mustache", "a Mustache template")] {
         if name.ends_with(ext) {
-            return Some(what);
+            return Some(what.to_owned());
         }
     }
+    let jinja = || Some("a Jinja template".to_owned());
     if let Some(module) = file.python() {
-        return module.is_template().then_some("a Jinja template");
+        return if module.is_template() { jinja() } else { None };
     }
     let text = file.text.as_str();
     if has_pair(text, "{%", "%}") {
-        return Some("a Jinja template");
+        return jinja();
     }
     let jinja_expr = text.lines().any(|line| {
         // `{{ ... }}` outside single quotes (a Dockerfile's `docker inspect -f '{{.Id}}'`).
@@ -436,11 +437,13 @@ pub fn template_kind(file: &SourceFile) -> Option<&'static str> {
         false
     });
     if jinja_expr {
-        return Some("a Jinja template");
+        return jinja();
     }
     // envsubst: nginx has no upper-case variables of its own.
-    if file.kind == FileKind::Nginx && has_envsubst_var(text) {
-        return Some("an envsubst template (`${VAR}`)");
+    if file.kind == FileKind::Nginx
+        && let Some(var) = envsubst_var(text)
+    {
+        return Some(format!("an envsubst template (`${{{var}}}` is not an nginx variable)"));
     }
     None
 }
@@ -449,13 +452,14 @@ fn has_pair(text: &str, open: &str, close: &str) -> bool {
     text.find(open).is_some_and(|i| text.get(i + open.len()..).is_some_and(|rest| rest.contains(close)))
 }
 
-fn has_envsubst_var(text: &str) -> bool {
-    text.match_indices("${").any(|(i, _)| {
-        let rest = text.get(i + 2..).unwrap_or("");
-        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        rest.get(name.len()..).is_some_and(|r| r.starts_with('}'))
-            && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+/// The first `${UPPER_CASE}` name in the text.
+fn envsubst_var(text: &str) -> Option<&str> {
+    text.match_indices("${").find_map(|(i, _)| {
+        let rest = text.get(i + 2..)?;
+        let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        let name = rest.get(..len)?;
+        let upper = name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        (upper && rest.get(len..)?.starts_with('}')).then_some(name)
     })
 }
 
@@ -509,7 +513,7 @@ mod tests {
         // The findings stay, without a fix, and say why.
         let gun001 = out.remaining.iter().find(|d| d.code == "GUN001").unwrap();
         assert!(gun001.fix.is_none());
-        assert!(gun001.help.as_deref().unwrap().ends_with("(not fixed: `Dockerfile` has parse errors)"), "{:?}", gun001.help);
+        assert!(gun001.help.as_deref().unwrap().ends_with("; not fixed: `Dockerfile` has parse errors"), "{:?}", gun001.help);
     }
 
     #[test]
@@ -522,7 +526,7 @@ mod tests {
         let rules: Vec<&'static Rule> = crate::RULES.iter().copied().filter(|r| r.family == Family::Nginx).collect();
         let out = fix(&[("nginx.conf", nginx)], &rules, FixMode::Unsafe);
         assert!(out.changed.is_empty(), "{:?}", out.changed);
-        assert!(out.dropped.iter().any(|d| d.reason.contains("is an envsubst template (`${VAR}`)")), "{:?}", out.dropped);
+        assert!(out.dropped.iter().any(|d| d.reason.contains("is an envsubst template (`${APP_HOST}` is not an nginx variable)")), "{:?}", out.dropped);
         // Go templates quoted in a shell command are not a template of the Dockerfile.
         let inspect = "FROM python:3.12\nRUN docker inspect -f '{{.Id}}' x\nCMD gunicorn app.wsgi\n";
         assert!(!fix(&[("Dockerfile", inspect)], CMD_RULES, FixMode::Unsafe).changed.is_empty());
