@@ -128,7 +128,7 @@ fn check(cx: &mut Checker) {
                 let message = format!("{what}: Django opens a new {} connection for every request, and {COST}; the app is served by ASGI ({why}), where persistent connections must stay off, so {pool_advice}{note}", engine.name());
                 let mut d = cx.diagnostic(&file, range, message);
                 if pool_ok && let Some(edits) = pool_fix(&m, &db) {
-                    d = d.with_fix(Fix::unsafe_("Enable Django's connection pool (needs `psycopg[pool]`)", edits));
+                    d = d.with_fix(Fix::unsafe_(format!("Enable Django's connection pool (needs `psycopg[pool]`){}", assumes(assumed.as_deref(), &version)), edits));
                 }
                 cx.report(d);
             }
@@ -136,13 +136,18 @@ fn check(cx: &mut Checker) {
                 let message = format!("{what} under ASGI ({why}): Django's docs say to disable persistent connections there, since each async request may run in a new thread and leave its connection open; {pool_advice}{note}");
                 let mut d = cx.diagnostic(&file, range, message);
                 if pool_ok && let Some(edits) = pool_fix(&m, &db) {
-                    d = d.with_fix(Fix::unsafe_("Enable Django's connection pool (needs `psycopg[pool]`) and set `CONN_MAX_AGE` to 0", edits));
+                    d = d.with_fix(Fix::unsafe_(format!("Enable Django's connection pool (needs `psycopg[pool]`) and set `CONN_MAX_AGE` to 0{}", assumes(assumed.as_deref(), &version)), edits));
                 }
                 cx.report(d);
             }
             _ => {}
         }
     }
+}
+
+/// When the pool fix rests on an assumed Django version (the pool needs 5.1), the title says so.
+fn assumes(assumed: Option<&str>, version: &impl std::fmt::Display) -> String {
+    if assumed.is_some() { format!("; assumes Django {version} (the version is unknown: pin `Django` in requirements or declare `[versions]`), and the pool needs 5.1") } else { String::new() }
 }
 
 fn wsgi_fix(m: &Module<'_>, db: &Db<'_>, health: bool) -> Option<Vec<Edit>> {
