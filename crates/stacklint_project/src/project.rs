@@ -93,7 +93,7 @@ impl SourceFile {
 /// Parse `text` as `kind`.
 pub fn parse(kind: FileKind, text: &str) -> Parsed {
     match kind {
-        FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python => Parsed::Python(stacklint_python::parse(text)),
+        FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python => Parsed::Python(stacklint_python::parse(&python_line_breaks(text))),
         FileKind::Dockerfile => Parsed::Dockerfile(stacklint_syntax::dockerfile::parse(text)),
         FileKind::Nginx => Parsed::Nginx(stacklint_syntax::nginx::parse(text)),
         FileKind::Procfile => Parsed::Procfile(stacklint_syntax::procfile::parse(text)),
@@ -101,6 +101,21 @@ pub fn parse(kind: FileKind, text: &str) -> Parsed {
         FileKind::Compose => Parsed::Compose(stacklint_syntax::compose::parse(text)),
         FileKind::Postgres | FileKind::Redis | FileKind::Requirements | FileKind::PyProject => Parsed::Text,
     }
+}
+
+/// Python's tokenizer ends a line at a lone `\r` (old Mac line endings) as at `\n`;
+/// tree-sitter does not. Same length, so every offset stays.
+fn python_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        out.push(if lone(i) { '\n' } else { c });
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The syntax errors of a parsed file.
@@ -281,6 +296,15 @@ pub fn path_ends_with(path: &Path, suffix: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Python reads a lone `\r` as a line break: a CR-only settings file parses.
+    #[test]
+    fn python_with_cr_line_endings_parses() {
+        let text = "import os\rDEBUG = False\rALLOWED_HOSTS = [\"x\"]\r";
+        let f = SourceFile::new(PathBuf::from("settings.py"), FileKind::DjangoSettings, text.to_string());
+        assert!(f.syntax_errors().is_empty(), "{:?}", f.syntax_errors().iter().map(|e| &e.message).collect::<Vec<_>>());
+        assert_eq!(f.row(text.find("ALLOWED").unwrap()), 3);
+    }
 
     #[test]
     fn versions_from_images_and_requirements() {

@@ -127,9 +127,11 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        // `\n`, `\r\n` and a lone `\r` end a line (as editors and the LSP count).
         let mut line_starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 line_starts.push(i + 1);
             }
         }
@@ -325,6 +327,16 @@ mod tests {
         assert_eq!(idx.lsp_offset(p, text, PositionEncoding::Utf16), off);
         let p8 = idx.lsp_position(off, text, PositionEncoding::Utf8);
         assert_eq!(p8.character, 9);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let text = "a\rb\r\nc\nd";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 4);
+        assert_eq!(idx.location(text.find('b').unwrap(), text), SourceLocation { row: 2, column: 1 });
+        assert_eq!(idx.location(text.find('d').unwrap(), text), SourceLocation { row: 4, column: 1 });
+        assert_eq!(idx.line_range(0, text).slice(text), "a");
     }
 
     #[test]
