@@ -527,6 +527,10 @@ mod tests {
         let out = fix(&[("nginx.conf", nginx)], &rules, FixMode::Unsafe);
         assert!(out.changed.is_empty(), "{:?}", out.changed);
         assert!(out.dropped.iter().any(|d| d.reason.contains("is an envsubst template (`${APP_HOST}` is not an nginx variable)")), "{:?}", out.dropped);
+        let jinja = "events {}\nhttp {\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://{{ app_host }}:{{ app_port }};\n        }\n    }\n}\n";
+        let out = fix(&[("nginx.conf", jinja)], &rules, FixMode::Unsafe);
+        assert!(out.changed.is_empty(), "{:?}", out.changed);
+        assert!(out.dropped.iter().any(|d| d.reason == "`nginx.conf` is a Jinja template: no fix is applied to it"), "{:?}", out.dropped);
         // Go templates quoted in a shell command are not a template of the Dockerfile.
         let inspect = "FROM python:3.12\nRUN docker inspect -f '{{.Id}}' x\nCMD gunicorn app.wsgi\n";
         assert!(!fix(&[("Dockerfile", inspect)], CMD_RULES, FixMode::Unsafe).changed.is_empty());

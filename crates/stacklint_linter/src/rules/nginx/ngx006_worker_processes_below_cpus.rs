@@ -14,6 +14,10 @@ declare_rule! {
     /// machine has, and nginx saturates first. `worker_processes auto` starts one worker
     /// per CPU, which is what the nginx documentation recommends.
     ///
+    /// The fix is safe even when the CPU count is assumed (no `[target]`): it writes
+    /// `auto`, which nginx sizes from the machine it runs on, not a number from the
+    /// assumption.
+    ///
     /// ## Example
     /// ```nginx path=nginx/nginx.conf
     /// worker_processes 1;
