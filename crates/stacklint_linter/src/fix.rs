@@ -187,15 +187,6 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
                 .iter()
                 .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && !f.edits.is_empty() && f.edits.iter().all(|e| current.contains_key(&e.file))))
                 .filter(|d| !refused.contains(&key(d)))
-                .filter(|d| {
-                    let Some(path) = d.fix.iter().flat_map(Fix::files).find(|f| cr_blocked.contains(*f)) else { return true };
-                    if withheld.insert(key(d)) {
-                        let shown = path.strip_prefix(&options.root).unwrap_or(path).display();
-                        let reason = format!("`{shown}` ends lines with a lone `\\r`, which {} does not read as a line break: no fix is applied to it", program(kinds.get(path).copied()));
-                        outcome.dropped.push(DroppedFix { diagnostic: (*d).clone(), reason, cause: DropCause::CrLineEndings });
-                    }
-                    false
-                })
                 .collect();
             // A fix that applied and is offered again as often as before did not fix its
             // finding (it edits the wrong place): start over without it.
@@ -311,11 +302,11 @@ fn lone_cr_is_a_line_break(kind: FileKind) -> bool {
     matches!(kind, FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python | FileKind::Compose)
 }
 
-fn program(kind: Option<FileKind>) -> &'static str {
+fn program(kind: FileKind) -> &'static str {
     match kind {
-        Some(FileKind::Dockerfile) => "Docker",
-        Some(FileKind::Nginx) => "nginx",
-        Some(FileKind::Shell) => "the shell",
+        FileKind::Dockerfile => "Docker",
+        FileKind::Nginx => "nginx",
+        FileKind::Shell => "the shell",
         _ => "the program that reads it",
     }
 }
@@ -399,6 +390,9 @@ fn no_fix_reason(project: &Project, file: &SourceFile) -> Option<(DropCause, Str
     let shown = file.path.strip_prefix(&project.root).unwrap_or(&file.path).display().to_string();
     if let Some(what) = template_kind(file) {
         return Some((DropCause::Template, format!("`{shown}` is {what}")));
+    }
+    if line_endings::has_lone_cr(&file.text) && !lone_cr_is_a_line_break(file.kind) {
+        return Some((DropCause::CrLineEndings, format!("`{shown}` ends lines with a lone `\\r`, which {} does not read as a line break", program(file.kind))));
     }
     if !file.syntax_errors().is_empty() {
         return Some((DropCause::ParseErrors, format!("`{shown}` has parse errors")));
