@@ -78,12 +78,16 @@ pub struct Oscillation {
     pub file: PathBuf,
     /// The codes of the rules whose fixes kept changing it, sorted.
     pub codes: Vec<&'static str>,
+    /// The file came back to an earlier text (the fixes undo each other); otherwise it was
+    /// still changing at the pass limit.
+    pub cycle: bool,
 }
 
 impl std::fmt::Display for Oscillation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let codes: Vec<String> = self.codes.iter().map(|c| format!("`{c}`")).collect();
-        write!(f, "fixes did not converge in {}: {} kept changing it (stopped after {MAX_PASSES} passes at most)", self.file.display(), codes.join(", "))
+        let how = if self.cycle { "their fixes undo each other".to_owned() } else { format!("it was still changing after {MAX_PASSES} passes") };
+        write!(f, "fixes did not converge in {}: {} kept changing it ({how})", self.file.display(), codes.join(", "))
     }
 }
 
@@ -270,7 +274,7 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
                     by_file.entry(file.clone()).or_default().extend(codes);
                 }
             }
-            outcome.oscillating = by_file.into_iter().map(|(file, codes)| Oscillation { file, codes: codes.into_iter().collect() }).collect();
+            outcome.oscillating = by_file.into_iter().map(|(file, codes)| Oscillation { file, codes: codes.into_iter().collect(), cycle: cycle_from.is_some() }).collect();
         }
         break (current, endings, project);
     };
@@ -592,8 +596,8 @@ mod tests {
             (cx.finish(), Vec::new())
         });
         assert!(!out.converged, "{:?} {:?} {:?}", out.applied, out.remaining, out.dropped);
-        assert_eq!(out.oscillating, vec![Oscillation { file: PathBuf::from("app.py"), codes: vec!["SYN998"] }]);
-        assert!(out.oscillating[0].to_string().starts_with("fixes did not converge in app.py: `SYN998` kept changing it"), "{}", out.oscillating[0]);
+        assert_eq!(out.oscillating, vec![Oscillation { file: PathBuf::from("app.py"), codes: vec!["SYN998"], cycle: true }]);
+        assert_eq!(out.oscillating[0].to_string(), "fixes did not converge in app.py: `SYN998` kept changing it (their fixes undo each other)");
     }
 
     declare_rule! {
@@ -634,5 +638,27 @@ mod tests {
         assert_eq!(out.changed[Path::new("Dockerfile")], "FROM python:3.12\nCMD [\"gunicorn\", \"app.wsgi\"]\n");
         assert_eq!(out.applied, BTreeMap::from([("DKR002", 1)]));
         assert!(out.dropped.iter().any(|d| d.cause == DropCause::NotIdempotent && d.diagnostic.code == "SYN996"), "{:?}", out.dropped);
+    }
+
+    fn grow(cx: &mut Checker) {
+        for file in cx.files() {
+            let d = cx.diagnostic(&file.path, TextRange::empty(0), "too short");
+            let line = format!("# {}\n", file.text.len());
+            let d = d.with_fix(Fix::safe("Grow", vec![Edit::insert(file.path.clone(), file.text.len(), line)]));
+            cx.report(d);
+        }
+    }
+
+    #[test]
+    fn the_pass_limit_is_reported() {
+        let files = vec![(PathBuf::from("app.py"), FileKind::Python, String::new())];
+        let out = fix_with(&ProjectOptions::default(), files, FixMode::Safe, &|project| {
+            let mut cx = Checker::new(project, &FLIP);
+            grow(&mut cx);
+            (cx.finish(), Vec::new())
+        });
+        assert!(!out.converged);
+        assert_eq!(out.applied_count(), MAX_PASSES);
+        assert_eq!(out.oscillating[0].to_string(), format!("fixes did not converge in app.py: `SYN998` kept changing it (it was still changing after {MAX_PASSES} passes)"));
     }
 }
