@@ -1,4 +1,5 @@
 use stacklint_diagnostics::{Fix, Severity};
+use stacklint_project::TargetSource;
 
 use super::{Seen, insert_in, written};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -13,6 +14,9 @@ declare_rule! {
     /// requests. gunicorn adds a random `randint(0, max_requests_jitter)` to each worker's
     /// limit "to avoid all workers restarting at the same time". The fix adds a jitter of
     /// 5% of `max_requests` (50 for 1000) next to it.
+    ///
+    /// When `max_requests` is computed from the CPU count and the machine is assumed (no
+    /// `[target]`), the fix is unsafe and says so.
     ///
     /// ## Example
     /// ```python path=gunicorn.conf.py
@@ -33,7 +37,7 @@ declare_rule! {
         family: Family::Gunicorn,
         scope: Scope::File,
         severity: Severity::Warning,
-        fix: FixAvailability::Safe,
+        fix: FixAvailability::Sometimes,
         check: check,
     }
 }
@@ -52,7 +56,14 @@ fn check(cx: &mut Checker) {
         let message = format!("{} without `max_requests_jitter`: workers that started together restart together, and for that moment none serves requests", written(project, max, &max.origin.file));
         let mut d = cx.diagnostic(&max.origin.file, max.origin.range, message);
         if !edits.is_empty() {
-            d = d.with_fix(Fix::safe(format!("Add `max_requests_jitter = {jitter}` (5% of `max_requests`)"), edits));
+            let title = format!("Add `max_requests_jitter = {jitter}` (5% of `max_requests`)");
+            // `max_requests` computed from the CPU count, on an assumed machine: so is the jitter.
+            let from_cpus = max.value.int_with_cpus(1) != max.value.int_with_cpus(2);
+            d = d.with_fix(if from_cpus && p.target.cpus_source == TargetSource::Default {
+                Fix::unsafe_(format!("{title}: assumes {} (default target; declare [target])", p.target.cpus_text()), edits)
+            } else {
+                Fix::safe(title, edits)
+            });
         }
         cx.report(d);
     }
