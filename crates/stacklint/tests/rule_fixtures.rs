@@ -132,6 +132,13 @@ fn rule_fixtures() {
             {
                 failures.push(format!("{code}/{case}: a {} fix from a rule declared `{}`", fix.applicability.as_str(), rule.fix.as_str()));
             }
+            // The docs say what kind of fix a rule offers: "safe" must mean always safe.
+            if let Some(fix) = &d.fix
+                && rule.fix == stacklint_linter::FixAvailability::Safe
+                && fix.applicability != stacklint_diagnostics::Applicability::Safe
+            {
+                failures.push(format!("{code}/{case}: a {} fix from a rule declared `safe` (declare `Sometimes`)", fix.applicability.as_str()));
+            }
         }
         // "N fixable with `--fix`" is what `--fix` applies, with the rule alone. With every
         // rule (fixes of several rules meet on one line), `--fix` applies at least that
