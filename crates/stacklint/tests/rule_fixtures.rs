@@ -244,3 +244,85 @@ fn fixture_codes_are_rules() {
         assert!(stacklint_linter::rule_by_code(&code).is_some(), "rules/fixtures/{code} names no rule");
     }
 }
+
+/// Every file of `dir` rewritten by `f` (text files only), into `to`.
+fn copy_dir_with(from: &Path, to: &Path, f: &dyn Fn(&str) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().filter_map(Result::ok) {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir_with(&e.path(), &target, f);
+        } else if let Ok(text) = std::fs::read_to_string(e.path()) {
+            std::fs::write(target, f(&text)).unwrap();
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// A way to write a fixture's files: its name, the rewrite, which files it applies to.
+type Variant<'a> = (&'a str, &'a dyn Fn(&str) -> String, fn(&Path) -> bool);
+
+/// Line endings and a BOM change nothing a fix does: each fixture, written with CRLF
+/// endings (and, for Python, old-Mac CR endings) or a BOM, fixes to the `\n` result
+/// written the same way.
+#[test]
+fn fixes_keep_line_endings_and_bom() {
+    let crlf = |t: &str| t.replace("\r\n", "\n").replace('\n', "\r\n");
+    let cr = |t: &str| t.replace("\r\n", "\n").replace('\n', "\r");
+    let bom = |t: &str| format!("\u{feff}{t}");
+    let variants: [Variant; 3] = [
+        ("CRLF", &crlf, |_| true),
+        ("CR", &cr, |p| p.extension().is_some_and(|e| e == "py")),
+        ("BOM", &bom, |p| p.extension().is_some_and(|e| e == "py" || e == "conf")),
+    ];
+    let mut failures = Vec::new();
+    for (code, dir) in cases() {
+        let case = dir.file_name().unwrap().to_string_lossy().to_string();
+        let tmp = tempfile::tempdir().unwrap();
+        let plain = tmp.path().join("plain");
+        copy_dir(&dir, &plain);
+        let base = run_case(&plain, &code, Some(FixMode::Unsafe), false);
+        let normal = |t: &str| t.replace("\r\n", "\n");
+        for (name, convert, applies) in &variants {
+            let work = tmp.path().join(name);
+            copy_dir_with(&dir, &work, &|t| t.to_string());
+            let mut converted = Vec::new();
+            for f in walk(&dir) {
+                let rel = f.strip_prefix(&dir).unwrap().to_path_buf();
+                // (A file without a line break has no ending to keep.)
+                if applies(&rel) && let Ok(text) = std::fs::read_to_string(&f) && convert(&text) != text {
+                    std::fs::write(work.join(&rel), convert(&text)).unwrap();
+                    converted.push(rel);
+                }
+            }
+            if converted.is_empty() {
+                continue;
+            }
+            let fixed = run_case(&work, &code, Some(FixMode::Unsafe), false);
+            if fixed.fixes_applied != base.fixes_applied {
+                failures.push(format!("{code}/{case} ({name}): {} fixes applied, {} without", fixed.fixes_applied, base.fixes_applied));
+            }
+            for rel in &converted {
+                let want = base.fixed.iter().find(|f| f.path.ends_with(rel)).map_or_else(|| std::fs::read_to_string(dir.join(rel)).unwrap(), |f| f.new.clone());
+                let got = std::fs::read_to_string(work.join(rel)).unwrap();
+                if got != convert(&normal(&want)) {
+                    failures.push(format!("{code}/{case} ({name}) {}:\n  want {:?}\n  got  {:?}", rel.display(), convert(&normal(&want)), got));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
