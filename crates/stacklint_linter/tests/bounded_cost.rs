@@ -59,3 +59,27 @@ fn nginx_levels_are_indexed_once() {
     let directives = model.config(&project, doc).unwrap().directives().len();
     assert!(model.indexed_entries() <= directives, "{} entries indexed for {directives} directives", model.indexed_entries());
 }
+
+/// One stage with thousands of instructions, then thousands of stages each built on the
+/// one before (the ancestry walk per stage was quadratic, per instruction cubic).
+#[test]
+fn dockerfile_rules_on_long_stages_and_deep_ancestry() {
+    let n = 4000;
+    let mut text = String::from("FROM python:3.12 AS s0\n");
+    for i in 0..n {
+        let _ = write!(text, "RUN pip install pkg{i}\nCMD python manage.py runserver 0.0.0.0:{i}\n");
+    }
+    let d = lint_sources(&[("Dockerfile", &text)], &LinterSettings::default());
+    assert_eq!(count(&d, "DKR001"), n);
+    assert_eq!(count(&d, "DKR005"), n);
+
+    let mut text = String::from("FROM python:3.12 AS s0\nENTRYPOINT [\"python\", \"manage.py\"]\n");
+    for i in 1..=n {
+        let _ = write!(text, "FROM s{prev} AS s{i}\nRUN pip install pkg{i}\nCMD [\"runserver\", \"0.0.0.0:8000\"]\n", prev = i - 1);
+    }
+    let d = lint_sources(&[("Dockerfile", &text)], &LinterSettings::default());
+    // Every stage inherits `ENTRYPOINT ["python", "manage.py"]`: each CMD runs runserver.
+    assert_eq!(count(&d, "DKR001"), n);
+    // The last stage's ancestry holds every RUN.
+    assert_eq!(count(&d, "DKR005"), n);
+}
