@@ -4,6 +4,7 @@
 //! against the official SARIF 2.1.0 JSON schema (`tests/data/`).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -376,4 +377,57 @@ fn a_closed_pipe_is_an_error_not_a_panic() {
     }
     let err = render_statistics(OutputFormat::Concise, &diagnostics(), &cx, &mut ClosedPipe { budget: 5 }).expect_err("closed");
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+}
+
+/// Renders `full` for findings in one file of given text.
+fn render_full_in(file: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
+    let sources = HashMap::from([(path(file), text.to_owned())]);
+    let mut cx = RenderContext::new(Path::new(CWD), &sources, "0.1.0");
+    cx.rule_url = &rule_url;
+    let mut out = Vec::new();
+    render(OutputFormat::Full, diagnostics, &cx, &mut out).expect("writing to a Vec succeeds");
+    String::from_utf8(out).expect("UTF-8 output")
+}
+
+/// A one-line 36 KB nginx.conf: each finding shows a window of its line around the
+/// finding (with `…` where it is cut), not the whole line.
+#[test]
+fn full_clips_long_lines_around_the_finding() {
+    let mut text = String::from("events {} http { ");
+    for i in 0..1500 {
+        let _ = write!(text, "server {{ listen {}; }} ", 8000 + i);
+    }
+    text.push_str("}\n");
+    assert!(text.len() > 30_000);
+    let listen = find(&text, "listen 8500;", 0);
+    let findings: Vec<Diagnostic> = (0..50).map(|_| diagnostic("NGX999", "a-finding", Severity::Warning, "a finding in a long line", "nginx.conf", listen)).collect();
+    let out = render_full_in("nginx.conf", &text, &findings);
+    // 50 findings of a few hundred bytes each, not 50 copies of the 36 KB line.
+    assert!(out.len() < 50 * 1500, "{} bytes", out.len());
+    let one = render_full_in("nginx.conf", &text, &findings[..1]);
+    insta::assert_snapshot!("full_long_line", one);
+}
+
+/// A finding past column 65,535 (miette panics on those) renders, with its real row
+/// and column in the header.
+#[test]
+fn full_renders_a_finding_at_column_70000() {
+    let mut text = "x".repeat(69_999);
+    text.push_str("gzip off;\n");
+    let at = find(&text, "gzip off;", 0);
+    let out = render_full_in("nginx.conf", &text, &[diagnostic("NGX001", "gzip-disabled", Severity::Warning, "`gzip off`", "nginx.conf", at)]);
+    assert!(out.contains("nginx.conf:1:70000"), "{out}");
+    insta::assert_snapshot!("full_column_70000", out);
+}
+
+/// A label spanning thousands of lines shows a bounded window of them.
+#[test]
+fn full_bounds_the_lines_of_a_snippet() {
+    let text: String = (0..5000).fold(String::new(), |mut t, i| {
+        let _ = writeln!(t, "line {i}");
+        t
+    });
+    let all = TextRange::new(0, text.len());
+    let out = render_full_in("nginx.conf", &text, &[diagnostic("SYN001", "parse-error", Severity::Error, "a long range", "nginx.conf", all)]);
+    assert!(out.lines().count() < 80, "{} lines", out.lines().count());
 }

@@ -300,6 +300,12 @@ impl<'a> Files<'a> {
         self.indexes.entry(path.to_path_buf()).or_insert_with(|| LineIndex::new(text)).location(offset, text)
     }
 
+    /// The text of `path` with its line index.
+    fn indexed(&mut self, path: &Path) -> Option<(&'a str, &LineIndex)> {
+        let text = self.sources.source(path)?;
+        Some((text, self.indexes.entry(path.to_path_buf()).or_insert_with(|| LineIndex::new(text))))
+    }
+
     /// Start and end of `range` in `path`.
     fn span(&mut self, path: &Path, range: TextRange) -> Span {
         Span { start: self.location(path, range.start()), end: self.location(path, range.end()) }
