@@ -83,3 +83,27 @@ fn dockerfile_rules_on_long_stages_and_deep_ancestry() {
     // The last stage's ancestry holds every RUN.
     assert_eq!(count(&d, "DKR005"), n);
 }
+
+/// NGX003 on nginx 1.27: thousands of upstreams without keepalive and thousands of
+/// `proxy_pass` straight to distinct addresses (each looked up every pass, every
+/// upstream name and every group before).
+#[test]
+fn ngx003_on_thousands_of_upstreams_and_addresses() {
+    let n = 2000;
+    let mut text = String::from("events {}\nhttp {\n");
+    for i in 0..n {
+        let _ = write!(
+            text,
+            "    upstream app{i} {{\n        server 10.0.{}.{}:8000;\n    }}\n    server {{\n        listen 80;\n        location / {{\n            proxy_pass http://app{i};\n        }}\n        location /direct/ {{\n            proxy_pass http://10.1.{}.{}:9000;\n        }}\n    }}\n",
+            i / 250,
+            i % 250,
+            i / 250,
+            i % 250
+        );
+    }
+    text.push_str("}\n");
+    let compose = "services:\n  nginx:\n    image: nginx:1.27.0\n    volumes:\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n";
+    let d = lint_sources(&[("docker-compose.yml", compose), ("nginx/nginx.conf", &text)], &LinterSettings::default());
+    // One finding per upstream, one per direct `proxy_pass`.
+    assert_eq!(count(&d, "NGX003"), 2 * n);
+}
