@@ -107,3 +107,17 @@ fn ngx003_on_thousands_of_upstreams_and_addresses() {
     // One finding per upstream, one per direct `proxy_pass`.
     assert_eq!(count(&d, "NGX003"), 2 * n);
 }
+
+/// DKR007 asks, per stage, whether its image is an earlier stage: answered from one
+/// table (a search of the earlier stages per stage before).
+#[test]
+fn dkr007_on_thousands_of_stages() {
+    let n = 4000;
+    let mut text = String::new();
+    for i in 0..n {
+        let _ = write!(text, "FROM python AS a{i}\nRUN true\nFROM a{i} AS b{i}\nRUN true\n");
+    }
+    let d = lint_sources(&[("Dockerfile", &text)], &LinterSettings::default());
+    // Only the untagged external images; `FROM a{i}` names a stage.
+    assert_eq!(count(&d, "DKR007"), n);
+}

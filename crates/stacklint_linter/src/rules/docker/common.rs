@@ -9,12 +9,15 @@ use stacklint_text::TextRange;
 
 /// The index of the stage that `stages[index]` is built `FROM`, when its image names an
 /// earlier stage (BuildKit compares stage names case-insensitively).
+/// One stage's question; for every stage, [`parents`] (this search is linear per call).
+#[allow(dead_code)]
 pub(crate) fn parent_stage(stages: &[Stage<'_>], index: usize) -> Option<usize> {
     let image = stages.get(index)?.image()?;
     stages.get(..index)?.iter().rposition(|s| s.name().is_some_and(|n| n.eq_ignore_ascii_case(&image.word.raw)))
 }
 
 /// Whether the image of `stages[index]` is an earlier stage.
+#[allow(dead_code)]
 pub(crate) fn is_stage_ref(stages: &[Stage<'_>], index: usize) -> bool {
     parent_stage(stages, index).is_some()
 }
