@@ -548,3 +548,22 @@ server {
     }
     insta::assert_snapshot!("nginx_dump_tree", out);
 }
+
+/// A glob over thousands of files: each match once, sorted (duplicates were searched for
+/// in the result per file, quadratic in the matches).
+#[test]
+fn include_glob_over_many_files() {
+    let n = 20_000;
+    let mut files: Vec<PathBuf> = (0..n).map(|i| PathBuf::from(format!("/p/conf.d/site{i:05}.conf"))).collect();
+    files.push(PathBuf::from("/p/nginx.conf"));
+    let resolver = nginx::IncludeResolver {
+        project_root: Path::new("/p"),
+        config_root: Path::new("/p"),
+        mounts: &[],
+        files: &files,
+        including_dir_fallback: false,
+    };
+    let found = resolver.resolve("conf.d/*.conf", Path::new("/p/nginx.conf"));
+    assert_eq!(found.len(), n);
+    assert!(found.windows(2).all(|w| w[0] < w[1]));
+}

@@ -89,7 +89,7 @@ impl IncludeResolver<'_> {
                     std::borrow::Cow::Borrowed(file.as_path())
                 };
                 if is_literal {
-                    if *normal == *candidate && !out.contains(file) {
+                    if *normal == *candidate {
                         out.push(file.clone());
                     }
                     continue;
@@ -97,7 +97,7 @@ impl IncludeResolver<'_> {
                 if !normal.starts_with(&literal_prefix) {
                     continue;
                 }
-                if !normal.starts_with(root) || out.contains(file) {
+                if !normal.starts_with(root) {
                     continue;
                 }
                 let file_parts = parts(&normal);
@@ -111,7 +111,9 @@ impl IncludeResolver<'_> {
                 }
             }
         }
+        // Duplicates (two candidates naming one file) go here, not by a search per file.
         out.sort();
+        out.dedup();
         out
     }
 }
