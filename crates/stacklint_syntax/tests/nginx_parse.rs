@@ -567,3 +567,22 @@ fn include_glob_over_many_files() {
     assert_eq!(found.len(), n);
     assert!(found.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// A file of one long line: every directive found, none but the first indented (the
+/// indentation was looked up with a search back to the line start per directive).
+#[test]
+fn one_long_line() {
+    let n = 20_000;
+    let mut text = String::from("http {");
+    for i in 0..n {
+        let _ = write!(text, " server {{ listen {i}; }}");
+    }
+    text.push_str(" }\n");
+    let parsed = nginx::parse(&text);
+    assert!(parsed.errors.is_empty());
+    assert_eq!(parsed.tree.find_all("listen").count(), n);
+    assert_eq!(parsed.tree.walk().filter(|d| d.indent.is_some()).count(), 1);
+    let indented = nginx::parse("http {\n  \tserver {}\n x server {}\n}\n");
+    let indents: Vec<Option<&str>> = indented.tree.directives().iter().map(|d| d.indent.as_deref()).collect();
+    assert_eq!(indents, [Some(""), Some("  \t"), Some(" ")]);
+}
