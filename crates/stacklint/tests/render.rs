@@ -431,3 +431,37 @@ fn full_bounds_the_lines_of_a_snippet() {
     let out = render_full_in("nginx.conf", &text, &[diagnostic("SYN001", "parse-error", Severity::Error, "a long range", "nginx.conf", all)]);
     assert!(out.lines().count() < 80, "{} lines", out.lines().count());
 }
+
+/// Columns far into one long line (counted from checkpoints, not from the line start per
+/// finding) are the columns `LineIndex` gives, multi-byte characters included.
+#[test]
+fn columns_on_a_long_line_match_the_line_index() {
+    let mut text = String::new();
+    for i in 0..3000 {
+        let _ = write!(text, "é{i} ");
+    }
+    text.push('\n');
+    let index = stacklint_text::LineIndex::new(&text);
+    let mut findings = Vec::new();
+    let mut expected = Vec::new();
+    for (i, (at, _)) in text.match_indices(' ').enumerate().filter(|(i, _)| i % 97 == 0) {
+        let range = TextRange::new(at - 2, at);
+        findings.push(diagnostic("NGX999", "a-finding", Severity::Warning, &format!("f{i}"), "nginx.conf", range));
+        let s = index.location(range.start(), &text);
+        expected.push(format!("nginx.conf:{}:{}: NGX999", s.row, s.column));
+    }
+    let sources = HashMap::from([(path("nginx.conf"), text.clone())]);
+    let cx = RenderContext::new(Path::new(CWD), &sources, "0.1.0");
+    let mut out = Vec::new();
+    render(OutputFormat::Concise, &findings, &cx, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let got: Vec<String> = out.lines().filter(|l| l.contains("NGX999")).map(|l| l.split(" [").next().unwrap().to_owned()).collect();
+    assert_eq!(got, expected);
+    let mut json = Vec::new();
+    render(OutputFormat::Json, &findings, &cx, &mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    for (d, f) in json.as_array().unwrap().iter().zip(&findings) {
+        let e = index.location(f.range.end(), &text);
+        assert_eq!(d["end_location"]["column"].as_u64(), Some(e.column as u64));
+    }
+}
