@@ -166,8 +166,9 @@ pub struct NginxModel {
     /// Indexes into `includes`: by the `include` directive, and by the doc it sits in.
     edges_from: HashMap<At, Vec<usize>>,
     edges_of_doc: Vec<Vec<usize>>,
-    /// Per doc, per level (0: the top, `i + 1`: inside directive `i`), filled on first use.
-    levels: Vec<Vec<OnceLock<Level>>>,
+    /// Per doc, per level (0: the top, `i + 1`: inside directive `i`), filled on first use
+    /// (boxed: a slot per directive, most of them never asked about).
+    levels: Vec<Vec<OnceLock<Box<Level>>>>,
 }
 
 /// The directives of one level, includes expanded, in nginx's reading order.
@@ -531,7 +532,7 @@ impl NginxModel {
                     by_name.entry(d.name().to_owned()).or_default().push(at);
                 }
             }
-            Level { children, by_name }
+            Box::new(Level { children, by_name })
         }))
     }
 

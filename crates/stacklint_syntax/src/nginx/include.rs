@@ -78,7 +78,13 @@ impl IncludeResolver<'_> {
             // The directories before the first glob part: a cheap filter on every file.
             let literal_prefix: PathBuf = candidate.components().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '['])).collect();
             let is_literal = literal_prefix.components().count() == pattern_parts.len();
+            // A literal path names one file: only files of that name can be it (a cheap
+            // test before normalising and comparing whole paths, per include per file).
+            let literal_name = if is_literal { candidate.file_name() } else { None };
             for file in self.files {
+                if literal_name.is_some() && file.file_name().is_some_and(|n| Some(n) != literal_name) {
+                    continue;
+                }
                 // Project paths are nearly always normal already: skip the allocation then.
                 let normal = if has_dot_parts(file) {
                     match normalize(file) {
