@@ -4,6 +4,7 @@
 //! against the official SARIF 2.1.0 JSON schema (`tests/data/`).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -376,4 +377,91 @@ fn a_closed_pipe_is_an_error_not_a_panic() {
     }
     let err = render_statistics(OutputFormat::Concise, &diagnostics(), &cx, &mut ClosedPipe { budget: 5 }).expect_err("closed");
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+}
+
+/// Renders `full` for findings in one file of given text.
+fn render_full_in(file: &str, text: &str, diagnostics: &[Diagnostic]) -> String {
+    let sources = HashMap::from([(path(file), text.to_owned())]);
+    let mut cx = RenderContext::new(Path::new(CWD), &sources, "0.1.0");
+    cx.rule_url = &rule_url;
+    let mut out = Vec::new();
+    render(OutputFormat::Full, diagnostics, &cx, &mut out).expect("writing to a Vec succeeds");
+    String::from_utf8(out).expect("UTF-8 output")
+}
+
+/// A one-line 36 KB nginx.conf: each finding shows a window of its line around the
+/// finding (with `…` where it is cut), not the whole line.
+#[test]
+fn full_clips_long_lines_around_the_finding() {
+    let mut text = String::from("events {} http { ");
+    for i in 0..1500 {
+        let _ = write!(text, "server {{ listen {}; }} ", 8000 + i);
+    }
+    text.push_str("}\n");
+    assert!(text.len() > 30_000);
+    let listen = find(&text, "listen 8500;", 0);
+    let findings: Vec<Diagnostic> = (0..50).map(|_| diagnostic("NGX999", "a-finding", Severity::Warning, "a finding in a long line", "nginx.conf", listen)).collect();
+    let out = render_full_in("nginx.conf", &text, &findings);
+    // 50 findings of a few hundred bytes each, not 50 copies of the 36 KB line.
+    assert!(out.len() < 50 * 1500, "{} bytes", out.len());
+    let one = render_full_in("nginx.conf", &text, &findings[..1]);
+    insta::assert_snapshot!("full_long_line", one);
+}
+
+/// A finding past column 65,535 (miette panics on those) renders, with its real row
+/// and column in the header.
+#[test]
+fn full_renders_a_finding_at_column_70000() {
+    let mut text = "x".repeat(69_999);
+    text.push_str("gzip off;\n");
+    let at = find(&text, "gzip off;", 0);
+    let out = render_full_in("nginx.conf", &text, &[diagnostic("NGX001", "gzip-disabled", Severity::Warning, "`gzip off`", "nginx.conf", at)]);
+    assert!(out.contains("nginx.conf:1:70000"), "{out}");
+    insta::assert_snapshot!("full_column_70000", out);
+}
+
+/// A label spanning thousands of lines shows a bounded window of them.
+#[test]
+fn full_bounds_the_lines_of_a_snippet() {
+    let text: String = (0..5000).fold(String::new(), |mut t, i| {
+        let _ = writeln!(t, "line {i}");
+        t
+    });
+    let all = TextRange::new(0, text.len());
+    let out = render_full_in("nginx.conf", &text, &[diagnostic("SYN001", "parse-error", Severity::Error, "a long range", "nginx.conf", all)]);
+    assert!(out.lines().count() < 80, "{} lines", out.lines().count());
+}
+
+/// Columns far into one long line (counted from checkpoints, not from the line start per
+/// finding) are the columns `LineIndex` gives, multi-byte characters included.
+#[test]
+fn columns_on_a_long_line_match_the_line_index() {
+    let mut text = String::new();
+    for i in 0..3000 {
+        let _ = write!(text, "é{i} ");
+    }
+    text.push('\n');
+    let index = stacklint_text::LineIndex::new(&text);
+    let mut findings = Vec::new();
+    let mut expected = Vec::new();
+    for (i, (at, _)) in text.match_indices(' ').enumerate().filter(|(i, _)| i % 97 == 0) {
+        let range = TextRange::new(at - 2, at);
+        findings.push(diagnostic("NGX999", "a-finding", Severity::Warning, &format!("f{i}"), "nginx.conf", range));
+        let s = index.location(range.start(), &text);
+        expected.push(format!("nginx.conf:{}:{}: NGX999", s.row, s.column));
+    }
+    let sources = HashMap::from([(path("nginx.conf"), text.clone())]);
+    let cx = RenderContext::new(Path::new(CWD), &sources, "0.1.0");
+    let mut out = Vec::new();
+    render(OutputFormat::Concise, &findings, &cx, &mut out).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    let got: Vec<String> = out.lines().filter(|l| l.contains("NGX999")).map(|l| l.split(" [").next().unwrap().to_owned()).collect();
+    assert_eq!(got, expected);
+    let mut json = Vec::new();
+    render(OutputFormat::Json, &findings, &cx, &mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    for (d, f) in json.as_array().unwrap().iter().zip(&findings) {
+        let e = index.location(f.range.end(), &text);
+        assert_eq!(d["end_location"]["column"].as_u64(), Some(e.column as u64));
+    }
 }

@@ -41,8 +41,9 @@
 //! assert!(model.unresolved.is_empty());
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use stacklint_syntax::nginx::{self, DirectiveId, DirectiveRef, IncludeResolver, NginxConfig, default_context_for_path};
 use stacklint_text::TextRange;
@@ -150,12 +151,31 @@ pub struct IncludeCycle {
 }
 
 /// The include graph of the project's nginx files.
+///
+/// Queries cost what they return, not the size of the configuration: the `include` edges
+/// are indexed by the directive and the file they start from, and each level's
+/// directives (includes expanded) are listed and indexed by name once, the first time
+/// the level is asked about ([`NginxModel::children`], [`NginxModel::named`],
+/// [`NginxModel::in_effect`]).
 #[derive(Clone, Debug, Default)]
 pub struct NginxModel {
     pub docs: Vec<NginxDoc>,
     pub includes: Vec<IncludeEdge>,
     pub unresolved: Vec<UnresolvedInclude>,
     pub cycles: Vec<IncludeCycle>,
+    /// Indexes into `includes`: by the `include` directive, and by the doc it sits in.
+    edges_from: HashMap<At, Vec<usize>>,
+    edges_of_doc: Vec<Vec<usize>>,
+    /// Per doc, per level (0: the top, `i + 1`: inside directive `i`), filled on first use
+    /// (boxed: a slot per directive, most of them never asked about).
+    levels: Vec<Vec<OnceLock<Box<Level>>>>,
+}
+
+/// The directives of one level, includes expanded, in nginx's reading order.
+#[derive(Clone, Debug, Default)]
+struct Level {
+    children: Vec<At>,
+    by_name: HashMap<String, Vec<At>>,
 }
 
 /// Files shipped with nginx (Debian and the official image) that configs include from
@@ -213,6 +233,11 @@ impl NginxModel {
         for &(start, end) in &dumps {
             model.link_dump(project, start, end);
         }
+        model.index_edges();
+        model.levels = (0..model.docs.len()).map(|i| {
+            let n = model.config_at(project, DocId(i)).map_or(0, |c| c.directives().len());
+            (0..=n).map(|_| OnceLock::new()).collect()
+        }).collect();
         model.assign_contexts(project);
         model.cycles = model.find_cycles();
         model
@@ -220,9 +245,11 @@ impl NginxModel {
 
     /// Resolves the includes of the project's own files.
     fn link_project(&mut self, project: &Project, dumps: &[(usize, usize)]) {
-        let in_dump = |i: usize| dumps.iter().any(|&(s, e)| (s..e).contains(&i));
+        let dump_doc: HashSet<usize> = dumps.iter().flat_map(|&(s, e)| s..e).collect();
+        let in_dump = |i: usize| dump_doc.contains(&i);
         let all_files: Vec<PathBuf> = project.files.iter().map(|f| f.path.clone()).collect();
         let mounts = compose_mounts(project);
+        let by_name: HashMap<PathBuf, usize> = (0..self.docs.len()).rev().filter(|&j| !in_dump(j)).map(|j| (self.docs[j].name.clone(), j)).collect();
         let main_dirs: Vec<PathBuf> = (0..self.docs.len())
             .filter(|&i| !in_dump(i))
             .filter(|&i| self.config_at(project, DocId(i)).is_some_and(|c| looks_main(&self.docs[i].name, c)))
@@ -261,7 +288,7 @@ impl NginxModel {
                 } else {
                     looked_up = Some(config_root.join(&pattern));
                 }
-                let targets: Vec<DocId> = found.iter().filter_map(|p| (0..self.docs.len()).find(|&j| !in_dump(j) && &self.docs[j].name == p)).map(DocId).collect();
+                let targets: Vec<DocId> = found.iter().filter_map(|p| by_name.get(p).copied()).map(DocId).collect();
                 let at = At { doc, id };
                 if found.is_empty() {
                     let rest = pattern.strip_prefix("/etc/nginx/").unwrap_or(&pattern);
@@ -284,6 +311,7 @@ impl NginxModel {
     /// Resolves the includes inside one `nginx -T` dump, among its own sections.
     fn link_dump(&mut self, project: &Project, start: usize, end: usize) {
         let names: Vec<PathBuf> = (start..end).map(|i| self.docs[i].name.clone()).collect();
+        let position: HashMap<&PathBuf, usize> = names.iter().enumerate().rev().map(|(j, n)| (n, j)).collect();
         let Some(main) = names.first() else { return };
         let config_root = main.parent().map(Path::to_path_buf).unwrap_or_default();
         let root = PathBuf::from("/");
@@ -295,7 +323,7 @@ impl NginxModel {
             let includes: Vec<(DirectiveId, String)> = config.find_all("include").filter(|d| d.block.is_none()).filter_map(|d| Some((d.id, d.arg(0)?.to_owned()))).collect();
             for (id, pattern) in includes {
                 let found = resolver.resolve(&pattern, &self.docs[i].name.clone());
-                let targets: Vec<DocId> = found.iter().filter_map(|p| names.iter().position(|n| n == p)).map(|j| DocId(start + j)).collect();
+                let targets: Vec<DocId> = found.iter().filter_map(|p| position.get(p).copied()).map(|j| DocId(start + j)).collect();
                 let at = At { doc, id };
                 for &t in &targets {
                     self.docs[t.0].included_by.push(at);
@@ -321,15 +349,24 @@ impl NginxModel {
                 continue;
             }
             // (doc, index of its next edge to follow); `path` mirrors the docs on the stack.
-            let edges_of = |d: usize| self.includes.iter().filter(move |e| e.from.doc.0 == d);
-            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            // (doc, its next edge, the next target of that edge)
+            let mut stack: Vec<(usize, usize, usize)> = vec![(start, 0, 0)];
             let mut path: Vec<usize> = vec![start];
             if let Some(m) = mark.get_mut(start) {
                 *m = Mark::OnPath;
             }
-            while let Some(&mut (doc, ref mut next)) = stack.last_mut() {
-                let step = edges_of(doc).flat_map(|e| e.targets.iter().map(move |t| (e, t.0))).nth(*next);
-                *next += 1;
+            while let Some(&mut (doc, ref mut edge_n, ref mut target_n)) = stack.last_mut() {
+                let edges = self.edges_of_doc.get(doc).map_or(&[][..], Vec::as_slice);
+                let mut step = None;
+                while let Some(edge) = edges.get(*edge_n).and_then(|&e| self.includes.get(e)) {
+                    if let Some(t) = edge.targets.get(*target_n) {
+                        *target_n += 1;
+                        step = Some((edge, t.0));
+                        break;
+                    }
+                    *edge_n += 1;
+                    *target_n = 0;
+                }
                 let Some((edge, t)) = step else {
                     if let Some(m) = mark.get_mut(doc) {
                         *m = Mark::Done;
@@ -343,7 +380,7 @@ impl NginxModel {
                         if let Some(m) = mark.get_mut(t) {
                             *m = Mark::OnPath;
                         }
-                        stack.push((t, 0));
+                        stack.push((t, 0, 0));
                         path.push(t);
                     }
                     Some(Mark::OnPath) => {
@@ -385,7 +422,7 @@ impl NginxModel {
         // (doc, the chain of docs that led here)
         let mut stack: Vec<(DocId, Vec<DocId>)> = vec![(from, vec![from])];
         while let Some((doc, chain)) = stack.pop() {
-            let edges: Vec<IncludeEdge> = self.includes.iter().filter(|e| e.from.doc == doc).cloned().collect();
+            let edges: Vec<IncludeEdge> = self.edges_of_doc.get(doc.0).into_iter().flatten().filter_map(|&e| self.includes.get(e)).cloned().collect();
             for edge in edges.into_iter().rev() {
                 let local: Vec<String> = self.node(project, edge.from).map(|d| d.context().into_iter().map(str::to_owned).collect()).unwrap_or_default();
                 let base = self.docs[doc.0].context.clone();
@@ -457,10 +494,46 @@ impl NginxModel {
     /// The directives directly inside a level, in nginx's reading order, with `include`s
     /// expanded in place (the `include` itself, then the top level of each file it names).
     pub fn children(&self, project: &Project, scope: Scope) -> Vec<At> {
-        let mut out = Vec::new();
-        let mut seen: HashSet<DocId> = HashSet::from([scope.doc]);
-        self.push_children(project, scope, &mut out, &mut seen);
-        out
+        self.level_children(project, scope).to_vec()
+    }
+
+    /// [`Self::children`], borrowed from the model's index of the level.
+    pub fn level_children(&self, project: &Project, scope: Scope) -> &[At] {
+        self.level(project, scope).map_or(&[], |l| l.children.as_slice())
+    }
+
+    /// The directives called `name` directly inside a level (includes expanded), in
+    /// reading order: [`Self::children`] filtered by name, from the level's index.
+    pub fn named(&self, project: &Project, scope: Scope, name: &str) -> &[At] {
+        self.level(project, scope).and_then(|l| l.by_name.get(name)).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many directives the level indexes built so far list, over all levels: at most
+    /// the number of directives when nothing is included twice (each level is listed
+    /// once, however often it is asked about).
+    pub fn indexed_entries(&self) -> usize {
+        self.levels.iter().flatten().filter_map(OnceLock::get).map(|l| l.children.len()).sum()
+    }
+
+    /// The index of a level, built on first use.
+    fn level(&self, project: &Project, scope: Scope) -> Option<&Level> {
+        let slot = match scope.block {
+            None => 0,
+            Some(b) => b.index() + 1,
+        };
+        let cell = self.levels.get(scope.doc.0)?.get(slot)?;
+        Some(cell.get_or_init(|| {
+            let mut children = Vec::new();
+            let mut seen: HashSet<DocId> = HashSet::from([scope.doc]);
+            self.push_children(project, scope, &mut children, &mut seen);
+            let mut by_name: HashMap<String, Vec<At>> = HashMap::new();
+            for &at in &children {
+                if let Some(d) = self.node(project, at) {
+                    by_name.entry(d.name().to_owned()).or_default().push(at);
+                }
+            }
+            Box::new(Level { children, by_name })
+        }))
     }
 
     fn push_children(&self, project: &Project, scope: Scope, out: &mut Vec<At>, seen: &mut HashSet<DocId>) {
@@ -473,7 +546,8 @@ impl NginxModel {
             let at = At { doc: scope.doc, id };
             out.push(at);
             if config.node(id).is_some_and(|d| d.is("include")) {
-                for edge in self.includes.iter().filter(|e| e.from == at) {
+                for &e in self.edges_from.get(&at).into_iter().flatten() {
+                    let Some(edge) = self.includes.get(e) else { continue };
                     for &t in &edge.targets {
                         if seen.insert(t) {
                             self.push_children(project, Scope::top(t), out, seen);
@@ -481,6 +555,18 @@ impl NginxModel {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Indexes the include edges by their directive and their doc.
+    fn index_edges(&mut self) {
+        self.edges_from.clear();
+        self.edges_of_doc = vec![Vec::new(); self.docs.len()];
+        for (i, e) in self.includes.iter().enumerate() {
+            self.edges_from.entry(e.from).or_default().push(i);
+            if let Some(v) = self.edges_of_doc.get_mut(e.from.doc.0) {
+                v.push(i);
             }
         }
     }
@@ -544,13 +630,7 @@ impl NginxModel {
     /// The directives called `name` in effect inside `scope`: those of the innermost level
     /// (from `scope` outwards, across includes) that has any. Empty when none is set.
     pub fn in_effect(&self, project: &Project, scope: Scope, name: &str) -> Vec<At> {
-        for level in self.scope_chain(project, scope) {
-            let found: Vec<At> = self.children(project, level).into_iter().filter(|&at| self.node(project, at).is_some_and(|d| d.is(name))).collect();
-            if !found.is_empty() {
-                return found;
-            }
-        }
-        Vec::new()
+        self.scope_chain(project, scope).into_iter().map(|level| self.named(project, level, name)).find(|found| !found.is_empty()).map(<[At]>::to_vec).unwrap_or_default()
     }
 
     /// The last directive called `name` in effect inside `scope` (for single-valued directives).

@@ -60,6 +60,6 @@ pub use settings::{
 };
 pub use value::{
     BinOp, Call, Dict, DictEntry, EnvLookup, EnvOp, EnvSource, Expr, FileRef, InsertPoint, Kwarg,
-    NameRef, Unset, UrlConfig, UrlConfigKind, Value, cache_backend_for_scheme,
+    NameRef, Unset, UrlConfig, UrlConfigKind, Value, cache_backend_for_scheme, caps,
     db_engine_for_scheme, truthy,
 };

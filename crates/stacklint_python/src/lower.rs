@@ -209,7 +209,9 @@ impl Lowerer<'_> {
                 }
             }
         }
-        if known {
+        if known && all.len() > crate::value::caps::MAX_STR_LEN {
+            self.unknown(n)
+        } else if known {
             self.expr(n, Value::Str(all))
         } else {
             self.expr(n, Value::Concat(flat))

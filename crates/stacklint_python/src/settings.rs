@@ -396,9 +396,30 @@ impl Settings {
     /// The elements of a list setting (MIDDLEWARE, INSTALLED_APPS): the last unconditional
     /// list assigned, followed through names and `+`, then `append`/`insert`/`extend`/`+=`
     /// made later, in order. `None` when the name is never bound to a list.
+    ///
+    /// Bounded: past [`caps::MAX_LIST_ITEMS`](crate::caps::MAX_LIST_ITEMS) items or
+    /// [`caps::MAX_LIST_WORK`](crate::caps::MAX_LIST_WORK) items touched, the list is
+    /// unknown (no items, not complete) until it is assigned again.
     pub fn list(&self, name: &str) -> Option<ListView<'_>> {
+        use crate::value::caps::{MAX_LIST_ITEMS, MAX_LIST_WORK};
         let mut view: Option<ListView<'_>> = None;
+        let mut work: usize = 0;
+        let mut saturated = false;
         for b in self.bindings(name).filter(|b| b.keys.is_empty()) {
+            let reassigns = matches!(b.kind, BindingKind::Assign | BindingKind::Unpack { .. }) && !b.is_conditional();
+            if saturated && !reassigns {
+                continue;
+            }
+            // Items touched: an insert shifts the list, a remove compares it, an extend adds.
+            let len = view.as_ref().map_or(0, |v| v.items.len());
+            work = work.saturating_add(match b.kind {
+                BindingKind::Insert { .. } | BindingKind::Remove => 1 + len,
+                _ => 1,
+            });
+            if reassigns {
+                saturated = false;
+                work = 0;
+            }
             match &b.kind {
                 BindingKind::Assign | BindingKind::Unpack { .. } => {
                     if b.is_conditional() && view.is_some() {
@@ -489,6 +510,13 @@ impl Settings {
                     }
                 }
                 _ => {}
+            }
+            if let Some(v) = view.as_mut()
+                && (v.items.len() > MAX_LIST_ITEMS || work > MAX_LIST_WORK)
+            {
+                v.items.clear();
+                v.complete = false;
+                saturated = true;
             }
         }
         let mut view = view?;
@@ -1274,12 +1302,22 @@ impl ModuleEval<'_, '_, '_> {
             if op == "+"
                 && let Some(prev) = self.scope.values.get(&name).cloned()
             {
+                // The previous value is shared, not copied: a copy per `+=` made the
+                // cost of each statement grow with every one before it.
+                let left = Expr::new(
+                    prev.range,
+                    self.file.clone(),
+                    Value::Name(crate::value::NameRef {
+                        name: name.clone(),
+                        target: Some(prev),
+                    }),
+                );
                 let combined = Expr::new(
-                    prev.range.cover(value.range),
+                    left.range.cover(value.range),
                     self.file.clone(),
                     Value::BinOp(Box::new(crate::value::BinOp {
                         op: "+".to_owned(),
-                        left: (*prev).clone(),
+                        left,
                         right: (*value).clone(),
                     })),
                 );

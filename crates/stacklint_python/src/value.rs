@@ -16,6 +16,54 @@ pub type FileRef = Arc<Path>;
 /// Expressions nested deeper than this are kept as [`Value::Unknown`].
 pub(crate) const MAX_DEPTH: u16 = 96;
 
+/// Caps that keep the evaluator's cost bounded on any input. A value past a cap is
+/// unknown (`None` from [`Expr::list_items`] and [`Expr::unset_value`], an incomplete
+/// [`ListView`](crate::ListView)), never a guess. Settings modules are shared between
+/// `X += X`-style statements, so a value is a DAG whose unfolding can double per line:
+/// without the caps `MIDDLEWARE += MIDDLEWARE` thirty times took gigabytes.
+pub mod caps {
+    /// The longest list a value unfolds to (`+`, `+=`, `extend`, `insert`).
+    pub const MAX_LIST_ITEMS: usize = 4096;
+    /// The longest string joined from parts (`"a" + X`, f-strings).
+    pub const MAX_STR_LEN: usize = 64 * 1024;
+    /// The nodes one question about a value may visit (`list_items`, `unset_value`,
+    /// with the names and env defaults they follow).
+    pub const MAX_STEPS: usize = 65_536;
+    /// The list operations, in items touched, one [`Settings::list`](crate::Settings::list) may apply.
+    pub const MAX_LIST_WORK: usize = 1 << 20;
+}
+
+thread_local! {
+    /// Steps taken by the evaluation in progress on this thread (`None`: none).
+    static STEPS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` as one evaluation: the outermost call starts a step budget that every nested
+/// call shares.
+fn budgeted<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            STEPS.with(|s| s.set(None));
+        }
+    }
+    if STEPS.with(std::cell::Cell::get).is_some() {
+        return f();
+    }
+    STEPS.with(|s| s.set(Some(0)));
+    let _reset = Reset;
+    f()
+}
+
+/// Takes one step of the current evaluation's budget; `false` once it is spent.
+fn step() -> bool {
+    STEPS.with(|s| {
+        let n = s.get().unwrap_or(0).saturating_add(1);
+        s.set(Some(n));
+        n <= caps::MAX_STEPS
+    })
+}
+
 /// One expression: its value, the byte range of its source text, and its file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
@@ -565,6 +613,13 @@ impl Expr {
     /// lookups replaced by their (cast) defaults, names followed, f-strings and `+`
     /// concatenations of strings joined. `None` when unknown or when it would raise.
     pub fn unset_value(&self) -> Option<Value> {
+        budgeted(|| self.unset_value_step())
+    }
+
+    fn unset_value_step(&self) -> Option<Value> {
+        if !step() {
+            return None;
+        }
         match &self.value {
             Value::Env(e) => match e.unset_value() {
                 Unset::Value(v) => Some(v),
@@ -578,6 +633,9 @@ impl Expr {
                         Value::Str(x) => s.push_str(&x),
                         Value::Int(i) => s.push_str(&i.to_string()),
                         _ => return None,
+                    }
+                    if s.len() > caps::MAX_STR_LEN {
+                        return None;
                     }
                 }
                 Some(Value::Str(s))
@@ -607,18 +665,22 @@ impl Expr {
     }
 
     /// The list or tuple elements (following names and `+` of lists), if static.
+    /// `None` past [`caps::MAX_LIST_ITEMS`] items or [`caps::MAX_STEPS`] steps.
     pub fn list_items(&self) -> Option<Vec<&Expr>> {
         let mut out = Vec::new();
-        collect_list(self, &mut out, 0).then_some(out)
+        budgeted(|| collect_list(self, &mut out, 0)).then_some(out)
     }
 }
 
 fn collect_list<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>, depth: u16) -> bool {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || !step() {
         return false;
     }
     match &e.value {
         Value::List(items) | Value::Tuple(items) => {
+            if out.len().saturating_add(items.len()) > caps::MAX_LIST_ITEMS {
+                return false;
+            }
             out.extend(items.iter());
             true
         }

@@ -548,3 +548,41 @@ server {
     }
     insta::assert_snapshot!("nginx_dump_tree", out);
 }
+
+/// A glob over thousands of files: each match once, sorted (duplicates were searched for
+/// in the result per file, quadratic in the matches).
+#[test]
+fn include_glob_over_many_files() {
+    let n = 20_000;
+    let mut files: Vec<PathBuf> = (0..n).map(|i| PathBuf::from(format!("/p/conf.d/site{i:05}.conf"))).collect();
+    files.push(PathBuf::from("/p/nginx.conf"));
+    let resolver = nginx::IncludeResolver {
+        project_root: Path::new("/p"),
+        config_root: Path::new("/p"),
+        mounts: &[],
+        files: &files,
+        including_dir_fallback: false,
+    };
+    let found = resolver.resolve("conf.d/*.conf", Path::new("/p/nginx.conf"));
+    assert_eq!(found.len(), n);
+    assert!(found.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// A file of one long line: every directive found, none but the first indented (the
+/// indentation was looked up with a search back to the line start per directive).
+#[test]
+fn one_long_line() {
+    let n = 20_000;
+    let mut text = String::from("http {");
+    for i in 0..n {
+        let _ = write!(text, " server {{ listen {i}; }}");
+    }
+    text.push_str(" }\n");
+    let parsed = nginx::parse(&text);
+    assert!(parsed.errors.is_empty());
+    assert_eq!(parsed.tree.find_all("listen").count(), n);
+    assert_eq!(parsed.tree.walk().filter(|d| d.indent.is_some()).count(), 1);
+    let indented = nginx::parse("http {\n  \tserver {}\n x server {}\n}\n");
+    let indents: Vec<Option<&str>> = indented.tree.directives().iter().map(|d| d.indent.as_deref()).collect();
+    assert_eq!(indents, [Some(""), Some("  \t"), Some(" ")]);
+}

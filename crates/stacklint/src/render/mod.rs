@@ -281,11 +281,19 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 struct Files<'a> {
     sources: &'a dyn Sources,
     indexes: HashMap<PathBuf, LineIndex>,
+    /// The last positions found far into long lines, per file: a column there is counted
+    /// from the nearest one before it, not from the line start (findings come in order,
+    /// so a file of one long line costs its length, not its length per finding).
+    checkpoints: HashMap<PathBuf, Vec<(usize, SourceLocation)>>,
 }
+
+/// Columns this far into a line are counted from a checkpoint.
+const CHECKPOINT_AFTER: usize = 4096;
+const CHECKPOINTS: usize = 8;
 
 impl<'a> Files<'a> {
     fn new(sources: &'a dyn Sources) -> Self {
-        Self { sources, indexes: HashMap::new() }
+        Self { sources, indexes: HashMap::new(), checkpoints: HashMap::new() }
     }
 
     fn text(&self, path: &Path) -> Option<&'a str> {
@@ -297,7 +305,32 @@ impl<'a> Files<'a> {
         let Some(text) = self.sources.source(path) else {
             return SourceLocation { row: 1, column: 1 };
         };
-        self.indexes.entry(path.to_path_buf()).or_insert_with(|| LineIndex::new(text)).location(offset, text)
+        let index = self.indexes.entry(path.to_path_buf()).or_insert_with(|| LineIndex::new(text));
+        let offset = stacklint_text::floor_char_boundary(text, offset.min(text.len()));
+        let line = index.line_of(offset);
+        let start = index.line_start(line);
+        if offset - start < CHECKPOINT_AFTER {
+            return index.location(offset, text);
+        }
+        let checkpoints = self.checkpoints.entry(path.to_path_buf()).or_default();
+        let (from, column) = checkpoints
+            .iter()
+            .filter(|(o, l)| l.row == line + 1 && (start..=offset).contains(o))
+            .max_by_key(|(o, _)| *o)
+            .map_or((start, 0), |&(o, l)| (o, l.column - 1));
+        let column = column + text.get(from..offset).map_or(0, |t| t.chars().count());
+        let loc = SourceLocation { row: line + 1, column: column + 1 };
+        if checkpoints.len() >= CHECKPOINTS {
+            checkpoints.remove(0);
+        }
+        checkpoints.push((offset, loc));
+        loc
+    }
+
+    /// The text of `path` with its line index.
+    fn indexed(&mut self, path: &Path) -> Option<(&'a str, &LineIndex)> {
+        let text = self.sources.source(path)?;
+        Some((text, self.indexes.entry(path.to_path_buf()).or_insert_with(|| LineIndex::new(text))))
     }
 
     /// Start and end of `range` in `path`.

@@ -87,15 +87,24 @@ pub(crate) fn from_dockerfile(path: &Path, text: &str, df: &Dockerfile, scripts:
 
 /// The final stage and the stages it is built `FROM` (by name or index), base first.
 fn stage_chain<'a>(stages: &[Stage<'a>], index: usize) -> Vec<Stage<'a>> {
+    // The first stage of each name (lowercased): one table, not a search per step.
+    let mut first_named: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for s in stages {
+        if let Some(n) = s.name() {
+            first_named.entry(n.to_ascii_lowercase()).or_insert(s.index);
+        }
+    }
     let mut chain = Vec::new();
     let mut current = stages.get(index).copied();
     while let Some(stage) = current {
-        if chain.iter().any(|s: &Stage<'_>| s.index == stage.index) {
-            break;
-        }
         chain.push(stage);
         let base = stage.image().map(|i| i.word.value.as_str()).unwrap_or_default();
-        current = stages.iter().take(stage.index).find(|s| s.name().is_some_and(|n| n.eq_ignore_ascii_case(base)) || s.index.to_string() == base).copied();
+        // The earliest earlier stage named so, or numbered so; always before `stage`, so
+        // the walk ends.
+        let by_name = first_named.get(&base.to_ascii_lowercase()).copied();
+        let by_number = base.parse::<usize>().ok().filter(|n| n.to_string() == base);
+        let parent = [by_name, by_number].into_iter().flatten().filter(|&p| p < stage.index).min();
+        current = parent.and_then(|p| stages.get(p)).copied(); // `stages[i].index == i`
     }
     chain.reverse();
     chain

@@ -78,7 +78,13 @@ impl IncludeResolver<'_> {
             // The directories before the first glob part: a cheap filter on every file.
             let literal_prefix: PathBuf = candidate.components().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '['])).collect();
             let is_literal = literal_prefix.components().count() == pattern_parts.len();
+            // A literal path names one file: only files of that name can be it (a cheap
+            // test before normalising and comparing whole paths, per include per file).
+            let literal_name = if is_literal { candidate.file_name() } else { None };
             for file in self.files {
+                if literal_name.is_some() && file.file_name().is_some_and(|n| Some(n) != literal_name) {
+                    continue;
+                }
                 // Project paths are nearly always normal already: skip the allocation then.
                 let normal = if has_dot_parts(file) {
                     match normalize(file) {
@@ -89,7 +95,7 @@ impl IncludeResolver<'_> {
                     std::borrow::Cow::Borrowed(file.as_path())
                 };
                 if is_literal {
-                    if *normal == *candidate && !out.contains(file) {
+                    if *normal == *candidate {
                         out.push(file.clone());
                     }
                     continue;
@@ -97,7 +103,7 @@ impl IncludeResolver<'_> {
                 if !normal.starts_with(&literal_prefix) {
                     continue;
                 }
-                if !normal.starts_with(root) || out.contains(file) {
+                if !normal.starts_with(root) {
                     continue;
                 }
                 let file_parts = parts(&normal);
@@ -111,7 +117,9 @@ impl IncludeResolver<'_> {
                 }
             }
         }
+        // Duplicates (two candidates naming one file) go here, not by a search per file.
         out.sort();
+        out.dedup();
         out
     }
 }

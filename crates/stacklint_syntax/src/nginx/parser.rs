@@ -231,14 +231,14 @@ fn close_block(
 }
 
 /// The spaces and tabs before `offset` on its line, when nothing else precedes it.
+/// Scans back over blanks only (a search for the line start per directive was quadratic
+/// on a file of one long line).
 fn indent_before(text: &str, offset: usize) -> Option<String> {
     let before = text.get(..offset)?;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let indent = before.get(line_start..)?;
-    indent
-        .bytes()
-        .all(|b| b == b' ' || b == b'\t')
-        .then(|| indent.to_owned())
+    let blanks = before.len() - before.trim_end_matches([' ', '\t']).len();
+    let line_start = offset - blanks;
+    let at_line_start = line_start == 0 || before.as_bytes().get(line_start - 1) == Some(&b'\n');
+    at_line_start.then(|| before.get(line_start..).unwrap_or("").to_owned())
 }
 
 /// The file's indentation step: the first child indented deeper than its parent.

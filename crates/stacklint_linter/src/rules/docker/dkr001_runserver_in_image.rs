@@ -3,7 +3,7 @@ use stacklint_syntax::dockerfile::{Instruction, Keyword};
 use stacklint_syntax::shell::{self, Token};
 use stacklint_text::TextRange;
 
-use super::common::{chain, chain_instructions, commands, scripts};
+use super::common::{parents, scripts};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -94,19 +94,24 @@ fn check(cx: &mut Checker) {
     for file in cx.files() {
         let Some(df) = file.dockerfile() else { continue };
         let stages = df.stages();
+        let parents = parents(&stages);
+        // The ENTRYPOINT in effect at the end of each stage (from it or its ancestors):
+        // one pass over the instructions, whatever the stages' ancestry.
+        let mut entrypoint_at_end: Vec<Option<&Instruction>> = Vec::with_capacity(stages.len());
         for (index, stage) in stages.iter().enumerate() {
-            // The exec-form ENTRYPOINT in effect, from this stage and its ancestors.
-            let mut entrypoint: Vec<String> = Vec::new();
-            let ancestors = chain(&stages, index);
-            for inst in chain_instructions(&stages, &ancestors) {
-                if inst.keyword == Keyword::Entrypoint {
-                    entrypoint = inst.exec().map(|e| e.elements.iter().map(|s| s.value.clone()).collect()).unwrap_or_default();
+            let mut entrypoint = parents.get(index).copied().flatten().and_then(|p| entrypoint_at_end.get(p).copied().flatten());
+            for inst in stage.instructions {
+                match inst.keyword {
+                    Keyword::Entrypoint => entrypoint = Some(inst),
+                    Keyword::Cmd => {}
+                    _ => continue,
                 }
-                if !commands(stage).any(|c| std::ptr::eq(c, inst)) {
-                    continue;
-                }
-                let prefix: &[String] = if inst.keyword == Keyword::Cmd { &entrypoint } else { &[] };
-                let found = find_in_exec(inst, prefix).or_else(|| {
+                // A CMD runs after the exec-form ENTRYPOINT in effect (a shell-form one resets it).
+                let prefix: Vec<String> = match inst.keyword {
+                    Keyword::Cmd => entrypoint.and_then(Instruction::exec).map(|e| e.elements.iter().map(|s| s.value.clone()).collect()).unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                let found = find_in_exec(inst, &prefix).or_else(|| {
                     scripts(inst, &file.text).into_iter().find_map(|s| find_in_tokens(&s.tokens, 0).and_then(|r| s.source_range(r)))
                 });
                 if let Some(range) = found {
@@ -114,6 +119,7 @@ fn check(cx: &mut Checker) {
                     cx.report(d);
                 }
             }
+            entrypoint_at_end.push(entrypoint);
         }
     }
 }

@@ -2,7 +2,7 @@ use stacklint_diagnostics::{Edit, Fix, Severity};
 use stacklint_syntax::dockerfile::{Dockerfile, Instruction, Keyword, ShellText};
 use stacklint_syntax::shell::{self, Token};
 
-use super::common::{chain, chain_instructions, commands, has_comment_inside, json_string};
+use super::common::{commands, has_comment_inside, json_string, parents};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -68,9 +68,14 @@ fn check(cx: &mut Checker) {
     for file in cx.files() {
         let Some(df) = file.dockerfile() else { continue };
         let stages = df.stages();
+        let parents = parents(&stages);
+        // Whether a SHELL instruction comes before the end of each stage, in it or its
+        // ancestors: one pass, not the ancestry's instructions per stage.
+        let mut shell_by_end: Vec<bool> = Vec::with_capacity(stages.len());
         for (index, stage) in stages.iter().enumerate() {
-            let ancestors = chain(&stages, index);
-            let own = chain_instructions(&stages, &ancestors);
+            let inherited = parents.get(index).copied().flatten().and_then(|p| shell_by_end.get(p).copied()).unwrap_or(false);
+            let first_shell = stage.instructions.iter().find(|i| i.keyword == Keyword::Shell).map(|i| i.range.start());
+            shell_by_end.push(inherited || first_shell.is_some());
             for inst in commands(stage) {
                 let Some(text) = inst.shell_text() else { continue };
                 if text.is_empty() {
@@ -88,7 +93,7 @@ fn check(cx: &mut Checker) {
                     kw = inst.keyword
                 );
                 let mut d = cx.diagnostic(&file.path, inst.range, message);
-                let shell_changed = own.iter().take_while(|i| !std::ptr::eq(**i, inst)).any(|i| i.keyword == Keyword::Shell);
+                let shell_changed = inherited || first_shell.is_some_and(|at| at < inst.range.start());
                 match exec_form(df, inst, text, &parsed.tree, parsed.errors.is_empty()) {
                     Some(array) if !shell_changed => {
                         d = d.with_fix(Fix::safe(format!("Convert to exec form `{}`", shorten(&array)), vec![Edit::replace(file.path.clone(), text.range(), array)]));

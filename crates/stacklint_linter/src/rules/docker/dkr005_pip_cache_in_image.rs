@@ -112,12 +112,15 @@ fn check(cx: &mut Checker) {
         let Some(last) = stages.len().checked_sub(1) else { continue };
         let ancestry = chain(&stages, last);
         let insts = chain_instructions(&stages, &ancestry);
-        for (n, inst) in insts.iter().enumerate() {
+        // Whether an earlier ENV/ARG sets PIP_NO_CACHE_DIR: kept along the walk.
+        let mut covered = false;
+        for inst in &insts {
             if inst.keyword != Keyword::Run {
+                covered = covered || covered_by_env(std::slice::from_ref(inst));
                 continue;
             }
             let cache_mount = inst.flags.iter().any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| v.split(',').any(|p| p.trim() == "type=cache")));
-            if cache_mount || covered_by_env(insts.get(..n).unwrap_or(&[])) {
+            if cache_mount || covered {
                 continue;
             }
             if let Some(exec) = inst.exec() {

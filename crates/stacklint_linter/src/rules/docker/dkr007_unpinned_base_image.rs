@@ -1,6 +1,6 @@
 use stacklint_diagnostics::Severity;
 
-use super::common::{is_stage_ref, is_unrendered};
+use super::common::{is_unrendered, parents};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -48,9 +48,10 @@ fn check(cx: &mut Checker) {
     for file in cx.files() {
         let Some(df) = file.dockerfile() else { continue };
         let stages = df.stages();
+        let parents = parents(&stages);
         for (index, stage) in stages.iter().enumerate() {
             let Some(image) = stage.image() else { continue };
-            if image.digest.is_some() || is_unrendered(&image.word.raw) || image.name.raw.eq_ignore_ascii_case("scratch") || is_stage_ref(&stages, index) {
+            if image.digest.is_some() || is_unrendered(&image.word.raw) || image.name.raw.eq_ignore_ascii_case("scratch") || parents.get(index).copied().flatten().is_some() {
                 continue;
             }
             let message = match &image.tag {

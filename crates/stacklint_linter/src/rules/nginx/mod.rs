@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use stacklint_diagnostics::{Diagnostic, Edit, TextRange};
 use stacklint_project::nginx::{At, DocId, NginxDoc, NginxModel, Scope};
-use stacklint_project::{KnownVersion, Project, VersionSource};
+use stacklint_project::{KnownVersion, Project, SourceFile, VersionSource};
 use stacklint_syntax::nginx::DirectiveRef;
 
 use crate::{Checker, Rule};
@@ -154,9 +154,20 @@ pub(crate) fn header_values(model: &NginxModel, project: &Project, scope: Scope,
     (!found.is_empty()).then_some(found)
 }
 
-/// The newline style of a text.
-pub(crate) fn newline(text: &str) -> &'static str {
-    if text.contains("\r\n") { "\r\n" } else { "\n" }
+/// The newline style of a file: its first line's ending, as
+/// [`stacklint_text::line_ending`] has it, found from the line index (constant time, not a
+/// scan of the text per edit).
+pub(crate) fn newline(file: &SourceFile) -> &'static str {
+    if file.line_index.line_count() < 2 {
+        return "\n";
+    }
+    let lf = file.line_index.line_start(1).saturating_sub(1);
+    if lf > 0 && file.text.as_bytes().get(lf - 1) == Some(&b'\r') { "\r\n" } else { "\n" }
+}
+
+/// Where the line holding `offset` starts.
+fn line_start(file: &SourceFile, offset: usize) -> usize {
+    file.line_index.line_start(file.line_index.line_of(offset))
 }
 
 /// Edits for one fix, one file each; inserts at the same offset are merged (the fixer
@@ -180,11 +191,12 @@ impl Edits {
     /// like the block's content: on their own lines before `}` (a `}` that shares its
     /// line with content moves to a line of its own).
     pub(crate) fn insert_in_block(&mut self, project: &Project, doc: &NginxDoc, block: DirectiveRef, lines: &[String]) -> bool {
-        let Some(text) = project.file(&doc.file).map(|f| f.text.as_str()) else { return false };
+        let Some(file) = project.file(&doc.file) else { return false };
+        let text = file.text.as_str();
         let Some(close) = block.insert_before_close() else { return false };
-        let nl = newline(text);
+        let nl = newline(file);
         let indent = block.content_indent();
-        let line_start = text.get(..close).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let line_start = line_start(file, close);
         if text.get(line_start..close).is_some_and(|t| t.trim().is_empty()) {
             let body: String = lines.iter().fold(String::new(), |acc, l| acc + &indent + l + nl);
             self.insert(doc, line_start, body);
@@ -202,24 +214,25 @@ impl Edits {
     /// Adds `lines` among the block's settings: after its last plain directive (not a
     /// block, not an `include`) when it has one, else at the end of the block.
     pub(crate) fn insert_settings(&mut self, project: &Project, doc: &NginxDoc, block: DirectiveRef, lines: &[String]) -> bool {
-        let Some(text) = project.file(&doc.file).map(|f| f.text.as_str()) else { return false };
+        let Some(file) = project.file(&doc.file) else { return false };
         let Some(last) = block.children().filter(|c| c.block.is_none() && !c.is("include") && c.indent.is_some()).last() else {
             return self.insert_in_block(project, doc, block, lines);
         };
-        let nl = newline(text);
+        let nl = newline(file);
         let indent = last.indent.clone().unwrap_or_default();
         let body: String = lines.iter().fold(String::new(), |acc, l| acc + nl + &indent + l);
-        self.insert(doc, line_end_after(text, last.insert_after()), body);
+        self.insert(doc, line_end_after(file, last.insert_after()), body);
         true
     }
 
     /// Adds `line` right before directive `d`, on its own line with `d`'s indentation
     /// (used at the top level, before `events`).
     pub(crate) fn insert_before(&mut self, project: &Project, doc: &NginxDoc, d: DirectiveRef, line: &str) -> bool {
-        let Some(text) = project.file(&doc.file).map(|f| f.text.as_str()) else { return false };
+        let Some(file) = project.file(&doc.file) else { return false };
+        let text = file.text.as_str();
         let start = d.range.start();
-        let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
-        let nl = newline(text);
+        let line_start = line_start(file, start);
+        let nl = newline(file);
         if text.get(line_start..start).is_some_and(|t| t.trim().is_empty()) {
             let indent = d.indent.clone().unwrap_or_default();
             self.insert(doc, line_start, format!("{indent}{line}{nl}"));
@@ -231,9 +244,9 @@ impl Edits {
 
     /// Adds `line` right after directive `d` on a new line with `d`'s indentation.
     pub(crate) fn insert_after(&mut self, project: &Project, doc: &NginxDoc, d: DirectiveRef, line: &str) -> bool {
-        let Some(text) = project.file(&doc.file).map(|f| f.text.as_str()) else { return false };
+        let Some(file) = project.file(&doc.file) else { return false };
         let indent = d.indent.clone().or_else(|| d.parent().map(DirectiveRef::content_indent)).unwrap_or_default();
-        self.insert(doc, line_end_after(text, d.insert_after()), format!("{}{indent}{line}", newline(text)));
+        self.insert(doc, line_end_after(file, d.insert_after()), format!("{}{indent}{line}", newline(file)));
         true
     }
 
@@ -248,9 +261,9 @@ impl Edits {
 
 /// `offset`, moved to the end of its line when only blanks or a comment follow it there
 /// (so a trailing comment stays with its directive).
-fn line_end_after(text: &str, offset: usize) -> usize {
-    let rest = text.get(offset..).unwrap_or("");
-    let line = rest.split('\n').next().unwrap_or("").trim_end_matches('\r');
+fn line_end_after(file: &SourceFile, offset: usize) -> usize {
+    let end = file.line_index.line_range(file.line_index.line_of(offset), &file.text).end();
+    let line = file.text.get(offset..end).unwrap_or("");
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') { offset + line.len() } else { offset }
 }
@@ -259,8 +272,7 @@ fn line_end_after(text: &str, offset: usize) -> usize {
 /// nginx inherits `proxy_set_header` only into blocks that set none. `None` when the
 /// block already sets some (nothing to copy).
 pub(crate) fn inherited_headers(model: &NginxModel, project: &Project, block: At) -> Vec<String> {
-    let own = model.children(project, Scope::inside(block)).into_iter().any(|at| model.node(project, at).is_some_and(|d| d.is("proxy_set_header")));
-    if own {
+    if !model.named(project, Scope::inside(block), "proxy_set_header").is_empty() {
         return Vec::new();
     }
     model.in_effect(project, Scope::inside(block), "proxy_set_header").into_iter().filter_map(|at| model.node(project, at)).map(|d| format!("{};", written(d))).collect()
@@ -268,7 +280,8 @@ pub(crate) fn inherited_headers(model: &NginxModel, project: &Project, block: At
 
 /// Whether the block's own level (includes expanded) has a directive called `name`.
 pub(crate) fn own_child<'a>(model: &'a NginxModel, project: &'a Project, block: At, name: &str) -> Option<(At, DirectiveRef<'a>)> {
-    model.children(project, Scope::inside(block)).into_iter().rev().find_map(|at| model.node(project, at).filter(|d| d.is(name)).map(|d| (at, d)))
+    let at = *model.named(project, Scope::inside(block), name).last()?;
+    Some((at, model.node(project, at)?))
 }
 
 /// Every doc with its id and tree.

@@ -86,18 +86,20 @@ fn check(cx: &mut Checker) {
     let https = model.http_blocks(project);
     // Every location that passes requests on, grouped by the `http` block it sits in.
     let mut uncovered: Vec<(At, usize)> = https.iter().map(|&h| (h, 0)).collect();
+    let slot_of: std::collections::HashMap<Level, usize> = https.iter().enumerate().map(|(i, &h)| (Level::inside(h), i)).collect();
     let mut explicit_off: Vec<At> = Vec::new();
+    let mut reported_off: std::collections::HashSet<At> = std::collections::HashSet::new();
     for (doc_id, _) in docs(project) {
         for name in PASS_DIRECTIVES {
             for pass in model.find(project, doc_id, name) {
                 let Some(level) = model.scope_of(project, pass) else { continue };
                 let chain = model.scope_chain(project, level);
-                let Some(slot) = uncovered.iter_mut().find(|(h, _)| chain.contains(&Level::inside(*h))) else { continue };
+                let Some(slot) = chain.iter().find_map(|l| slot_of.get(l)).and_then(|&i| uncovered.get_mut(i)) else { continue };
                 match model.last_in_effect(project, level, "gzip") {
                     Some((_, d)) if d.arg(0) == Some("on") => {}
                     Some((at, _)) if model.scope_of(project, at) != Some(Level::inside(slot.0)) => {
                         // `gzip off` written below `http`: reported where it is written.
-                        if !explicit_off.contains(&at) {
+                        if reported_off.insert(at) {
                             explicit_off.push(at);
                         }
                     }

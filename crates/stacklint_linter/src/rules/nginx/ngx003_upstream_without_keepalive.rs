@@ -1,3 +1,5 @@
+use std::collections::{HashMap, HashSet};
+
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::gunicorn::{GunicornProcess, SettingValue, WorkerKind};
 use stacklint_project::nginx::{At, NginxModel, Scope as Level};
@@ -101,6 +103,13 @@ fn check(cx: &mut Checker) {
     let gunicorns = &project.gunicorn;
     let version = version_text(project);
     let mut upstream_names: Vec<String> = Vec::new();
+    // Lookups by host, not a scan of every `proxy_pass` per upstream.
+    let mut passes_to: HashMap<&str, Vec<&Pass>> = HashMap::new();
+    for p in &passes {
+        if let Some(h) = p.host.as_deref() {
+            passes_to.entry(h).or_default().push(p);
+        }
+    }
     for (doc_id, doc) in docs(project) {
         for upstream in model.find(project, doc_id, "upstream") {
             let Some(u) = model.node(project, upstream) else { continue };
@@ -108,8 +117,9 @@ fn check(cx: &mut Checker) {
             upstream_names.push(name.to_owned());
             let keepalive = own_child(model, project, upstream, "keepalive");
             let mut owners: Vec<At> = Vec::new();
-            for p in passes.iter().filter(|p| p.host.as_deref() == Some(name)) {
-                if !owners.contains(&p.owner) {
+            let mut owner_set: HashSet<At> = HashSet::new();
+            for p in passes_to.get(name).into_iter().flatten() {
+                if owner_set.insert(p.owner) {
                     owners.push(p.owner);
                 }
             }
@@ -153,19 +163,29 @@ fn check(cx: &mut Checker) {
     }
     // `proxy_pass` straight to an address: no upstream block, no pool. One fix per address:
     // it declares the upstream once and points every `proxy_pass` to it.
+    let upstream_set: HashSet<String> = upstream_names.iter().cloned().collect();
     let mut by_host: Vec<(String, Vec<&Pass>)> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
     for p in &passes {
         let Some(host) = &p.host else { continue };
-        if upstream_names.iter().any(|n| n == host) || host.starts_with("unix:") || sync_gunicorn(gunicorns, std::slice::from_ref(host)).is_some() {
+        if upstream_set.contains(host) || host.starts_with("unix:") {
             continue;
         }
-        match by_host.iter_mut().find(|(h, _)| h == host) {
-            Some((_, group)) => group.push(p),
-            None => by_host.push((host.clone(), vec![p])),
+        match group_of.get(host.as_str()) {
+            Some(&i) => {
+                if let Some((_, group)) = by_host.get_mut(i) {
+                    group.push(p);
+                }
+            }
+            None if sync_gunicorn(gunicorns, std::slice::from_ref(host)).is_some() => {}
+            None => {
+                group_of.insert(host, by_host.len());
+                by_host.push((host.clone(), vec![p]));
+            }
         }
     }
     for (host, group) in by_host {
-        let name = upstream_name(&host, &upstream_names);
+        let name = upstream_name(&host, &upstream_set);
         let edits = direct_fix(model, project, &group, &host, &name);
         for p in &group {
             let (Some(doc), Some(d)) = (model.doc(p.at.doc), model.node(project, p.at)) else { continue };
@@ -180,7 +200,7 @@ fn check(cx: &mut Checker) {
 }
 
 /// A name for the upstream of `host` that no `upstream` of the project uses yet.
-fn upstream_name(host: &str, taken: &[String]) -> String {
+fn upstream_name(host: &str, taken: &HashSet<String>) -> String {
     let mut base: String = host.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
     if !base.starts_with(|c: char| c.is_ascii_alphabetic()) {
         base.insert_str(0, "app_");
@@ -205,8 +225,7 @@ fn direct_fix(model: &NginxModel, project: &Project, group: &[&Pass], host: &str
     if !group.iter().all(|p| model.doc(p.at.doc).is_some_and(stacklint_project::nginx::NginxDoc::editable)) {
         return None;
     }
-    let text = project.file(&doc.file)?.text.as_str();
-    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let nl = super::newline(project.file(&doc.file)?);
     let outer = server.indent.clone().unwrap_or_default();
     let inner = server.content_indent();
     let mut edits = Edits::default();
@@ -215,6 +234,7 @@ fn direct_fix(model: &NginxModel, project: &Project, group: &[&Pass], host: &str
         return None;
     }
     let mut owners: Vec<At> = Vec::new();
+    let mut owner_set: HashSet<At> = HashSet::new();
     for p in group {
         let pdoc = model.doc(p.at.doc)?;
         let pass = model.node(project, p.at)?;
@@ -222,7 +242,7 @@ fn direct_fix(model: &NginxModel, project: &Project, group: &[&Pass], host: &str
         let (scheme, rest) = url.value.split_once("://")?;
         let path = rest.strip_prefix(host)?;
         edits.replace(pdoc, url.range, format!("{scheme}://{name}{path}"));
-        if !owners.contains(&p.owner) {
+        if owner_set.insert(p.owner) {
             owners.push(p.owner);
         }
     }
@@ -269,14 +289,13 @@ fn opt_outs(cx: &mut Checker, passes: &[Pass]) {
     let project = cx.project();
     let model = &project.nginx;
     let version = version_text(project);
-    let mut seen: Vec<At> = Vec::new();
+    let mut seen: HashSet<At> = HashSet::new();
     for p in passes {
         let level = Level::inside(p.owner);
         if let Some((at, d)) = model.last_in_effect(project, level, "proxy_http_version")
             && d.arg(0) == Some("1.0")
-            && !seen.contains(&at)
+            && seen.insert(at)
         {
-            seen.push(at);
             let Some(doc) = model.doc(at.doc) else { continue };
             let mut diag = diagnostic(cx, doc, d.range, format!("`proxy_http_version 1.0` turns off the upstream keepalive that is the default since nginx 1.29.7 ({version}): a new TCP connection per request"));
             if let (true, Some(arg)) = (doc.editable(), d.args.first()) {
@@ -290,10 +309,9 @@ fn opt_outs(cx: &mut Checker, passes: &[Pass]) {
             continue;
         }
         for (at, value) in header_values(model, project, level, "Connection").unwrap_or_default() {
-            if !value.eq_ignore_ascii_case("close") || seen.contains(&at) {
+            if !value.eq_ignore_ascii_case("close") || !seen.insert(at) {
                 continue;
             }
-            seen.push(at);
             let (Some(doc), Some(d)) = (model.doc(at.doc), model.node(project, at)) else { continue };
             let mut diag = diagnostic(cx, doc, d.range, format!("`Connection: close` to the app turns off the upstream keepalive that is the default since nginx 1.29.7 ({version}): a new TCP connection per request"));
             if let (true, Some(arg)) = (doc.editable(), d.args.get(1)) {

@@ -58,6 +58,25 @@ declare_rule! {
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let model = &project.nginx;
+    // Per setting, the proxying locations each `off` reaches (plain, streams): one pass
+    // over the `proxy_pass` directives, not one per setting.
+    let mut reach: std::collections::HashMap<(&str, At), (usize, usize)> = std::collections::HashMap::new();
+    for (pass_doc, _) in docs(project) {
+        for pass in model.find(project, pass_doc, "proxy_pass") {
+            let Some(pass_level) = model.scope_of(project, pass) else { continue };
+            let mut stream = None;
+            for name in ["proxy_buffering", "proxy_request_buffering"] {
+                let Some(&at) = model.in_effect(project, pass_level, name).last() else { continue };
+                let is_stream = *stream.get_or_insert_with(|| location_of(model, project, pass).is_some_and(|l| is_stream(model, project, l)));
+                let counts = reach.entry((name, at)).or_default();
+                if is_stream {
+                    counts.1 += 1;
+                } else {
+                    counts.0 += 1;
+                }
+            }
+        }
+    }
     for (doc_id, doc) in docs(project) {
         for name in ["proxy_buffering", "proxy_request_buffering"] {
             for at in model.find(project, doc_id, name) {
@@ -69,21 +88,7 @@ fn check(cx: &mut Checker) {
                 // The proxying locations this setting reaches: the block it is written in
                 // and the locations below it that do not set their own.
                 let Some(level) = model.scope_of(project, at) else { continue };
-                let (mut plain, mut streams) = (0usize, 0usize);
-                for (pass_doc, _) in docs(project) {
-                    for pass in model.find(project, pass_doc, "proxy_pass") {
-                        let Some(pass_level) = model.scope_of(project, pass) else { continue };
-                        if model.in_effect(project, pass_level, name).last() != Some(&at) {
-                            continue;
-                        }
-                        let location = location_of(model, project, pass);
-                        if location.is_some_and(|l| is_stream(model, project, l)) {
-                            streams += 1;
-                        } else {
-                            plain += 1;
-                        }
-                    }
-                }
+                let (plain, streams) = reach.get(&(name, at)).copied().unwrap_or_default();
                 if plain == 0 {
                     continue;
                 }

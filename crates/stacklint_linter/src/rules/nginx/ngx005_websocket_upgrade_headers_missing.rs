@@ -60,14 +60,14 @@ declare_rule! {
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let model = &project.nginx;
-    let mut seen: Vec<At> = Vec::new();
+    let mut seen: std::collections::HashSet<At> = std::collections::HashSet::new();
     for (doc_id, doc) in docs(project) {
         for pass in model.find(project, doc_id, "proxy_pass") {
             let Some(location) = super::ngx004_proxy_buffering_disabled::location_of(model, project, pass) else { continue };
             if seen.contains(&location) || !is_websocket(model, project, location) {
                 continue;
             }
-            seen.push(location);
+            seen.insert(location);
             let level = Level::inside(location);
             let version = model.last_in_effect(project, level, "proxy_http_version");
             let http11 = version.as_ref().is_some_and(|(_, d)| d.arg(0) == Some("1.1"));
