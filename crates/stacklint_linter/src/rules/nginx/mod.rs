@@ -121,12 +121,16 @@ pub(crate) fn owning_block(d: DirectiveRef) -> Option<DirectiveRef> {
 }
 
 /// Whether a location serves WebSockets: its path names them (`/ws/`, `websocket`,
-/// `socket.io`, `cable`), or it already forwards an `Upgrade` header.
+/// `socket.io`, `cable`), or it already forwards an upgrade: an `Upgrade` header, or a
+/// `Connection` header that asks for one (`"upgrade"`, `$connection_upgrade`).
 pub(crate) fn is_websocket(model: &NginxModel, project: &Project, location: At) -> bool {
     let Some(d) = model.node(project, location) else { return false };
     let path = d.args.last().map_or("", |a| a.value.as_str()).to_ascii_lowercase();
     let named = path.split(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-').any(|seg| matches!(seg, "ws" | "wss" | "websocket" | "websockets" | "socket.io" | "sockjs" | "cable"));
-    named || path.contains("websocket") || header_values(model, project, Scope::inside(location), "upgrade").is_some()
+    named
+        || path.contains("websocket")
+        || header_values(model, project, Scope::inside(location), "upgrade").is_some()
+        || header_values(model, project, Scope::inside(location), "connection").is_some_and(|v| v.iter().any(|(_, value)| value.to_ascii_lowercase().contains("upgrade")))
 }
 
 /// Whether a location serves a stream that must not be buffered: WebSockets or

@@ -4,18 +4,32 @@ use super::ngx007_low_worker_connections::DEFAULT_CONNECTIONS;
 use super::{Edits, diagnostic, docs};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
+/// The soft limit on open files a process commonly starts with when nothing raises it
+/// (`ulimit -n` on most Linux hosts). The real inherited limit is not visible in the
+/// project — a container runtime may give more (Docker's default soft limit is 1048576) —
+/// so messages name this as an assumption.
+pub(crate) const DEFAULT_SOFT_LIMIT: u64 = 1024;
+
 declare_rule! {
     /// ## What it does
-    /// Reports a main config whose `worker_rlimit_nofile` is unset or below twice its
-    /// `worker_connections`.
+    /// Reports a main config whose workers may open more descriptors than they are
+    /// allowed: an explicit `worker_rlimit_nofile` below 2 × `worker_connections`, or no
+    /// `worker_rlimit_nofile` while 2 × `worker_connections` exceeds the limit the workers
+    /// inherit (assumed to be the common default soft limit, 1024).
     ///
     /// ## Why is this bad?
     /// Every connection is a file descriptor, and a proxied request holds two (the client
     /// and the upstream), plus files served from disk and log files. Without
-    /// `worker_rlimit_nofile` a worker gets the limit it inherits (often 1024 on a host,
-    /// whatever the container runtime sets in a container), so the OS refuses descriptors
-    /// ("Too many open files") before `worker_connections` is reached. gixy-ng checks the
-    /// same relation.
+    /// `worker_rlimit_nofile` a worker keeps the limit it inherits (1024 on most hosts;
+    /// a container runtime may set more), so once 2 × `worker_connections` is above that
+    /// limit the OS refuses descriptors ("Too many open files") before
+    /// `worker_connections` is reached. With the default `worker_connections 512` the
+    /// 1024 suffice, so nothing is reported. gixy-ng checks the same relation.
+    ///
+    /// The fix raises an explicit value to 2 × `worker_connections` (safe: nginx sets it
+    /// itself). Adding the directive where there is none is unsafe: it rests on the
+    /// assumed inherited limit, and a process that already has more (Docker) would be
+    /// lowered to it. A fix never writes a value below 1024.
     ///
     /// ## Example
     /// ```nginx path=nginx/nginx.conf
@@ -41,7 +55,7 @@ declare_rule! {
         family: Family::Nginx,
         scope: Scope::File,
         severity: Severity::Warning,
-        fix: FixAvailability::Safe,
+        fix: FixAvailability::Sometimes,
         check: check,
     }
 }
@@ -71,19 +85,25 @@ fn check(cx: &mut Checker) {
             if n >= wanted {
                 continue;
             }
-            let mut diag = diagnostic(cx, doc, d.range, format!("`worker_rlimit_nofile {n}` is below 2 × {wc_text} = {wanted}: each proxied request holds two descriptors, so the OS limit stops connections before `worker_connections` does"));
+            // Raise to what the connections need, never below the common default.
+            let value = wanted.max(DEFAULT_SOFT_LIMIT);
+            let mut diag = diagnostic(cx, doc, d.range, format!("`worker_rlimit_nofile {n}` is below 2 × {wc_text} = {wanted}: each proxied request holds two descriptors, so a worker runs out of descriptors (\"Too many open files\") at about {} proxied connections, before `worker_connections` is reached", n / 2));
             if doc.editable() {
                 let mut edits = Edits::default();
-                edits.replace(doc, arg.range, wanted.to_string());
-                diag = diag.with_fix(Fix::safe(format!("Set `worker_rlimit_nofile {wanted}`"), edits.into_edits()));
+                edits.replace(doc, arg.range, value.to_string());
+                diag = diag.with_fix(Fix::safe(format!("Set `worker_rlimit_nofile {value}`"), edits.into_edits()));
             }
             cx.report(diag);
         } else {
+            if wanted <= DEFAULT_SOFT_LIMIT {
+                // The inherited limit already covers every connection a worker may hold.
+                continue;
+            }
             let at = wc_directive.map_or_else(|| super::head_range(events), |d| d.range);
-            let mut diag = diagnostic(cx, doc, at, format!("no `worker_rlimit_nofile` for {wc_text}: each proxied request holds two descriptors, so workers need {wanted}, but they inherit the process limit (often 1024) and fail with \"Too many open files\" first"));
+            let mut diag = diagnostic(cx, doc, at, format!("{wc_text} lets a worker hold 2 × {wc} = {wanted} descriptors when every connection is proxied, but without `worker_rlimit_nofile` it keeps the limit it inherits (assumed: the common default soft limit of {DEFAULT_SOFT_LIMIT}; a container runtime may set more): past about {} proxied connections it fails with \"Too many open files\"", DEFAULT_SOFT_LIMIT / 2));
             let mut edits = Edits::default();
             if doc.editable() && edits.insert_before(project, doc, events, &format!("worker_rlimit_nofile {wanted};")) {
-                diag = diag.with_fix(Fix::safe(format!("Add `worker_rlimit_nofile {wanted};`"), edits.into_edits()));
+                diag = diag.with_fix(Fix::unsafe_(format!("Add `worker_rlimit_nofile {wanted};` (assumes the workers inherit {DEFAULT_SOFT_LIMIT}; where they already have more, this lowers it)"), edits.into_edits()));
             }
             cx.report(diag);
         }
