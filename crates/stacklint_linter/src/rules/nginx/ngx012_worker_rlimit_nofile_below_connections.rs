@@ -87,7 +87,7 @@ fn check(cx: &mut Checker) {
             }
             // Raise to what the connections need, never below the common default.
             let value = wanted.max(DEFAULT_SOFT_LIMIT);
-            let mut diag = diagnostic(cx, doc, d.range, format!("`worker_rlimit_nofile {n}` is below 2 × {wc_text} = {wanted}: each proxied request holds two descriptors, so a worker runs out of descriptors (\"Too many open files\") at about {} proxied connections, before `worker_connections` is reached", n / 2));
+            let mut diag = diagnostic(cx, doc, d.range, format!("`worker_rlimit_nofile {n}` is below 2 × {wc_text} = {wanted}: each proxied request holds two descriptors, so a worker runs out of descriptors (\"Too many open files\") at about {n} / 2 = {} proxied connections, before `worker_connections` is reached", n / 2));
             if doc.editable() {
                 let mut edits = Edits::default();
                 edits.replace(doc, arg.range, value.to_string());
@@ -100,7 +100,7 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let at = wc_directive.map_or_else(|| super::head_range(events), |d| d.range);
-            let mut diag = diagnostic(cx, doc, at, format!("{wc_text} lets a worker hold 2 × {wc} = {wanted} descriptors when every connection is proxied, but without `worker_rlimit_nofile` it keeps the limit it inherits (assumed: the common default soft limit of {DEFAULT_SOFT_LIMIT}; a container runtime may set more): past about {} proxied connections it fails with \"Too many open files\"", DEFAULT_SOFT_LIMIT / 2));
+            let mut diag = diagnostic(cx, doc, at, format!("{wc_text} lets a worker hold 2 × {wc} = {wanted} descriptors when every connection is proxied, but without `worker_rlimit_nofile` it keeps the limit it inherits (assumed: the common default soft limit of {DEFAULT_SOFT_LIMIT}; a container runtime may set more): past about {DEFAULT_SOFT_LIMIT} / 2 = {} proxied connections it fails with \"Too many open files\"", DEFAULT_SOFT_LIMIT / 2));
             let mut edits = Edits::default();
             if doc.editable() && edits.insert_before(project, doc, events, &format!("worker_rlimit_nofile {wanted};")) {
                 diag = diag.with_fix(Fix::unsafe_(format!("Add `worker_rlimit_nofile {wanted};` (assumes the workers inherit {DEFAULT_SOFT_LIMIT}; where they already have more, this lowers it)"), edits.into_edits()));
