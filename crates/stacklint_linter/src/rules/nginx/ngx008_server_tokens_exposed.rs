@@ -1,9 +1,8 @@
 use stacklint_diagnostics::{Fix, Severity};
 
-use stacklint_project::Project;
-use stacklint_project::nginx::{At, NginxModel, Scope as Level};
+use stacklint_project::nginx::{At, Scope as Level};
 
-use super::{Edits, diagnostic, docs};
+use super::{Edits, diagnostic, docs, server_list, servers_below, servers_in};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -70,17 +69,16 @@ fn check(cx: &mut Checker) {
             if model.in_effect(project, level, "server_tokens").last() != Some(&at) {
                 continue;
             }
-            let context = model.context(project, at).unwrap_or_default();
-            let inherited_by = if context.iter().any(|c| c == "server") {
-                String::new()
-            } else {
-                // Set in `http`: in effect only in the servers that do not override it.
-                let servers = servers_in(model, project, level);
-                let using: Vec<At> = servers.iter().copied().filter(|&s| model.in_effect(project, Level::inside(s), "server_tokens").last() == Some(&at)).collect();
-                if !servers.is_empty() && using.is_empty() {
-                    continue;
+            // Set above `server`: in effect only in the servers that do not override it.
+            let inherited_by = match servers_below(model, project, at) {
+                None => String::new(),
+                Some(servers) => {
+                    let using: Vec<At> = servers.iter().copied().filter(|&s| model.in_effect(project, Level::inside(s), "server_tokens").last() == Some(&at)).collect();
+                    if !servers.is_empty() && using.is_empty() {
+                        continue;
+                    }
+                    if using.is_empty() { String::new() } else { format!(" of {}", server_list(model, project, &using, servers.len())) }
                 }
-                if using.is_empty() { String::new() } else { format!(" of {}", server_list(model, project, &using, servers.len())) }
             };
             let mut diag = diagnostic(cx, doc, d.range, format!("`server_tokens {}` sends the nginx version in the `Server` header and on the error pages{inherited_by}", arg.value));
             if doc.editable() {
@@ -111,39 +109,5 @@ fn check(cx: &mut Checker) {
             diag = diag.with_fix(Fix::safe("Add `server_tokens off;` to `http`", edits.into_edits()));
         }
         cx.report(diag);
-    }
-}
-
-/// The `server` blocks directly inside a level, `include`s expanded.
-fn servers_in(model: &NginxModel, project: &Project, level: Level) -> Vec<At> {
-    model.children(project, level).into_iter().filter(|&at| model.node(project, at).is_some_and(|d| d.is("server") && d.block.is_some())).collect()
-}
-
-/// `the server `example.com`` / `2 of 3 servers (`a.example`, line 12 of conf.d/b.conf)`.
-fn server_list(model: &NginxModel, project: &Project, servers: &[At], total: usize) -> String {
-    let names: Vec<String> = servers.iter().map(|&s| server_label(model, project, s)).collect();
-    match (servers.len(), total) {
-        (1, 1) => format!("its `server` ({})", names.join(", ")),
-        (n, t) if n == t => format!("its {n} `server` blocks ({})", names.join(", ")),
-        (n, t) => format!("{n} of its {t} `server` blocks ({})", names.join(", ")),
-    }
-}
-
-/// A server as a reader finds it: its first `server_name`, else its first `listen`, with
-/// the file and line.
-fn server_label(model: &NginxModel, project: &Project, server: At) -> String {
-    let Some(d) = model.node(project, server) else { return "a `server`".to_owned() };
-    let file = model.doc(server.doc).map(|doc| {
-        let text = project.file(&doc.file).map_or("", |f| f.text.as_str());
-        let start = doc.file_range(d.range).start();
-        let line = text.get(..start).map_or(0, |t| t.matches('\n').count()) + 1;
-        format!("{}:{line}", super::relative(project, &doc.file))
-    });
-    let name = d.children_named("server_name").find_map(|n| n.arg(0).map(str::to_owned)).map(|n| format!("`server_name {n}`")).or_else(|| d.children_named("listen").find_map(|l| l.arg(0).map(|a| format!("`listen {a}`"))));
-    match (name, file) {
-        (Some(n), Some(f)) => format!("{n} at {f}"),
-        (Some(n), None) => n,
-        (None, Some(f)) => format!("at {f}"),
-        (None, None) => "a `server`".to_owned(),
     }
 }
