@@ -10,6 +10,7 @@
 //!   is missing) — kept tight, one line per rule;
 //! - the result of arithmetic the message shows (`2 × 4096 = 8192`, `1024 / 2 = 512`)
 //!   on numbers that are themselves accounted for;
+//! - a key path whose keys are YAML keys of the case (`ulimits.nofile`);
 //! - a place: `line 12`, `nginx/nginx.conf:5`;
 //! - 0, 1 or 2 (counts, and the two descriptors of a proxied request).
 //!
@@ -225,7 +226,7 @@ impl Check<'_> {
                 if !part.chars().any(char::is_alphanumeric) || self.allowed(part) {
                     continue;
                 }
-                let ok = if part.chars().all(|c| c.is_ascii_digit() || c == '.') { self.known_number(part, &message) } else { self.known_word(part) };
+                let ok = if part.chars().all(|c| c.is_ascii_digit() || c == '.') { self.known_number(part, &message) } else { self.known_word(part) || self.yaml_path(part) };
                 if !ok && !out.contains(&part.to_owned()) {
                     out.push(part.to_owned());
                 }
@@ -242,6 +243,11 @@ impl Check<'_> {
             }
         }
         out
+    }
+
+    /// A key path (`ulimits.nofile`) whose every key is written as a YAML key (`nofile:`).
+    fn yaml_path(&self, part: &str) -> bool {
+        part.contains('.') && part.split('.').all(|key| !key.is_empty() && self.text.lines().any(|l| l.trim_start().trim_start_matches("- ").starts_with(&format!("{key}:"))))
     }
 
     /// Drops `line N` and `path:N` (places, not values).

@@ -1,4 +1,7 @@
+use std::path::Path;
+
 use stacklint_diagnostics::{Fix, Severity};
+use stacklint_project::Project;
 
 use super::ngx007_low_worker_connections::DEFAULT_CONNECTIONS;
 use super::{Edits, diagnostic, docs};
@@ -15,7 +18,8 @@ declare_rule! {
     /// Reports a main config whose workers may open more descriptors than they are
     /// allowed: an explicit `worker_rlimit_nofile` below 2 × `worker_connections`, or no
     /// `worker_rlimit_nofile` while 2 × `worker_connections` exceeds the limit the workers
-    /// inherit (assumed to be the common default soft limit, 1024).
+    /// inherit: the `ulimits.nofile` soft limit of the compose service that mounts the
+    /// config, else the common default soft limit, 1024 (an assumption the message states).
     ///
     /// ## Why is this bad?
     /// Every connection is a file descriptor, and a proxied request holds two (the client
@@ -60,6 +64,33 @@ declare_rule! {
     }
 }
 
+/// The open-files limit the workers inherit, and where it comes from: the `ulimits.nofile`
+/// (soft) of the compose service that mounts the config when it declares one, else the
+/// assumed common default.
+struct Inherited {
+    limit: u64,
+    /// `the `ulimits.nofile` soft limit of service `nginx` in docker-compose.yml`, or the assumption.
+    source: String,
+    assumed: bool,
+}
+
+fn inherited(project: &Project, file: &Path) -> Inherited {
+    let declared = project.compose.service_for_file(file).and_then(|s| {
+        let nofile = s.service.get("ulimits")?.as_mapping()?.get("nofile")?;
+        let soft = match nofile.as_mapping() {
+            Some(m) => m.get("soft")?.as_str()?,
+            None => nofile.as_str()?,
+        };
+        let limit = soft.trim().parse::<u64>().ok()?;
+        Some(Inherited { limit, source: format!("the `ulimits.nofile` soft limit {limit} of service `{}` in {}", s.name, super::relative(project, &s.file)), assumed: false })
+    });
+    declared.unwrap_or_else(|| Inherited {
+        limit: DEFAULT_SOFT_LIMIT,
+        source: format!("assumed: the common default soft limit of {DEFAULT_SOFT_LIMIT}; a container runtime may set more"),
+        assumed: true,
+    })
+}
+
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let model = &project.nginx;
@@ -95,15 +126,20 @@ fn check(cx: &mut Checker) {
             }
             cx.report(diag);
         } else {
-            if wanted <= DEFAULT_SOFT_LIMIT {
+            let from = inherited(project, &doc.file);
+            if wanted <= from.limit {
                 // The inherited limit already covers every connection a worker may hold.
                 continue;
             }
             let at = wc_directive.map_or_else(|| super::head_range(events), |d| d.range);
-            let mut diag = diagnostic(cx, doc, at, format!("{wc_text} lets a worker hold 2 × {wc} = {wanted} descriptors when every connection is proxied, but without `worker_rlimit_nofile` it keeps the limit it inherits (assumed: the common default soft limit of {DEFAULT_SOFT_LIMIT}; a container runtime may set more): past about {DEFAULT_SOFT_LIMIT} / 2 = {} proxied connections it fails with \"Too many open files\"", DEFAULT_SOFT_LIMIT / 2));
+            let limit = from.limit;
+            let mut diag = diagnostic(cx, doc, at, format!("{wc_text} lets a worker hold 2 × {wc} = {wanted} descriptors when every connection is proxied, but without `worker_rlimit_nofile` it keeps the limit it inherits ({}): past about {limit} / 2 = {} proxied connections it fails with \"Too many open files\"", from.source, limit / 2));
             let mut edits = Edits::default();
             if doc.editable() && edits.insert_before(project, doc, events, &format!("worker_rlimit_nofile {wanted};")) {
-                diag = diag.with_fix(Fix::unsafe_(format!("Add `worker_rlimit_nofile {wanted};` (assumes the workers inherit {DEFAULT_SOFT_LIMIT}; where they already have more, this lowers it)"), edits.into_edits()));
+                // Unsafe either way: on the assumed limit, a process that already has more
+                // would be lowered; above a container's hard limit, nginx may not raise it.
+                let why = if from.assumed { format!("assumes the workers inherit {limit}; where they already have more, this lowers it") } else { format!("the container's hard limit must allow {wanted}") };
+                diag = diag.with_fix(Fix::unsafe_(format!("Add `worker_rlimit_nofile {wanted};` ({why})"), edits.into_edits()));
             }
             cx.report(diag);
         }
