@@ -2,6 +2,7 @@ use std::path::Path;
 
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::Project;
+use stacklint_syntax::dockerfile::Keyword;
 
 use super::ngx007_low_worker_connections::DEFAULT_CONNECTIONS;
 use super::{Edits, diagnostic, docs};
@@ -13,13 +14,20 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 /// so messages name this as an assumption.
 pub(crate) const DEFAULT_SOFT_LIMIT: u64 = 1024;
 
+/// Docker's default soft limit on open files in a container (what the workers inherit
+/// when the project runs nginx in a container that declares no `ulimits`).
+pub(crate) const DOCKER_SOFT_LIMIT: u64 = 1_048_576;
+
 declare_rule! {
     /// ## What it does
     /// Reports a main config whose workers may open more descriptors than they are
     /// allowed: an explicit `worker_rlimit_nofile` below 2 × `worker_connections`, or no
     /// `worker_rlimit_nofile` while 2 × `worker_connections` exceeds the limit the workers
     /// inherit: the `ulimits.nofile` soft limit of the compose service that mounts the
-    /// config, else the common default soft limit, 1024 (an assumption the message states).
+    /// config; Docker's default soft limit, 1048576, when the project runs the config in a
+    /// container that declares none (a compose service mounts it, or a Dockerfile copies
+    /// it); else the common default soft limit, 1024. Both defaults are assumptions the
+    /// message states.
     ///
     /// ## Why is this bad?
     /// Every connection is a file descriptor, and a proxied request holds two (the client
@@ -84,11 +92,47 @@ fn inherited(project: &Project, file: &Path) -> Inherited {
         let limit = soft.trim().parse::<u64>().ok()?;
         Some(Inherited { limit, source: format!("the `ulimits.nofile` soft limit {limit} of service `{}` in {}", s.name, super::relative(project, &s.file)), assumed: false })
     });
-    declared.unwrap_or_else(|| Inherited {
+    if let Some(d) = declared {
+        return d;
+    }
+    if let Some(container) = container_of(project, file) {
+        return Inherited {
+            limit: DOCKER_SOFT_LIMIT,
+            source: format!("assumed: Docker's default soft limit of {DOCKER_SOFT_LIMIT} in {container}; declare `ulimits.nofile`"),
+            assumed: true,
+        };
+    }
+    Inherited {
         limit: DEFAULT_SOFT_LIMIT,
         source: format!("assumed: the common default soft limit of {DEFAULT_SOFT_LIMIT}; a container runtime may set more"),
         assumed: true,
-    })
+    }
+}
+
+/// The container the project runs this config in, for messages: the compose service that
+/// mounts it, or an image whose Dockerfile copies it (`COPY nginx/nginx.conf /etc/nginx/`).
+fn container_of(project: &Project, file: &Path) -> Option<String> {
+    if let Some(s) = project.compose.service_for_file(file) {
+        return Some(format!("the container of service `{}` ({})", s.name, super::relative(project, &s.file)));
+    }
+    let rel = file.strip_prefix(&project.root).unwrap_or(file);
+    for f in &project.files {
+        let Some(df) = f.dockerfile() else { continue };
+        let dir = f.path.parent().unwrap_or_else(|| Path::new(""));
+        let by_dir = file.strip_prefix(dir).ok();
+        for inst in df.instructions.iter().filter(|i| matches!(i.keyword, Keyword::Copy | Keyword::Add) && i.flag("from").is_none()) {
+            let words = inst.words();
+            let Some((_, sources)) = words.split_last() else { continue };
+            let copies = sources.iter().any(|w| {
+                let src = Path::new(w.value.trim_start_matches("./"));
+                !src.as_os_str().is_empty() && (rel.starts_with(src) || by_dir.is_some_and(|b| b.starts_with(src)))
+            });
+            if copies {
+                return Some(format!("the image built by {}", super::relative(project, &f.path)));
+            }
+        }
+    }
+    None
 }
 
 fn check(cx: &mut Checker) {
