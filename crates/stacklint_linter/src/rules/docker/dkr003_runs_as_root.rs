@@ -63,7 +63,7 @@ fn is_root(user: &str) -> bool {
 }
 
 /// Official images known to run as root when no `USER` is set.
-const ROOT_IMAGES: &[&str] = &["python", "pypy", "debian", "ubuntu", "alpine", "busybox", "buildpack-deps", "node", "fedora", "almalinux", "rockylinux", "amazonlinux", "oraclelinux", "archlinux", "opensuse/leap", "continuumio/miniconda3", "ghcr.io/astral-sh/uv"];
+const ROOT_IMAGES: &[&str] = &["python", "pypy", "nginx", "httpd", "caddy", "traefik", "debian", "ubuntu", "alpine", "busybox", "buildpack-deps", "node", "fedora", "almalinux", "rockylinux", "amazonlinux", "oraclelinux", "archlinux", "opensuse/leap", "continuumio/miniconda3", "ghcr.io/astral-sh/uv"];
 
 fn check(cx: &mut Checker) {
     for file in cx.files() {
