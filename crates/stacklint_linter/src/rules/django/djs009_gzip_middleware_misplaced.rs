@@ -89,7 +89,9 @@ fn check(cx: &mut Checker) {
         let Some(list) = m.settings.list("MIDDLEWARE") else { continue };
         let names: Vec<Option<String>> = list.items.iter().map(|i| i.expr.unset_value().and_then(|v| if let Value::Str(s) = v { Some(s) } else { None })).collect();
         let Some(gzip) = names.iter().position(|n| n.as_deref() == Some(GZIP)) else { continue };
-        let above: Vec<&str> = names.iter().take(gzip).map(|n| n.as_deref().unwrap_or("?")).filter(|n| !BODY_SAFE.contains(n)).collect();
+        // Only entries whose name was read: an entry that is not a string literal is not
+        // named (nor judged).
+        let above: Vec<&str> = names.iter().take(gzip).filter_map(|n| n.as_deref()).filter(|n| !BODY_SAFE.contains(n)).collect();
         if above.is_empty() {
             continue;
         }

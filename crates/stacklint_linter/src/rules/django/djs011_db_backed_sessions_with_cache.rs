@@ -8,7 +8,9 @@ declare_rule! {
     /// ## What it does
     /// Reports sessions stored in the database (`SESSION_ENGINE` unset or
     /// `django.contrib.sessions.backends.db`) while the default cache is a shared one
-    /// (Redis, Memcached).
+    /// (Redis, Valkey or Memcached, named by its `BACKEND`). A per-process `LocMemCache`, a
+    /// `DummyCache`, the file and the database caches are not shared and are left alone; a
+    /// backend read from the environment is judged by its fallback, and the message says so.
     ///
     /// ## Why is this bad?
     /// Every request with a session cookie then costs a database query (and a write when the
@@ -56,14 +58,23 @@ declare_rule! {
 const DB: &str = "django.contrib.sessions.backends.db";
 const CACHED_DB: &str = "django.contrib.sessions.backends.cached_db";
 
+/// The service behind a cache backend that all worker processes share, by the backend's
+/// dotted path: Redis (Django's own, django-redis, django-redis-cache), Valkey, Memcached.
+/// Per-process or no-op backends (`LocMemCache`, `DummyCache`) and the file and database
+/// backends are not a shared cache to move sessions into; an unknown backend is not guessed.
 fn shared_cache(backend: &str) -> Option<&'static str> {
-    let b = backend.to_ascii_lowercase();
-    if b.contains("redis") {
-        Some("Redis")
-    } else if b.contains("memcache") || b.contains("pylibmc") {
-        Some("Memcached")
-    } else {
-        None
+    let (module, class) = backend.rsplit_once('.')?;
+    let module = module.to_ascii_lowercase();
+    let segments: Vec<&str> = module.split('.').collect();
+    let has = |s: &str| segments.contains(&s);
+    if has("locmem") || has("dummy") || has("filebased") || has("db") {
+        return None;
+    }
+    match class {
+        "RedisCache" | "ShardedRedisCache" | "RedisClusterCache" if has("redis") || has("django_redis") || has("redis_cache") => Some("Redis"),
+        "ValkeyCache" if has("django_valkey") || has("valkey") => Some("Valkey"),
+        "PyMemcacheCache" | "PyLibMCCache" | "MemcachedCache" if has("memcached") => Some("Memcached"),
+        _ => None,
     }
 }
 
@@ -80,6 +91,8 @@ fn check(cx: &mut Checker) {
         }
         let Some(Value::Str(backend)) = expr.unset_value() else { continue };
         let Some(kind) = shared_cache(&backend) else { continue };
+        // A backend read from the environment is only known as its fallback.
+        let env_note = expr.env().map(|e| format!(" when the `{}` variable is unset", e.var.as_deref().unwrap_or("environment"))).unwrap_or_default();
         let Some(alts) = m.alternatives("SESSION_ENGINE") else { continue };
         let db = Value::Str(DB.to_owned());
         if alts.is_empty() || !alts.iter().all(|a| *a.value(&db) == db) {
@@ -88,7 +101,7 @@ fn check(cx: &mut Checker) {
         let Some(alt) = alts.last() else { continue };
         let (file, range) = m.location(alt);
         let what = alt.describe("SESSION_ENGINE", &db);
-        let mut d = cx.diagnostic(&file, range, format!("{what}: every request with a session cookie queries the database although the default cache is {kind}; `cached_db` reads sessions from the cache and writes through, so nobody is logged out when the cache is flushed"));
+        let mut d = cx.diagnostic(&file, range, format!("{what}: every request with a session cookie queries the database although the default cache is `{backend}` ({kind}, shared by every worker){env_note}; `cached_db` reads sessions from the cache and writes through, so nobody is logged out when the cache is flushed"));
         let literal = format!("\"{CACHED_DB}\"");
         let target = Value::Str(CACHED_DB.to_owned());
         let edits = match alts.as_slice() {

@@ -9,7 +9,8 @@ declare_rule! {
     /// ## What it does
     /// Reports a production `SECRET_KEY` that Django's deploy check calls weak
     /// (`security.W009`): shorter than 50 characters, fewer than 5 distinct characters, or
-    /// starting with `django-insecure-`. A key read from the environment is judged by its
+    /// starting with `django-insecure-` (the key `startproject` generates for development).
+    /// A key read from the environment is judged by its
     /// fallback; a lookup without a usable fallback (`os.environ["SECRET_KEY"]`, or a
     /// default of `None`/`""`, with which Django refuses to sign anything) is not reported.
     ///

@@ -9,7 +9,7 @@ declare_rule! {
     /// ## What it does
     /// Reports production settings that use sessions (`django.contrib.sessions` installed
     /// and/or `SessionMiddleware` in `MIDDLEWARE`) with `SESSION_COOKIE_SECURE` not `True`
-    /// (Django's deploy checks `security.W010`, `W011`, `W012`).
+    /// (Django's deploy checks `security.W010`, `security.W011`, `security.W012`).
     ///
     /// ## Why is this bad?
     /// The session cookie is sent over plain HTTP too, where anyone on the network can read

@@ -9,7 +9,7 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Reports production settings that use sessions with `SESSION_COOKIE_HTTPONLY` not
-    /// `True` (Django's deploy checks `security.W013`, `W014`, `W015`).
+    /// `True` (Django's deploy checks `security.W013`, `security.W014`, `security.W015`).
     ///
     /// ## Why is this bad?
     /// JavaScript can read the session cookie, so one XSS bug leaks every visitor's session.

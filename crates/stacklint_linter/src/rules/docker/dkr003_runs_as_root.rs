@@ -7,7 +7,10 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Reports an image whose final stage runs as root: no `USER` in the final stage or
-    /// in the stages it is built `FROM`, or a last `USER` that is `root` or `0`.
+    /// in the stages it is built `FROM`, or a last `USER` that is `root` or `0`. Without
+    /// `USER`, the message says root only for official images known to run as root
+    /// (`python`, `debian`, `ubuntu`, `alpine`...); for any other base it says that the
+    /// base image's own user applies, root unless that image sets another.
     ///
     /// `USER` sets the user of the image no matter where it stands relative to `CMD`, so
     /// the last `USER` of the final stage's ancestry counts. Not reported: a user given
@@ -59,6 +62,9 @@ fn is_root(user: &str) -> bool {
     name == "root" || name == "0"
 }
 
+/// Official images known to run as root when no `USER` is set.
+const ROOT_IMAGES: &[&str] = &["python", "pypy", "nginx", "httpd", "caddy", "traefik", "debian", "ubuntu", "alpine", "busybox", "buildpack-deps", "node", "fedora", "almalinux", "rockylinux", "amazonlinux", "oraclelinux", "archlinux", "opensuse/leap", "continuumio/miniconda3", "ghcr.io/astral-sh/uv"];
+
 fn check(cx: &mut Checker) {
     for file in cx.files() {
         let Some(df) = file.dockerfile() else { continue };
@@ -98,7 +104,13 @@ fn check(cx: &mut Checker) {
             }
             None if unknown_base => {}
             None => {
-                let message = format!("The final stage{name} sets no `USER`, so the container runs as root: a code-execution bug in the app, or a container escape, starts with root privileges, and the app can overwrite its own code and mounted volumes");
+                let image = base.map_or_else(String::new, |i| i.word.raw.clone());
+                let runs_as = if base.is_some_and(|i| ROOT_IMAGES.contains(&short_image_name(i).as_str())) {
+                    format!("`{image}` runs as root by default, so the container runs as root")
+                } else {
+                    format!("the container runs as the user `{image}` declares, root unless that image sets another")
+                };
+                let message = format!("The final stage{name} sets no `USER` and {runs_as}: a code-execution bug in the app, or a container escape, starts with root privileges, and the app can overwrite its own code and mounted volumes");
                 let d = cx.diagnostic(&file.path, final_stage.from.range, message).with_help("Create an unprivileged user and switch to it before `CMD`: `RUN useradd --create-home app` and `USER app`");
                 cx.report(d);
             }

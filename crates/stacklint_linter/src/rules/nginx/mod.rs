@@ -121,12 +121,16 @@ pub(crate) fn owning_block(d: DirectiveRef) -> Option<DirectiveRef> {
 }
 
 /// Whether a location serves WebSockets: its path names them (`/ws/`, `websocket`,
-/// `socket.io`, `cable`), or it already forwards an `Upgrade` header.
+/// `socket.io`, `cable`), or it already forwards an upgrade: an `Upgrade` header, or a
+/// `Connection` header that asks for one (`"upgrade"`, `$connection_upgrade`).
 pub(crate) fn is_websocket(model: &NginxModel, project: &Project, location: At) -> bool {
     let Some(d) = model.node(project, location) else { return false };
     let path = d.args.last().map_or("", |a| a.value.as_str()).to_ascii_lowercase();
     let named = path.split(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-').any(|seg| matches!(seg, "ws" | "wss" | "websocket" | "websockets" | "socket.io" | "sockjs" | "cable"));
-    named || path.contains("websocket") || header_values(model, project, Scope::inside(location), "upgrade").is_some()
+    named
+        || path.contains("websocket")
+        || header_values(model, project, Scope::inside(location), "upgrade").is_some()
+        || header_values(model, project, Scope::inside(location), "connection").is_some_and(|v| v.iter().any(|(_, value)| value.to_ascii_lowercase().contains("upgrade")))
 }
 
 /// Whether a location serves a stream that must not be buffered: WebSockets or
@@ -282,6 +286,51 @@ pub(crate) fn inherited_headers(model: &NginxModel, project: &Project, block: At
 pub(crate) fn own_child<'a>(model: &'a NginxModel, project: &'a Project, block: At, name: &str) -> Option<(At, DirectiveRef<'a>)> {
     let at = *model.named(project, Scope::inside(block), name).last()?;
     Some((at, model.node(project, at)?))
+}
+
+/// The `server` blocks directly inside a level, `include`s expanded.
+pub(crate) fn servers_in(model: &NginxModel, project: &Project, level: Scope) -> Vec<At> {
+    model.children(project, level).into_iter().filter(|&at| model.node(project, at).is_some_and(|d| d.is("server") && d.block.is_some())).collect()
+}
+
+/// For a directive written above the `server` level (in `http`, or at the top of a file
+/// included there): the servers of its level, where nginx applies it unless they override
+/// it. `None` for a directive inside a `server`.
+pub(crate) fn servers_below(model: &NginxModel, project: &Project, at: At) -> Option<Vec<At>> {
+    let context = model.context(project, at).unwrap_or_default();
+    if context.iter().any(|c| c == "server") || model.node(project, at)?.ancestors().any(|a| a.is("server")) {
+        return None;
+    }
+    Some(servers_in(model, project, model.scope_of(project, at)?))
+}
+
+/// `its `server` (`server_name a.example` at conf.d/a.conf:3)`, `1 of its 2 `server` blocks (...)`.
+pub(crate) fn server_list(model: &NginxModel, project: &Project, servers: &[At], total: usize) -> String {
+    let names: Vec<String> = servers.iter().map(|&s| server_label(model, project, s)).collect();
+    match (servers.len(), total) {
+        (1, 1) => format!("its `server` ({})", names.join(", ")),
+        (n, t) if n == t => format!("its {n} `server` blocks ({})", names.join(", ")),
+        (n, t) => format!("{n} of its {t} `server` blocks ({})", names.join(", ")),
+    }
+}
+
+/// A server as a reader finds it: its first `server_name`, else its first `listen`, with
+/// the file and line.
+pub(crate) fn server_label(model: &NginxModel, project: &Project, server: At) -> String {
+    let Some(d) = model.node(project, server) else { return "a `server`".to_owned() };
+    let file = model.doc(server.doc).map(|doc| {
+        let text = project.file(&doc.file).map_or("", |f| f.text.as_str());
+        let start = doc.file_range(d.range).start();
+        let line = text.get(..start).map_or(0, |t| t.matches('\n').count()) + 1;
+        format!("{}:{line}", relative(project, &doc.file))
+    });
+    let name = d.children_named("server_name").find_map(|n| n.arg(0).map(str::to_owned)).map(|n| format!("`server_name {n}`")).or_else(|| d.children_named("listen").find_map(|l| l.arg(0).map(|a| format!("`listen {a}`"))));
+    match (name, file) {
+        (Some(n), Some(f)) => format!("{n} at {f}"),
+        (Some(n), None) => n,
+        (None, Some(f)) => format!("at {f}"),
+        (None, None) => "a `server`".to_owned(),
+    }
 }
 
 /// Every doc with its id and tree.

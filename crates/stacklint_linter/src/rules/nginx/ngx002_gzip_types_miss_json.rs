@@ -1,13 +1,18 @@
 use stacklint_diagnostics::{Fix, Severity};
 
 use super::ngx001_gzip_disabled::GZIP_TYPES;
-use super::{Edits, diagnostic, docs};
+use stacklint_project::Project;
+use stacklint_project::nginx::{At, NginxModel, Scope as Level};
+
+use super::{Edits, diagnostic, docs, servers_below};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
     /// ## What it does
     /// Reports `gzip on` whose `gzip_types` in effect lacks `application/json` (without
-    /// `gzip_types`, nginx compresses `text/html` only).
+    /// `gzip_types`, nginx compresses `text/html` only). A setting written in `http` is
+    /// reported only when some `server` uses it: one that turns gzip off or lists JSON
+    /// itself does not.
     ///
     /// ## Why is this bad?
     /// An API answers `application/json`. nginx compresses a response only when its type
@@ -55,6 +60,11 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let Some(level) = model.scope_of(project, at) else { continue };
+            // Written above `server`: reported only when some server compresses with it
+            // (the servers that turn gzip off or list JSON themselves do not).
+            if servers_below(model, project, at).is_some_and(|servers| !servers.is_empty() && !servers.iter().any(|&s| misses_json(model, project, Level::inside(s)))) {
+                continue;
+            }
             let types = model.in_effect(project, level, "gzip_types");
             match types.last() {
                 None => {
@@ -71,7 +81,7 @@ fn check(cx: &mut Checker) {
                     }
                     let Some(td) = model.node(project, t) else { continue };
                     let values = td.arg_values();
-                    if values.iter().any(|v| *v == "*" || v.eq_ignore_ascii_case("application/json") || v.contains('$')) {
+                    if lists_json(&values) {
                         continue;
                     }
                     reported.push(t);
@@ -89,4 +99,16 @@ fn check(cx: &mut Checker) {
             }
         }
     }
+}
+
+/// `gzip_types` values that cover JSON (or can't be judged: a variable).
+fn lists_json(values: &[&str]) -> bool {
+    values.iter().any(|v| *v == "*" || v.eq_ignore_ascii_case("application/json") || v.contains('$'))
+}
+
+/// Whether gzip is on inside `level` with `gzip_types` that leave JSON out.
+fn misses_json(model: &NginxModel, project: &Project, level: Level) -> bool {
+    let on = model.last_in_effect(project, level, "gzip").is_some_and(|(_, d)| d.arg(0) == Some("on"));
+    let types: Option<At> = model.in_effect(project, level, "gzip_types").last().copied();
+    on && types.and_then(|t| model.node(project, t)).is_none_or(|d| !lists_json(&d.arg_values()))
 }

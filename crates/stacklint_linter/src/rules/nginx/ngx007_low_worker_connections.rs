@@ -62,7 +62,7 @@ fn check(cx: &mut Checker) {
                 if n >= MIN_CONNECTIONS {
                     continue;
                 }
-                let mut diag = diagnostic(cx, doc, d.range, format!("`worker_connections {n}` caps each worker at {n} connections, about {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", n / 2));
+                let mut diag = diagnostic(cx, doc, d.range, format!("`worker_connections {n}` caps each worker at {n} connections, about {n} / 2 = {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", n / 2));
                 if doc.editable() {
                     let mut edits = Edits::default();
                     edits.replace(doc, arg.range, MIN_CONNECTIONS.to_string());
@@ -70,7 +70,7 @@ fn check(cx: &mut Checker) {
                 }
                 cx.report(diag);
             } else {
-                let mut diag = diagnostic(cx, doc, super::head_range(events), format!("no `worker_connections`: the default {DEFAULT_CONNECTIONS} caps each worker at about {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", DEFAULT_CONNECTIONS / 2));
+                let mut diag = diagnostic(cx, doc, super::head_range(events), format!("no `worker_connections`: the default {DEFAULT_CONNECTIONS} caps each worker at about {DEFAULT_CONNECTIONS} / 2 = {} proxied clients (each holds a client and an upstream connection); use at least {MIN_CONNECTIONS}", DEFAULT_CONNECTIONS / 2));
                 let mut edits = Edits::default();
                 if doc.editable() && edits.insert_in_block(project, doc, events, &[format!("worker_connections {MIN_CONNECTIONS};")]) {
                     diag = diag.with_fix(Fix::safe(format!("Add `worker_connections {MIN_CONNECTIONS};`"), edits.into_edits()));

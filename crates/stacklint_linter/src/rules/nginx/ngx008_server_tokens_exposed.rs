@@ -1,12 +1,18 @@
 use stacklint_diagnostics::{Fix, Severity};
 
-use super::{Edits, diagnostic, docs};
+use stacklint_project::nginx::{At, Scope as Level};
+
+use super::{Edits, diagnostic, docs, server_list, servers_below, servers_in};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Reports `server_tokens` that is not `off`: explicitly `on`/`build`, or unset in
-    /// the `http` block of a main config (the default is `on`).
+    /// Reports `server_tokens` that is not `off` where it takes effect: an explicit
+    /// `on`/`build` that some `server` or `location` inherits, or, when the `http` block of
+    /// a main config leaves it unset (the default is `on`), the `server` blocks that set
+    /// nothing themselves. A `server` with its own `server_tokens off` is not reported,
+    /// and the fix goes to the level the value comes from: the directive written `on`, or
+    /// `http` for the default.
     ///
     /// ## Why is this bad?
     /// With `server_tokens on` nginx writes its exact version into the `Server` header
@@ -50,7 +56,7 @@ declare_rule! {
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let model = &project.nginx;
-    // Explicit `on` / `build` anywhere.
+    // Explicit `on` / `build`, where some block inherits it.
     for (doc_id, doc) in docs(project) {
         for at in model.find(project, doc_id, "server_tokens") {
             let Some(d) = model.node(project, at) else { continue };
@@ -58,7 +64,23 @@ fn check(cx: &mut Checker) {
             if arg.value == "off" || arg.has_variable() {
                 continue;
             }
-            let mut diag = diagnostic(cx, doc, d.range, format!("`server_tokens {}` sends the nginx version in the `Server` header and on error pages", arg.value));
+            let Some(level) = model.scope_of(project, at) else { continue };
+            // A later `server_tokens` at the same level is the one nginx keeps.
+            if model.in_effect(project, level, "server_tokens").last() != Some(&at) {
+                continue;
+            }
+            // Set above `server`: in effect only in the servers that do not override it.
+            let inherited_by = match servers_below(model, project, at) {
+                None => String::new(),
+                Some(servers) => {
+                    let using: Vec<At> = servers.iter().copied().filter(|&s| model.in_effect(project, Level::inside(s), "server_tokens").last() == Some(&at)).collect();
+                    if !servers.is_empty() && using.is_empty() {
+                        continue;
+                    }
+                    if using.is_empty() { String::new() } else { format!(" of {}", server_list(model, project, &using, servers.len())) }
+                }
+            };
+            let mut diag = diagnostic(cx, doc, d.range, format!("`server_tokens {}` sends the nginx version in the `Server` header and on the error pages{inherited_by}", arg.value));
             if doc.editable() {
                 let mut edits = Edits::default();
                 edits.replace(doc, arg.range, "off");
@@ -67,14 +89,21 @@ fn check(cx: &mut Checker) {
             cx.report(diag);
         }
     }
-    // Unset in the `http` block nginx starts from (the default is `on`).
+    // Unset in the `http` block nginx starts from (the default is `on`): reported for the
+    // servers that set nothing either, fixed once in `http`.
     for http in model.http_blocks(project) {
         let Some(doc) = model.doc(http.doc) else { continue };
-        if !model.in_effect(project, stacklint_project::nginx::Scope::inside(http), "server_tokens").is_empty() {
+        let level = Level::inside(http);
+        if !model.in_effect(project, level, "server_tokens").is_empty() {
+            continue;
+        }
+        let servers = servers_in(model, project, level);
+        let exposed: Vec<At> = servers.iter().copied().filter(|&s| model.in_effect(project, Level::inside(s), "server_tokens").is_empty()).collect();
+        if exposed.is_empty() {
             continue;
         }
         let Some(d) = model.node(project, http) else { continue };
-        let mut diag = diagnostic(cx, doc, super::head_range(d), "no `server_tokens off` in `http`: the default `on` sends the nginx version in the `Server` header and on error pages");
+        let mut diag = diagnostic(cx, doc, super::head_range(d), format!("no `server_tokens` in `http` or in {}: the default `on` sends the nginx version in the `Server` header and on the error pages", server_list(model, project, &exposed, servers.len())));
         let mut edits = Edits::default();
         if doc.editable() && edits.insert_settings(project, doc, d, &["server_tokens off;".to_owned()]) {
             diag = diag.with_fix(Fix::safe("Add `server_tokens off;` to `http`", edits.into_edits()));

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::nginx::Scope as Level;
 
-use super::{Edits, before, diagnostic, docs, version_text};
+use super::{Edits, before, diagnostic, docs, server_list, servers_below, version_text};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 /// The protocols the fix keeps.
@@ -13,7 +13,8 @@ declare_rule! {
     /// ## What it does
     /// Reports `ssl_protocols` that enables SSLv2, SSLv3, TLSv1 or TLSv1.1. On nginx
     /// before 1.27.3, also a TLS server with no `ssl_protocols` at all (the default there
-    /// still enables TLSv1 and TLSv1.1).
+    /// still enables TLSv1 and TLSv1.1). A list written in `http` is not reported when
+    /// every `server` sets its own.
     ///
     /// ## Why is this bad?
     /// TLS 1.0 and 1.1 are deprecated (RFC 8996): they rely on SHA-1 and CBC constructions
@@ -66,7 +67,18 @@ fn check(cx: &mut Checker) {
             if old.is_empty() {
                 continue;
             }
-            let mut diag = diagnostic(cx, doc, d.range, format!("`ssl_protocols` enables {}: deprecated protocols (RFC 8996) with known attacks, open to downgrades", old.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")));
+            // Written above `server`: not reported when every server sets its own.
+            let mut inherited_by = String::new();
+            if let Some(servers) = servers_below(model, project, at) {
+                let using: Vec<_> = servers.iter().copied().filter(|&s| model.in_effect(project, Level::inside(s), "ssl_protocols").last() == Some(&at)).collect();
+                if !servers.is_empty() && using.is_empty() {
+                    continue;
+                }
+                if !using.is_empty() {
+                    inherited_by = format!(" in {}", server_list(model, project, &using, servers.len()));
+                }
+            }
+            let mut diag = diagnostic(cx, doc, d.range, format!("`ssl_protocols` enables {}{inherited_by}: deprecated protocols (RFC 8996) with known attacks, open to downgrades", old.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")));
             if let (true, Some(first), Some(last)) = (doc.editable(), d.args.first(), d.args.last()) {
                 let mut edits = Edits::default();
                 edits.replace(doc, stacklint_diagnostics::TextRange::new(first.range.start(), last.range.end()), MODERN);
