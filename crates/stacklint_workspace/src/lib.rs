@@ -49,4 +49,9 @@ pub use glob::{GlobMap, PathGlobs};
 pub use suggest::{closest, edit_distance};
 
 mod engine;
-pub use engine::{FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, decode, fixed_texts, linter_settings, project_options, read_source, run, write_atomic};
+mod fsio;
+pub use engine::{
+    FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, decode, fixed_texts,
+    linter_settings, project_options, read_source, run, write_atomic,
+};
+pub use fsio::{WriteError, WriteMode, write_fixed};
