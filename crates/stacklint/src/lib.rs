@@ -130,7 +130,8 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     cx.color = color_enabled(args.output_format);
     cx.unsafe_fixes = args.unsafe_fixes;
     // "All checks passed!" is not true of a run that could not read everything.
-    cx.summary = !args.quiet && !(outcome.io_error && outcome.diagnostics.is_empty());
+    let nothing_to_claim = outcome.io_error && outcome.diagnostics.is_empty();
+    cx.summary = !args.quiet && !nothing_to_claim;
     if args.statistics {
         render_statistics(args.output_format, &outcome.diagnostics, &cx, &mut out)?;
     } else {

@@ -632,7 +632,11 @@ impl Doc<'_> {
 
     /// A list of rule selectors, each naming at least one rule (a typo must not select
     /// nothing in silence).
-    fn selectors(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<Vec<String>, ConfigError> {
+    fn selectors(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Result<Vec<String>, ConfigError> {
         let list = self.strings(key, value)?;
         if let Some(items) = value.get_ref().as_array() {
             for (item, selector) in items.iter().zip(&list) {

@@ -66,7 +66,7 @@ pub enum DiscoveryWarning {
     UnknownKind { path: PathBuf },
     /// A configuration file that cannot be used: the files it governs (its folder and
     /// below, up to the next configuration) are not linted; every other file still is.
-    #[error("{message}; the files under {} were not linted", dir.display())]
+    #[error("{message}\n  note: the files under {}/ were not linted", dir.display())]
     BadConfig {
         /// The configuration's folder.
         dir: PathBuf,
@@ -198,7 +198,9 @@ impl Resolver {
             }
             pending.push(ancestor.to_path_buf());
             let loaded = config_in_dir(ancestor).and_then(|config| match config {
-                Some(mut config) => config.apply_overrides(&self.overrides).map(|()| Some(config)),
+                Some(mut config) => config
+                    .apply_overrides(&self.overrides)
+                    .map(|()| Some(config)),
                 None => Ok(None),
             });
             match loaded {
@@ -506,11 +508,33 @@ fn walk_warning(err: &ignore::Error) -> DiscoveryWarning {
             _ => false,
         }
     }
+    fn io_of(err: &ignore::Error) -> Option<&std::io::Error> {
+        match err {
+            ignore::Error::Io(e) => Some(e),
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => io_of(err),
+            _ => None,
+        }
+    }
     if is_io(err) {
         // A folder that cannot be listed: its files are lost to the run (exit 2).
+        let reason = match io_of(err) {
+            Some(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                "permission denied".to_owned()
+            }
+            Some(e) => e.to_string(),
+            None => message_of(err),
+        };
+        let path = path_of(err).map(|p| crate::paths::display_path(&p));
+        let what = if path.as_deref().is_some_and(Path::is_dir) {
+            "cannot read this folder"
+        } else {
+            "cannot read"
+        };
         DiscoveryWarning::Unreadable {
-            path: path_of(err),
-            message: message_of(err),
+            path,
+            message: format!("{what}: {reason}; its files were not linted"),
         }
     } else {
         DiscoveryWarning::Walk {

@@ -279,7 +279,11 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     if let Some((path, text)) = &request.stdin {
         return run_stdin(request, path, text);
     }
-    let discovery = discover(&request.paths, request.config.as_deref(), &request.overrides)?;
+    let discovery = discover(
+        &request.paths,
+        request.config.as_deref(),
+        &request.overrides,
+    )?;
     let mut outcome = RunOutcome {
         warnings: discovery.warnings.clone(),
         fixes_written: Some(0),
@@ -356,16 +360,17 @@ fn run_stdin(request: &RunRequest, path: &Path, text: &str) -> Result<RunOutcome
     let path = absolute(path);
     let mut config = match &request.config {
         Some(file) => load_config(file)?,
-        None => match find_config(&path)? {
-            Some(config) => config,
-            None => {
+        None => {
+            if let Some(config) = find_config(&path)? {
+                config
+            } else {
                 // Like a file named on the command line: rooted at the current directory
                 // when the path is under it, else at its folder.
                 let cwd = absolute(Path::new("."));
                 let parent = path.parent().unwrap_or(&path);
                 Config::default_for(if path.starts_with(&cwd) { &cwd } else { parent })
             }
-        },
+        }
     };
     config.apply_overrides(&request.overrides)?;
     let settings = linter_settings(&config)?;
@@ -417,7 +422,10 @@ fn stdin_context(config: &Config, path: &Path) -> Vec<(PathBuf, FileKind, String
     let mut seen: HashSet<PathBuf> = HashSet::from([path.to_path_buf()]);
     let mut out: Vec<(PathBuf, FileKind, String)> = Vec::new();
     let mut add = |candidate: PathBuf, out: &mut Vec<(PathBuf, FileKind, String)>| {
-        if out.len() >= MAX_CONTEXT_FILES || !candidate.starts_with(root) || !seen.insert(candidate.clone()) {
+        if out.len() >= MAX_CONTEXT_FILES
+            || !candidate.starts_with(root)
+            || !seen.insert(candidate.clone())
+        {
             return;
         }
         let hidden = candidate
@@ -672,5 +680,108 @@ mod tests {
             0o755
         );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// The context of a standard-input buffer: its folder and the folders above it up to the
+    /// project root (not below, not beside), plus what the compose file references.
+    #[test]
+    fn stdin_context_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            ("stacklint.toml", "[target]\ncpus = 2\n"),
+            (
+                "compose.yaml",
+                "services:\n  web:\n    build: ./app\n  nginx:\n    image: nginx\n    volumes:\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n      - ./redis:/etc/redis\n",
+            ),
+            ("app/Dockerfile", "FROM python\n"),
+            ("app/settings.py", "DEBUG = False\n"),
+            ("app/gunicorn.conf.py", "workers = 2\n"),
+            ("app/sub/deep_settings.py", "DEBUG = True\n"),
+            ("nginx/nginx.conf", "events {}\n"),
+            ("nginx/other.conf", "events {}\n"),
+            ("redis/redis.conf", "maxmemory 1gb\n"),
+            ("other/Procfile", "web: gunicorn app:app\n"),
+        ];
+        for (path, text) in files {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let config = crate::config::load_config(&root.join("stacklint.toml")).unwrap();
+        let context = stdin_context(&config, &absolute(&root.join("app/settings.py")));
+        let mut names: Vec<String> = context
+            .iter()
+            .map(|(p, k, _)| {
+                format!(
+                    "{} {}",
+                    p.strip_prefix(absolute(root)).unwrap().display(),
+                    k.name()
+                )
+            })
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "app/Dockerfile dockerfile",
+                "app/gunicorn.conf.py gunicorn",
+                "compose.yaml compose",
+                "nginx/nginx.conf nginx",
+                "redis/redis.conf redis",
+            ]
+        );
+        // A folder that does not exist: only what is above it.
+        let context = stdin_context(&config, &absolute(&root.join("new/folder/settings.py")));
+        assert_eq!(context.len(), 4, "compose.yaml and what it references");
+    }
+
+    #[test]
+    fn fixed_counts_only_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("stacklint.toml"), "select = [\"SYN\"]\n").unwrap();
+        let stale = "bind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n";
+        fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let request = RunRequest {
+            paths: vec![root.to_path_buf()],
+            fix: Some(FixMode::Safe),
+            ..RunRequest::default()
+        };
+        let done = run(&request).unwrap();
+        assert_eq!((done.files_written, done.fixes_written), (1, Some(1)));
+        assert!(done.write_errors.is_empty() && !done.io_error);
+
+        // A fixed file that cannot be written is not counted, and says why.
+        fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        let mut outcome = RunOutcome::default();
+        let fixed = [FixedFile {
+            path: root.join("gunicorn.conf.py"),
+            old: "something else\n".into(),
+            new: String::new(),
+        }];
+        assert!(!write_project(&mut outcome, &fixed, outside.path()));
+        assert!(!write_project(&mut outcome, &fixed, root));
+        assert_eq!(outcome.files_written, 0);
+        assert!(outcome.io_error);
+        let shown: Vec<String> = outcome
+            .write_errors
+            .iter()
+            .map(|e| e.replace(&*root.to_string_lossy(), "ROOT"))
+            .collect();
+        assert!(
+            shown[0].starts_with("ROOT/gunicorn.conf.py: leads to ")
+                && shown[0].ends_with(", outside the project; not fixed"),
+            "{shown:?}"
+        );
+        assert_eq!(
+            shown[1],
+            "ROOT/gunicorn.conf.py: changed since it was read, not fixed"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("gunicorn.conf.py")).unwrap(),
+            stale
+        );
     }
 }

@@ -46,8 +46,8 @@ pub enum WriteError {
     /// Its content on disk is no longer what was read and fixed: writing would lose an edit.
     #[error("changed since it was read, not fixed")]
     Changed,
-    /// A symbolic link that now leads outside the project.
-    #[error("symbolic link to {}, outside the project; not fixed", target.display())]
+    /// A path that (through symbolic links) now leads outside the project.
+    #[error("leads to {}, outside the project; not fixed", target.display())]
     OutsideProject { target: PathBuf },
     #[error("could not write the fixed file: {0}")]
     Io(#[from] io::Error),
@@ -105,7 +105,10 @@ pub fn write_fixed(
     let meta = fs::metadata(&target)?;
     if links(&meta) > 1 {
         unchanged()?;
-        let mut f = OpenOptions::new().write(true).truncate(true).open(&target)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&target)?;
         f.write_all(new.as_bytes())?;
         f.sync_all()?;
         return Ok(WriteMode::InPlace);
@@ -192,14 +195,25 @@ mod tests {
         symlink("conf/real.conf", root.join("nginx.conf")).unwrap();
         let mode = write_fixed(&root.join("nginx.conf"), "old", "new", Some(&root)).unwrap();
         assert_eq!(mode, WriteMode::Replaced);
-        assert!(fs::symlink_metadata(root.join("nginx.conf")).unwrap().file_type().is_symlink());
-        assert_eq!(fs::read_to_string(root.join("conf/real.conf")).unwrap(), "new");
+        assert!(
+            fs::symlink_metadata(root.join("nginx.conf"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("conf/real.conf")).unwrap(),
+            "new"
+        );
 
         fs::write(dir.path().join("shared.conf"), "old").unwrap();
         symlink("../shared.conf", root.join("shared.conf")).unwrap();
         let err = write_fixed(&root.join("shared.conf"), "old", "new", Some(&root)).unwrap_err();
         assert!(matches!(err, WriteError::OutsideProject { .. }), "{err}");
-        assert_eq!(fs::read_to_string(dir.path().join("shared.conf")).unwrap(), "old");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("shared.conf")).unwrap(),
+            "old"
+        );
     }
 
     #[test]
@@ -212,10 +226,20 @@ mod tests {
         assert_eq!(fs::read_to_string(&p).unwrap(), "workers = 4\n# edited\n");
         // Shorter than what was read counts as changed too.
         fs::write(&p, "work").unwrap();
-        assert!(matches!(write_fixed(&p, "workers = 4\n", "x", None), Err(WriteError::Changed)));
+        assert!(matches!(
+            write_fixed(&p, "workers = 4\n", "x", None),
+            Err(WriteError::Changed)
+        ));
         fs::remove_file(&p).unwrap();
-        assert!(matches!(write_fixed(&p, "workers = 4\n", "x", None), Err(WriteError::Changed)));
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file left");
+        assert!(matches!(
+            write_fixed(&p, "workers = 4\n", "x", None),
+            Err(WriteError::Changed)
+        ));
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temporary file left"
+        );
     }
 
     #[test]
@@ -225,19 +249,34 @@ mod tests {
         fs::write(&p, "old").unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o750)).unwrap();
         fs::hard_link(&p, dir.path().join("copy.sh")).unwrap();
-        assert_eq!(write_fixed(&p, "old", "new", None).unwrap(), WriteMode::InPlace);
-        assert_eq!(fs::read_to_string(dir.path().join("copy.sh")).unwrap(), "new");
+        assert_eq!(
+            write_fixed(&p, "old", "new", None).unwrap(),
+            WriteMode::InPlace
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("copy.sh")).unwrap(),
+            "new"
+        );
         assert_eq!(fs::metadata(&p).unwrap().nlink(), 2);
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o750);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o750
+        );
 
         let single = dir.path().join("Dockerfile");
         fs::write(&single, "old").unwrap();
         fs::set_permissions(&single, fs::Permissions::from_mode(0o640)).unwrap();
-        let owner = (fs::metadata(&single).unwrap().uid(), fs::metadata(&single).unwrap().gid());
+        let owner = (
+            fs::metadata(&single).unwrap().uid(),
+            fs::metadata(&single).unwrap().gid(),
+        );
         // As root, give the file another owner: the rewrite must keep it.
         let root = fs::metadata(dir.path()).unwrap().uid() == 0
             && std::os::unix::fs::chown(&single, Some(65534), Some(65534)).is_ok();
-        assert_eq!(write_fixed(&single, "old", "new", None).unwrap(), WriteMode::Replaced);
+        assert_eq!(
+            write_fixed(&single, "old", "new", None).unwrap(),
+            WriteMode::Replaced
+        );
         let meta = fs::metadata(&single).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o640);
         if root {

@@ -8,13 +8,15 @@ pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// `path` relative to the current directory when it is under it, for messages.
+/// `path` relative to the current directory when it is under it (`.` for the current
+/// directory itself), for messages.
 pub(crate) fn display_path(path: &Path) -> PathBuf {
     let abs = absolute(path);
     match std::env::current_dir() {
         Ok(cwd) => match abs.strip_prefix(&cwd) {
             Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
-            _ => abs,
+            Ok(_) => PathBuf::from("."),
+            Err(_) => abs,
         },
         Err(_) => abs,
     }

@@ -159,8 +159,14 @@ fn errors_name_the_key_file_and_place() {
         // Rule selectors that name no rule: an error at the selector, never an empty selection.
         ("stacklint.toml", "select = [\"GUN\", \"GUN999\"]\n"),
         ("stacklint.toml", "ignore = [\"PGS\"]\n"),
-        ("stacklint.toml", "extend-select = [\"missing-max-request\"]\n"),
-        ("stacklint.toml", "[per-file-ignores]\n\"dev.py\" = [\"DJG\"]\n"),
+        (
+            "stacklint.toml",
+            "extend-select = [\"missing-max-request\"]\n",
+        ),
+        (
+            "stacklint.toml",
+            "[per-file-ignores]\n\"dev.py\" = [\"DJG\"]\n",
+        ),
         ("stacklint.toml", "[severity]\nGUN0010 = \"error\"\n"),
         ("pyproject.toml", "[tool.stacklint]\nselect = [\"NGX9\"]\n"),
     ];

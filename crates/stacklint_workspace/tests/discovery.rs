@@ -250,12 +250,18 @@ fn a_bad_config_governs_only_its_subtree() {
     // broken configuration is reported once, with its place.
     for paths in [
         vec![root.to_path_buf()],
-        vec![root.join("Dockerfile"), root.join("sub/Dockerfile"), root.join("sub"), root.join("other")],
+        vec![
+            root.join("Dockerfile"),
+            root.join("sub/Dockerfile"),
+            root.join("sub"),
+            root.join("other"),
+        ],
     ] {
         let found = run(&paths, &Overrides::default());
         let files: Vec<String> = found.files().map(|(_, f)| rel(root, &f.path)).collect();
         assert_eq!(files, ["Dockerfile", "other/Procfile"], "{paths:?}");
-        let errors: Vec<&DiscoveryWarning> = found.warnings.iter().filter(|w| w.is_error()).collect();
+        let errors: Vec<&DiscoveryWarning> =
+            found.warnings.iter().filter(|w| w.is_error()).collect();
         assert_eq!(errors.len(), 1, "{:?}", found.warnings);
         let message = errors[0].to_string();
         assert!(
@@ -264,8 +270,8 @@ fn a_bad_config_governs_only_its_subtree() {
         );
         assert!(
             message.contains(
-                "sub/stacklint.toml:2:8: invalid CPU count `many`: expected a positive number; the files under "
-            ) && message.ends_with("sub were not linted"),
+                "sub/stacklint.toml:2:8: invalid CPU count `many`: expected a positive number\n  note: the files under "
+            ) && message.ends_with("sub/ were not linted"),
             "{message}"
         );
     }
@@ -395,21 +401,39 @@ fn fifos_and_links_outside_the_project_are_skipped() {
         eprintln!("SKIPPED: mkfifo unavailable");
         return;
     }
-    std::os::unix::fs::symlink(outside.path().join("gunicorn.conf.py"), root.join("gunicorn.conf.py")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("gunicorn.conf.py"),
+        root.join("gunicorn.conf.py"),
+    )
+    .unwrap();
     fs::create_dir(root.join("site")).unwrap();
     std::os::unix::fs::symlink("../deploy/nginx.conf", root.join("site/nginx.conf")).unwrap();
 
     let found = run(&[root.to_path_buf()], &Overrides::default());
     let files: Vec<String> = found.files().map(|(_, f)| rel(root, &f.path)).collect();
-    assert_eq!(files, ["Dockerfile", "deploy/nginx.conf", "site/nginx.conf"]);
+    assert_eq!(
+        files,
+        ["Dockerfile", "deploy/nginx.conf", "site/nginx.conf"]
+    );
     let mut warnings: Vec<String> = found
         .warnings
         .iter()
-        .map(|w| format!("{} {}", w.is_error(), w.to_string().replace(&*root.to_string_lossy(), "ROOT").replace(&*outside.path().to_string_lossy(), "OUTSIDE")))
+        .map(|w| {
+            format!(
+                "{} {}",
+                w.is_error(),
+                w.to_string()
+                    .replace(&*root.to_string_lossy(), "ROOT")
+                    .replace(&*outside.path().to_string_lossy(), "OUTSIDE")
+            )
+        })
         .collect();
     warnings.sort();
     let canonical_outside = fs::canonicalize(outside.path()).unwrap();
-    let warnings: Vec<String> = warnings.iter().map(|w| w.replace(&*canonical_outside.to_string_lossy(), "OUTSIDE")).collect();
+    let warnings: Vec<String> = warnings
+        .iter()
+        .map(|w| w.replace(&*canonical_outside.to_string_lossy(), "OUTSIDE"))
+        .collect();
     assert_eq!(
         warnings,
         [
@@ -419,9 +443,16 @@ fn fifos_and_links_outside_the_project_are_skipped() {
     );
 
     // Named on the command line: an error (exit 2), still never opened.
-    let found = run(&[root.join("redis.conf"), root.join("Dockerfile")], &Overrides::default());
+    let found = run(
+        &[root.join("redis.conf"), root.join("Dockerfile")],
+        &Overrides::default(),
+    );
     assert_eq!(found.files().count(), 1);
     assert_eq!(found.warnings.len(), 1);
     assert!(found.warnings[0].is_error());
-    assert!(found.warnings[0].to_string().ends_with("redis.conf: a FIFO (named pipe), not a regular file; skipped"));
+    assert!(
+        found.warnings[0]
+            .to_string()
+            .ends_with("redis.conf: a FIFO (named pipe), not a regular file; skipped")
+    );
 }
