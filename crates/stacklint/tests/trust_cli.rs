@@ -99,6 +99,17 @@ fn a_symlink_leading_outside_the_project_is_neither_read_nor_written() {
     }
 }
 
+/// `--config` kept in another folder does not make the linted files "outside the project".
+#[test]
+fn fix_with_a_config_kept_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("ci/lint.toml", "select = [\"SYN\"]\n"), ("deploy/gunicorn.conf.py", STALE)]);
+    std::os::unix::fs::symlink("deploy/gunicorn.conf.py", dir.path().join("gunicorn.conf.py")).unwrap();
+    let (code, _, err) = stacklint(dir.path(), &["check", "gunicorn.conf.py", "--config", "ci/lint.toml", "--fix"]);
+    assert_eq!((code, err.as_str()), (0, "Fixed 1 finding in 1 file.\n"));
+    assert_eq!(fs::read_to_string(dir.path().join("deploy/gunicorn.conf.py")).unwrap(), CLEAN);
+}
+
 #[test]
 fn hard_links_keep_sharing_the_fixed_text() {
     use std::os::unix::fs::MetadataExt;

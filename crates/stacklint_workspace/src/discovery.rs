@@ -10,7 +10,7 @@ use stacklint_project::FileKind;
 
 use crate::config::{Config, Overrides, config_in_dir, load_config};
 use crate::error::ConfigError;
-use crate::paths::absolute;
+use crate::paths::{absolute, boundary};
 
 /// Directories never walked into (they are still linted when named explicitly).
 pub const SKIPPED_DIRECTORIES: &[&str] = &[
@@ -233,14 +233,20 @@ impl Resolver {
             .clone()
     }
 
-    /// `None` when `path` resolves inside `root`; else the warning that skips it.
+    /// `None` when `path` resolves inside its project (see [`boundary`]); else the warning
+    /// that skips it.
     fn outside(&mut self, path: &Path, root: &Path) -> Option<DiscoveryWarning> {
         let target = std::fs::canonicalize(path).ok()?;
-        let canonical_root = self.canonical_root(root)?;
+        if target == path {
+            // No link on the way: nothing leads anywhere.
+            return None;
+        }
+        let root = boundary(path, root);
+        let canonical_root = self.canonical_root(&root)?;
         (!target.starts_with(&canonical_root)).then(|| DiscoveryWarning::OutsideProject {
             path: path.to_path_buf(),
             target,
-            root: root.to_path_buf(),
+            root,
         })
     }
 }

@@ -328,7 +328,8 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
 fn write_project(outcome: &mut RunOutcome, fixed: &[FixedFile], root: &Path) -> bool {
     let mut all = true;
     for f in fixed {
-        match write_fixed(&f.path, &f.old, &f.new, Some(root)) {
+        let boundary = crate::paths::boundary(&f.path, root);
+        match write_fixed(&f.path, &f.old, &f.new, Some(&boundary)) {
             Ok(_) => outcome.files_written += 1,
             Err(e) => {
                 all = false;
@@ -755,14 +756,28 @@ mod tests {
 
         // A fixed file that cannot be written is not counted, and says why.
         fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        fs::write(outside.path().join("shared.py"), stale).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path().join("shared.py"), root.join("shared.py"))
+            .unwrap();
         let mut outcome = RunOutcome::default();
-        let fixed = [FixedFile {
-            path: root.join("gunicorn.conf.py"),
-            old: "something else\n".into(),
-            new: String::new(),
-        }];
-        assert!(!write_project(&mut outcome, &fixed, outside.path()));
-        assert!(!write_project(&mut outcome, &fixed, root));
+        let fixed = |name: &str, old: &str| {
+            [FixedFile {
+                path: root.join(name),
+                old: old.into(),
+                new: String::new(),
+            }]
+        };
+        assert!(!write_project(
+            &mut outcome,
+            &fixed("shared.py", stale),
+            root
+        ));
+        assert!(!write_project(
+            &mut outcome,
+            &fixed("gunicorn.conf.py", "something else\n"),
+            root
+        ));
         assert_eq!(outcome.files_written, 0);
         assert!(outcome.io_error);
         let shown: Vec<String> = outcome
@@ -771,7 +786,7 @@ mod tests {
             .map(|e| e.replace(&*root.to_string_lossy(), "ROOT"))
             .collect();
         assert!(
-            shown[0].starts_with("ROOT/gunicorn.conf.py: leads to ")
+            shown[0].starts_with("ROOT/shared.py: leads to ")
                 && shown[0].ends_with(", outside the project; not fixed"),
             "{shown:?}"
         );
@@ -781,6 +796,10 @@ mod tests {
         );
         assert_eq!(
             fs::read_to_string(root.join("gunicorn.conf.py")).unwrap(),
+            stale
+        );
+        assert_eq!(
+            fs::read_to_string(outside.path().join("shared.py")).unwrap(),
             stale
         );
     }

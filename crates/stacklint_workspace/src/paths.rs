@@ -21,3 +21,18 @@ pub(crate) fn display_path(path: &Path) -> PathBuf {
         Err(_) => abs,
     }
 }
+
+/// The folder a file's symbolic links must stay inside: its project's root when the file is
+/// under it, else the current directory when it is under that (a `--config` kept elsewhere,
+/// such as `ci/lint.toml`, does not make the linted files "outside"), else its own folder.
+pub(crate) fn boundary(path: &Path, root: &Path) -> PathBuf {
+    let abs = absolute(path);
+    if abs.starts_with(root) {
+        return root.to_path_buf();
+    }
+    let cwd = absolute(Path::new("."));
+    if abs.starts_with(&cwd) {
+        return cwd;
+    }
+    abs.parent().map_or(abs.clone(), Path::to_path_buf)
+}
