@@ -60,12 +60,15 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn W
 fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
     let stdin = match &args.stdin_filename {
         Some(path) => {
-            let mut text = String::new();
-            if let Err(e) = io::stdin().read_to_string(&mut text) {
-                writeln!(stderr, "stacklint: error: cannot read standard input as UTF-8 text: {e}")?;
-                return Ok(exit::ERROR);
+            let mut bytes = Vec::new();
+            let text = io::stdin().read_to_end(&mut bytes).map_err(|e| e.to_string()).and_then(|_| stacklint_workspace::decode(bytes));
+            match text {
+                Ok(text) => Some((path.clone(), text)),
+                Err(reason) => {
+                    writeln!(stderr, "stacklint: error: cannot read standard input ({}): {reason}", path.display())?;
+                    return Ok(exit::ERROR);
+                }
             }
-            Some((path.clone(), text))
         }
         None => None,
     };

@@ -211,6 +211,10 @@ fn stdin_has_the_file_size_limit() {
     let (code, out, _) = stacklint_stdin(dir.path(), &["check", "--stdin-filename", "settings.py", "--fix"], &big);
     assert_eq!(code, 2);
     assert!(out == big, "--fix must give the buffer back unchanged");
+    // And the same decoding: the reason, with its place.
+    let (code, out, err) = run_with(dir.path(), &["check", "--stdin-filename", "settings.py"], b"DEBUG = 1\nX = '\xff'\n", |_| {});
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(err, "stacklint: error: cannot read standard input (settings.py): invalid UTF-8 at line 2, column 6 (byte offset 15)\n");
 }
 
 // ---------------------------------------------------------------------------------------

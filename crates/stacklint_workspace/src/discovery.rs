@@ -583,7 +583,7 @@ pub fn detect_kind(
         return Ok(FileKind::sniff(text));
     }
     let mut head = Vec::new();
-    std::fs::File::open(path)
+    crate::fsio::open_regular(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
         .map_err(|e| e.to_string())?;
     if head.contains(&0) {
