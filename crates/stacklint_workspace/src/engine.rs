@@ -299,13 +299,16 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .collect();
     let write = request.fix.is_some() && !request.diff;
     for (project, part) in discovery.projects.iter().zip(parts) {
-        let part = part?;
+        let mut part = part?;
         if write {
-            let all_written = write_project(&mut outcome, &part.fixed, &project.root);
+            let unwritten = write_project(&mut outcome, &part.fixed, &project.root);
             outcome.fixes_written = outcome
                 .fixes_written
-                .zip(all_written.then_some(part.fixes_applied))
+                .zip(unwritten.is_empty().then_some(part.fixes_applied))
                 .map(|(a, b)| a + b);
+            if !unwritten.is_empty() {
+                restore_unwritten(&mut part, project, &unwritten)?;
+            }
         }
         outcome.diagnostics.extend(part.diagnostics);
         outcome.sources.extend(part.sources);
@@ -324,15 +327,15 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     Ok(outcome)
 }
 
-/// Write one project's fixed files; whether every one of them was written.
-fn write_project(outcome: &mut RunOutcome, fixed: &[FixedFile], root: &Path) -> bool {
-    let mut all = true;
+/// Write one project's fixed files; the ones that were not written.
+fn write_project(outcome: &mut RunOutcome, fixed: &[FixedFile], root: &Path) -> Vec<PathBuf> {
+    let mut unwritten = Vec::new();
     for f in fixed {
         let boundary = crate::paths::boundary(&f.path, root);
         match write_fixed(&f.path, &f.old, &f.new, Some(&boundary)) {
             Ok(_) => outcome.files_written += 1,
             Err(e) => {
-                all = false;
+                unwritten.push(f.path.clone());
                 outcome.io_error = true;
                 let e = match e {
                     WriteError::Io(e) => WriteError::Io(io::Error::new(e.kind(), io_reason(&e))),
@@ -344,7 +347,32 @@ fn write_project(outcome: &mut RunOutcome, fixed: &[FixedFile], root: &Path) -> 
             }
         }
     }
-    all
+    unwritten
+}
+
+/// A file whose fixes were not written still has the findings they would have fixed: lint
+/// the project as it is on disk now (written files fixed, the others as read) and report
+/// those files' findings from that, against the text as read.
+fn restore_unwritten(
+    part: &mut RunOutcome,
+    project: &crate::discovery::Project,
+    unwritten: &[PathBuf],
+) -> Result<(), RunError> {
+    for f in part.fixed.iter().filter(|f| unwritten.contains(&f.path)) {
+        part.sources.insert(f.path.clone(), f.old.clone());
+    }
+    let files = part
+        .files
+        .iter()
+        .filter_map(|(p, k)| part.sources.get(p).map(|t| (p.clone(), *k, t.clone())))
+        .collect();
+    let settings = linter_settings(&project.config)?;
+    let model = Project::build(project_options(&project.root, &project.config), files);
+    let fresh = lint(&model, &settings);
+    part.diagnostics.retain(|d| !unwritten.contains(&d.file));
+    part.diagnostics
+        .extend(fresh.into_iter().filter(|d| unwritten.contains(&d.file)));
+    Ok(())
 }
 
 /// At most this many files are read as context for a standard-input buffer.
@@ -768,16 +796,18 @@ mod tests {
                 new: String::new(),
             }]
         };
-        assert!(!write_project(
-            &mut outcome,
-            &fixed("shared.py", stale),
-            root
-        ));
-        assert!(!write_project(
-            &mut outcome,
-            &fixed("gunicorn.conf.py", "something else\n"),
-            root
-        ));
+        assert_eq!(
+            write_project(&mut outcome, &fixed("shared.py", stale), root),
+            [root.join("shared.py")]
+        );
+        assert_eq!(
+            write_project(
+                &mut outcome,
+                &fixed("gunicorn.conf.py", "something else\n"),
+                root
+            ),
+            [root.join("gunicorn.conf.py")]
+        );
         assert_eq!(outcome.files_written, 0);
         assert!(outcome.io_error);
         let shown: Vec<String> = outcome
@@ -802,5 +832,29 @@ mod tests {
             fs::read_to_string(outside.path().join("shared.py")).unwrap(),
             stale
         );
+    }
+
+    /// A file that was not written keeps the findings its fixes would have removed.
+    #[test]
+    fn unwritten_files_keep_their_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("stacklint.toml"), "select = [\"SYN\"]\n").unwrap();
+        let stale = "bind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n";
+        fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        let request = RunRequest {
+            paths: vec![root.to_path_buf()],
+            fix: Some(FixMode::Safe),
+            ..RunRequest::default()
+        };
+        let found = discover(&request.paths, None, &request.overrides).unwrap();
+        let project = &found.projects[0];
+        let mut part = run_project(project, &request).unwrap();
+        assert!(part.diagnostics.is_empty(), "fixed in memory");
+        let path = absolute(&root.join("gunicorn.conf.py"));
+        restore_unwritten(&mut part, project, std::slice::from_ref(&path)).unwrap();
+        let codes: Vec<&str> = part.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["SYN003"]);
+        assert_eq!(part.sources[&path], stale);
     }
 }
