@@ -191,6 +191,26 @@ fn stdin_ignores_an_unrelated_bad_config_and_walks_no_tree() {
     assert!(err.contains("app/stacklint.toml:1:11: unknown rule selector `GUN999`; did you mean `GUN009`?"), "{err}");
 }
 
+/// The buffer is linted in its project: the compose file above its folder sets the CPUs
+/// its service has, through the Dockerfile that runs it.
+#[test]
+fn stdin_sees_its_project_context() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        &[
+            ("compose.yaml", "services:\n  web:\n    build: ./app\n    deploy:\n      resources:\n        limits:\n          cpus: \"2\"\n"),
+            ("app/Dockerfile", "FROM python:3.12\nCMD [\"gunicorn\", \"-c\", \"gunicorn.conf.py\", \"app.wsgi\"]\n"),
+            ("app/gunicorn.conf.py", "workers = 9\n"),
+        ],
+    );
+    let buffer = "workers = 1\nmax_requests = 1000\nmax_requests_jitter = 50\n";
+    let (code, out, err) = stacklint_stdin(dir.path(), &["check", "--stdin-filename", "app/gunicorn.conf.py", "--select", "GUN001", "--output-format", "concise"], buffer);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("on 2 CPUs (from the compose limits of service `web`)"), "{out}");
+    assert!(out.lines().filter(|l| l.contains("GUN001")).all(|l| l.starts_with("app/gunicorn.conf.py:1:")), "{out}");
+}
+
 #[test]
 fn stdin_path_in_a_missing_folder_lints_the_buffer_alone() {
     let dir = stdin_project();
