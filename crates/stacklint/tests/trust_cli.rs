@@ -211,6 +211,18 @@ fn stdin_sees_its_project_context() {
     assert!(out.lines().filter(|l| l.contains("GUN001")).all(|l| l.starts_with("app/gunicorn.conf.py:1:")), "{out}");
 }
 
+/// A fix for a finding in the buffer that edits another file is not applied by `--fix` on
+/// standard input (the other file is never written): the finding stays, and so does exit 1.
+#[test]
+fn stdin_fix_does_not_claim_fixes_made_in_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let dockerfile = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"gunicorn\", \"-c\", \"/app/gunicorn.conf.py\", \"config.wsgi\"]\n";
+    write(dir.path(), &[("Dockerfile", dockerfile), ("gunicorn.conf.py", "workers = 9\n")]);
+    let (code, out, err) = stacklint_stdin(dir.path(), &["check", "--stdin-filename", "Dockerfile", "--select", "GUN002", "--fix"], dockerfile);
+    assert_eq!((code, out.as_str()), (1, dockerfile), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("gunicorn.conf.py")).unwrap(), "workers = 9\n");
+}
+
 #[test]
 fn stdin_path_in_a_missing_folder_lints_the_buffer_alone() {
     let dir = stdin_project();

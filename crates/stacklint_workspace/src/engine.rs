@@ -422,7 +422,22 @@ fn run_stdin(request: &RunRequest, path: &Path, text: &str) -> Result<RunOutcome
     let mut files = vec![(path.clone(), kind, text.to_owned())];
     files.extend(stdin_context(&config, &path));
     let options = project_options(&config.root, &config);
+    let context = files.clone();
     lint_or_fix(&mut outcome, &options, files, &settings, request);
+    if outcome.fixed.iter().any(|f| f.path != path) {
+        // Some fixes edited context files, which are never written: the findings they
+        // removed are still there. Lint the fixed buffer among the files as they are.
+        let buffer = outcome.fixed.iter().find(|f| f.path == path);
+        let files = context
+            .into_iter()
+            .map(|(p, k, t)| match buffer {
+                Some(b) if p == path => (p, k, b.new.clone()),
+                _ => (p, k, t),
+            })
+            .collect();
+        let model = Project::build(options.clone(), files);
+        outcome.diagnostics = lint(&model, &settings);
+    }
     // Context files are read for the model only: never reported, never fixed.
     outcome.diagnostics.retain(|d| d.file == path);
     outcome.dropped.retain(|d| d.diagnostic.file == path);
