@@ -60,12 +60,15 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn W
 fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
     let stdin = match &args.stdin_filename {
         Some(path) => {
-            let mut text = String::new();
-            if let Err(e) = io::stdin().read_to_string(&mut text) {
-                writeln!(stderr, "stacklint: error: cannot read standard input as UTF-8 text: {e}")?;
-                return Ok(exit::ERROR);
+            let mut bytes = Vec::new();
+            let text = io::stdin().read_to_end(&mut bytes).map_err(|e| e.to_string()).and_then(|_| stacklint_workspace::decode(bytes));
+            match text {
+                Ok(text) => Some((path.clone(), text)),
+                Err(reason) => {
+                    writeln!(stderr, "stacklint: error: cannot read standard input ({}): {reason}", path.display())?;
+                    return Ok(exit::ERROR);
+                }
             }
-            Some((path.clone(), text))
         }
         None => None,
     };
@@ -93,7 +96,8 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     for w in &outcome.warnings {
-        writeln!(stderr, "stacklint: warning: {w}")?;
+        let level = if w.is_error() { "error" } else { "warning" };
+        writeln!(stderr, "stacklint: {level}: {w}")?;
     }
     for e in &outcome.write_errors {
         writeln!(stderr, "stacklint: error: {e}")?;
@@ -113,9 +117,11 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     if args.diff {
         return diff_output(args, &outcome, &cwd, stdout, stderr);
     }
-    if let (Some(_), Some(_)) = (&args.stdin_filename, fix) {
+    if let (Some(name), Some(_)) = (&args.stdin_filename, fix) {
+        let name = std::path::absolute(name).unwrap_or_else(|_| name.clone());
         // Editors and pre-commit read the fixed text back from standard output.
-        let text = outcome.fixed.first().map(|f| f.new.clone()).or_else(|| request.stdin.as_ref().map(|(_, t)| t.clone())).unwrap_or_default();
+        // Exactly the buffer, fixed (or as given): never another file's text.
+        let text = outcome.fixed.iter().find(|f| f.path == name).map(|f| f.new.clone()).or_else(|| request.stdin.as_ref().map(|(_, t)| t.clone())).unwrap_or_default();
         stdout.write_all(text.as_bytes())?;
         return Ok(exit_code(args, &outcome, outcome.diagnostics.is_empty()));
     }
@@ -129,7 +135,9 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     cx.rule_summary = &summary;
     cx.color = color_enabled(args.output_format);
     cx.unsafe_fixes = args.unsafe_fixes;
-    cx.summary = !args.quiet;
+    // "All checks passed!" is not true of a run that could not read everything.
+    let nothing_to_claim = outcome.io_error && outcome.diagnostics.is_empty();
+    cx.summary = !args.quiet && !nothing_to_claim;
     if args.statistics {
         render_statistics(args.output_format, &outcome.diagnostics, &cx, &mut out)?;
     } else {
@@ -138,9 +146,13 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     out.flush()?;
     drop(out);
     if fix.is_some() && !args.quiet && matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise) {
-        let n = outcome.fixes_applied;
-        if n > 0 {
-            writeln!(stderr, "Fixed {n} finding{} in {} file{}.", plural(n), outcome.fixed.len(), plural(outcome.fixed.len()))?;
+        // Only what reached the disk counts.
+        let written = outcome.files_written;
+        match outcome.fixes_written {
+            Some(n) if n > 0 => writeln!(stderr, "Fixed {n} finding{} in {written} file{}.", plural(n), plural(written))?,
+            Some(_) => {}
+            None if written > 0 => writeln!(stderr, "Fixed findings in {written} of {} file{}; the others were not written (see above).", outcome.fixed.len(), plural(outcome.fixed.len()))?,
+            None => writeln!(stderr, "No fixes written: the {} file{} to fix could not be written (see above).", outcome.fixed.len(), plural(outcome.fixed.len()))?,
         }
     }
     Ok(exit_code(args, &outcome, outcome.diagnostics.is_empty()))

@@ -12,8 +12,6 @@ pub static RULES: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
     all
 });
 
-const FAMILY_PREFIXES: &[&str] = &["SYN", "GUN", "DJS", "ORM", "DKR", "NGX", "PGS", "RDS", "CMP"];
-
 pub fn rule_by_code(code: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.code.eq_ignore_ascii_case(code))
 }
@@ -23,7 +21,8 @@ pub fn rule_by_code_or_name(s: &str) -> Option<&'static Rule> {
 }
 
 /// The rules a selector names: `ALL`, a code, a name, or a code prefix (`GUN`, `NGX0`).
-/// On failure, the closest code or name as a suggestion.
+/// A selector that names no rule (`GUN999`, or a prefix no rule has) is an error, so a
+/// typo never silently selects nothing. On failure, the closest code or name as a suggestion.
 pub fn select_rules(selector: &str) -> Result<Vec<&'static Rule>, Option<&'static str>> {
     let s = selector.trim();
     if s.eq_ignore_ascii_case("ALL") {
@@ -36,11 +35,6 @@ pub fn select_rules(selector: &str) -> Result<Vec<&'static Rule>, Option<&'stati
     let by_prefix: Vec<&'static Rule> = RULES.iter().copied().filter(|r| !upper.is_empty() && r.code.starts_with(&upper)).collect();
     if !by_prefix.is_empty() {
         return Ok(by_prefix);
-    }
-    // A family (or code prefix) whose rules are not all written yet is still valid.
-    let (letters, digits) = upper.split_at(upper.len().min(3));
-    if FAMILY_PREFIXES.contains(&letters) && digits.len() <= 3 && digits.chars().all(|c| c.is_ascii_digit()) {
-        return Ok(Vec::new());
     }
     Err(closest(s))
 }
@@ -75,5 +69,9 @@ mod tests {
         assert_eq!(select_rules("parse-error").unwrap()[0].code, "SYN001");
         assert!(select_rules("SYN").unwrap().len() >= 2);
         assert_eq!(select_rules("parse-eror").err(), Some(Some("parse-error")));
+        // A code or prefix that matches no rule selects nothing: an error, never silence.
+        assert!(select_rules("GUN999").is_err());
+        assert!(select_rules("GUN9").is_err());
+        assert!(select_rules("").is_err());
     }
 }

@@ -20,10 +20,10 @@ pub struct SelectorError {
 impl fmt::Display for SelectorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "unknown rule selector `{}`", self.selector)?;
-        if let Some(s) = self.suggestion {
-            write!(f, "; did you mean `{s}`?")?;
+        match self.suggestion {
+            Some(s) => write!(f, "; did you mean `{s}`?"),
+            None => write!(f, "; a selector is a rule code (`GUN001`), name (`missing-max-requests`), code prefix (`GUN`, `NGX0`) or `ALL` (`stacklint rule --all` lists the rules)"),
         }
-        Ok(())
     }
 }
 

@@ -364,9 +364,9 @@ impl Doc<'_> {
     fn read_top(&self, table: &DeTable<'_>, config: &mut Config) -> Result<(), ConfigError> {
         for (key, value) in in_order(table) {
             match key.get_ref().as_ref() {
-                "select" => config.select = Some(self.strings("select", value)?),
-                "ignore" => config.ignore = self.strings("ignore", value)?,
-                "extend-select" => config.extend_select = self.strings("extend-select", value)?,
+                "select" => config.select = Some(self.selectors("select", value)?),
+                "ignore" => config.ignore = self.selectors("ignore", value)?,
+                "extend-select" => config.extend_select = self.selectors("extend-select", value)?,
                 "exclude" => {
                     let patterns = self.strings("exclude", value)?;
                     config.exclude = PathGlobs::new(patterns)
@@ -383,7 +383,7 @@ impl Doc<'_> {
                                 format!("invalid glob: {}", glob_reason(&e)),
                             )
                         })?;
-                        entries.push((glob.get_ref().to_string(), self.strings(&name, codes)?));
+                        entries.push((glob.get_ref().to_string(), self.selectors(&name, codes)?));
                     }
                     config.per_file_ignores = GlobMap::new(entries).map_err(|(_, e)| {
                         self.invalid("per-file-ignores", value.span(), e.to_string())
@@ -392,6 +392,7 @@ impl Doc<'_> {
                 "severity" => {
                     for (rule, level) in in_order(self.table("severity", value)?) {
                         let name = format!("severity.{}", rule.get_ref());
+                        self.selector("severity", rule.get_ref(), rule.span())?;
                         let text = self.string(&name, level)?;
                         let severity = Severity::parse(text).ok_or_else(|| {
                             self.invalid(&name, level.span(), format!("unknown severity `{text}`: expected `error`, `warning` or `info`"))
@@ -627,6 +628,37 @@ impl Doc<'_> {
                 )),
             })
             .collect()
+    }
+
+    /// A list of rule selectors, each naming at least one rule (a typo must not select
+    /// nothing in silence).
+    fn selectors(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let list = self.strings(key, value)?;
+        if let Some(items) = value.get_ref().as_array() {
+            for (item, selector) in items.iter().zip(&list) {
+                self.selector(key, selector, item.span())?;
+            }
+        }
+        Ok(list)
+    }
+
+    fn selector(&self, key: &str, selector: &str, span: Range<usize>) -> Result<(), ConfigError> {
+        match stacklint_linter::select_rules(selector) {
+            Ok(_) => Ok(()),
+            Err(suggestion) => Err(self.invalid(
+                key,
+                span,
+                stacklint_linter::SelectorError {
+                    selector: selector.to_owned(),
+                    suggestion,
+                }
+                .to_string(),
+            )),
+        }
     }
 
     fn bad_glob(

@@ -10,7 +10,7 @@ use stacklint_project::FileKind;
 
 use crate::config::{Config, Overrides, config_in_dir, load_config};
 use crate::error::ConfigError;
-use crate::paths::absolute;
+use crate::paths::{absolute, boundary};
 
 /// Directories never walked into (they are still linted when named explicitly).
 pub const SKIPPED_DIRECTORIES: &[&str] = &[
@@ -64,12 +64,78 @@ pub enum DiscoveryWarning {
     /// A named file whose kind could not be told from its name or content.
     #[error("{}: cannot tell what kind of file this is; map it in [files] (e.g. \"{}\" = \"nginx\")", path.display(), path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))]
     UnknownKind { path: PathBuf },
+    /// A configuration file that cannot be used: the files it governs (its folder and
+    /// below, up to the next configuration) are not linted; every other file still is.
+    #[error("{message}\n  note: the files under {}/ were not linted", dir.display())]
+    BadConfig {
+        /// The configuration's folder.
+        dir: PathBuf,
+        /// The error, naming the file, line and column.
+        message: String,
+    },
+    /// A FIFO, socket or device: never opened (a FIFO would block the run forever).
+    #[error("{}: {what}, not a regular file; skipped", path.display())]
+    NotAFile {
+        path: PathBuf,
+        what: &'static str,
+        /// Named on the command line (an error) rather than found in a folder (a warning).
+        named: bool,
+    },
+    /// A symbolic link whose target is outside the project: neither read nor written.
+    #[error("{}: symbolic link to {}, outside the project {}; not read, not fixed", path.display(), target.display(), root.display())]
+    OutsideProject {
+        path: PathBuf,
+        target: PathBuf,
+        root: PathBuf,
+    },
+    /// A problem of the walk that loses no file to lint (an invalid `.gitignore` line, a
+    /// symbolic-link loop).
+    #[error("{}: {message}", path.as_deref().map_or_else(String::new, |p| p.display().to_string()))]
+    Walk {
+        path: Option<PathBuf>,
+        message: String,
+    },
 }
 
 impl DiscoveryWarning {
-    /// Whether the CLI should fail (exit 2) for it: a named path that does not exist.
+    /// Whether the CLI should fail (exit 2) for it: a named path that does not exist or is
+    /// not a regular file, a directory or file that could not be read, a configuration that
+    /// could not be used. The rest are warnings: the run is complete without them.
     pub fn is_error(&self) -> bool {
-        matches!(self, DiscoveryWarning::NotFound { .. })
+        match self {
+            DiscoveryWarning::NotFound { .. }
+            | DiscoveryWarning::Unreadable { .. }
+            | DiscoveryWarning::BadConfig { .. } => true,
+            DiscoveryWarning::NotAFile { named, .. } => *named,
+            DiscoveryWarning::UnknownKind { .. }
+            | DiscoveryWarning::OutsideProject { .. }
+            | DiscoveryWarning::Walk { .. } => false,
+        }
+    }
+}
+
+/// What a FIFO, socket or device is called in messages; `None` for files, folders and links.
+pub(crate) fn special_file(file_type: std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_block_device() {
+            return Some("a block device");
+        }
+        if file_type.is_char_device() {
+            return Some("a character device");
+        }
+    }
+    if file_type.is_file() || file_type.is_dir() || file_type.is_symlink() {
+        None
+    } else {
+        Some("not a file or folder")
     }
 }
 
@@ -94,49 +160,94 @@ impl Discovery {
     }
 }
 
+/// What governs the files of a directory.
+#[derive(Clone, Debug)]
+enum Governing {
+    /// No configuration file up to the file system's root: the defaults.
+    Defaults,
+    Config(Arc<Config>),
+    /// The closest configuration is broken (reported once, in `Resolver::errors`): its
+    /// files are not linted.
+    Broken,
+}
+
 /// Configurations per directory, loaded once, with overrides applied.
 struct Resolver {
     cli_config: Option<Arc<Config>>,
     overrides: Overrides,
-    by_dir: HashMap<PathBuf, Option<Arc<Config>>>,
-    error: Option<ConfigError>,
+    by_dir: HashMap<PathBuf, Governing>,
+    /// One per broken configuration file.
+    errors: Vec<DiscoveryWarning>,
+    /// Canonical project roots, for telling where symbolic links lead.
+    canonical_roots: HashMap<PathBuf, Option<PathBuf>>,
 }
 
 impl Resolver {
-    /// The configuration governing files in `dir` (absolute), `None` when there is none.
-    fn for_dir(&mut self, dir: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+    /// What governs files in `dir` (absolute). A broken configuration governs its own
+    /// subtree only: its error is recorded once and the walk goes on elsewhere.
+    fn for_dir(&mut self, dir: &Path) -> Governing {
         if let Some(config) = &self.cli_config {
-            return Ok(Some(Arc::clone(config)));
+            return Governing::Config(Arc::clone(config));
         }
         let mut pending = Vec::new();
-        let mut found = None;
+        let mut found = Governing::Defaults;
         for ancestor in dir.ancestors() {
             if let Some(cached) = self.by_dir.get(ancestor) {
-                found.clone_from(cached);
+                found = cached.clone();
                 break;
             }
             pending.push(ancestor.to_path_buf());
-            if let Some(mut config) = config_in_dir(ancestor)? {
-                config.apply_overrides(&self.overrides)?;
-                found = Some(Arc::new(config));
-                break;
+            let loaded = config_in_dir(ancestor).and_then(|config| match config {
+                Some(mut config) => config
+                    .apply_overrides(&self.overrides)
+                    .map(|()| Some(config)),
+                None => Ok(None),
+            });
+            match loaded {
+                Ok(None) => {}
+                Ok(Some(config)) => {
+                    found = Governing::Config(Arc::new(config));
+                    break;
+                }
+                Err(e) => {
+                    self.errors.push(DiscoveryWarning::BadConfig {
+                        dir: crate::paths::display_path(ancestor),
+                        message: e.to_string(),
+                    });
+                    found = Governing::Broken;
+                    break;
+                }
             }
         }
         for d in pending {
             self.by_dir.insert(d, found.clone());
         }
-        Ok(found)
+        found
     }
 
-    /// Like `for_dir`, but keeps the first error for later (inside the walker's filter).
-    fn for_dir_or_record(&mut self, dir: &Path) -> Option<Arc<Config>> {
-        match self.for_dir(dir) {
-            Ok(config) => config,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                None
-            }
+    /// `root` with symbolic links resolved (cached); `None` when it cannot be resolved.
+    fn canonical_root(&mut self, root: &Path) -> Option<PathBuf> {
+        self.canonical_roots
+            .entry(root.to_path_buf())
+            .or_insert_with(|| std::fs::canonicalize(root).ok())
+            .clone()
+    }
+
+    /// `None` when `path` resolves inside its project (see [`boundary`]); else the warning
+    /// that skips it.
+    fn outside(&mut self, path: &Path, root: &Path) -> Option<DiscoveryWarning> {
+        let target = std::fs::canonicalize(path).ok()?;
+        if target == path {
+            // No link on the way: nothing leads anywhere.
+            return None;
         }
+        let root = boundary(path, root);
+        let canonical_root = self.canonical_root(&root)?;
+        (!target.starts_with(&canonical_root)).then(|| DiscoveryWarning::OutsideProject {
+            path: path.to_path_buf(),
+            target,
+            root,
+        })
     }
 }
 
@@ -149,8 +260,12 @@ impl Resolver {
 /// from `[files]`, then its name, then (for names without extension or ending in `.conf` or
 /// `.txt`, and for every named file) its first KiB; files of no known kind are skipped.
 ///
-/// `cli_config` (`--config`) replaces discovery: it governs every file. Errors are
-/// configuration errors; unreadable directories and missing paths are warnings.
+/// `cli_config` (`--config`) replaces discovery: it governs every file, and an error in it
+/// is the `Err` of this function. A broken configuration found in the tree governs only its
+/// own subtree: it is a [`DiscoveryWarning::BadConfig`] (an error for the exit code) and
+/// every other file is still found. Unreadable directories, missing paths, FIFOs, sockets
+/// and devices (never opened), and symbolic links leading outside their project (never
+/// read) are warnings too.
 pub fn discover(
     paths: &[PathBuf],
     cli_config: Option<&Path>,
@@ -169,7 +284,8 @@ pub fn discover(
         cli_config,
         overrides: overrides.clone(),
         by_dir: HashMap::new(),
-        error: None,
+        errors: Vec::new(),
+        canonical_roots: HashMap::new(),
     }));
     let cwd = absolute(Path::new("."));
     let default_paths = [PathBuf::from(".")];
@@ -195,6 +311,7 @@ pub fn discover(
 
     for named in paths {
         let abs = absolute(named);
+        // `metadata` follows links and never opens the file: a FIFO is told here, unopened.
         let Ok(meta) = std::fs::metadata(&abs) else {
             warnings.push(DiscoveryWarning::NotFound {
                 path: named.clone(),
@@ -202,11 +319,27 @@ pub fn discover(
             continue;
         };
         if !meta.is_dir() {
+            if let Some(what) = special_file(meta.file_type()) {
+                warnings.push(DiscoveryWarning::NotAFile {
+                    path: named.clone(),
+                    what,
+                    named: true,
+                });
+                continue;
+            }
             let parent = abs.parent().unwrap_or(&abs);
-            let config = match lock(&resolver).for_dir(parent)? {
-                Some(c) => c,
-                None => default_for(if abs.starts_with(&cwd) { &cwd } else { parent })?,
+            let governing = lock(&resolver).for_dir(parent);
+            let config = match governing {
+                Governing::Broken => continue,
+                Governing::Config(c) => c,
+                Governing::Defaults => {
+                    default_for(if abs.starts_with(&cwd) { &cwd } else { parent })?
+                }
             };
+            if let Some(w) = lock(&resolver).outside(&abs, &config.root) {
+                warnings.push(w);
+                continue;
+            }
             match detect_kind(&config, &abs, None, true) {
                 Ok(Some(kind)) => {
                     found.insert(
@@ -252,8 +385,12 @@ pub fn discover(
                 let Some(parent) = entry.path().parent() else {
                     return true;
                 };
-                let config = lock(&filter_resolver).for_dir_or_record(parent);
-                !config.is_some_and(|c| c.is_excluded(entry.path()))
+                match lock(&filter_resolver).for_dir(parent) {
+                    // Reported once; nothing under a broken configuration is linted.
+                    Governing::Broken => false,
+                    Governing::Config(c) => !c.is_excluded(entry.path()),
+                    Governing::Defaults => true,
+                }
             })
             .build();
 
@@ -265,20 +402,46 @@ pub fn discover(
                     continue;
                 }
             };
-            let is_file = match entry.file_type() {
-                Some(t) if t.is_file() => true,
-                Some(t) if t.is_symlink() => entry.path().is_file(),
-                _ => false,
+            if found.contains_key(entry.path()) {
+                continue;
+            }
+            let Some(file_type) = entry.file_type() else {
+                continue;
             };
-            if !is_file || found.contains_key(entry.path()) {
+            let is_link = file_type.is_symlink();
+            // A link is judged by what it leads to (without opening it); a dangling link is
+            // nothing to lint.
+            let file_type = if is_link {
+                match std::fs::metadata(entry.path()) {
+                    Ok(meta) => meta.file_type(),
+                    Err(_) => continue,
+                }
+            } else {
+                file_type
+            };
+            if file_type.is_dir() {
+                continue;
+            }
+            if let Some(what) = special_file(file_type) {
+                warnings.push(DiscoveryWarning::NotAFile {
+                    path: entry.into_path(),
+                    what,
+                    named: false,
+                });
                 continue;
             }
             let path = entry.into_path();
             let parent = path.parent().unwrap_or(&path);
-            let config = match lock(&resolver).for_dir(parent)? {
-                Some(c) => c,
-                None => default_for(&abs)?,
+            let governing = lock(&resolver).for_dir(parent);
+            let config = match governing {
+                Governing::Broken => continue,
+                Governing::Config(c) => c,
+                Governing::Defaults => default_for(&abs)?,
             };
+            if is_link && let Some(w) = lock(&resolver).outside(&path, &config.root) {
+                warnings.push(w);
+                continue;
+            }
             match detect_kind(&config, &path, None, false) {
                 Ok(Some(kind)) => {
                     found.insert(
@@ -300,10 +463,8 @@ pub fn discover(
                 }),
             }
         }
-        if let Some(err) = lock(&resolver).error.take() {
-            return Err(err);
-        }
     }
+    warnings.append(&mut lock(&resolver).errors);
 
     // Group by configuration (its file, or the root of the defaults).
     let mut projects: BTreeMap<(PathBuf, Option<PathBuf>), Project> = BTreeMap::new();
@@ -343,9 +504,49 @@ fn walk_warning(err: &ignore::Error) -> DiscoveryWarning {
             other => other.to_string(),
         }
     }
-    DiscoveryWarning::Unreadable {
-        path: path_of(err),
-        message: message_of(err),
+    fn is_io(err: &ignore::Error) -> bool {
+        match err {
+            ignore::Error::Io(_) => true,
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => is_io(err),
+            ignore::Error::Partial(errs) => errs.iter().any(is_io),
+            _ => false,
+        }
+    }
+    fn io_of(err: &ignore::Error) -> Option<&std::io::Error> {
+        match err {
+            ignore::Error::Io(e) => Some(e),
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => io_of(err),
+            _ => None,
+        }
+    }
+    if is_io(err) {
+        // A folder that cannot be listed: its files are lost to the run (exit 2).
+        let reason = match io_of(err) {
+            Some(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                "permission denied".to_owned()
+            }
+            Some(e) => e.to_string(),
+            None => message_of(err),
+        };
+        let path = path_of(err).map(|p| crate::paths::display_path(&p));
+        let what = if path.as_deref().is_some_and(Path::is_dir) {
+            "cannot read this folder"
+        } else {
+            "cannot read"
+        };
+        DiscoveryWarning::Unreadable {
+            path,
+            message: format!("{what}: {reason}; its files were not linted"),
+        }
+    } else {
+        DiscoveryWarning::Walk {
+            path: path_of(err),
+            message: message_of(err),
+        }
     }
 }
 
@@ -382,7 +583,7 @@ pub fn detect_kind(
         return Ok(FileKind::sniff(text));
     }
     let mut head = Vec::new();
-    std::fs::File::open(path)
+    crate::fsio::open_regular(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
         .map_err(|e| e.to_string())?;
     if head.contains(&0) {

@@ -3,10 +3,10 @@
 //!
 //! The CLI and the language server both call [`run`]; neither has rule logic of its own.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -16,9 +16,10 @@ use stacklint_project::{
     FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions,
 };
 
-use crate::config::Config;
-use crate::discovery::{DiscoveredFile, DiscoveryWarning, discover};
+use crate::config::{Config, find_config, load_config};
+use crate::discovery::{DiscoveredFile, DiscoveryWarning, detect_kind, discover};
 use crate::error::ConfigError;
+use crate::fsio::{WriteError, open_regular, read_limited, write_fixed};
 use crate::{Overrides, paths::absolute};
 
 /// Files above this size are reported (SYN004) instead of parsed.
@@ -68,10 +69,16 @@ pub struct RunOutcome {
     pub sources: HashMap<PathBuf, String>,
     /// The files linted, with their kinds (`--show-files`).
     pub files: Vec<(PathBuf, FileKind)>,
-    /// Files changed by fixes (written unless `diff`).
+    /// Files changed by fixes (written unless `diff`, standard input, or a write was refused).
     pub fixed: Vec<FixedFile>,
-    /// How many fixes were applied (or would be, with `diff`).
+    /// How many fixes were applied in memory (or would be, with `diff`).
     pub fixes_applied: usize,
+    /// With `--fix`: how many of the changed files were written.
+    pub files_written: usize,
+    /// With `--fix`: how many fixes the written files hold. `None` when a project had a file
+    /// that was not written: the fix loop counts fixes per rule, not per file, so the part
+    /// that reached the disk is not known exactly (and is not claimed).
+    pub fixes_written: Option<usize>,
     pub dropped: Vec<DroppedFix>,
     /// Files whose fixes did not converge, with the rules that kept changing them.
     pub oscillating: Vec<Oscillation>,
@@ -79,7 +86,8 @@ pub struct RunOutcome {
     pub warnings: Vec<DiscoveryWarning>,
     /// Set when a named path was missing or a file could not be read or written: exit code 2.
     pub io_error: bool,
-    /// Messages for failed writes.
+    /// Messages for fixed files that were not written (failed, changed since read, outside
+    /// the project).
     pub write_errors: Vec<String>,
 }
 
@@ -186,19 +194,13 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
 fn run_project(
     project: &crate::discovery::Project,
     request: &RunRequest,
-    stdin_path: Option<&PathBuf>,
 ) -> Result<RunOutcome, RunError> {
     let mut outcome = RunOutcome::default();
-    let stdin_path = &stdin_path.cloned();
     let settings = linter_settings(&project.config)?;
     let options = project_options(&project.root, &project.config);
     let mut files: Vec<(PathBuf, FileKind, String)> = Vec::with_capacity(project.files.len());
     for file in &project.files {
-        let text = match (&stdin_path, &request.stdin) {
-            (Some(p), Some((_, text))) if *p == file.path => Ok(text.clone()),
-            _ => read_source(file),
-        };
-        match text {
+        match read_source(file) {
             Ok(text) => files.push((file.path.clone(), file.kind, text)),
             Err(reason) => {
                 outcome.io_error = true;
@@ -208,25 +210,28 @@ fn run_project(
             }
         }
     }
-    if let (Some(p), Some((_, text))) = (&stdin_path, &request.stdin)
-        && !files.iter().any(|(path, _, _)| path == p)
-    {
-        let kind = crate::discovery::detect_kind(&project.config, p, Some(text), true)
-            .ok()
-            .flatten()
-            .unwrap_or(FileKind::Python);
-        files.push((p.clone(), kind, text.clone()));
-    }
     outcome
         .files
         .extend(files.iter().map(|(p, k, _)| (p.clone(), *k)));
+    lint_or_fix(&mut outcome, &options, files, &settings, request);
+    Ok(outcome)
+}
+
+/// Lint `files`, or fix them (`request.fix`/`request.diff`), into `outcome`.
+fn lint_or_fix(
+    outcome: &mut RunOutcome,
+    options: &ProjectOptions,
+    files: Vec<(PathBuf, FileKind, String)>,
+    settings: &LinterSettings,
+    request: &RunRequest,
+) {
     let originals: HashMap<PathBuf, String> = files
         .iter()
         .map(|(p, _, t)| (p.clone(), t.clone()))
         .collect();
     let mode = request.fix.or(request.diff.then_some(FixMode::Safe));
     if let Some(mode) = mode {
-        let fixed = fix_project(&options, files, &settings, mode);
+        let fixed = fix_project(options, files, settings, mode);
         outcome.fixes_applied += fixed.applied_count();
         outcome.dropped.extend(fixed.dropped);
         outcome.oscillating.extend(fixed.oscillating);
@@ -239,14 +244,13 @@ fn run_project(
         }
         outcome.sources.extend(sources);
     } else {
-        let model = Project::build(options, files);
-        outcome.diagnostics.extend(lint(&model, &settings));
+        let model = Project::build(options.clone(), files);
+        outcome.diagnostics.extend(lint(&model, settings));
         outcome.sources.extend(originals);
         // Freeing thousands of syntax trees takes a quarter of a run: do it off the
         // critical path (a CLI exits before it finishes; a server frees it meanwhile).
         std::thread::spawn(move || drop(model));
     }
-    Ok(outcome)
 }
 
 /// Discover, read, lint (and fix) everything the request names. This is what the CLI runs;
@@ -274,18 +278,17 @@ fn run_project(
 /// ```
 pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     validate_overrides(&request.overrides)?;
-    let mut paths = request.paths.clone();
-    let stdin_path = request.stdin.as_ref().map(|(p, _)| absolute(p));
-    if let Some(p) = &stdin_path {
-        // Lint the stdin file within its project: discover the folder that holds it.
-        paths = vec![
-            p.parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-        ];
+    if let Some((path, text)) = &request.stdin {
+        return run_stdin(request, path, text);
     }
-    let discovery = discover(&paths, request.config.as_deref(), &request.overrides)?;
+    let discovery = discover(
+        &request.paths,
+        request.config.as_deref(),
+        &request.overrides,
+    )?;
     let mut outcome = RunOutcome {
         warnings: discovery.warnings.clone(),
+        fixes_written: Some(0),
         ..RunOutcome::default()
     };
     outcome.io_error = discovery.warnings.iter().any(DiscoveryWarning::is_error);
@@ -294,10 +297,21 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     let parts: Vec<Result<RunOutcome, RunError>> = discovery
         .projects
         .par_iter()
-        .map(|project| run_project(project, request, stdin_path.as_ref()))
+        .map(|project| run_project(project, request))
         .collect();
-    for part in parts {
-        let part = part?;
+    let write = request.fix.is_some() && !request.diff;
+    for (project, part) in discovery.projects.iter().zip(parts) {
+        let mut part = part?;
+        if write {
+            let unwritten = write_project(&mut outcome, &part.fixed, &project.root);
+            outcome.fixes_written = outcome
+                .fixes_written
+                .zip(unwritten.is_empty().then_some(part.fixes_applied))
+                .map(|(a, b)| a + b);
+            if !unwritten.is_empty() {
+                restore_unwritten(&mut part, project, &unwritten)?;
+            }
+        }
         outcome.diagnostics.extend(part.diagnostics);
         outcome.sources.extend(part.sources);
         outcome.files.extend(part.files);
@@ -307,19 +321,8 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         outcome.oscillating.extend(part.oscillating);
         outcome.io_error |= part.io_error;
     }
-    if let Some(p) = &stdin_path {
-        outcome.diagnostics.retain(|d| &d.file == p);
-    }
-    if request.fix.is_some() && !request.diff && request.stdin.is_none() {
-        for f in &outcome.fixed {
-            if let Err(e) = write_atomic(&f.path, &f.new) {
-                outcome.io_error = true;
-                outcome.write_errors.push(format!(
-                    "{}: could not write the fixed file: {e}",
-                    f.path.display()
-                ));
-            }
-        }
+    if !write {
+        outcome.fixes_written = None;
     }
     outcome
         .diagnostics
@@ -327,18 +330,274 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     Ok(outcome)
 }
 
-/// Read a file as UTF-8 text, or say why not (binary, invalid UTF-8, too large, IO).
-pub fn read_source(file: &DiscoveredFile) -> Result<String, String> {
-    let meta = fs::metadata(&file.path).map_err(|e| io_reason(&e))?;
-    if meta.len() > MAX_FILE_BYTES {
-        #[allow(clippy::cast_precision_loss)]
-        let mib = meta.len() as f64 / 1024.0 / 1024.0;
-        return Err(format!(
-            "file is {mib:.1} MiB; stacklint does not lint files over {} MiB",
-            MAX_FILE_BYTES / 1024 / 1024
-        ));
+/// Write one project's fixed files; the ones that were not written.
+fn write_project(outcome: &mut RunOutcome, fixed: &[FixedFile], root: &Path) -> Vec<PathBuf> {
+    let mut unwritten = Vec::new();
+    for f in fixed {
+        let boundary = crate::paths::boundary(&f.path, root);
+        match write_fixed(&f.path, &f.old, &f.new, Some(&boundary)) {
+            Ok(_) => outcome.files_written += 1,
+            Err(e) => {
+                unwritten.push(f.path.clone());
+                outcome.io_error = true;
+                let e = match e {
+                    WriteError::Io(e) => WriteError::Io(io::Error::new(e.kind(), io_reason(&e))),
+                    other => other,
+                };
+                outcome
+                    .write_errors
+                    .push(format!("{}: {e}", f.path.display()));
+            }
+        }
     }
-    let bytes = fs::read(&file.path).map_err(|e| io_reason(&e))?;
+    unwritten
+}
+
+/// A file whose fixes were not written still has the findings they would have fixed: lint
+/// the project as it is on disk now (written files fixed, the others as read) and report
+/// those files' findings from that, against the text as read.
+fn restore_unwritten(
+    part: &mut RunOutcome,
+    project: &crate::discovery::Project,
+    unwritten: &[PathBuf],
+) -> Result<(), RunError> {
+    for f in part.fixed.iter().filter(|f| unwritten.contains(&f.path)) {
+        part.sources.insert(f.path.clone(), f.old.clone());
+    }
+    let files = part
+        .files
+        .iter()
+        .filter_map(|(p, k)| part.sources.get(p).map(|t| (p.clone(), *k, t.clone())))
+        .collect();
+    let settings = linter_settings(&project.config)?;
+    let model = Project::build(project_options(&project.root, &project.config), files);
+    let fresh = lint(&model, &settings);
+    part.diagnostics.retain(|d| !unwritten.contains(&d.file));
+    part.diagnostics
+        .extend(fresh.into_iter().filter(|d| unwritten.contains(&d.file)));
+    Ok(())
+}
+
+/// At most this many files are read as context for a standard-input buffer.
+const MAX_CONTEXT_FILES: usize = 256;
+
+/// `--stdin-filename`: lint (or fix) the buffer alone, as the file at `path` of its project.
+///
+/// Only the configuration governing `path` is read (`--config`, else the closest one above
+/// it), so a broken `stacklint.toml` elsewhere in the tree cannot abort an editor's run.
+/// Only the buffer is reported and only its fixed text is returned; nothing is written.
+/// A buffer over [`MAX_FILE_BYTES`] is reported like a file that large.
+fn run_stdin(request: &RunRequest, path: &Path, text: &str) -> Result<RunOutcome, RunError> {
+    request.overrides.validate()?;
+    let path = absolute(path);
+    let mut config = match &request.config {
+        Some(file) => load_config(file)?,
+        None => {
+            if let Some(config) = find_config(&path)? {
+                config
+            } else {
+                // Like a file named on the command line: rooted at the current directory
+                // when the path is under it, else at its folder.
+                let cwd = absolute(Path::new("."));
+                let parent = path.parent().unwrap_or(&path);
+                Config::default_for(if path.starts_with(&cwd) { &cwd } else { parent })
+            }
+        }
+    };
+    config.apply_overrides(&request.overrides)?;
+    let settings = linter_settings(&config)?;
+    let mut outcome = RunOutcome::default();
+    outcome.sources.insert(path.clone(), text.to_owned());
+    if text.len() as u64 > MAX_FILE_BYTES {
+        outcome.io_error = true;
+        outcome
+            .diagnostics
+            .push(unreadable(&path, too_large(text.len() as u64), &settings));
+        return Ok(outcome);
+    }
+    let Ok(Some(kind)) = detect_kind(&config, &path, Some(text), true) else {
+        outcome
+            .warnings
+            .push(DiscoveryWarning::UnknownKind { path: path.clone() });
+        return Ok(outcome);
+    };
+    outcome.files.push((path.clone(), kind));
+    let mut files = vec![(path.clone(), kind, text.to_owned())];
+    files.extend(stdin_context(&config, &path));
+    let options = project_options(&config.root, &config);
+    let context = files.clone();
+    lint_or_fix(&mut outcome, &options, files, &settings, request);
+    if outcome.fixed.iter().any(|f| f.path != path) {
+        // Some fixes edited context files, which are never written: the findings they
+        // removed are still there. Lint the fixed buffer among the files as they are.
+        let buffer = outcome.fixed.iter().find(|f| f.path == path);
+        let files = context
+            .into_iter()
+            .map(|(p, k, t)| match buffer {
+                Some(b) if p == path => (p, k, b.new.clone()),
+                _ => (p, k, t),
+            })
+            .collect();
+        let model = Project::build(options.clone(), files);
+        outcome.diagnostics = lint(&model, &settings);
+    }
+    // Context files are read for the model only: never reported, never fixed.
+    outcome.diagnostics.retain(|d| d.file == path);
+    outcome.dropped.retain(|d| d.diagnostic.file == path);
+    outcome.fixed.retain(|f| f.path == path);
+    outcome
+        .diagnostics
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(outcome)
+}
+
+/// The files a standard-input buffer at `path` is linted with: what its project's model
+/// needs, found without walking the tree.
+///
+/// The bound: the files (not folders) in the buffer's folder and in each folder above it up
+/// to the project root (the configuration's folder), which is where a project keeps what
+/// governs a file (the compose file, the Dockerfile, `gunicorn.conf.py`, the settings
+/// package); plus what the compose files among them reference (each service's Dockerfile and
+/// its bind-mounted files, or the files directly in a mounted folder), which is how nginx and
+/// redis configs in other folders join the model. At most [`MAX_CONTEXT_FILES`] files, each
+/// of a known kind, regular, inside the project, and readable (else silently left out: it is
+/// context, not a finding). A folder that does not exist contributes nothing, so a buffer for
+/// a file not yet saved is linted alone.
+fn stdin_context(config: &Config, path: &Path) -> Vec<(PathBuf, FileKind, String)> {
+    let root = config.root.as_path();
+    let canonical_root = fs::canonicalize(root).ok();
+    let mut seen: HashSet<PathBuf> = HashSet::from([path.to_path_buf()]);
+    let mut out: Vec<(PathBuf, FileKind, String)> = Vec::new();
+    let mut add = |candidate: PathBuf, out: &mut Vec<(PathBuf, FileKind, String)>| {
+        if out.len() >= MAX_CONTEXT_FILES
+            || !candidate.starts_with(root)
+            || !seen.insert(candidate.clone())
+        {
+            return;
+        }
+        let hidden = candidate
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        // `metadata` follows links without opening: FIFOs and devices are never read.
+        let is_file = fs::metadata(&candidate).is_ok_and(|m| m.is_file());
+        if hidden || !is_file || config.is_excluded(&candidate) {
+            return;
+        }
+        let inside = match (&canonical_root, fs::canonicalize(&candidate)) {
+            (Some(r), Ok(c)) => c.starts_with(r),
+            _ => false,
+        };
+        if !inside {
+            return;
+        }
+        let Ok(Some(kind)) = detect_kind(config, &candidate, None, false) else {
+            return;
+        };
+        let file = DiscoveredFile {
+            path: candidate.clone(),
+            kind,
+            explicit: false,
+        };
+        if let Ok(text) = read_source(&file) {
+            out.push((candidate, kind, text));
+        }
+    };
+    let files_in = |dir: &Path| -> Vec<PathBuf> {
+        let mut names: Vec<PathBuf> = fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        names
+    };
+    if let Some(parent) = path.parent() {
+        for dir in parent.ancestors() {
+            if !dir.starts_with(root) {
+                break;
+            }
+            for file in files_in(dir) {
+                add(file, &mut out);
+            }
+        }
+    }
+    let composes: Vec<(PathBuf, String)> = out
+        .iter()
+        .filter(|(_, k, _)| *k == FileKind::Compose)
+        .map(|(p, _, t)| (p.clone(), t.clone()))
+        .collect();
+    for (compose, text) in composes {
+        let dir = compose.parent().unwrap_or(root).to_path_buf();
+        let parsed = stacklint_syntax::compose::parse(&text);
+        for service in &parsed.tree.services {
+            if let Some(build) = &service.build
+                && build.dockerfile_inline.is_none()
+                && !build.context_path().contains("://")
+            {
+                add(lexical(&dir.join(build.dockerfile_path())), &mut out);
+            }
+            for volume in &service.volumes {
+                let Some(source) = volume
+                    .source
+                    .as_ref()
+                    .filter(|_| volume.kind == stacklint_syntax::compose::VolumeKind::Bind)
+                else {
+                    continue;
+                };
+                if source.value.starts_with(['~', '$']) {
+                    continue;
+                }
+                let host = lexical(&dir.join(&source.value));
+                if host.is_dir() {
+                    for file in files_in(&host) {
+                        add(file, &mut out);
+                    }
+                } else {
+                    add(host, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `a/./b/../c` as `a/c`, without touching the disk.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn too_large(len: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let mib = len as f64 / 1024.0 / 1024.0;
+    format!(
+        "file is {mib:.1} MiB; stacklint does not lint files over {} MiB",
+        MAX_FILE_BYTES / 1024 / 1024
+    )
+}
+
+/// Read a file as UTF-8 text, or say why not (binary, invalid UTF-8, too large, not a
+/// regular file, IO). A FIFO or device is refused without a blocking read.
+pub fn read_source(file: &DiscoveredFile) -> Result<String, String> {
+    let handle = open_regular(&file.path).map_err(|e| io_reason(&e))?;
+    let len = handle.metadata().map_err(|e| io_reason(&e))?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(too_large(len));
+    }
+    let bytes = read_limited(handle, MAX_FILE_BYTES).map_err(|e| io_reason(&e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     decode(bytes)
 }
 
@@ -387,30 +646,22 @@ fn unreadable(path: &Path, reason: String, settings: &LinterSettings) -> Diagnos
     }
 }
 
-/// Write through a temporary file in the same folder and rename it over the target, so a
-/// crash never leaves a half-written file; the target's permissions are kept.
+/// Write `text` to `path` through a temporary file renamed over it, so a crash never leaves
+/// a half-written file. A symbolic link is written through to its target; permissions,
+/// owner (when allowed) and hard links are kept. It does not check the file is unchanged:
+/// [`write_fixed`] does, and is what `--fix` uses.
 pub fn write_atomic(path: &Path, text: &str) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.stacklint-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = fs::metadata(path) {
-            fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    let old = match open_regular(path) {
+        Ok(f) => decode(read_limited(f, MAX_FILE_BYTES)?)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return fs::write(path, text),
+        Err(e) => return Err(e),
+    };
+    match write_fixed(path, &old, text, None) {
+        Ok(_) => Ok(()),
+        Err(WriteError::Io(e)) => Err(e),
+        Err(e) => Err(io::Error::other(e.to_string())),
     }
-    result
 }
 
 /// Fixed files by path (for the language server and tests).
@@ -450,5 +701,152 @@ mod tests {
             0o755
         );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// The context of a standard-input buffer: its folder and the folders above it up to the
+    /// project root (not below, not beside), plus what the compose file references.
+    #[test]
+    fn stdin_context_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            ("stacklint.toml", "[target]\ncpus = 2\n"),
+            (
+                "compose.yaml",
+                "services:\n  web:\n    build: ./app\n  nginx:\n    image: nginx\n    volumes:\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n      - ./redis:/etc/redis\n",
+            ),
+            ("app/Dockerfile", "FROM python\n"),
+            ("app/settings.py", "DEBUG = False\n"),
+            ("app/gunicorn.conf.py", "workers = 2\n"),
+            ("app/sub/deep_settings.py", "DEBUG = True\n"),
+            ("nginx/nginx.conf", "events {}\n"),
+            ("nginx/other.conf", "events {}\n"),
+            ("redis/redis.conf", "maxmemory 1gb\n"),
+            ("other/Procfile", "web: gunicorn app:app\n"),
+        ];
+        for (path, text) in files {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let config = crate::config::load_config(&root.join("stacklint.toml")).unwrap();
+        let context = stdin_context(&config, &absolute(&root.join("app/settings.py")));
+        let mut names: Vec<String> = context
+            .iter()
+            .map(|(p, k, _)| {
+                format!(
+                    "{} {}",
+                    p.strip_prefix(absolute(root)).unwrap().display(),
+                    k.name()
+                )
+            })
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "app/Dockerfile dockerfile",
+                "app/gunicorn.conf.py gunicorn",
+                "compose.yaml compose",
+                "nginx/nginx.conf nginx",
+                "redis/redis.conf redis",
+            ]
+        );
+        // A folder that does not exist: only what is above it.
+        let context = stdin_context(&config, &absolute(&root.join("new/folder/settings.py")));
+        assert_eq!(context.len(), 4, "compose.yaml and what it references");
+    }
+
+    #[test]
+    fn fixed_counts_only_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("stacklint.toml"), "select = [\"SYN\"]\n").unwrap();
+        let stale = "bind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n";
+        fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let request = RunRequest {
+            paths: vec![root.to_path_buf()],
+            fix: Some(FixMode::Safe),
+            ..RunRequest::default()
+        };
+        let done = run(&request).unwrap();
+        assert_eq!((done.files_written, done.fixes_written), (1, Some(1)));
+        assert!(done.write_errors.is_empty() && !done.io_error);
+
+        // A fixed file that cannot be written is not counted, and says why.
+        fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        fs::write(outside.path().join("shared.py"), stale).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path().join("shared.py"), root.join("shared.py"))
+            .unwrap();
+        let mut outcome = RunOutcome::default();
+        let fixed = |name: &str, old: &str| {
+            [FixedFile {
+                path: root.join(name),
+                old: old.into(),
+                new: String::new(),
+            }]
+        };
+        assert_eq!(
+            write_project(&mut outcome, &fixed("shared.py", stale), root),
+            [root.join("shared.py")]
+        );
+        assert_eq!(
+            write_project(
+                &mut outcome,
+                &fixed("gunicorn.conf.py", "something else\n"),
+                root
+            ),
+            [root.join("gunicorn.conf.py")]
+        );
+        assert_eq!(outcome.files_written, 0);
+        assert!(outcome.io_error);
+        let shown: Vec<String> = outcome
+            .write_errors
+            .iter()
+            .map(|e| e.replace(&*root.to_string_lossy(), "ROOT"))
+            .collect();
+        assert!(
+            shown[0].starts_with("ROOT/shared.py: leads to ")
+                && shown[0].ends_with(", outside the project; not fixed"),
+            "{shown:?}"
+        );
+        assert_eq!(
+            shown[1],
+            "ROOT/gunicorn.conf.py: changed since it was read, not fixed"
+        );
+        assert_eq!(
+            fs::read_to_string(root.join("gunicorn.conf.py")).unwrap(),
+            stale
+        );
+        assert_eq!(
+            fs::read_to_string(outside.path().join("shared.py")).unwrap(),
+            stale
+        );
+    }
+
+    /// A file that was not written keeps the findings its fixes would have removed.
+    #[test]
+    fn unwritten_files_keep_their_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join("stacklint.toml"), "select = [\"SYN\"]\n").unwrap();
+        let stale = "bind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n";
+        fs::write(root.join("gunicorn.conf.py"), stale).unwrap();
+        let request = RunRequest {
+            paths: vec![root.to_path_buf()],
+            fix: Some(FixMode::Safe),
+            ..RunRequest::default()
+        };
+        let found = discover(&request.paths, None, &request.overrides).unwrap();
+        let project = &found.projects[0];
+        let mut part = run_project(project, &request).unwrap();
+        assert!(part.diagnostics.is_empty(), "fixed in memory");
+        let path = absolute(&root.join("gunicorn.conf.py"));
+        restore_unwritten(&mut part, project, std::slice::from_ref(&path)).unwrap();
+        let codes: Vec<&str> = part.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["SYN003"]);
+        assert_eq!(part.sources[&path], stale);
     }
 }

@@ -7,6 +7,12 @@
 //!   `--extend-select`, `--target`) on top.
 //! - [`discover`] walks the linted paths and returns the files to lint, each with its
 //!   [`FileKind`](stacklint_project::FileKind), grouped into [`Project`]s (one configuration each).
+//!   A broken configuration governs only its own subtree (a [`DiscoveryWarning::BadConfig`]);
+//!   FIFOs, sockets and devices are reported, never opened; symbolic links leading outside
+//!   their project are reported, never read.
+//! - [`run`] lints (or fixes) what a request names; `--stdin-filename` lints the buffer alone,
+//!   in its project's context. [`write_fixed`] writes a fixed file only if it is unchanged
+//!   since it was read, through symbolic links, keeping hard links, permissions and owner.
 //!
 //! ```
 //! use std::path::{Path, PathBuf};
@@ -49,4 +55,9 @@ pub use glob::{GlobMap, PathGlobs};
 pub use suggest::{closest, edit_distance};
 
 mod engine;
-pub use engine::{FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, decode, fixed_texts, linter_settings, project_options, read_source, run, write_atomic};
+mod fsio;
+pub use engine::{
+    FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, decode, fixed_texts,
+    linter_settings, project_options, read_source, run, write_atomic,
+};
+pub use fsio::{WriteError, WriteMode, write_fixed};

@@ -27,11 +27,11 @@ fn every_key() {
         r#"
 select = ["GUN", "missing-max-requests"]
 ignore = ["NGX0"]
-extend-select = ["PGS001"]
+extend-select = ["DKR001"]
 exclude = ["legacy", "deploy/old/*.conf"]
 
 [per-file-ignores]
-"settings/dev.py" = ["DJG"]
+"settings/dev.py" = ["DJS"]
 
 [severity]
 GUN001 = "error"
@@ -59,14 +59,14 @@ settings-module = "mysite.settings.production"
         Some(vec!["GUN".to_owned(), "missing-max-requests".to_owned()])
     );
     assert_eq!(config.ignore, ["NGX0"]);
-    assert_eq!(config.extend_select, ["PGS001"]);
+    assert_eq!(config.extend_select, ["DKR001"]);
     assert_eq!(config.exclude.patterns(), ["legacy", "deploy/old/*.conf"]);
     assert!(config.is_excluded(&config.root.join("legacy/nginx.conf")));
     assert!(config.is_excluded(&config.root.join("deploy/old/site.conf")));
     assert!(!config.is_excluded(&config.root.join("deploy/site.conf")));
     assert_eq!(
         config.ignores_for(&config.root.join("settings/dev.py")),
-        ["DJG"]
+        ["DJS"]
     );
     assert!(
         config
@@ -156,6 +156,19 @@ fn errors_name_the_key_file_and_place() {
         ),
         ("pyproject.toml", "[tool]\nstacklint = 3\n"),
         ("pyproject.toml", "[project]\nname = \"x\"\n"),
+        // Rule selectors that name no rule: an error at the selector, never an empty selection.
+        ("stacklint.toml", "select = [\"GUN\", \"GUN999\"]\n"),
+        ("stacklint.toml", "ignore = [\"PGS\"]\n"),
+        (
+            "stacklint.toml",
+            "extend-select = [\"missing-max-request\"]\n",
+        ),
+        (
+            "stacklint.toml",
+            "[per-file-ignores]\n\"dev.py\" = [\"DJG\"]\n",
+        ),
+        ("stacklint.toml", "[severity]\nGUN0010 = \"error\"\n"),
+        ("pyproject.toml", "[tool.stacklint]\nselect = [\"NGX9\"]\n"),
     ];
     let rendered: Vec<String> = cases
         .iter()

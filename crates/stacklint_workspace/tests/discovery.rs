@@ -59,19 +59,19 @@ fn listing(root: &Path, discovery: &Discovery) -> String {
 #[test]
 fn closest_config_wins() {
     let dir = tree(&[
-        ("stacklint.toml", "select = [\"TOP\"]\n"),
+        ("stacklint.toml", "select = [\"GUN\"]\n"),
         ("Dockerfile", "FROM python\n"),
-        ("sub/.stacklint.toml", "select = [\"SUB\"]\n"),
+        ("sub/.stacklint.toml", "select = [\"NGX\"]\n"),
         (
             "sub/pyproject.toml",
-            "[tool.stacklint]\nselect = [\"LOSES\"]\n",
+            "[tool.stacklint]\nselect = [\"DKR\"]\n",
         ),
         ("sub/Dockerfile", "FROM python\n"),
         ("sub/deeper/pyproject.toml", "[project]\nname = \"plain\"\n"),
         ("sub/deeper/Procfile", "web: gunicorn app:app\n"),
         (
             "other/pyproject.toml",
-            "[tool.stacklint]\nselect = [\"OTHER\"]\n",
+            "[tool.stacklint]\nselect = [\"DJS\"]\n",
         ),
         ("other/Procfile", "web: gunicorn app:app\n"),
     ]);
@@ -96,17 +96,17 @@ fn closest_config_wins() {
             .and_then(|c| c.select)
             .unwrap_or_default()
     };
-    assert_eq!(select("sub/deeper/Procfile"), ["SUB"]);
-    assert_eq!(select("sub"), ["SUB"]);
-    assert_eq!(select("other/Procfile"), ["OTHER"]);
-    assert_eq!(select("Dockerfile"), ["TOP"]);
+    assert_eq!(select("sub/deeper/Procfile"), ["NGX"]);
+    assert_eq!(select("sub"), ["NGX"]);
+    assert_eq!(select("other/Procfile"), ["DJS"]);
+    assert_eq!(select("Dockerfile"), ["GUN"]);
 
     // Linting only the nested folder still finds the nested configuration.
     let found = run(&[root.join("sub/deeper")], &Overrides::default());
     assert_eq!(found.projects.len(), 1);
     assert_eq!(
         found.projects[0].config.select,
-        Some(vec!["SUB".to_owned()])
+        Some(vec!["NGX".to_owned()])
     );
 }
 
@@ -237,25 +237,44 @@ fn named_files_of_unknown_kind_and_missing_paths_are_warnings() {
 }
 
 #[test]
-fn a_bad_config_fails_discovery_with_its_place() {
+fn a_bad_config_governs_only_its_subtree() {
     let dir = tree(&[
         ("sub/stacklint.toml", "[target]\ncpus = \"many\"\n"),
         ("sub/Dockerfile", "FROM python\n"),
+        ("sub/deeper/Procfile", "web: gunicorn app:app\n"),
+        ("Dockerfile", "FROM python\n"),
+        ("other/Procfile", "web: gunicorn app:app\n"),
     ]);
-    let err = discover(&[dir.path().to_path_buf()], None, &Overrides::default())
-        .map(|_| ())
-        .unwrap_err();
-    let message = err.to_string();
-    assert!(
-        message.starts_with("invalid value for `target.cpus` in "),
-        "{message}"
-    );
-    assert!(
-        message.ends_with(
-            "sub/stacklint.toml:2:8: invalid CPU count `many`: expected a positive number"
-        ),
-        "{message}"
-    );
+    let root = dir.path();
+    // Walked, and named: the files outside `sub/` are found, those inside are not, and the
+    // broken configuration is reported once, with its place.
+    for paths in [
+        vec![root.to_path_buf()],
+        vec![
+            root.join("Dockerfile"),
+            root.join("sub/Dockerfile"),
+            root.join("sub"),
+            root.join("other"),
+        ],
+    ] {
+        let found = run(&paths, &Overrides::default());
+        let files: Vec<String> = found.files().map(|(_, f)| rel(root, &f.path)).collect();
+        assert_eq!(files, ["Dockerfile", "other/Procfile"], "{paths:?}");
+        let errors: Vec<&DiscoveryWarning> =
+            found.warnings.iter().filter(|w| w.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{:?}", found.warnings);
+        let message = errors[0].to_string();
+        assert!(
+            message.starts_with("invalid value for `target.cpus` in "),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "sub/stacklint.toml:2:8: invalid CPU count `many`: expected a positive number\n  note: the files under "
+            ) && message.ends_with("sub/ were not linted"),
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -357,4 +376,83 @@ fn settings_module_names_the_django_settings() {
       src/mysite/settings/production.py django-settings
       src/other/production.py python
     ");
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) -> bool {
+    std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// FIFOs are told by their type, never opened (a read would block the run forever); links
+/// leading out of the project are not read; links inside it are linted under their name.
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_outside_the_project_are_skipped() {
+    let outside = tree(&[("gunicorn.conf.py", "workers = 3\n")]);
+    let dir = tree(&[
+        ("Dockerfile", "FROM python\n"),
+        ("deploy/nginx.conf", "events {}\n"),
+    ]);
+    let root = dir.path();
+    if !mkfifo(&root.join("redis.conf")) {
+        eprintln!("SKIPPED: mkfifo unavailable");
+        return;
+    }
+    std::os::unix::fs::symlink(
+        outside.path().join("gunicorn.conf.py"),
+        root.join("gunicorn.conf.py"),
+    )
+    .unwrap();
+    fs::create_dir(root.join("site")).unwrap();
+    std::os::unix::fs::symlink("../deploy/nginx.conf", root.join("site/nginx.conf")).unwrap();
+
+    let found = run(&[root.to_path_buf()], &Overrides::default());
+    let files: Vec<String> = found.files().map(|(_, f)| rel(root, &f.path)).collect();
+    assert_eq!(
+        files,
+        ["Dockerfile", "deploy/nginx.conf", "site/nginx.conf"]
+    );
+    let mut warnings: Vec<String> = found
+        .warnings
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}",
+                w.is_error(),
+                w.to_string()
+                    .replace(&*root.to_string_lossy(), "ROOT")
+                    .replace(&*outside.path().to_string_lossy(), "OUTSIDE")
+            )
+        })
+        .collect();
+    warnings.sort();
+    let canonical_outside = fs::canonicalize(outside.path()).unwrap();
+    let warnings: Vec<String> = warnings
+        .iter()
+        .map(|w| w.replace(&*canonical_outside.to_string_lossy(), "OUTSIDE"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "false ROOT/gunicorn.conf.py: symbolic link to OUTSIDE/gunicorn.conf.py, outside the project ROOT; not read, not fixed",
+            "false ROOT/redis.conf: a FIFO (named pipe), not a regular file; skipped",
+        ]
+    );
+
+    // Named on the command line: an error (exit 2), still never opened.
+    let found = run(
+        &[root.join("redis.conf"), root.join("Dockerfile")],
+        &Overrides::default(),
+    );
+    assert_eq!(found.files().count(), 1);
+    assert_eq!(found.warnings.len(), 1);
+    assert!(found.warnings[0].is_error());
+    assert!(
+        found.warnings[0]
+            .to_string()
+            .ends_with("redis.conf: a FIFO (named pipe), not a regular file; skipped")
+    );
 }
