@@ -238,8 +238,14 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         }
         return;
     }
+    // A declaration of a development or test module (`manage.py` defaulting to
+    // `settings.local`, `--settings=app.settings.test` in a test runner, a local compose
+    // file) says how developers run the app, not what production runs: it is skipped.
     for (dotted, file, range) in declared_modules(project) {
         if let Some(m) = find_module(modules, project, &dotted) {
+            if is_dev_or_test(m) {
+                continue;
+            }
             m.production = Some(ProductionReason::Declared { file, range });
             return;
         }
@@ -261,7 +267,7 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         }
         return;
     }
-    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported).map(|(i, _)| i).collect();
+    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported && !is_dev_or_test(m)).map(|(i, _)| i).collect();
     if let [only] = leaves[..]
         && let Some(m) = modules.get_mut(only)
     {
@@ -278,6 +284,46 @@ mod tests {
         assert_eq!(dotted_module(Path::new("/p/config/settings/base.py"), Path::new("/p")).as_deref(), Some("config.settings.base"));
         assert_eq!(dotted_module(Path::new("/p/pkg/__init__.py"), Path::new("/p")).as_deref(), Some("pkg"));
         assert_eq!(dotted_module(Path::new("/q/x.py"), Path::new("/p")), None);
+    }
+
+    fn production_of(sources: &[(&str, &str)]) -> Vec<String> {
+        let p = Project::from_sources(crate::ProjectOptions::default(), sources);
+        p.production_settings().map(|m| m.path.display().to_string()).collect()
+    }
+
+    const BASE: &str = "INSTALLED_APPS = []\nDATABASES = {}\nSECRET_KEY = 'x'\n";
+    const LOCAL: &str = "from .base import *\nDEBUG = True\n";
+    const PROD: &str = "from .base import *\nDEBUG = False\n";
+
+    #[test]
+    fn development_and_test_declarations_do_not_make_production() {
+        let setdefault = |m: &str| format!("import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"{m}\")\n");
+        // manage.py and asgi.py default to the local settings, wsgi.py to production.
+        let (manage, asgi, wsgi) = (setdefault("config.settings.local"), setdefault("config.settings.local"), setdefault("config.settings.production"));
+        let sources = [
+            ("config/settings/base.py", BASE),
+            ("config/settings/local.py", LOCAL),
+            ("config/settings/production.py", PROD),
+            ("config/settings/test.py", LOCAL),
+            ("manage.py", manage.as_str()),
+            ("config/asgi.py", asgi.as_str()),
+            ("config/wsgi.py", wsgi.as_str()),
+        ];
+        assert_eq!(production_of(&sources), ["config/settings/production.py"]);
+        // Everything names a development module, a module is named prod: that one.
+        let dev = setdefault("site.settings.dev");
+        let sources = [
+            ("site/settings/common.py", BASE),
+            ("site/settings/dev.py", LOCAL),
+            ("site/settings/prod.py", PROD),
+            ("manage.py", dev.as_str()),
+            ("site/wsgi.py", dev.as_str()),
+            ("docker-compose-local.yml", "services:\n  web:\n    command: ./manage.py runserver --settings=site.settings.local\n"),
+        ];
+        assert_eq!(production_of(&sources), ["site/settings/prod.py"]);
+        // Only development modules: no production module at all.
+        let local = setdefault("site.settings.local");
+        assert!(production_of(&[("site/settings/base.py", BASE), ("site/settings/local.py", LOCAL), ("manage.py", local.as_str())]).is_empty());
     }
 
     #[test]

@@ -74,6 +74,14 @@ impl FileKind {
         let name = path.file_name()?.to_str()?;
         let lower = name.to_ascii_lowercase();
         let stem_has = |s: &str| lower.contains(s);
+        // A Python module is Python whatever its stem says (`procfile.py`, `dockerfile.py`,
+        // `nginx.py` are the generators of those files, not the files).
+        if lower.ends_with(".py") {
+            if lower.starts_with("gunicorn") {
+                return Some(FileKind::GunicornConfig);
+            }
+            return Some(FileKind::Python);
+        }
         if lower == "dockerfile" || lower.starts_with("dockerfile.") || lower.ends_with(".dockerfile") || lower.starts_with("dockerfile-") {
             return Some(FileKind::Dockerfile);
         }
@@ -98,16 +106,33 @@ impl FileKind {
         if lower == "nginx.conf" || lower.ends_with(".nginx") || path.components().any(|c| c.as_os_str().to_str().is_some_and(|c| c == "nginx" || c == "sites-enabled" || c == "sites-available" || c == "conf.d")) && lower.ends_with(".conf") {
             return Some(FileKind::Nginx);
         }
-        if lower.ends_with(".py") {
-            if lower.starts_with("gunicorn") {
-                return Some(FileKind::GunicornConfig);
-            }
-            return Some(FileKind::Python);
-        }
         if lower.ends_with(".sh") || lower == "entrypoint" || lower == "docker-entrypoint" {
             return Some(FileKind::Shell);
         }
         None
+    }
+
+    /// The kind a name-based guess turns out to be once the content is known: a Python file
+    /// whose shebang runs a shell (`manage.py` that wraps `docker compose exec ...`) is a
+    /// shell script.
+    #[must_use]
+    pub fn refine(self, text: &str) -> FileKind {
+        if self.is_python() {
+            let first = text.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+            if let Some(interpreter) = first.strip_prefix("#!") {
+                let words: Vec<&str> = interpreter.split_whitespace().collect();
+                // `#!/bin/sh`, `#!/usr/bin/env bash`: the program is the last path segment
+                // of the first word, or (through env) of the word after it.
+                let program = match words.first().map(|w| w.rsplit('/').next().unwrap_or(w)) {
+                    Some("env") => words.iter().skip(1).find(|w| !w.starts_with('-')).copied(),
+                    other => other,
+                };
+                if program.is_some_and(|p| matches!(p, "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash")) {
+                    return FileKind::Shell;
+                }
+            }
+        }
+        self
     }
 
     /// Guess the kind of a file whose name said nothing, from its first bytes.
@@ -151,9 +176,22 @@ mod tests {
         assert_eq!(k("gunicorn_config.py"), Some(FileKind::GunicornConfig));
         assert_eq!(k("requirements/prod.txt"), Some(FileKind::Requirements));
         assert_eq!(k("README.md"), None);
+        // Generators of those files are Python modules.
+        assert_eq!(k("bench/config/procfile.py"), Some(FileKind::Python));
+        assert_eq!(k("tools/dockerfile.py"), Some(FileKind::Python));
+        assert_eq!(k("conf.d/nginx.py"), Some(FileKind::Python));
         for kind in FileKind::ALL {
             assert_eq!(FileKind::from_name(kind.name()), Some(*kind));
         }
+    }
+
+    #[test]
+    fn content_refines_a_python_name() {
+        assert_eq!(FileKind::Python.refine("#!/bin/sh\ndocker compose exec app ./manage.py \"$@\"\n"), FileKind::Shell);
+        assert_eq!(FileKind::Python.refine("#!/usr/bin/env bash\nexec x\n"), FileKind::Shell);
+        assert_eq!(FileKind::Python.refine("#!/usr/bin/env python3\nimport os\n"), FileKind::Python);
+        assert_eq!(FileKind::Python.refine("import os\n"), FileKind::Python);
+        assert_eq!(FileKind::Nginx.refine("#!/bin/sh\n"), FileKind::Nginx);
     }
 
     #[test]
