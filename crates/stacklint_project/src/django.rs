@@ -192,6 +192,12 @@ pub fn is_dev_or_test(module: &SettingsModule) -> bool {
     stem.split(['_', '-', '.']).any(|p| WORDS.contains(&p))
 }
 
+/// Whether a module's name says production (`prod.py`, `production.py`, `settings_deploy.py`).
+fn is_prod_named(module: &SettingsModule) -> bool {
+    let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
+    ["prod", "production", "deploy"].iter().any(|w| stem.split(['_', '-', '.']).any(|p| p == *w))
+}
+
 /// The settings modules that file-scoped rules check: the production module(s), and every
 /// module no other settings module imports unless its name says development or tests
 /// (values of an imported `base.py` are checked through the modules that import it).
@@ -203,16 +209,27 @@ pub fn checked_settings(project: &Project) -> Vec<&SettingsModule> {
 pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
     let candidates: Vec<&SourceFile> = project.files.iter().filter(|f| looks_like_settings(f)).collect();
     let loader = ProjectLoader { project };
-    let mut modules: Vec<SettingsModule> = candidates
-        .par_iter()
-        .map(|file| {
-            let settings = match file.python() {
-                Some(m) => Settings::evaluate_with(&file.path, m, &loader),
-                None => Settings::default(),
-            };
-            SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false }
-        })
+    let evaluate = |file: &&SourceFile| {
+        let settings = match file.python() {
+            Some(m) => Settings::evaluate_with(&file.path, m, &loader),
+            None => Settings::default(),
+        };
+        SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false }
+    };
+    let mut modules: Vec<SettingsModule> = candidates.par_iter().map(evaluate).collect();
+    // A module that star-imports a settings module is one too, whatever its name and however
+    // few settings it assigns itself (`config/django/production.py`: `from .base import *`).
+    let extenders: Vec<&SourceFile> = project
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Python && !candidates.iter().any(|c| c.path == f.path) && f.text.contains("import *"))
         .collect();
+    let extending: Vec<SettingsModule> = extenders
+        .par_iter()
+        .map(evaluate)
+        .filter(|m| m.settings.all().iter().any(|b| *b.file != *m.path.as_path() && modules.iter().any(|c| *b.file == *c.path.as_path())))
+        .collect();
+    modules.extend(extending);
     // A module whose bindings come from another file is importing that file.
     let imported: Vec<PathBuf> = modules
         .iter()
@@ -241,8 +258,20 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
     // A declaration of a development or test module (`manage.py` defaulting to
     // `settings.local`, `--settings=app.settings.test` in a test runner, a local compose
     // file) says how developers run the app, not what production runs: it is skipped.
+    // A `setdefault` in wsgi.py / asgi.py / manage.py is only a default: when it names a base
+    // module that a module named for production extends, production sets the variable.
+    let prod_named_extends = |m: &SettingsModule, modules: &[SettingsModule]| {
+        m.imported && modules.iter().any(|o| is_prod_named(o) && o.settings.all().iter().any(|b| *b.file == *m.path.as_path()))
+    };
     for (dotted, file, range) in declared_modules(project) {
-        if let Some(m) = find_module(modules, project, &dotted) {
+        let is_default = project.file(&file).is_some_and(|f| f.kind.is_python());
+        let Some(index) = find_module(modules, project, &dotted).map(|m| m.path.clone()).and_then(|p| modules.iter().position(|m| m.path == p)) else {
+            continue;
+        };
+        if is_default && modules.get(index).is_some_and(|m| prod_named_extends(m, modules)) {
+            continue;
+        }
+        if let Some(m) = modules.get_mut(index) {
             if is_dev_or_test(m) {
                 continue;
             }
@@ -250,15 +279,7 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
             return;
         }
     }
-    let by_name: Vec<usize> = modules
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| {
-            let stem = m.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
-            ["prod", "production", "deploy"].iter().any(|w| stem.split(['_', '-', '.']).any(|p| p == *w))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let by_name: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| is_prod_named(m)).map(|(i, _)| i).collect();
     if !by_name.is_empty() {
         for i in by_name {
             if let Some(m) = modules.get_mut(i) {
@@ -321,6 +342,19 @@ mod tests {
             ("docker-compose-local.yml", "services:\n  web:\n    command: ./manage.py runserver --settings=site.settings.local\n"),
         ];
         assert_eq!(production_of(&sources), ["site/settings/prod.py"]);
+        // wsgi.py defaults to a base module that a production module extends: production.
+        let base = setdefault("config.django.base");
+        let sources = [
+            ("config/django/base.py", BASE),
+            ("config/django/production.py", "from .base import *  # noqa\nDEBUG = False\n"),
+            ("config/django/test.py", LOCAL),
+            ("config/wsgi.py", base.as_str()),
+            ("manage.py", base.as_str()),
+        ];
+        assert_eq!(production_of(&sources), ["config/django/production.py"]);
+        // ... but a Dockerfile `ENV` that names the base module is what runs.
+        let sources = [("config/django/base.py", BASE), ("config/django/production.py", PROD), ("Dockerfile", "FROM python:3.12\nENV DJANGO_SETTINGS_MODULE=config.django.base\n")];
+        assert_eq!(production_of(&sources), ["config/django/base.py"]);
         // Only development modules: no production module at all.
         let local = setdefault("site.settings.local");
         assert!(production_of(&[("site/settings/base.py", BASE), ("site/settings/local.py", LOCAL), ("manage.py", local.as_str())]).is_empty());

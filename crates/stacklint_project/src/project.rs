@@ -64,7 +64,7 @@ impl SourceFile {
         let line_index = LineIndex::new(&text);
         let template = TemplateSyntax::detect(&path, &text);
         let parsed = match template {
-            Some(syntax) => parse(kind, &syntax.mask(&text)),
+            Some(syntax) => parse(kind, &syntax.mask(&text, kind)),
             None => parse(kind, &text),
         };
         SourceFile { path, kind, text, line_index, parsed, template }

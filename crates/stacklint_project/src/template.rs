@@ -1,14 +1,18 @@
 //! Template files: a config with template tags is not what the program reads; its rendering is.
 //!
 //! A Jinja template (`{% if %}`, `{{ var }}`, `{# #}`) is linted as its *skeleton*: statement
-//! and comment tags become spaces, expressions become `_` of the same length, so every byte
-//! keeps its offset (ranges into the original text stay right) and the file parses as the
-//! kind it renders to. Every branch of an `{% if %}` is kept, so a directive that any branch
+//! and comment tags become spaces, an expression becomes a variable of the same length
+//! (`$____`: what nginx, shells, Dockerfiles and compose read as a value known only at run
+//! time, which rules already treat as unknown; a Python name outside Python strings), so
+//! every byte keeps its offset (ranges into the original text stay right) and the file
+//! parses as the kind it renders to. Every branch of an `{% if %}` is kept, so a directive that any branch
 //! sets counts as set. Parse errors are not reported for templates (the rendered file is
 //! what the program parses), values that come from an expression are unknown to the rules,
 //! and fixes are not applied to them.
 
 use std::path::Path;
+
+use crate::kind::FileKind;
 
 /// The template language of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,13 +74,20 @@ impl TemplateSyntax {
         None
     }
 
-    /// The text with its tags blanked, byte for byte the same length, newlines kept.
-    pub fn mask(self, text: &str) -> String {
+    /// The text of a file of `kind` with its tags blanked, byte for byte the same length,
+    /// newlines kept.
+    pub fn mask(self, text: &str, kind: FileKind) -> String {
         let bytes = text.as_bytes();
         let mut out = bytes.to_vec();
         let mut i = 0;
+        let mut line_start = 0;
         while i + 1 < bytes.len() {
             let (close, fill) = match (bytes.get(i), bytes.get(i + 1)) {
+                (Some(b'\n'), _) => {
+                    line_start = i + 1;
+                    i += 1;
+                    continue;
+                }
                 (Some(b'{'), Some(b'%')) => ("%}", b' '),
                 (Some(b'{'), Some(b'#')) if i == 0 || bytes.get(i - 1) != Some(&b'$') => ("#}", b' '),
                 (Some(b'{'), Some(b'{')) => ("}}", b'_'),
@@ -90,10 +101,18 @@ impl TemplateSyntax {
                 continue;
             };
             let end = i + 2 + len + 2;
+            // A Python expression outside a string literal must stay a name.
+            let variable = fill == b'_' && (!kind.is_python() || in_python_string(bytes.get(line_start..i).unwrap_or_default()));
             for b in out.get_mut(i..end).into_iter().flatten() {
                 if *b != b'\n' && *b != b'\r' {
                     *b = fill;
                 }
+            }
+            if variable && let Some(b) = out.get_mut(i) {
+                *b = b'$';
+            }
+            if let Some(nl) = bytes.get(i..end).and_then(|s| s.iter().rposition(|&b| b == b'\n')) {
+                line_start = i + nl + 1;
             }
             i = end;
         }
@@ -101,6 +120,24 @@ impl TemplateSyntax {
         // between the delimiters was replaced), so this is valid UTF-8.
         String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
+}
+
+/// Whether a line that starts with `before` is inside a string literal at its end (quotes
+/// counted, backslash escapes skipped).
+fn in_python_string(before: &[u8]) -> bool {
+    let mut quote = None;
+    let mut escaped = false;
+    for &b in before {
+        match (quote, b) {
+            (_, _) if escaped => escaped = false,
+            (Some(_), b'\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'#') => return false,
+            _ => {}
+        }
+    }
+    quote.is_some()
 }
 
 fn is_jinja_expression(inner: &str, python: bool) -> bool {
@@ -146,9 +183,12 @@ mod tests {
     #[test]
     fn masking_keeps_offsets_and_lines() {
         let text = "{% if ssl %}\n\tlisten {{ port }} ssl; {# note #}\n{%- endif %}\nserver_name é{{ x }};\n";
-        let masked = TemplateSyntax::Jinja.mask(text);
+        let masked = TemplateSyntax::Jinja.mask(text, FileKind::Nginx);
         assert_eq!(masked.len(), text.len());
-        assert_eq!(masked, "            \n\tlisten __________ ssl;           \n            \nserver_name é_______;\n");
-        assert_eq!(TemplateSyntax::Jinja.mask("echo ${#A[@]} {{ unclosed"), "echo ${#A[@]} {{ unclosed");
+        assert_eq!(masked, "            \n\tlisten $_________ ssl;           \n            \nserver_name é$______;\n");
+        assert_eq!(TemplateSyntax::Jinja.mask("echo ${#A[@]} {{ unclosed", FileKind::Shell), "echo ${#A[@]} {{ unclosed");
+        // Python: a name outside strings, a variable inside them.
+        let py = "DEBUG = {{ debug }}\nAPPS = [\"{{ slug }}.users\"]  # {{ c }}\n";
+        assert_eq!(TemplateSyntax::Jinja.mask(py, FileKind::DjangoSettings), "DEBUG = ___________\nAPPS = [\"$_________.users\"]  # _______\n");
     }
 }
