@@ -49,6 +49,9 @@ pub struct SettingsModule {
     /// Another settings module imports this one (a `base.py`): its values are checked
     /// through the modules that import it.
     pub imported: bool,
+    /// For development or tests: its name says so (`local.py`, `test_settings.py`), or it
+    /// extends a module whose name says so (`docker.py` that does `from .dev import *`).
+    pub development: bool,
 }
 
 /// Settings names that only a Django settings module assigns (at least three must appear).
@@ -202,7 +205,7 @@ fn is_prod_named(module: &SettingsModule) -> bool {
 /// module no other settings module imports unless its name says development or tests
 /// (values of an imported `base.py` are checked through the modules that import it).
 pub fn checked_settings(project: &Project) -> Vec<&SettingsModule> {
-    project.django.iter().filter(|m| m.production.is_some() || (!m.imported && !is_dev_or_test(m))).collect()
+    project.django.iter().filter(|m| m.production.is_some() || (!m.imported && !m.development)).collect()
 }
 
 /// Find, evaluate and classify the project's settings modules.
@@ -214,7 +217,7 @@ pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
             Some(m) => Settings::evaluate_with(&file.path, m, &loader),
             None => Settings::default(),
         };
-        SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false }
+        SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false, development: false }
     };
     let mut modules: Vec<SettingsModule> = candidates.par_iter().map(evaluate).collect();
     // A module that star-imports a settings module is one too, whatever its name and however
@@ -235,8 +238,10 @@ pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
         .iter()
         .flat_map(|m| m.settings.all().iter().filter(|b| *b.file != *m.path.as_path()).map(|b| b.file.to_path_buf()))
         .collect();
+    let dev_named: Vec<PathBuf> = modules.iter().filter(|m| is_dev_or_test(m)).map(|m| m.path.clone()).collect();
     for m in &mut modules {
         m.imported = imported.contains(&m.path);
+        m.development = dev_named.contains(&m.path) || m.settings.all().iter().any(|b| dev_named.iter().any(|d| *b.file == *d.as_path()));
     }
     classify_production(project, &mut modules);
     modules
@@ -272,7 +277,7 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
             continue;
         }
         if let Some(m) = modules.get_mut(index) {
-            if is_dev_or_test(m) {
+            if m.development {
                 continue;
             }
             m.production = Some(ProductionReason::Declared { file, range });
@@ -288,7 +293,7 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         }
         return;
     }
-    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported && !is_dev_or_test(m)).map(|(i, _)| i).collect();
+    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported && !m.development).map(|(i, _)| i).collect();
     if let [only] = leaves[..]
         && let Some(m) = modules.get_mut(only)
     {
@@ -340,6 +345,15 @@ mod tests {
             ("manage.py", dev.as_str()),
             ("site/wsgi.py", dev.as_str()),
             ("docker-compose-local.yml", "services:\n  web:\n    command: ./manage.py runserver --settings=site.settings.local\n"),
+        ];
+        assert_eq!(production_of(&sources), ["site/settings/prod.py"]);
+        // A module that extends the development settings is development too, wherever it is declared.
+        let sources = [
+            ("site/settings/common.py", BASE),
+            ("site/settings/dev.py", LOCAL),
+            ("site/settings/docker.py", "from .dev import *\nSECRET_KEY = os.environ.get('SECRET_KEY')\n"),
+            ("site/settings/prod.py", PROD),
+            ("docker-compose.yml", "services:\n  web:\n    environment:\n      - DJANGO_SETTINGS_MODULE=site.settings.docker\n"),
         ];
         assert_eq!(production_of(&sources), ["site/settings/prod.py"]);
         // wsgi.py defaults to a base module that a production module extends: production.
