@@ -243,8 +243,28 @@ pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
         m.imported = imported.contains(&m.path);
         m.development = dev_named.contains(&m.path) || m.settings.all().iter().any(|b| dev_named.iter().any(|d| *b.file == *d.as_path()));
     }
+    // A module named only for a build step (`RUN DJANGO_SETTINGS_MODULE=app.settings.static
+    // python manage.py collectstatic`) never serves requests: like development settings, it
+    // is not checked on its own.
+    for dotted in build_time_modules(project) {
+        if let Some(m) = find_module(&mut modules, project, &dotted) {
+            m.development = true;
+        }
+    }
     classify_production(project, &mut modules);
     modules
+}
+
+/// `DJANGO_SETTINGS_MODULE=x` / `--settings=x` in a Dockerfile `RUN`: modules used at build time.
+fn build_time_modules(project: &Project) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in project.files_of(FileKind::Dockerfile) {
+        let Some(df) = file.dockerfile() else { continue };
+        for ins in df.instructions_of(&Keyword::Run) {
+            out.extend(assignments_in_text(ins.args_text.as_str()).into_iter().map(|(value, _)| value));
+        }
+    }
+    out
 }
 
 fn find_module<'m>(modules: &'m mut [SettingsModule], project: &Project, dotted: &str) -> Option<&'m mut SettingsModule> {
@@ -372,6 +392,16 @@ mod tests {
         // Only development modules: no production module at all.
         let local = setdefault("site.settings.local");
         assert!(production_of(&[("site/settings/base.py", BASE), ("site/settings/local.py", LOCAL), ("manage.py", local.as_str())]).is_empty());
+        // A module used only by a build step is not checked alone.
+        let p = Project::from_sources(
+            crate::ProjectOptions::default(),
+            &[
+                ("site/settings/base.py", BASE),
+                ("site/settings/static.py", "from .base import *\nSTATIC_ROOT = '/static'\n"),
+                ("Dockerfile", "FROM python:3.12\nRUN DJANGO_SETTINGS_MODULE=site.settings.static python manage.py collectstatic --noinput\n"),
+            ],
+        );
+        assert!(checked_settings(&p).iter().all(|m| !m.path.ends_with("static.py")));
     }
 
     #[test]
