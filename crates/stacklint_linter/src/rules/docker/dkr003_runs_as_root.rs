@@ -59,7 +59,27 @@ fn is_root(user: &str) -> bool {
     name == "root" || name == "0"
 }
 
+/// Official images whose own process does not serve as root: the image sets a `USER`
+/// (OpenSearch, Elasticsearch, Logstash, Kibana), nginx runs its workers as `nginx` (the
+/// master only binds the port), and the datastores' entrypoints step down to their own user.
+const UNPRIVILEGED_IMAGES: &[&str] = &[
+    "nginx", "opensearchproject/opensearch", "opensearchproject/opensearch-dashboards", "elasticsearch", "logstash", "kibana",
+    "postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "memcached",
+];
+
+fn runs_unprivileged(short_name: &str) -> bool {
+    UNPRIVILEGED_IMAGES.contains(&short_name) || short_name.starts_with("docker.elastic.co/") || short_name.starts_with("nginxinc/nginx-unprivileged")
+}
+
+/// Commands in entrypoint and service scripts that start the app as another user.
+const PRIVILEGE_DROPS: &[&str] = &["gosu ", "su-exec ", "s6-setuidgid ", "setpriv ", "runuser ", "chpst -u"];
+
 fn check(cx: &mut Checker) {
+    // The project's scripts (entrypoints, s6/runit service scripts) that switch user.
+    let scripts_drop_privileges = cx
+        .files()
+        .filter(|f| f.kind == stacklint_project::FileKind::Shell)
+        .any(|f| f.text.lines().any(|l| !l.trim_start().starts_with('#') && PRIVILEGE_DROPS.iter().any(|p| l.contains(p))));
     for file in cx.files() {
         let Some(df) = file.dockerfile() else { continue };
         let stages = df.stages();
@@ -79,7 +99,7 @@ fn check(cx: &mut Checker) {
             let t = i.args_text.as_str();
             t.contains("gosu") || t.contains("su-exec")
         });
-        if drops_privileges {
+        if drops_privileges || base.is_some_and(|i| runs_unprivileged(&short_image_name(i))) || scripts_drop_privileges {
             continue;
         }
         let ancestry = chain(&stages, last);
