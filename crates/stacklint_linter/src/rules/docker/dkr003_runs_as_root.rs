@@ -71,16 +71,40 @@ fn runs_unprivileged(short_name: &str) -> bool {
     UNPRIVILEGED_IMAGES.contains(&short_name) || short_name.starts_with("docker.elastic.co/") || short_name.starts_with("nginxinc/nginx-unprivileged")
 }
 
+/// Whether the Dockerfile at `dockerfile` (with `text`) puts `script` in the image by name:
+/// a `COPY`/`ADD` source that is the script or a folder holding it (`COPY ./docker/rootfs /`
+/// for `docker/rootfs/etc/s6-overlay/.../run`), or its file name anywhere (`ENTRYPOINT`).
+/// `COPY . .` does not count: it copies every script, including other images' entrypoints.
+fn copied_by(dockerfile: &std::path::Path, text: &str, script: &std::path::Path) -> bool {
+    let context = dockerfile.parent().unwrap_or(std::path::Path::new(""));
+    let rel = script.strip_prefix(context).unwrap_or(script);
+    if rel.file_name().and_then(|n| n.to_str()).is_some_and(|n| text.contains(n)) {
+        return true;
+    }
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    text.lines().map(str::trim_start).filter(|l| l.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("COPY")) || l.get(..3).is_some_and(|k| k.eq_ignore_ascii_case("ADD"))).any(|line| {
+        let words: Vec<&str> = line.split_whitespace().skip(1).filter(|w| !w.starts_with("--")).collect();
+        let sources = words.len().saturating_sub(1);
+        words.iter().take(sources).any(|w| {
+            let w = w.trim_start_matches("./").trim_end_matches('/');
+            !w.is_empty() && w != "." && (rel == w || rel.starts_with(&format!("{w}/")))
+        })
+    })
+}
+
 /// Commands in entrypoint and service scripts that start the app as another user.
 const PRIVILEGE_DROPS: &[&str] = &["gosu ", "su-exec ", "s6-setuidgid ", "setpriv ", "runuser ", "chpst -u"];
 
 fn check(cx: &mut Checker) {
     // The project's scripts (entrypoints, s6/runit service scripts) that switch user.
-    let scripts_drop_privileges = cx
+    let dropping_scripts: Vec<std::path::PathBuf> = cx
         .files()
         .filter(|f| f.kind == stacklint_project::FileKind::Shell)
-        .any(|f| f.text.lines().any(|l| !l.trim_start().starts_with('#') && PRIVILEGE_DROPS.iter().any(|p| l.contains(p))));
+        .filter(|f| f.text.lines().any(|l| !l.trim_start().starts_with('#') && PRIVILEGE_DROPS.iter().any(|p| l.contains(p))))
+        .map(|f| f.path.clone())
+        .collect();
     for file in cx.files() {
+        let scripts_drop_privileges = dropping_scripts.iter().any(|script| copied_by(&file.path, &file.text, script));
         let Some(df) = file.dockerfile() else { continue };
         let stages = df.stages();
         let Some(last) = stages.len().checked_sub(1) else { continue };
