@@ -14,7 +14,7 @@ use super::compose;
 use super::dockerfile::{self, ScriptFile};
 use super::frontends::{self, FoundCommand};
 use super::table::ValueKind;
-use super::{ConfigRef, Frontend, GunSetting, GunicornProcess, Layer, Origin, Span, SpannedStr, ValueSyntax, Written};
+use super::{CommandSource, ConfigRef, Frontend, GunSetting, GunicornProcess, Layer, Origin, Span, SpannedStr, ValueSyntax, Written};
 use crate::kind::FileKind;
 use crate::project::Project;
 use crate::target::Target;
@@ -198,7 +198,8 @@ fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptio
         settings,
         unknown,
         cpu_count_calls,
-        in_container,
+        // A Procfile is run by its platform (Heroku, Dokku, honcho), not in the project's images.
+        in_container: in_container && !matches!(cmd.source, CommandSource::Procfile { .. }),
         target: options.target.clone(),
         sites,
     })

@@ -1,5 +1,5 @@
 use stacklint_diagnostics::{Fix, Severity};
-use stacklint_project::gunicorn::{SettingValue, WorkerKind, WorkersSource};
+use stacklint_project::gunicorn::{CommandSource, Frontend, SettingValue, WorkerKind, WorkersSource};
 
 use super::{Seen, cpus_text, insert_in, plural, written};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -59,6 +59,11 @@ fn check(cx: &mut Checker) {
         }
         let workers = p.effective_workers();
         let Some(count) = workers.count else { continue };
+        // A Procfile's platform sets `WEB_CONCURRENCY` itself (Heroku's Python buildpack, from
+        // the dyno size): without `workers` the count is the platform's, not gunicorn's 1.
+        if matches!(workers.source, WorkersSource::Default) && matches!(&p.frontend, Frontend::CommandLine(CommandSource::Procfile { .. })) {
+            continue;
+        }
         let (recommended, how) = recommendation(&kind, p.target.whole_cpus());
         if count >= recommended {
             continue;
