@@ -134,7 +134,9 @@ fn env_value<'w>(cmd: &'w FoundCommand, name: &str) -> Option<&'w Word> {
 fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptions, in_container: bool, confs: &mut HashMap<PathBuf, ConfFile>, referenced: &mut HashSet<PathBuf>) -> Option<GunicornProcess> {
     let file = cmd.file.as_path();
     let cli = read_argv(file, &cmd.inv.args, Layer::CommandLine, cmd.syntax);
-    if cli.not_a_server {
+    // `--reload` restarts on code changes: the development server (a dev compose file, a
+    // local script), not a deployment the sizing and recycling rules are about.
+    if cli.not_a_server || cli.settings.iter().any(|s| s.name == "reload") {
         return None;
     }
     let mut settings = Vec::new();
