@@ -92,6 +92,33 @@ fn copied_by(dockerfile: &std::path::Path, text: &str, script: &std::path::Path)
     })
 }
 
+/// `su app -c "..."` (also `su - app -c`, `su -s /bin/sh app -c`): a command run as a user
+/// other than root.
+fn su_to_user(line: &str) -> bool {
+    let words: Vec<&str> = line.split(|c: char| c.is_whitespace() || matches!(c, '(' | ';' | '&' | '|' | '`')).filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().filter(|(_, w)| **w == "su").any(|(i, _)| {
+        let mut rest = words.iter().skip(i + 1);
+        let mut user = None;
+        while let Some(w) = rest.next() {
+            match *w {
+                "-" | "-l" | "--login" | "-p" | "-m" => {}
+                "-s" | "--shell" | "-g" | "--group" => {
+                    rest.next();
+                }
+                "-c" | "--command" => break,
+                w if w.starts_with('-') => {}
+                w => {
+                    if user.is_some() {
+                        return false;
+                    }
+                    user = Some(w);
+                }
+            }
+        }
+        user.is_some_and(|u| u != "root" && u != "0") && words.iter().skip(i + 1).any(|w| *w == "-c" || *w == "--command")
+    })
+}
+
 /// Commands in entrypoint and service scripts that start the app as another user.
 const PRIVILEGE_DROPS: &[&str] = &["gosu ", "su-exec ", "s6-setuidgid ", "setpriv ", "runuser ", "chpst -u"];
 
@@ -100,7 +127,7 @@ fn check(cx: &mut Checker) {
     let dropping_scripts: Vec<std::path::PathBuf> = cx
         .files()
         .filter(|f| f.kind == stacklint_project::FileKind::Shell)
-        .filter(|f| f.text.lines().any(|l| !l.trim_start().starts_with('#') && PRIVILEGE_DROPS.iter().any(|p| l.contains(p))))
+        .filter(|f| f.text.lines().any(|l| !l.trim_start().starts_with('#') && (PRIVILEGE_DROPS.iter().any(|p| l.contains(p)) || su_to_user(l))))
         .map(|f| f.path.clone())
         .collect();
     for file in cx.files() {
