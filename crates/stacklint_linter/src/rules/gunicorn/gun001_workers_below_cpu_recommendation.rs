@@ -61,7 +61,9 @@ fn check(cx: &mut Checker) {
         let Some(count) = workers.count else { continue };
         // A Procfile's platform sets `WEB_CONCURRENCY` itself (Heroku's Python buildpack, from
         // the dyno size): without `workers` the count is the platform's, not gunicorn's 1.
-        if matches!(workers.source, WorkersSource::Default) && matches!(&p.frontend, Frontend::CommandLine(CommandSource::Procfile { .. })) {
+        // Likewise a config file no visible command runs: the environment it starts in (and its
+        // `WEB_CONCURRENCY`) is unknown, so the default of 1 would be a guess.
+        if matches!(workers.source, WorkersSource::Default) && matches!(&p.frontend, Frontend::CommandLine(CommandSource::Procfile { .. }) | Frontend::ConfFile) {
             continue;
         }
         let (recommended, how) = recommendation(&kind, p.target.whole_cpus());
