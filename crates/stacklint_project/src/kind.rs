@@ -112,6 +112,39 @@ impl FileKind {
         None
     }
 
+    /// Whether [`FileKind::from_path`] guessed this kind from the folder alone (a `.conf` in
+    /// `conf.d/`, `nginx/`, `sites-enabled/`), not from the file's own name: the content must
+    /// confirm it (see [`FileKind::contradicted_by`]).
+    // The name is lowercased first, so the suffix check is case-insensitive.
+    #[allow(clippy::case_sensitive_file_extension_comparisons)]
+    pub fn guessed_from_folder(self, path: &Path) -> bool {
+        let lower = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+        self == FileKind::Nginx && lower != "nginx.conf" && !lower.ends_with(".nginx")
+    }
+
+    /// Whether the content says a file is not of this kind. For nginx: no line ends a
+    /// directive or a block (`;`, `{`, `}`), while lines are INI sections (`[program:web]`,
+    /// `[www]`: supervisord, php-fpm, uWSGI, pgbouncer, MySQL) or `name = value` settings
+    /// (PostgreSQL's `conf.d`, php-fpm pools).
+    pub fn contradicted_by(self, text: &str) -> bool {
+        if self != FileKind::Nginx {
+            return false;
+        }
+        let mut foreign = false;
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';')) {
+            if line.ends_with(';') || line.ends_with('{') || line.ends_with('}') {
+                return false;
+            }
+            let ini_section = line.starts_with('[') && line.ends_with(']');
+            let assignment = line.split_once('=').is_some_and(|(k, _)| {
+                let k = k.trim();
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']'))
+            });
+            foreign |= ini_section || assignment;
+        }
+        foreign
+    }
+
     /// The kind a name-based guess turns out to be once the content is known: a Python file
     /// whose shebang runs a shell (`manage.py` that wraps `docker compose exec ...`) is a
     /// shell script.
@@ -183,6 +216,21 @@ mod tests {
         for kind in FileKind::ALL {
             assert_eq!(FileKind::from_name(kind.name()), Some(*kind));
         }
+    }
+
+    #[test]
+    fn folder_guesses_need_nginx_content() {
+        let conf_d = Path::new("conf.d/10-tuning.conf");
+        assert!(FileKind::Nginx.guessed_from_folder(conf_d));
+        assert!(!FileKind::Nginx.guessed_from_folder(Path::new("deploy/nginx.conf")));
+        // PostgreSQL, supervisord, php-fpm look-alikes.
+        assert!(FileKind::Nginx.contradicted_by("# tuning\nshared_buffers = 1GB\nwork_mem = 16MB\n"));
+        assert!(FileKind::Nginx.contradicted_by("[program:web]\ncommand=gunicorn app.wsgi\n"));
+        assert!(FileKind::Nginx.contradicted_by("; pool\n[www]\npm.max_children = 5\n"));
+        // nginx snippets, including ones with `=` in values and empty ones.
+        assert!(!FileKind::Nginx.contradicted_by("server {\n  listen 80;\n}\n"));
+        assert!(!FileKind::Nginx.contradicted_by("proxy_set_header X-A $a;\nset $x \"a=b\";\n"));
+        assert!(!FileKind::Nginx.contradicted_by("# nothing yet\n"));
     }
 
     #[test]
