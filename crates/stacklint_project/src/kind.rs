@@ -182,7 +182,12 @@ impl FileKind {
         if code_lines.first().is_some_and(|l| l.to_ascii_uppercase().starts_with("FROM ") || l.starts_with("ARG ")) {
             return Some(FileKind::Dockerfile);
         }
-        if code_lines.iter().any(|l| l.starts_with("http {") || l.starts_with("server {") || l.starts_with("events {") || l.starts_with("upstream ") || l.starts_with("worker_processes")) {
+        // Block openers, or directives that end with `;` (`worker_processes = 4` in a Python
+        // or INI config is not nginx).
+        let nginx_line = |l: &&str| {
+            l.starts_with("http {") || l.starts_with("server {") || l.starts_with("events {") || (l.starts_with("upstream ") && l.ends_with('{')) || (l.starts_with("worker_processes") && l.ends_with(';') && !l.contains('='))
+        };
+        if code_lines.iter().any(nginx_line) {
             return Some(FileKind::Nginx);
         }
         if code_lines.iter().any(|l| l.starts_with("services:")) {
@@ -247,5 +252,9 @@ mod tests {
         assert_eq!(FileKind::sniff("# syntax=docker/dockerfile:1\nFROM python:3.12\n"), Some(FileKind::Dockerfile));
         assert_eq!(FileKind::sniff("#!/bin/sh\nexec gunicorn app:app\n"), Some(FileKind::Shell));
         assert_eq!(FileKind::sniff("hello"), None);
+        assert_eq!(FileKind::sniff("worker_processes auto;\nevents {}\n"), Some(FileKind::Nginx));
+        assert_eq!(FileKind::sniff("upstream app {\n  server a:1;\n}\n"), Some(FileKind::Nginx));
+        // A Python or INI config that names the same settings is not nginx.
+        assert_eq!(FileKind::sniff("import os\nworker_processes = 4\nupstream = os.environ['UPSTREAM']\n"), None);
     }
 }
