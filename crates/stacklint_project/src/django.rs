@@ -49,6 +49,9 @@ pub struct SettingsModule {
     /// Another settings module imports this one (a `base.py`): its values are checked
     /// through the modules that import it.
     pub imported: bool,
+    /// For development or tests: its name says so (`local.py`, `test_settings.py`), or it
+    /// extends a module whose name says so (`docker.py` that does `from .dev import *`).
+    pub development: bool,
 }
 
 /// Settings names that only a Django settings module assigns (at least three must appear).
@@ -192,37 +195,76 @@ pub fn is_dev_or_test(module: &SettingsModule) -> bool {
     stem.split(['_', '-', '.']).any(|p| WORDS.contains(&p))
 }
 
+/// Whether a module's name says production (`prod.py`, `production.py`, `settings_deploy.py`).
+fn is_prod_named(module: &SettingsModule) -> bool {
+    let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
+    ["prod", "production", "deploy"].iter().any(|w| stem.split(['_', '-', '.']).any(|p| p == *w))
+}
+
 /// The settings modules that file-scoped rules check: the production module(s), and every
 /// module no other settings module imports unless its name says development or tests
 /// (values of an imported `base.py` are checked through the modules that import it).
 pub fn checked_settings(project: &Project) -> Vec<&SettingsModule> {
-    project.django.iter().filter(|m| m.production.is_some() || (!m.imported && !is_dev_or_test(m))).collect()
+    project.django.iter().filter(|m| m.production.is_some() || (!m.imported && !m.development)).collect()
 }
 
 /// Find, evaluate and classify the project's settings modules.
 pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
     let candidates: Vec<&SourceFile> = project.files.iter().filter(|f| looks_like_settings(f)).collect();
     let loader = ProjectLoader { project };
-    let mut modules: Vec<SettingsModule> = candidates
-        .par_iter()
-        .map(|file| {
-            let settings = match file.python() {
-                Some(m) => Settings::evaluate_with(&file.path, m, &loader),
-                None => Settings::default(),
-            };
-            SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false }
-        })
+    let evaluate = |file: &&SourceFile| {
+        let settings = match file.python() {
+            Some(m) => Settings::evaluate_with(&file.path, m, &loader),
+            None => Settings::default(),
+        };
+        SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false, development: false }
+    };
+    let mut modules: Vec<SettingsModule> = candidates.par_iter().map(evaluate).collect();
+    // A module that star-imports a settings module is one too, whatever its name and however
+    // few settings it assigns itself (`config/django/production.py`: `from .base import *`).
+    let extenders: Vec<&SourceFile> = project
+        .files
+        .iter()
+        .filter(|f| f.kind == FileKind::Python && !candidates.iter().any(|c| c.path == f.path) && f.text.contains("import *"))
         .collect();
+    let extending: Vec<SettingsModule> = extenders
+        .par_iter()
+        .map(evaluate)
+        .filter(|m| m.settings.all().iter().any(|b| *b.file != *m.path.as_path() && modules.iter().any(|c| *b.file == *c.path.as_path())))
+        .collect();
+    modules.extend(extending);
     // A module whose bindings come from another file is importing that file.
     let imported: Vec<PathBuf> = modules
         .iter()
         .flat_map(|m| m.settings.all().iter().filter(|b| *b.file != *m.path.as_path()).map(|b| b.file.to_path_buf()))
         .collect();
+    let dev_named: Vec<PathBuf> = modules.iter().filter(|m| is_dev_or_test(m)).map(|m| m.path.clone()).collect();
     for m in &mut modules {
         m.imported = imported.contains(&m.path);
+        m.development = dev_named.contains(&m.path) || m.settings.all().iter().any(|b| dev_named.iter().any(|d| *b.file == *d.as_path()));
+    }
+    // A module named only for a build step (`RUN DJANGO_SETTINGS_MODULE=app.settings.static
+    // python manage.py collectstatic`) never serves requests: like development settings, it
+    // is not checked on its own.
+    for dotted in build_time_modules(project) {
+        if let Some(m) = find_module(&mut modules, project, &dotted) {
+            m.development = true;
+        }
     }
     classify_production(project, &mut modules);
     modules
+}
+
+/// `DJANGO_SETTINGS_MODULE=x` / `--settings=x` in a Dockerfile `RUN`: modules used at build time.
+fn build_time_modules(project: &Project) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in project.files_of(FileKind::Dockerfile) {
+        let Some(df) = file.dockerfile() else { continue };
+        for ins in df.instructions_of(&Keyword::Run) {
+            out.extend(assignments_in_text(ins.args_text.as_str()).into_iter().map(|(value, _)| value));
+        }
+    }
+    out
 }
 
 fn find_module<'m>(modules: &'m mut [SettingsModule], project: &Project, dotted: &str) -> Option<&'m mut SettingsModule> {
@@ -238,21 +280,31 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         }
         return;
     }
+    // A declaration of a development or test module (`manage.py` defaulting to
+    // `settings.local`, `--settings=app.settings.test` in a test runner, a local compose
+    // file) says how developers run the app, not what production runs: it is skipped.
+    // A `setdefault` in wsgi.py / asgi.py / manage.py is only a default: when it names a base
+    // module that a module named for production extends, production sets the variable.
+    let prod_named_extends = |m: &SettingsModule, modules: &[SettingsModule]| {
+        m.imported && modules.iter().any(|o| is_prod_named(o) && o.settings.all().iter().any(|b| *b.file == *m.path.as_path()))
+    };
     for (dotted, file, range) in declared_modules(project) {
-        if let Some(m) = find_module(modules, project, &dotted) {
+        let is_default = project.file(&file).is_some_and(|f| f.kind.is_python());
+        let Some(index) = find_module(modules, project, &dotted).map(|m| m.path.clone()).and_then(|p| modules.iter().position(|m| m.path == p)) else {
+            continue;
+        };
+        if is_default && modules.get(index).is_some_and(|m| prod_named_extends(m, modules)) {
+            continue;
+        }
+        if let Some(m) = modules.get_mut(index) {
+            if m.development {
+                continue;
+            }
             m.production = Some(ProductionReason::Declared { file, range });
             return;
         }
     }
-    let by_name: Vec<usize> = modules
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| {
-            let stem = m.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
-            ["prod", "production", "deploy"].iter().any(|w| stem.split(['_', '-', '.']).any(|p| p == *w))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let by_name: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| is_prod_named(m)).map(|(i, _)| i).collect();
     if !by_name.is_empty() {
         for i in by_name {
             if let Some(m) = modules.get_mut(i) {
@@ -261,7 +313,7 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         }
         return;
     }
-    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported).map(|(i, _)| i).collect();
+    let leaves: Vec<usize> = modules.iter().enumerate().filter(|(_, m)| !m.imported && !m.development).map(|(i, _)| i).collect();
     if let [only] = leaves[..]
         && let Some(m) = modules.get_mut(only)
     {
@@ -278,6 +330,78 @@ mod tests {
         assert_eq!(dotted_module(Path::new("/p/config/settings/base.py"), Path::new("/p")).as_deref(), Some("config.settings.base"));
         assert_eq!(dotted_module(Path::new("/p/pkg/__init__.py"), Path::new("/p")).as_deref(), Some("pkg"));
         assert_eq!(dotted_module(Path::new("/q/x.py"), Path::new("/p")), None);
+    }
+
+    fn production_of(sources: &[(&str, &str)]) -> Vec<String> {
+        let p = Project::from_sources(crate::ProjectOptions::default(), sources);
+        p.production_settings().map(|m| m.path.display().to_string()).collect()
+    }
+
+    const BASE: &str = "INSTALLED_APPS = []\nDATABASES = {}\nSECRET_KEY = 'x'\n";
+    const LOCAL: &str = "from .base import *\nDEBUG = True\n";
+    const PROD: &str = "from .base import *\nDEBUG = False\n";
+
+    #[test]
+    fn development_and_test_declarations_do_not_make_production() {
+        let setdefault = |m: &str| format!("import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"{m}\")\n");
+        // manage.py and asgi.py default to the local settings, wsgi.py to production.
+        let (manage, asgi, wsgi) = (setdefault("config.settings.local"), setdefault("config.settings.local"), setdefault("config.settings.production"));
+        let sources = [
+            ("config/settings/base.py", BASE),
+            ("config/settings/local.py", LOCAL),
+            ("config/settings/production.py", PROD),
+            ("config/settings/test.py", LOCAL),
+            ("manage.py", manage.as_str()),
+            ("config/asgi.py", asgi.as_str()),
+            ("config/wsgi.py", wsgi.as_str()),
+        ];
+        assert_eq!(production_of(&sources), ["config/settings/production.py"]);
+        // Everything names a development module, a module is named prod: that one.
+        let dev = setdefault("site.settings.dev");
+        let sources = [
+            ("site/settings/common.py", BASE),
+            ("site/settings/dev.py", LOCAL),
+            ("site/settings/prod.py", PROD),
+            ("manage.py", dev.as_str()),
+            ("site/wsgi.py", dev.as_str()),
+            ("docker-compose-local.yml", "services:\n  web:\n    command: ./manage.py runserver --settings=site.settings.local\n"),
+        ];
+        assert_eq!(production_of(&sources), ["site/settings/prod.py"]);
+        // A module that extends the development settings is development too, wherever it is declared.
+        let sources = [
+            ("site/settings/common.py", BASE),
+            ("site/settings/dev.py", LOCAL),
+            ("site/settings/docker.py", "from .dev import *\nSECRET_KEY = os.environ.get('SECRET_KEY')\n"),
+            ("site/settings/prod.py", PROD),
+            ("docker-compose.yml", "services:\n  web:\n    environment:\n      - DJANGO_SETTINGS_MODULE=site.settings.docker\n"),
+        ];
+        assert_eq!(production_of(&sources), ["site/settings/prod.py"]);
+        // wsgi.py defaults to a base module that a production module extends: production.
+        let base = setdefault("config.django.base");
+        let sources = [
+            ("config/django/base.py", BASE),
+            ("config/django/production.py", "from .base import *  # noqa\nDEBUG = False\n"),
+            ("config/django/test.py", LOCAL),
+            ("config/wsgi.py", base.as_str()),
+            ("manage.py", base.as_str()),
+        ];
+        assert_eq!(production_of(&sources), ["config/django/production.py"]);
+        // ... but a Dockerfile `ENV` that names the base module is what runs.
+        let sources = [("config/django/base.py", BASE), ("config/django/production.py", PROD), ("Dockerfile", "FROM python:3.12\nENV DJANGO_SETTINGS_MODULE=config.django.base\n")];
+        assert_eq!(production_of(&sources), ["config/django/base.py"]);
+        // Only development modules: no production module at all.
+        let local = setdefault("site.settings.local");
+        assert!(production_of(&[("site/settings/base.py", BASE), ("site/settings/local.py", LOCAL), ("manage.py", local.as_str())]).is_empty());
+        // A module used only by a build step is not checked alone.
+        let p = Project::from_sources(
+            crate::ProjectOptions::default(),
+            &[
+                ("site/settings/base.py", BASE),
+                ("site/settings/static.py", "from .base import *\nSTATIC_ROOT = '/static'\n"),
+                ("Dockerfile", "FROM python:3.12\nRUN DJANGO_SETTINGS_MODULE=site.settings.static python manage.py collectstatic --noinput\n"),
+            ],
+        );
+        assert!(checked_settings(&p).iter().all(|m| !m.path.ends_with("static.py")));
     }
 
     #[test]

@@ -11,9 +11,11 @@ pub mod nginx;
 mod kind;
 mod project;
 mod target;
+mod template;
 mod versions;
 
 pub use kind::FileKind;
 pub use project::{Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
+pub use template::TemplateSyntax;
 pub use target::{GIB, MIB, Storage, Target, TargetSource, format_bytes, parse_cpus, parse_memory};
 pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, pyproject_pins, requirements_pins};

@@ -8,6 +8,7 @@ use stacklint_text::{LineIndex, TextRange};
 
 use crate::kind::FileKind;
 use crate::target::Target;
+use crate::template::TemplateSyntax;
 use crate::versions::{KnownVersion, Version, VersionSource, Versions, pyproject_pins, requirements_pins};
 
 /// What the configuration tells the model (already resolved by the workspace).
@@ -36,7 +37,11 @@ pub struct SourceFile {
     pub kind: FileKind,
     pub text: String,
     pub line_index: LineIndex,
+    /// Parsed from the template's skeleton when the file is a template (see [`TemplateSyntax`]).
     pub parsed: Parsed,
+    /// Set when the file holds template tags: its syntax errors are not reported (the
+    /// rendered file is what the program reads) and fixes are not applied to it.
+    pub template: Option<TemplateSyntax>,
 }
 
 /// The parse tree of a file, by kind.
@@ -52,14 +57,25 @@ pub enum Parsed {
 }
 
 impl SourceFile {
+    /// Parse `text` as `kind`, refined by what the content says (a `.py` file whose shebang
+    /// runs a shell is a shell script); a template is parsed as its skeleton.
     pub fn new(path: PathBuf, kind: FileKind, text: String) -> SourceFile {
+        let kind = kind.refine(&text);
         let line_index = LineIndex::new(&text);
-        let parsed = parse(kind, &text);
-        SourceFile { path, kind, text, line_index, parsed }
+        let template = TemplateSyntax::detect(&path, &text);
+        let parsed = match template {
+            Some(syntax) => parse(kind, &syntax.mask(&text, kind)),
+            None => parse(kind, &text),
+        };
+        SourceFile { path, kind, text, line_index, parsed, template }
     }
 
-    /// The syntax errors the parser recovered from.
+    /// The syntax errors the parser recovered from; none for a template, whose rendering,
+    /// not its text, is what the program parses.
     pub fn syntax_errors(&self) -> Vec<SyntaxError> {
+        if self.template.is_some() {
+            return Vec::new();
+        }
         syntax_errors(&self.parsed)
     }
 

@@ -139,9 +139,18 @@ fn compose_files_in_sub_folders_and_parent_paths() {
 
 #[test]
 fn broken_compose_files_give_an_empty_model() {
-    let p = project(&[("docker-compose.yml", "{% if x %}\nservices:\n  web:\n    image: x\n{% endif %}\n"), ("compose.yaml", "services:\n\tweb: {}\n")]);
-    assert_eq!(p.compose.files.len(), 2);
+    let p = project(&[("compose.yaml", "services:\n\tweb: {}\n")]);
+    assert_eq!(p.compose.files.len(), 1);
     assert!(p.compose.files.iter().all(|f| !f.parsed.errors.is_empty()));
+}
+
+#[test]
+fn a_jinja_compose_template_is_read_as_its_skeleton() {
+    let p = project(&[("docker-compose.yml", "{% if x %}\nservices:\n  web:\n    image: \"{{ image }}\"\n{% endif %}\n")]);
+    let file = p.file(Path::new("docker-compose.yml")).unwrap();
+    assert!(file.template.is_some());
+    assert!(file.syntax_errors().is_empty());
+    assert_eq!(p.compose.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["web"]);
 }
 
 #[test]

@@ -569,7 +569,19 @@ pub fn detect_kind(
         return Ok(Some(FileKind::DjangoSettings));
     }
     if let Some(kind) = FileKind::from_path(path) {
-        return Ok(Some(kind));
+        // A kind guessed from the folder alone (`conf.d/*.conf` as nginx) must not be
+        // contradicted by the content (a PostgreSQL or supervisord `.conf` in a `conf.d`).
+        if !kind.guessed_from_folder(path) {
+            return Ok(Some(kind));
+        }
+        let head = match content {
+            Some(text) => text.chars().take(SNIFF_BYTES as usize).collect(),
+            None => read_head(path)?,
+        };
+        if !kind.contradicted_by(&head) {
+            return Ok(Some(kind));
+        }
+        return Ok(FileKind::sniff(&head).filter(|k| *k != kind));
     }
     let sniffable = always_sniff
         || match path.extension() {
@@ -582,14 +594,20 @@ pub fn detect_kind(
     if let Some(text) = content {
         return Ok(FileKind::sniff(text));
     }
+    let head = read_head(path)?;
+    if head.contains('\0') {
+        return Ok(None);
+    }
+    Ok(FileKind::sniff(&head))
+}
+
+/// The first [`SNIFF_BYTES`] of a file, lossily decoded (NUL bytes kept: binary files).
+fn read_head(path: &Path) -> Result<String, String> {
     let mut head = Vec::new();
     crate::fsio::open_regular(path)
         .and_then(|f| f.take(SNIFF_BYTES).read_to_end(&mut head))
         .map_err(|e| e.to_string())?;
-    if head.contains(&0) {
-        return Ok(None);
-    }
-    Ok(FileKind::sniff(&String::from_utf8_lossy(&head)))
+    Ok(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// The configuration for one file that is not on disk or linted alone (`--stdin-filename`,

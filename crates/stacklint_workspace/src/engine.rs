@@ -262,17 +262,17 @@ fn lint_or_fix(
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
-/// std::fs::write(dir.path().join("gunicorn.conf.py"), "workers: 4\nmax_requests = 1000\nmax_requests_jitter = 50\n")?;
+/// std::fs::write(dir.path().join("gunicorn.conf.py"), "workers: 9\nmax_requests = 1000\nmax_requests_jitter = 50\n")?;
 ///
-/// // Lint: `workers: 4` is an annotation gunicorn never sees.
+/// // Lint: `workers: 9` is an annotation gunicorn never sees.
 /// let found = run(&RunRequest { paths: vec![dir.path().to_path_buf()], ..RunRequest::default() })?;
 /// assert!(found.diagnostics.iter().any(|d| d.code == "GUN011"));
 ///
 /// // Fix without writing (`--diff`): the new text and a unified diff.
 /// let fixed = run(&RunRequest { paths: vec![dir.path().to_path_buf()], fix: Some(FixMode::Safe), diff: true, ..RunRequest::default() })?;
 /// let file = fixed.fixed.iter().find(|f| f.path.ends_with("gunicorn.conf.py")).unwrap();
-/// assert!(file.new.starts_with("workers = 4\n"));
-/// assert!(file.diff(dir.path()).contains("-workers: 4\n+workers = 4\n"));
+/// assert!(file.new.starts_with("workers = 9\n"));
+/// assert!(file.diff(dir.path()).contains("-workers: 9\n+workers = 9\n"));
 /// # Ok(())
 /// # }
 /// ```

@@ -14,7 +14,7 @@ use super::compose;
 use super::dockerfile::{self, ScriptFile};
 use super::frontends::{self, FoundCommand};
 use super::table::ValueKind;
-use super::{ConfigRef, Frontend, GunSetting, GunicornProcess, Layer, Origin, Span, SpannedStr, ValueSyntax, Written};
+use super::{CommandSource, ConfigRef, Frontend, GunSetting, GunicornProcess, Layer, Origin, Span, SpannedStr, ValueSyntax, Written};
 use crate::kind::FileKind;
 use crate::project::Project;
 use crate::target::Target;
@@ -134,7 +134,9 @@ fn env_value<'w>(cmd: &'w FoundCommand, name: &str) -> Option<&'w Word> {
 fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptions, in_container: bool, confs: &mut HashMap<PathBuf, ConfFile>, referenced: &mut HashSet<PathBuf>) -> Option<GunicornProcess> {
     let file = cmd.file.as_path();
     let cli = read_argv(file, &cmd.inv.args, Layer::CommandLine, cmd.syntax);
-    if cli.not_a_server {
+    // `--reload` restarts on code changes: the development server (a dev compose file, a
+    // local script), not a deployment the sizing and recycling rules are about.
+    if cli.not_a_server || cli.settings.iter().any(|s| s.name == "reload") {
         return None;
     }
     let mut settings = Vec::new();
@@ -198,7 +200,8 @@ fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptio
         settings,
         unknown,
         cpu_count_calls,
-        in_container,
+        // A Procfile is run by its platform (Heroku, Dokku, honcho), not in the project's images.
+        in_container: in_container && !matches!(cmd.source, CommandSource::Procfile { .. }),
         target: options.target.clone(),
         sites,
     })

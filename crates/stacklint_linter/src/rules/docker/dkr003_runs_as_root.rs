@@ -65,8 +65,79 @@ fn is_root(user: &str) -> bool {
 /// Official images known to run as root when no `USER` is set.
 const ROOT_IMAGES: &[&str] = &["python", "pypy", "nginx", "httpd", "caddy", "traefik", "debian", "ubuntu", "alpine", "busybox", "buildpack-deps", "node", "fedora", "almalinux", "rockylinux", "amazonlinux", "oraclelinux", "archlinux", "opensuse/leap", "continuumio/miniconda3", "ghcr.io/astral-sh/uv"];
 
+/// Official images whose own process does not serve as root: the image sets a `USER`
+/// (OpenSearch, Elasticsearch, Logstash, Kibana), nginx runs its workers as `nginx` (the
+/// master only binds the port), and the datastores' entrypoints step down to their own user.
+const UNPRIVILEGED_IMAGES: &[&str] = &[
+    "nginx", "opensearchproject/opensearch", "opensearchproject/opensearch-dashboards", "elasticsearch", "logstash", "kibana",
+    "postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "memcached",
+];
+
+fn runs_unprivileged(short_name: &str) -> bool {
+    UNPRIVILEGED_IMAGES.contains(&short_name) || short_name.starts_with("docker.elastic.co/") || short_name.starts_with("nginxinc/nginx-unprivileged")
+}
+
+/// Whether the Dockerfile at `dockerfile` (with `text`) puts `script` in the image by name:
+/// a `COPY`/`ADD` source that is the script or a folder holding it (`COPY ./docker/rootfs /`
+/// for `docker/rootfs/etc/s6-overlay/.../run`), or its file name anywhere (`ENTRYPOINT`).
+/// `COPY . .` does not count: it copies every script, including other images' entrypoints.
+fn copied_by(dockerfile: &std::path::Path, text: &str, script: &std::path::Path) -> bool {
+    let context = dockerfile.parent().unwrap_or(std::path::Path::new(""));
+    let rel = script.strip_prefix(context).unwrap_or(script);
+    if rel.file_name().and_then(|n| n.to_str()).is_some_and(|n| text.contains(n)) {
+        return true;
+    }
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    text.lines().map(str::trim_start).filter(|l| l.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("COPY")) || l.get(..3).is_some_and(|k| k.eq_ignore_ascii_case("ADD"))).any(|line| {
+        let words: Vec<&str> = line.split_whitespace().skip(1).filter(|w| !w.starts_with("--")).collect();
+        let sources = words.len().saturating_sub(1);
+        words.iter().take(sources).any(|w| {
+            let w = w.trim_start_matches("./").trim_end_matches('/');
+            !w.is_empty() && w != "." && (rel == w || rel.starts_with(&format!("{w}/")))
+        })
+    })
+}
+
+/// `su app -c "..."` (also `su - app -c`, `su -s /bin/sh app -c`): a command run as a user
+/// other than root.
+fn su_to_user(line: &str) -> bool {
+    let words: Vec<&str> = line.split(|c: char| c.is_whitespace() || matches!(c, '(' | ';' | '&' | '|' | '`')).filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().filter(|(_, w)| **w == "su").any(|(i, _)| {
+        let mut rest = words.iter().skip(i + 1);
+        let mut user = None;
+        while let Some(w) = rest.next() {
+            match *w {
+                "-" | "-l" | "--login" | "-p" | "-m" => {}
+                "-s" | "--shell" | "-g" | "--group" => {
+                    rest.next();
+                }
+                "-c" | "--command" => break,
+                w if w.starts_with('-') => {}
+                w => {
+                    if user.is_some() {
+                        return false;
+                    }
+                    user = Some(w);
+                }
+            }
+        }
+        user.is_some_and(|u| u != "root" && u != "0") && words.iter().skip(i + 1).any(|w| *w == "-c" || *w == "--command")
+    })
+}
+
+/// Commands in entrypoint and service scripts that start the app as another user.
+const PRIVILEGE_DROPS: &[&str] = &["gosu ", "su-exec ", "s6-setuidgid ", "setpriv ", "runuser ", "chpst -u"];
+
 fn check(cx: &mut Checker) {
+    // The project's scripts (entrypoints, s6/runit service scripts) that switch user.
+    let dropping_scripts: Vec<std::path::PathBuf> = cx
+        .files()
+        .filter(|f| f.kind == stacklint_project::FileKind::Shell)
+        .filter(|f| f.text.lines().any(|l| !l.trim_start().starts_with('#') && (PRIVILEGE_DROPS.iter().any(|p| l.contains(p)) || su_to_user(l))))
+        .map(|f| f.path.clone())
+        .collect();
     for file in cx.files() {
+        let scripts_drop_privileges = dropping_scripts.iter().any(|script| copied_by(&file.path, &file.text, script));
         let Some(df) = file.dockerfile() else { continue };
         let stages = df.stages();
         let Some(last) = stages.len().checked_sub(1) else { continue };
@@ -85,7 +156,7 @@ fn check(cx: &mut Checker) {
             let t = i.args_text.as_str();
             t.contains("gosu") || t.contains("su-exec")
         });
-        if drops_privileges {
+        if drops_privileges || base.is_some_and(|i| runs_unprivileged(&short_image_name(i))) || scripts_drop_privileges {
             continue;
         }
         let ancestry = chain(&stages, last);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use stacklint_diagnostics::TextRange;
 use stacklint_project::TargetSource;
-use stacklint_project::gunicorn::{GunicornProcess, SettingValue, WorkerKind, WorkersSource};
+use stacklint_project::gunicorn::{CommandSource, Frontend, GunicornProcess, SettingValue, WorkerKind, WorkersSource};
 
 use super::{Seen, cpus_text, insert_in, plural, written};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -89,6 +89,13 @@ fn check(cx: &mut Checker) {
         }
         let workers = p.effective_workers();
         let Some(count) = workers.count else { continue };
+        // A Procfile's platform sets `WEB_CONCURRENCY` itself (Heroku's Python buildpack, from
+        // the dyno size): without `workers` the count is the platform's, not gunicorn's 1.
+        // Likewise a config file no visible command runs: the environment it starts in (and its
+        // `WEB_CONCURRENCY`) is unknown, so the default of 1 would be a guess.
+        if matches!(workers.source, WorkersSource::Default) && matches!(&p.frontend, Frontend::CommandLine(CommandSource::Procfile { .. }) | Frontend::ConfFile) {
+            continue;
+        }
         let (recommended, how) = recommendation(&kind, p.target.whole_cpus());
         if count >= recommended {
             continue;
