@@ -9,6 +9,8 @@
 //!
 //! - **untouched**: a file that does not parse, or is a (Jinja) template, gets no fix;
 //! - **parse**: no fixed file has more parse errors (SYN001) than before;
+//! - **eol**: a file with one kind of line ending keeps only that kind, and lines the fix
+//!   left alone keep theirs (CRLF, CR-only, mixed);
 //! - **shape**: the same Dockerfile instructions in order, nginx directives and blocks, and
 //!   Python top-level names, except what the applied rules document adding;
 //! - **exec-json**: every Dockerfile exec form the fix wrote is a JSON array of strings;
@@ -293,6 +295,10 @@ struct Run {
     with_fixes: usize,
     fixes_applied: usize,
     by_transform: BTreeMap<&'static str, usize>,
+    /// Per program: (accepted before the fix, so checked after; rejected before; skipped).
+    oracle_stats: BTreeMap<&'static str, (usize, usize, usize)>,
+    /// Seconds spent on the variants, and on the real programs.
+    times: (f64, f64),
 }
 
 fn in_process_checks(kind: FileKind, before: &str, after: &str, codes: &[&str], untouched: Option<&str>) -> Vec<(&'static str, String)> {
@@ -310,6 +316,9 @@ fn in_process_checks(kind: FileKind, before: &str, after: &str, codes: &[&str], 
         let new: Vec<&String> = errors_after.iter().filter(|e| !errors_before.contains(e)).collect();
         out.push(("parse", format!("{} → {} parse errors: {new:?}", errors_before.len(), errors_after.len())));
     }
+    if let Some(problem) = eol_problems(before, after) {
+        out.push(("eol", problem));
+    }
     if let Some(problem) = structure::compare(&structure::shape(kind, before), &structure::shape(kind, after), codes) {
         out.push(("shape", problem));
     }
@@ -321,6 +330,46 @@ fn in_process_checks(kind: FileKind, before: &str, after: &str, codes: &[&str], 
         }
     }
     out
+}
+
+fn eol_name(eol: &str) -> &'static str {
+    match eol {
+        "\r\n" => "CRLF",
+        "\r" => "CR",
+        _ => "LF",
+    }
+}
+
+/// Line endings: a file with one kind of line ending keeps only that kind (added lines
+/// take it), and a line the fix left alone keeps its own (judged on lines whose text is
+/// unique in the file before and after).
+fn eol_problems(before: &str, after: &str) -> Option<String> {
+    let (b, a) = (variants::split_lines(before), variants::split_lines(after));
+    let kinds = |lines: &[(&str, &str)]| lines.iter().map(|(_, e)| *e).filter(|e| !e.is_empty()).map(eol_name).collect::<BTreeSet<_>>();
+    let (kb, ka) = (kinds(&b), kinds(&a));
+    let mut problems = Vec::new();
+    if kb.len() == 1 && ka != kb {
+        problems.push(format!("the line endings were all {}, now {}", kb.iter().next().unwrap_or(&""), ka.iter().copied().collect::<Vec<_>>().join("+")));
+    }
+    let index = |lines: &[(&str, &str)]| {
+        let mut m: BTreeMap<String, (usize, &'static str)> = BTreeMap::new();
+        for (l, e) in lines {
+            let entry = m.entry((*l).to_owned()).or_insert((0, ""));
+            entry.0 += 1;
+            entry.1 = if e.is_empty() { "" } else { eol_name(e) };
+        }
+        m
+    };
+    let (ib, ia) = (index(&b), index(&a));
+    let changed: Vec<String> = ib
+        .iter()
+        .filter(|(l, (n, e))| *n == 1 && !e.is_empty() && !l.trim().is_empty() && ia.get(*l).is_some_and(|(m, f)| *m == 1 && !f.is_empty() && f != e))
+        .map(|(l, (_, e))| format!("`{}` {e} → {}", l.trim(), ia[l].1))
+        .collect();
+    if !changed.is_empty() {
+        problems.push(format!("{} untouched line(s) changed their line ending: {}", changed.len(), changed.iter().take(3).cloned().collect::<Vec<_>>().join(", ")));
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
@@ -403,11 +452,15 @@ fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
     let mut settled = false;
     for _ in 0..MAX_STEPS {
         let lint = run_dir(dir, None, false, false);
-        let Some(code) = safe_fixes(&lint, dir).into_keys().find(|c| !exhausted.contains(c)) else {
+        let fixable = safe_fixes(&lint, dir);
+        // SYN003 (unused suppression) judges suppressions by the rules that run: it goes
+        // last, in a run with every rule, once nothing else is fixable.
+        let Some(code) = fixable.keys().find(|c| !exhausted.contains(*c) && *c != "SYN003").or_else(|| fixable.keys().find(|c| !exhausted.contains(*c))).cloned() else {
             settled = true;
             break;
         };
-        let step = run_dir(dir, Some(&code), true, false);
+        let select = (code != "SYN003").then_some(code.as_str());
+        let step = run_dir(dir, select, true, false);
         if step.fixed.is_empty() {
             exhausted.insert(code);
         } else {
@@ -424,7 +477,16 @@ fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
         let all = record.fixed.get(path).unwrap_or(before);
         if one != *all {
             let d = diff(&format!("{} (all at once → one rule per run)", variants::show(path)), all, &one);
-            state.failures.push(record.failure("one-at-a-time", path, "one `--fix` run and one rule per run give different texts".to_owned(), d, seq.clone()));
+            let mut lines_one: Vec<&str> = variants::split_lines(&one).into_iter().map(|(l, _)| l).collect();
+            let mut lines_all: Vec<&str> = variants::split_lines(all).into_iter().map(|(l, _)| l).collect();
+            let detail = if variants::split_lines(&one).iter().map(|(l, _)| *l).eq(variants::split_lines(all).iter().map(|(l, _)| *l)) {
+                "one `--fix` run and one rule per run give different texts: the same lines with other line endings"
+            } else {
+                lines_one.sort_unstable();
+                lines_all.sort_unstable();
+                if lines_one == lines_all { "one `--fix` run and one rule per run give different texts: the same lines in another order" } else { "one `--fix` run and one rule per run give different texts" }
+            };
+            state.failures.push(record.failure("one-at-a-time", path, detail.to_owned(), d, seq.clone()));
         }
     }
     state.records.push(record);
@@ -489,6 +551,12 @@ fn oracle_properties(state: &mut Run, dir: &Path) {
     let mut broken: Vec<(usize, String, Option<oracles::Services>)> = Vec::new();
     for (n, c) in state.checks.iter().enumerate() {
         let (Some((before, sb)), Some((after, sa))) = (verdicts.get(&format!("{n}:before")), verdicts.get(&format!("{n}:after"))) else { continue };
+        let stat = state.oracle_stats.entry(program(c.kind)).or_default();
+        match before {
+            Verdict::Accepted => stat.0 += 1,
+            Verdict::Rejected(_) => stat.1 += 1,
+            Verdict::Skipped => stat.2 += 1,
+        }
         if !before.accepted() {
             continue;
         }
@@ -536,6 +604,8 @@ fn report(state: &Run, settings: &Settings, elapsed: f64) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "fix properties: {} variants ({} with safe fixes, {} fixes applied by `--fix`), {} oracle checks, seed {}, {:.1} s", state.variants, state.with_fixes, state.fixes_applied, state.checks.len(), settings.seed, elapsed);
     let _ = writeln!(out, "variants by transform: {:?}", state.by_transform);
+    let _ = writeln!(out, "real programs (accepted before the fix, so checked after / rejected before / skipped): {:?}", state.oracle_stats);
+    let _ = writeln!(out, "time: {:.1} s fixing variants, {:.1} s in the real programs", state.times.0, state.times.1);
     // Group: property, rules, transform.
     let mut groups: BTreeMap<(&str, String, &str), Vec<&Failure>> = BTreeMap::new();
     for f in &state.failures {
@@ -578,7 +648,7 @@ fn safe_fixes_keep_every_property() {
     assert!(!cases.is_empty(), "no cases");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("p");
-    let mut state = Run { records: Vec::new(), failures: Vec::new(), checks: Vec::new(), dropped: Vec::new(), variants: 0, with_fixes: 0, fixes_applied: 0, by_transform: BTreeMap::new() };
+    let mut state = Run { records: Vec::new(), failures: Vec::new(), checks: Vec::new(), dropped: Vec::new(), variants: 0, with_fixes: 0, fixes_applied: 0, by_transform: BTreeMap::new(), oracle_stats: BTreeMap::new(), times: (0.0, 0.0) };
     let mut panics = Vec::new();
     for case in &cases {
         // The kinds stacklint gives the files, and the files the safe fixes edit.
@@ -608,7 +678,9 @@ fn safe_fixes_keep_every_property() {
             }
         }
     }
+    state.times.0 = started.elapsed().as_secs_f64();
     oracle_properties(&mut state, &dir);
+    state.times.1 = started.elapsed().as_secs_f64() - state.times.0;
     let text = report(&state, &settings, started.elapsed().as_secs_f64());
     println!("{text}");
     let report_path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fix-properties-report.txt");
