@@ -25,7 +25,8 @@
 //! panic fails it. Other knobs: `STACKLINT_FIX_PROPERTIES_SEED` (default 6),
 //! `STACKLINT_FIX_PROPERTIES_VARIANTS` (variants per case besides the original, default 3;
 //! `all`), `STACKLINT_FIX_PROPERTIES_CASE` (only cases whose name contains it),
-//! `STACKLINT_FIX_PROPERTIES_TRANSFORMS` (comma-separated transform names).
+//! `STACKLINT_FIX_PROPERTIES_TRANSFORMS` (comma-separated transform names),
+//! `STACKLINT_FIX_PROPERTIES_THREADS` (workers, default 2).
 
 mod common;
 mod fixprop;
@@ -58,6 +59,7 @@ struct Settings {
     per_case: Option<usize>,
     case_filter: Option<String>,
     transforms: Option<Vec<Transform>>,
+    threads: usize,
 }
 
 impl Settings {
@@ -77,6 +79,7 @@ impl Settings {
             per_case,
             case_filter: var("STACKLINT_FIX_PROPERTIES_CASE"),
             transforms,
+            threads: var("STACKLINT_FIX_PROPERTIES_THREADS").map_or(2, |s| s.parse().expect("STACKLINT_FIX_PROPERTIES_THREADS: a number")),
         }
     }
 }
@@ -286,6 +289,7 @@ struct OracleCheck {
     kind: &'static str,
 }
 
+#[derive(Default)]
 struct Run {
     records: Vec<Record>,
     failures: Vec<Failure>,
@@ -299,6 +303,23 @@ struct Run {
     oracle_stats: BTreeMap<&'static str, (usize, usize, usize)>,
     /// Seconds spent on the variants, and on the real programs.
     times: (f64, f64),
+}
+
+impl Run {
+    /// Add a worker's results (its oracle checks point at its records: shift them).
+    fn merge(&mut self, other: Run) {
+        let offset = self.records.len();
+        self.records.extend(other.records);
+        self.checks.extend(other.checks.into_iter().map(|c| OracleCheck { record: c.record + offset, ..c }));
+        self.failures.extend(other.failures);
+        self.dropped.extend(other.dropped);
+        self.variants += other.variants;
+        self.with_fixes += other.with_fixes;
+        self.fixes_applied += other.fixes_applied;
+        for (k, v) in other.by_transform {
+            *self.by_transform.entry(k).or_default() += v;
+        }
+    }
 }
 
 fn in_process_checks(kind: FileKind, before: &str, after: &str, codes: &[&str], untouched: Option<&str>) -> Vec<(&'static str, String)> {
@@ -634,6 +655,36 @@ fn report(state: &Run, settings: &Settings, elapsed: f64) -> String {
     out
 }
 
+/// The variants of one case, each checked (a panic is recorded, not propagated).
+fn check_case(state: &mut Run, panics: &mut Vec<String>, settings: &Settings, case: &Case, dir: &Path) {
+    // The kinds stacklint gives the files, and the files the safe fixes edit.
+    write_files(dir, &case.files);
+    let base = run_dir(dir, None, false, false);
+    let kinds: BTreeMap<PathBuf, FileKind> = base.files.iter().map(|(p, k)| (oracles::rel(p, dir), *k)).collect();
+    let targets: Vec<PathBuf> = safe_fixes(&base, dir).into_values().flatten().collect();
+    let files: Vec<File> = case.files.iter().map(|(p, t)| File { path: p.clone(), kind: kinds.get(p).copied(), text: t.clone() }).collect();
+    let seed = settings.seed ^ variants::hash(&case.name);
+    let wanted = |t: &Transform| settings.transforms.as_ref().is_none_or(|ts| ts.contains(t));
+    let mut chosen: Vec<Variant> = Transform::ALL.iter().filter(|t| **t != Transform::Base && wanted(t)).filter_map(|t| variants::make(*t, &files, &targets, seed)).collect();
+    if !chosen.is_empty() {
+        let k = usize::try_from(seed % chosen.len() as u64).unwrap_or(0);
+        chosen.rotate_left(k);
+    }
+    if let Some(n) = settings.per_case {
+        chosen.truncate(n);
+    }
+    if wanted(&Transform::Base) {
+        chosen.insert(0, variants::make(Transform::Base, &files, &targets, seed).expect("the base variant"));
+    }
+    for variant in &chosen {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| check_variant(state, &case.name, variant, dir)));
+        if let Err(e) = result {
+            let message = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned())).unwrap_or_default();
+            panics.push(format!("{} [{}]: panic: {message}", case.name, variant.label));
+        }
+    }
+}
+
 #[test]
 fn safe_fixes_keep_every_property() {
     let settings = Settings::from_env();
@@ -648,36 +699,32 @@ fn safe_fixes_keep_every_property() {
     assert!(!cases.is_empty(), "no cases");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("p");
-    let mut state = Run { records: Vec::new(), failures: Vec::new(), checks: Vec::new(), dropped: Vec::new(), variants: 0, with_fixes: 0, fixes_applied: 0, by_transform: BTreeMap::new(), oracle_stats: BTreeMap::new(), times: (0.0, 0.0) };
+    // Cases are independent: a few workers, each with its own folder, merged in order.
+    let threads = settings.threads.max(1);
+    let parts: Vec<(Run, Vec<String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let (cases, settings, dir) = (&cases, &settings, tmp.path().join(format!("w{t}")));
+                s.spawn(move || {
+                    let mut state = Run::default();
+                    let mut panics = Vec::new();
+                    for case in cases.iter().skip(t).step_by(threads) {
+                        check_case(&mut state, &mut panics, settings, case, &dir);
+                    }
+                    (state, panics)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a worker finishes")).collect()
+    });
+    let mut state = Run::default();
     let mut panics = Vec::new();
-    for case in &cases {
-        // The kinds stacklint gives the files, and the files the safe fixes edit.
-        write_files(&dir, &case.files);
-        let base = run_dir(&dir, None, false, false);
-        let kinds: BTreeMap<PathBuf, FileKind> = base.files.iter().map(|(p, k)| (oracles::rel(p, &dir), *k)).collect();
-        let targets: Vec<PathBuf> = safe_fixes(&base, &dir).into_values().flatten().collect();
-        let files: Vec<File> = case.files.iter().map(|(p, t)| File { path: p.clone(), kind: kinds.get(p).copied(), text: t.clone() }).collect();
-        let seed = settings.seed ^ variants::hash(&case.name);
-        let wanted = |t: &Transform| settings.transforms.as_ref().is_none_or(|ts| ts.contains(t));
-        let mut chosen: Vec<Variant> = Transform::ALL.iter().filter(|t| **t != Transform::Base && wanted(t)).filter_map(|t| variants::make(*t, &files, &targets, seed)).collect();
-        if !chosen.is_empty() {
-            let k = usize::try_from(seed % chosen.len() as u64).unwrap_or(0);
-            chosen.rotate_left(k);
-        }
-        if let Some(n) = settings.per_case {
-            chosen.truncate(n);
-        }
-        if wanted(&Transform::Base) {
-            chosen.insert(0, variants::make(Transform::Base, &files, &targets, seed).expect("the base variant"));
-        }
-        for variant in &chosen {
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| check_variant(&mut state, &case.name, variant, &dir)));
-            if let Err(e) = result {
-                let message = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned())).unwrap_or_default();
-                panics.push(format!("{} [{}]: panic: {message}", case.name, variant.label));
-            }
-        }
+    for (part, p) in parts {
+        state.merge(part);
+        panics.extend(p);
     }
+    state.failures.sort_by(|a, b| (&a.case, &a.variant, &a.file, a.property).cmp(&(&b.case, &b.variant, &b.file, b.property)));
+    state.dropped.sort();
     state.times.0 = started.elapsed().as_secs_f64();
     oracle_properties(&mut state, &dir);
     state.times.1 = started.elapsed().as_secs_f64() - state.times.0;
