@@ -741,3 +741,99 @@ fn safe_fixes_keep_every_property() {
         println!("{} fix property failures: not failing the test (set STACKLINT_FIX_PROPERTIES=strict to make them fail)", state.failures.len());
     }
 }
+
+/// The harness itself: each check catches the breakage it is for, allows what the rules
+/// document, and the variants are deterministic and do what they say.
+#[test]
+fn the_checks_catch_known_breakage() {
+    let props = |kind, before: &str, after: &str, codes: &[&str]| in_process_checks(kind, before, after, codes, None).into_iter().map(|(p, _)| p).collect::<Vec<_>>();
+    let docker = FileKind::Dockerfile;
+    // The issue's example: flags appended after an exec form.
+    assert_eq!(props(docker, "FROM a\nCMD gunicorn app.wsgi\n", "FROM a\nCMD [\"gunicorn\", \"app.wsgi\"] --workers 9\n", &["DKR002", "GUN001"]), ["exec-json"]);
+    assert!(props(docker, "FROM a\nCMD gunicorn app.wsgi\n", "FROM a\nCMD [\"gunicorn\", \"app.wsgi\", \"--workers\", \"9\"]\n", &["DKR002"]).is_empty());
+    // Instructions: an `ENV` only where DKR004 adds it, nothing lost.
+    assert!(props(docker, "FROM a\nCMD x\n", "FROM a\nENV PYTHONUNBUFFERED=1\nCMD x\n", &["DKR004"]).is_empty());
+    assert_eq!(props(docker, "FROM a\nCMD x\n", "FROM a\nENV PYTHONUNBUFFERED=1\nCMD x\n", &["GUN001"]), ["shape"]);
+    assert_eq!(props(docker, "FROM a\nENV A=1\nCMD x\n", "FROM a\nCMD x\n", &["DKR004"]), ["shape"]);
+    // nginx: directives and blocks by context.
+    let nginx = FileKind::Nginx;
+    let conf = "events {}\nhttp {\n    server {\n        listen 80;\n    }\n}\n";
+    assert!(props(nginx, conf, &conf.replace("http {\n", "http {\n    gzip on;\n"), &["NGX001"]).is_empty());
+    assert_eq!(props(nginx, conf, &conf.replace("http {\n", "http {\n    gzip on;\n"), &["NGX008"]), ["shape"]);
+    assert_eq!(props(nginx, conf, &conf.replace("        listen 80;\n", ""), &["NGX001"]), ["shape"]);
+    assert_eq!(props(nginx, conf, &conf[..conf.len() - 2], &["NGX001"]), ["parse"]);
+    // Python: top-level names.
+    let py = FileKind::DjangoSettings;
+    assert_eq!(props(py, "A = 1\nB = 2\n", "A = 1\n", &[]), ["shape"]);
+    assert!(props(py, "DEFAULT_FILE_STORAGE = \"x\"\n", "STORAGES = {\"default\": {\"BACKEND\": \"x\"}}\n", &["DJS008"]).is_empty());
+    assert_eq!(props(py, "A = 1\n", "A = (1\n", &[]), ["parse", "shape"]);
+    // No fix on a template or a file that does not parse.
+    assert_eq!(props(py, "A = {{ a }}\n", "A = {{ a }}\nB = 1\n", &[]).first(), Some(&"untouched"));
+    assert_eq!(props(nginx, "http {\n", "http {\ngzip on;\n", &["NGX001"]).first(), Some(&"untouched"));
+    // Line endings.
+    assert_eq!(props(py, "A = 1\r\nB = 2\r\n", "A = 1\r\nB = 2\r\nC = 3\n", &[]), ["eol", "shape"]);
+    assert!(eol_problems("A = 1\rB = 2\r", "A = 1\rB = 2\rC = 3\r").is_none());
+    assert!(eol_problems("a\nb\r\nc\n", "a\r\nb\r\nc\r\nd\r\n").is_some_and(|p| p.contains("untouched line")));
+    assert!(eol_problems("a\nb\r\nc\n", "a\nb\r\nc\nd\n").is_none());
+
+    // The variants: deterministic, and each changes what it names.
+    let files = vec![
+        File { path: PathBuf::from("Dockerfile"), kind: Some(docker), text: "FROM python:3.12\nRUN pip install -r requirements.txt\nCMD gunicorn app.wsgi --bind 0.0.0.0:8000\n".to_owned() },
+        File { path: PathBuf::from("gunicorn.conf.py"), kind: Some(FileKind::GunicornConfig), text: "bind = \"0.0.0.0:8000\"\nworkers = 2\n".to_owned() },
+    ];
+    let targets = vec![PathBuf::from("Dockerfile")];
+    for t in Transform::ALL {
+        let a = variants::make(*t, &files, &targets, 6).map(|v| v.files);
+        let b = variants::make(*t, &files, &targets, 6).map(|v| v.files);
+        assert_eq!(a, b, "{} is deterministic", t.name());
+    }
+    let text = |t: Transform| variants::make(t, &files, &targets, 6).unwrap().files[0].1.clone();
+    assert!(text(Transform::ExecForm).contains("CMD [\"gunicorn\", \"app.wsgi\", \"--bind\", \"0.0.0.0:8000\"]"));
+    assert!(text(Transform::Continuation).contains(" \\\n    "));
+    assert!(text(Transform::Crlf).ends_with("\r\n") && !text(Transform::Crlf).contains("8000\n"));
+    assert!(!text(Transform::Cr).contains('\n'));
+    assert!(text(Transform::Jinja).contains("{{ python_version }}"));
+    assert!(text(Transform::Envsubst).contains("${BASE_TAG}") && text(Transform::Envsubst).contains("${PORT:-8000}"));
+    let broken = variants::make(Transform::SyntaxError, &files, &targets, 6).unwrap();
+    assert_eq!(broken.untouched.len(), 1);
+    assert!(!structure::parse_errors(docker, &broken.files[0].1).is_empty());
+    let compose = vec![File { path: PathBuf::from("docker-compose.yml"), kind: Some(FileKind::Compose), text: "services:\n  web:\n    image: app\n    command: gunicorn app.wsgi\n  db:\n    image: postgres\n".to_owned() }];
+    let anchored = variants::make(Transform::Anchors, &compose, &[], 6).unwrap().files[0].1.clone();
+    assert_eq!(anchored, "services:\n  web: &svc_web\n    image: app\n    command: gunicorn app.wsgi\n  web_small:\n    <<: *svc_web\n    deploy:\n      resources:\n        limits:\n          cpus: \"1\"\n  db:\n    image: postgres\n");
+}
+
+/// The real programs as the harness calls them: they accept what is valid (CR-only Python,
+/// compose merges, a site proxying to a hostname) and reject the issue's broken fixes.
+#[test]
+fn the_oracles_reject_known_breakage() {
+    let jobs = vec![
+        ("ok".to_owned(), "py", "A = 1\rB = 2\r".to_owned()),
+        ("bad".to_owned(), "py", "A = (1\n".to_owned()),
+        ("merge".to_owned(), "yaml", "services:\n  web: &w\n    image: a\n  small:\n    <<: *w\n    cpus: 1\n".to_owned()),
+        ("badyaml".to_owned(), "yaml", "services:\n  web: [\n".to_owned()),
+    ];
+    let v = oracles::python_batch(&jobs);
+    if v.values().all(|(v, _)| *v == Verdict::Skipped) {
+        return;
+    }
+    assert_eq!(v["ok"].0, Verdict::Accepted);
+    assert!(matches!(v["bad"].0, Verdict::Rejected(_)));
+    if v["merge"].0 != Verdict::Skipped {
+        assert_eq!(v["merge"].0, Verdict::Accepted);
+        assert_eq!(v["merge"].1.as_ref().and_then(|s| s.get("small")).cloned(), Some(vec!["cpus".to_owned(), "image".to_owned()]));
+        assert!(matches!(v["badyaml"].0, Verdict::Rejected(_)));
+    }
+    let b = oracles::bash_n(&[("ok".to_owned(), "exec gunicorn app.wsgi\n".to_owned()), ("bad".to_owned(), "if then\n".to_owned())]);
+    if b["ok"] != Verdict::Skipped {
+        assert_eq!(b["ok"], Verdict::Accepted);
+        assert!(matches!(b["bad"], Verdict::Rejected(_)));
+    }
+    let site = |text: &str| NginxJob { id: text.to_owned(), files: vec![(PathBuf::from("nginx/conf.d/site.conf"), text.to_owned())], main: None };
+    let good = "server {\n    listen 8080;\n    location / {\n        proxy_pass http://backend:8000;\n    }\n}\n";
+    let bad = "upstream app_ { server ; }\nserver {\n    listen 8080;\n}\n";
+    let n = oracles::nginx_t(&[site(good), site(bad)]);
+    if n[good] != Verdict::Skipped {
+        assert_eq!(n[good], Verdict::Accepted);
+        assert!(matches!(n[bad], Verdict::Rejected(_)), "{:?}", n[bad]);
+    }
+}
