@@ -19,6 +19,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("procfile", procfile),
     ("compose", compose),
     ("lint", lint),
+    ("fix", fix),
 ];
 
 fn text(data: &[u8]) -> String {
@@ -122,4 +123,76 @@ pub fn lint(data: &[u8]) {
             assert_in_bounds(&text, e.range, d.code);
         }
     }
+}
+
+/// Whether the fix properties are asserted (`STACKLINT_FIX_PROPERTIES=strict`); otherwise
+/// the `fix` target only requires that fixing never panics. The fixer does not keep them
+/// all yet (issue 6); the switch goes to strict when it does.
+fn fix_properties_strict() -> bool {
+    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *STRICT.get_or_init(|| std::env::var("STACKLINT_FIX_PROPERTIES").is_ok_and(|v| v == "strict"))
+}
+
+/// Jinja markers (`{{ }}`, `{% %}`, `{# #}`): a template, whatever the file's kind.
+fn is_template(text: &str) -> bool {
+    (text.contains("{{") && text.contains("}}")) || (text.contains("{%") && text.contains("%}")) || (text.contains("{#") && text.contains("#}"))
+}
+
+/// The file kinds the `fix` target picks from with its first byte: (path, kind, context
+/// files that make the project run it).
+type ProjectFile = (&'static str, stacklint_project::FileKind, &'static str);
+
+const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
+    use stacklint_project::FileKind as K;
+    const RUNS_CONF: &[ProjectFile] = &[("Dockerfile", K::Dockerfile, "FROM python:3.12-slim\nCMD [\"gunicorn\", \"-c\", \"gunicorn.conf.py\", \"app.wsgi\"]\n")];
+    const RUNS_SCRIPT: &[ProjectFile] = &[("Dockerfile", K::Dockerfile, "FROM python:3.12-slim\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\n")];
+    const DJANGO: &[ProjectFile] = &[
+        ("proj/wsgi.py", K::Python, "import os\nfrom django.core.wsgi import get_wsgi_application\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"proj.settings\")\napplication = get_wsgi_application()\n"),
+        ("requirements.txt", K::Requirements, "Django==5.2.8\ngunicorn==23.0.0\n"),
+    ];
+    const SITE: &[ProjectFile] = &[("nginx/nginx.conf", K::Nginx, "events {}\nhttp {\n    include conf.d/*.conf;\n}\n")];
+    &[
+        ("Dockerfile", K::Dockerfile, &[]),
+        ("nginx/nginx.conf", K::Nginx, &[]),
+        ("proj/settings.py", K::DjangoSettings, DJANGO),
+        ("gunicorn.conf.py", K::GunicornConfig, RUNS_CONF),
+        ("Procfile", K::Procfile, &[]),
+        ("entrypoint.sh", K::Shell, RUNS_SCRIPT),
+        ("docker-compose.yml", K::Compose, &[]),
+        ("nginx/conf.d/site.conf", K::Nginx, SITE),
+    ]
+};
+
+/// The fixer on one file whose kind the first byte picks (with the files that make a
+/// project run it): safe fixes never panic; with `STACKLINT_FIX_PROPERTIES=strict`, also no
+/// fixed file has more parse errors than before, a file that does not parse or is a
+/// template gets no fix, and a second fix changes nothing.
+pub fn fix(data: &[u8]) {
+    use std::path::PathBuf;
+
+    use stacklint_linter::{FixMode, LinterSettings, fix_project};
+    use stacklint_project::{ProjectOptions, parse, syntax_errors};
+
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let (path, kind, context) = FIX_KINDS[usize::from(selector) % FIX_KINDS.len()];
+    let text = text(rest);
+    let mut files = vec![(PathBuf::from(path), kind, text.clone())];
+    files.extend(context.iter().map(|(p, k, t)| (PathBuf::from(p), *k, (*t).to_owned())));
+    let options = ProjectOptions::default();
+    let settings = LinterSettings::default();
+    let first = fix_project(&options, files.clone(), &settings, FixMode::Safe);
+    if first.changed.is_empty() || !fix_properties_strict() {
+        return;
+    }
+    for (p, k, before) in &files {
+        let Some(after) = first.changed.get(p) else { continue };
+        let errors_before = syntax_errors(&parse(*k, before)).len();
+        let errors_after = syntax_errors(&parse(*k, after));
+        assert!(errors_before == 0, "{}: fixed although it has {errors_before} parse errors\n--- before\n{before:?}\n--- after\n{after:?}", p.display());
+        assert!(!is_template(before), "{}: fixed although it is a template\n--- before\n{before:?}\n--- after\n{after:?}", p.display());
+        assert!(errors_after.len() <= errors_before, "{}: the fix left parse errors {:?}\n--- before\n{before:?}\n--- after\n{after:?}", p.display(), errors_after.iter().map(|e| &e.message).collect::<Vec<_>>());
+    }
+    let fixed: Vec<_> = files.iter().map(|(p, k, t)| (p.clone(), *k, first.changed.get(p).cloned().unwrap_or_else(|| t.clone()))).collect();
+    let second = fix_project(&options, fixed, &settings, FixMode::Safe);
+    assert!(second.changed.is_empty(), "a second fix changed {:?}: {:?}", second.changed.keys().collect::<Vec<_>>(), second.applied);
 }
