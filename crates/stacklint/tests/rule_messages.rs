@@ -33,7 +33,7 @@ fn fixtures_dir() -> PathBuf {
 fn allowlist(code: &str) -> &'static [&'static str] {
     match code {
         // Django settings.
-        "DJS001" => &["pool", "True", "OPTIONS", "psycopg", "5", "8", "10", "conn_max_age", "CONN_MAX_AGE", "600", "CONN_HEALTH_CHECKS", "PostgreSQL", "ImproperlyConfigured"],
+        "DJS001" => &["pool", "True", "OPTIONS", "psycopg", "5", "8", "10", "conn_max_age", "CONN_MAX_AGE", "600", "CONN_HEALTH_CHECKS", "PostgreSQL", "ImproperlyConfigured", "Django", "versions"],
         "DJS002" => &["CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OperationalError"],
         "DJS003" => &["security.W018"],
         "DJS005" => &["Host"],

@@ -23,7 +23,8 @@ declare_rule! {
     /// persistent connections, which leak across the threads async code runs in; the fix
     /// there is Django 5.1's pool, `"OPTIONS": {"pool": True}` with `CONN_MAX_AGE = 0`
     /// (unsafe: it needs `psycopg[pool]`). A pool with a non-zero `CONN_MAX_AGE` raises
-    /// `ImproperlyConfigured`.
+    /// `ImproperlyConfigured`. When the Django version is unknown (not pinned in requirements,
+    /// not declared in `[versions]`), the pool fix assumes the newest release and says so.
     ///
     /// ## Example
     /// ```python path=settings.py
