@@ -187,11 +187,14 @@ fn fix_with(options: &ProjectOptions, files: Vec<(PathBuf, FileKind, String)>, m
                     outcome.dropped.push(d);
                 }
             }
-            let fixable: Vec<&Diagnostic> = diagnostics
+            let mut fixable: Vec<&Diagnostic> = diagnostics
                 .iter()
                 .filter(|d| d.fix.as_ref().is_some_and(|f| mode.allows(f.applicability) && !f.edits.is_empty() && f.edits.iter().all(|e| current.contains_key(&e.file))))
                 .filter(|d| !refused.contains(&key(d)))
                 .collect();
+            // Two fixes editing one point go in rule order (the selection's sort is stable), so
+            // one `--fix` run writes what fixing rule by rule would.
+            fixable.sort_by_key(|d| d.code);
             // A fix that applied and is offered again as often as before did not fix its
             // finding (it edits the wrong place): start over without it.
             let mut offered: HashMap<FixKey, usize> = HashMap::new();
@@ -413,6 +416,10 @@ pub fn template_kind(file: &SourceFile) -> Option<String> {
         }
     }
     let jinja = || Some("a Jinja template".to_owned());
+    // The model parsed a template's skeleton (tags blanked): the file on disk is not Python.
+    if file.template.is_some() {
+        return jinja();
+    }
     if let Some(module) = file.python() {
         return if module.is_template() { jinja() } else { None };
     }
