@@ -8,7 +8,8 @@ declare_rule! {
     /// ## What it does
     /// Reports sessions stored in the database (`SESSION_ENGINE` unset or
     /// `django.contrib.sessions.backends.db`) while the default cache is a shared one
-    /// (Redis, Valkey or Memcached, named by its `BACKEND`). A per-process `LocMemCache`, a
+    /// (Redis, Valkey or Memcached, named by its `BACKEND`; a project's own `*RedisCache`
+    /// subclass counts when its `LOCATION` is a Redis URL). A per-process `LocMemCache`, a
     /// `DummyCache`, the file and the database caches are not shared and are left alone; a
     /// backend read from the environment is judged by its fallback, and the message says so.
     ///
@@ -78,6 +79,15 @@ fn shared_cache(backend: &str) -> Option<&'static str> {
     }
 }
 
+/// A project's own subclass of a Redis cache (`awx.main.cache.AWXRedisCache`): Redis only when
+/// its `LOCATION` is a Redis URL (`redis://`, `rediss://`, or a `unix://` socket named redis).
+fn own_redis_cache(backend: &str, location: Option<&str>) -> Option<&'static str> {
+    let (_, class) = backend.rsplit_once('.')?;
+    let location = location?.to_ascii_lowercase();
+    let redis_url = location.starts_with("redis://") || location.starts_with("rediss://") || (location.starts_with("unix://") && location.contains("redis"));
+    (class.ends_with("RedisCache") && redis_url).then_some("Redis")
+}
+
 fn check(cx: &mut Checker) {
     let project = cx.project();
     for m in checked(project) {
@@ -90,7 +100,14 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let Some(Value::Str(backend)) = expr.unset_value() else { continue };
-        let Some(kind) = shared_cache(&backend) else { continue };
+        let location = match m.settings.resolve(&["CACHES", "default", "LOCATION"]).last() {
+            Some(Outcome::Value { expr, .. }) => match expr.unset_value() {
+                Some(Value::Str(l)) => Some(l),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(kind) = shared_cache(&backend).or_else(|| own_redis_cache(&backend, location.as_deref())) else { continue };
         // A backend read from the environment is only known as its fallback.
         let env_note = expr.env().map(|e| format!(" when the `{}` variable is unset", e.var.as_deref().unwrap_or("environment"))).unwrap_or_default();
         let Some(alts) = m.alternatives("SESSION_ENGINE") else { continue };
