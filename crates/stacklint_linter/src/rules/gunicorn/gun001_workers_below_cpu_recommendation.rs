@@ -96,6 +96,15 @@ fn check(cx: &mut Checker) {
         if matches!(workers.source, WorkersSource::Default) && matches!(&p.frontend, Frontend::CommandLine(CommandSource::Procfile { .. }) | Frontend::ConfFile) {
             continue;
         }
+        // A script runs in its caller's environment: when a compose service passes an
+        // `env_file` or `WEB_CONCURRENCY`, the script may be what it runs, so its count is
+        // not known to be gunicorn's default of 1.
+        if matches!(workers.source, WorkersSource::Default)
+            && matches!(&p.frontend, Frontend::CommandLine(CommandSource::ShellScript))
+            && cx.project().compose.services.iter().any(|s| !s.service.env_file.is_empty() || s.service.env("WEB_CONCURRENCY").is_some())
+        {
+            continue;
+        }
         let (recommended, how) = recommendation(&kind, p.target.whole_cpus());
         if count >= recommended {
             continue;
