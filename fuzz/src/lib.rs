@@ -125,12 +125,11 @@ pub fn lint(data: &[u8]) {
     }
 }
 
-/// Whether the fix properties are asserted (`STACKLINT_FIX_PROPERTIES=strict`); otherwise
-/// the `fix` target only requires that fixing never panics. The fixer does not keep them
-/// all yet (issue 6); the switch goes to strict when it does.
+/// Whether the fix properties are asserted: always, unless `STACKLINT_FIX_PROPERTIES=report`
+/// (then the `fix` target only requires that fixing never panics, for exploring a change).
 fn fix_properties_strict() -> bool {
     static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var("STACKLINT_FIX_PROPERTIES").is_ok_and(|v| v == "strict"))
+    *STRICT.get_or_init(|| std::env::var("STACKLINT_FIX_PROPERTIES").map_or(true, |v| v != "report"))
 }
 
 /// Jinja markers (`{{ }}`, `{% %}`, `{# #}`): a template, whatever the file's kind.
