@@ -225,6 +225,10 @@ fn lint_or_fix(
     settings: &LinterSettings,
     request: &RunRequest,
 ) {
+    // Nothing to lint: no thread pool, no model (an editor's or a hook's empty run).
+    if files.is_empty() {
+        return;
+    }
     let originals: HashMap<PathBuf, String> = files
         .iter()
         .map(|(p, _, t)| (p.clone(), t.clone()))
@@ -294,11 +298,20 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     outcome.io_error = discovery.warnings.iter().any(DiscoveryWarning::is_error);
 
     // Projects are independent: lint them side by side (each also parses in parallel).
-    let parts: Vec<Result<RunOutcome, RunError>> = discovery
-        .projects
-        .par_iter()
-        .map(|project| run_project(project, request))
-        .collect();
+    // One project needs no pool of its own here (starting the pool is most of a small run).
+    let parts: Vec<Result<RunOutcome, RunError>> = if discovery.projects.len() > 1 {
+        discovery
+            .projects
+            .par_iter()
+            .map(|project| run_project(project, request))
+            .collect()
+    } else {
+        discovery
+            .projects
+            .iter()
+            .map(|project| run_project(project, request))
+            .collect()
+    };
     let write = request.fix.is_some() && !request.diff;
     for (project, part) in discovery.projects.iter().zip(parts) {
         let mut part = part?;
