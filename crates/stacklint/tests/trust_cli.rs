@@ -99,6 +99,19 @@ fn a_symlink_leading_outside_the_project_is_neither_read_nor_written() {
     }
 }
 
+/// A file named through `..` (a sibling project, no link on the way) is linted, not taken
+/// for a link leading outside the project.
+#[test]
+fn a_file_named_through_dot_dot_is_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &[("here/manage.py", "import os\n"), ("there/gunicorn.conf.py", STALE)]);
+    // No configuration: the project is the current folder, `here/`, which `there/` is not under.
+    let (code, _, err) = stacklint(&dir.path().join("here"), &["check", "../there/gunicorn.conf.py", "--select", "SYN", "--fix"]);
+    assert!(!err.contains("outside the project"), "{err}");
+    assert_eq!((code, err.as_str()), (0, "Fixed 1 finding in 1 file.\n"));
+    assert_eq!(fs::read_to_string(dir.path().join("there/gunicorn.conf.py")).unwrap(), CLEAN);
+}
+
 /// `--config` kept in another folder does not make the linted files "outside the project".
 #[test]
 fn fix_with_a_config_kept_elsewhere() {

@@ -5,7 +5,23 @@ use std::path::{Path, PathBuf};
 /// `path` made absolute against the current directory (without resolving symlinks); `path`
 /// itself when the current directory is unknown.
 pub(crate) fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // `..` taken lexically (`std::path::absolute` keeps it): `../shared/x` named from
+    // `/work/main` is `/work/shared/x`, not a path under `/work/main`. A link on the way is
+    // still found, by comparing with the canonical path.
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `path` relative to the current directory when it is under it (`.` for the current
