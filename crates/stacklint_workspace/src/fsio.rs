@@ -83,7 +83,10 @@ pub fn write_fixed(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(WriteError::Changed),
         Err(e) => return Err(e.into()),
     };
-    if let Some(root) = root
+    // Only a path that goes through a link can lead outside: a file named outside the
+    // project (`../other/Dockerfile`) is written where it is.
+    if target != crate::paths::lexical(path)
+        && let Some(root) = root
         && let Ok(root) = fs::canonicalize(root)
         && !target.starts_with(&root)
     {

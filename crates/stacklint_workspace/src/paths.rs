@@ -5,12 +5,15 @@ use std::path::{Path, PathBuf};
 /// `path` made absolute against the current directory (without resolving symlinks); `path`
 /// itself when the current directory is unknown.
 pub(crate) fn absolute(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    // `..` taken lexically (`std::path::absolute` keeps it): `../shared/x` named from
-    // `/work/main` is `/work/shared/x`, not a path under `/work/main`. A link on the way is
-    // still found, by comparing with the canonical path.
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// [`absolute`] with `.` and `..` taken lexically (`std::path::absolute` keeps `..`):
+/// `../shared/x` named from `/work/main` is `/work/shared/x`, not a path under
+/// `/work/main`. Only for comparing with canonical paths: a link on the way is found there.
+pub(crate) fn lexical(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
-    for c in abs.components() {
+    for c in absolute(path).components() {
         match c {
             std::path::Component::ParentDir => {
                 if !out.pop() {
