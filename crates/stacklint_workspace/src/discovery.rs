@@ -237,15 +237,15 @@ impl Resolver {
     /// that skips it.
     fn outside(&mut self, path: &Path, root: &Path) -> Option<DiscoveryWarning> {
         let target = std::fs::canonicalize(path).ok()?;
-        let path = &crate::paths::lexical(path);
-        if target == *path {
+        let path = crate::paths::lexical(path);
+        if target == path {
             // No link on the way: nothing leads anywhere.
             return None;
         }
-        let root = boundary(path, &crate::paths::lexical(root));
+        let root = boundary(&path, &crate::paths::lexical(root));
         let canonical_root = self.canonical_root(&root)?;
-        (!target.starts_with(&canonical_root)).then(|| DiscoveryWarning::OutsideProject {
-            path: path.to_path_buf(),
+        (!target.starts_with(&canonical_root)).then_some(DiscoveryWarning::OutsideProject {
+            path,
             target,
             root,
         })
