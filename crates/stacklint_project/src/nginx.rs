@@ -101,6 +101,9 @@ pub struct NginxDoc {
     pub in_dump: bool,
     /// A dump section's own parsed tree (project files use their [`SourceFile`](crate::SourceFile)'s).
     section: Option<NginxConfig>,
+    /// Where [`Self::file`] is in the project's files (queries look trees up by index,
+    /// not by hashing the path).
+    file_index: usize,
 }
 
 impl NginxDoc {
@@ -202,7 +205,7 @@ impl NginxModel {
     pub fn build(project: &Project) -> NginxModel {
         let mut model = NginxModel::default();
         let mut dumps: Vec<(usize, usize)> = Vec::new(); // doc ranges of each dump
-        for file in project.files_of(FileKind::Nginx) {
+        for (file_index, file) in project.files.iter().enumerate().filter(|(_, f)| f.kind == FileKind::Nginx) {
             if nginx::dump::is_dump(&file.text) {
                 let start = model.docs.len();
                 for section in nginx::split_dump(&file.text) {
@@ -214,6 +217,7 @@ impl NginxModel {
                         included_by: Vec::new(),
                         in_dump: true,
                         section: Some(nginx::parse(section.text).tree),
+                        file_index,
                     });
                 }
                 dumps.push((start, model.docs.len()));
@@ -226,6 +230,7 @@ impl NginxModel {
                     included_by: Vec::new(),
                     in_dump: false,
                     section: None,
+                    file_index,
                 });
             }
         }
@@ -449,7 +454,10 @@ impl NginxModel {
         let d = self.docs.get(doc.0)?;
         match &d.section {
             Some(c) => Some(c),
-            None => project.file(&d.file)?.nginx(),
+            None => match project.files.get(d.file_index) {
+                Some(f) if f.path == d.file => f.nginx(),
+                _ => project.file(&d.file)?.nginx(),
+            },
         }
     }
 

@@ -199,6 +199,15 @@ pub struct Instruction {
     /// Heredocs opened on this instruction's line, with their bodies (for `ONBUILD`,
     /// the heredocs of the trigger are here too).
     pub heredocs: Vec<Heredoc>,
+    /// Shell words, split on first use and kept: several rules read every RUN.
+    pub(crate) shell_cache: ShellCache,
+}
+
+/// The shell tokens of an instruction's shell form and of its first heredoc body.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ShellCache {
+    shell: std::sync::OnceLock<Vec<crate::shell::Token>>,
+    heredoc: std::sync::OnceLock<Vec<crate::shell::Token>>,
 }
 
 /// A `--name[=value]` flag.
@@ -442,6 +451,19 @@ fn line_start_before(text: &str, offset: usize) -> usize {
 
 impl Instruction {
     /// The shell-form command of RUN, CMD, ENTRYPOINT, SHELL or `HEALTHCHECK CMD`.
+    /// The shell tokens of [`Instruction::shell_text`] (split once, then kept; logical
+    /// offsets into the shell text).
+    pub fn shell_tokens(&self) -> Option<&[crate::shell::Token]> {
+        let text = self.shell_text()?;
+        Some(self.shell_cache.shell.get_or_init(|| crate::shell::split(text.as_str()).tree))
+    }
+
+    /// The shell tokens of the first heredoc's body (offsets into [`Heredoc::content`]).
+    pub fn heredoc_tokens(&self) -> Option<&[crate::shell::Token]> {
+        let h = self.heredocs.first()?;
+        Some(self.shell_cache.heredoc.get_or_init(|| crate::shell::split(&h.content).tree))
+    }
+
     pub fn shell_text(&self) -> Option<&ShellText> {
         match &self.args {
             Arguments::Shell(s) => Some(s),

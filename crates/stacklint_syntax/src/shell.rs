@@ -44,14 +44,44 @@ pub struct Word {
     /// Some part of the word was quoted or escaped.
     pub quoted: bool,
     /// For each byte of `value`, the source offset it was read from.
-    map: Vec<u32>,
+    map: OffsetMap,
+}
+
+/// Where each byte of a word's value was read from. Most words are written as they are
+/// (no quote or escape), so their map is one run; a table only when it is not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OffsetMap {
+    /// Byte `i` was read at `start + i`.
+    Run(u32),
+    /// Byte `i` was read at `table[i]`.
+    Table(Vec<u32>),
+}
+
+impl OffsetMap {
+    /// The map of a value read at `offsets`, as a run when they are contiguous.
+    fn from_offsets(offsets: Vec<u32>) -> Self {
+        let contiguous = offsets.windows(2).all(|w| matches!(w, [a, b] if a.checked_add(1) == Some(*b)));
+        match offsets.first() {
+            None => OffsetMap::Run(0),
+            Some(&start) if contiguous => OffsetMap::Run(start),
+            Some(_) => OffsetMap::Table(offsets),
+        }
+    }
+
+    /// The offset of byte `i` of a value of `len` bytes.
+    fn get(&self, i: usize, len: usize) -> Option<u32> {
+        match self {
+            OffsetMap::Run(start) => (i < len).then(|| start.saturating_add(clamp(i))),
+            OffsetMap::Table(t) => t.get(i).copied(),
+        }
+    }
 }
 
 impl Word {
     /// A word whose value is exactly its raw text starting at `start` (no quotes).
     pub fn verbatim(value: impl Into<String>, start: usize) -> Self {
         let value = value.into();
-        let map = (0..value.len()).map(|i| clamp(start + i)).collect();
+        let map = OffsetMap::Run(if value.is_empty() { 0 } else { clamp(start) });
         let range = TextRange::new(start, start + value.len());
         Self { value, range, has_expansion: false, quoted: false, map }
     }
@@ -61,7 +91,7 @@ impl Word {
     /// quotes, the value maps byte for byte from `content_start`.
     pub fn quoted_verbatim(value: impl Into<String>, range: TextRange, content_start: usize) -> Self {
         let value = value.into();
-        let map = (0..value.len()).map(|i| clamp(content_start + i)).collect();
+        let map = OffsetMap::Run(if value.is_empty() { 0 } else { clamp(content_start) });
         Self { value, range, has_expansion: false, quoted: true, map }
     }
 
@@ -69,7 +99,7 @@ impl Word {
     /// A map of the wrong length is replaced by "every byte at `range.start()`".
     pub fn with_map(value: impl Into<String>, range: TextRange, map: Vec<usize>) -> Self {
         let value = value.into();
-        let map = if map.len() == value.len() { map.into_iter().map(clamp).collect() } else { vec![clamp(range.start()); value.len()] };
+        let map = OffsetMap::from_offsets(if map.len() == value.len() { map.into_iter().map(clamp).collect() } else { vec![clamp(range.start()); value.len()] });
         Self { value, range, has_expansion: false, quoted: false, map }
     }
 
@@ -80,20 +110,21 @@ impl Word {
 
     /// Whether the value is exactly the raw text (no quotes, escapes or joined lines).
     pub fn is_verbatim(&self) -> bool {
-        self.value.len() == self.range.len() && self.map.first().is_none_or(|&s| s as usize == self.range.start()) && self.contiguous(0, self.value.len())
+        self.value.len() == self.range.len() && self.map.get(0, self.value.len()).is_none_or(|s| s as usize == self.range.start()) && self.contiguous(0, self.value.len())
     }
 
     /// The source offset of value byte `i`.
     pub fn source_offset(&self, i: usize) -> Option<usize> {
-        self.map.get(i).map(|&o| o as usize)
+        self.map.get(i, self.value.len()).map(|o| o as usize)
     }
 
     fn contiguous(&self, a: usize, b: usize) -> bool {
         if b <= a {
             return true;
         }
-        match (self.map.get(a), self.map.get(b - 1)) {
-            (Some(&s), Some(&e)) => (e as usize).checked_sub(s as usize) == Some(b - 1 - a),
+        let len = self.value.len();
+        match (self.map.get(a, len), self.map.get(b - 1, len)) {
+            (Some(s), Some(e)) => (e as usize).checked_sub(s as usize) == Some(b - 1 - a),
             _ => false,
         }
     }
@@ -145,7 +176,8 @@ impl Word {
     fn remap_token(&self, t: Token, from: usize) -> Token {
         match t {
             Token::Word(mut w) => {
-                w.map = w.map.into_iter().map(|o| self.map_offset(o as usize + from)).collect();
+                let len = w.value.len();
+                w.map = OffsetMap::from_offsets((0..len).filter_map(|i| w.map.get(i, len)).map(|o| self.map_offset(o as usize + from)).collect());
                 w.range = self.map_range(w.range, from);
                 Token::Word(w)
             }
@@ -157,7 +189,7 @@ impl Word {
     }
 
     fn map_offset(&self, o: usize) -> u32 {
-        self.map.get(o).copied().unwrap_or_else(|| clamp(self.value_end()))
+        self.map.get(o, self.value.len()).unwrap_or_else(|| clamp(self.value_end()))
     }
 
     /// A range of a text parsed from this word's value (shifted by `from`), in the source.
@@ -288,7 +320,10 @@ struct Lexer<'s> {
 #[derive(Default)]
 struct WordBuf {
     value: String,
-    map: Vec<u32>,
+    /// Where the value's first byte was read; the value is contiguous from there until
+    /// `table` holds the offsets (only words with quotes or escapes need it).
+    start: u32,
+    table: Option<Vec<u32>>,
     has_expansion: bool,
     quoted: bool,
 }
@@ -296,9 +331,22 @@ struct WordBuf {
 impl WordBuf {
     fn push(&mut self, c: char, at: usize) {
         let before = self.value.len();
+        let at = clamp(at);
+        if before == 0 {
+            self.start = at;
+        } else if self.table.is_none() && self.start.checked_add(clamp(before)) != Some(at) {
+            self.table = Some((0..before).map(|i| self.start.saturating_add(clamp(i))).collect());
+        }
         self.value.push(c);
-        for k in 0..(self.value.len() - before) {
-            self.map.push(clamp(at + k));
+        if let Some(table) = &mut self.table {
+            table.extend((0..c.len_utf8()).map(|k| at.saturating_add(clamp(k))));
+        }
+    }
+
+    fn map(&mut self) -> OffsetMap {
+        match self.table.take() {
+            Some(table) => OffsetMap::Table(table),
+            None => OffsetMap::Run(self.start),
         }
     }
 
@@ -503,7 +551,8 @@ impl Lexer<'_> {
             self.pos += self.peek().map_or(1, char::len_utf8);
             return;
         }
-        let word = Word { value: buf.value, range: TextRange::new(self.abs(start), self.abs(self.pos)), has_expansion: buf.has_expansion, quoted: buf.quoted, map: buf.map };
+        let map = buf.map();
+        let word = Word { value: buf.value, range: TextRange::new(self.abs(start), self.abs(self.pos)), has_expansion: buf.has_expansion, quoted: buf.quoted, map };
         if let Some(strip) = self.expect_heredoc_word.take() {
             self.heredocs.push((word.value.clone(), strip));
         }
@@ -767,8 +816,32 @@ pub struct SimpleCommand {
 /// Split tokens into simple commands (pipelines and lists are cut at their operators;
 /// parentheses end commands too). Empty commands are dropped.
 pub fn simple_commands(tokens: &[Token]) -> Vec<SimpleCommand> {
+    commands_of(tokens)
+        .into_iter()
+        .map(|c| SimpleCommand {
+            assignments: c.assignments.into_iter().cloned().collect(),
+            words: c.words.into_iter().cloned().collect(),
+            redirects: c.redirects,
+            range: c.range,
+            terminator: c.terminator.cloned(),
+        })
+        .collect()
+}
+
+/// A [`SimpleCommand`] borrowing its words from the tokens (what the searches use: they
+/// look at every command and keep few).
+struct CommandRef<'t> {
+    assignments: Vec<&'t Word>,
+    words: Vec<&'t Word>,
+    redirects: Vec<Redirect>,
+    range: TextRange,
+    terminator: Option<&'t Op>,
+}
+
+fn commands_of(tokens: &[Token]) -> Vec<CommandRef<'_>> {
+    let empty = || CommandRef { assignments: Vec::new(), words: Vec::new(), redirects: Vec::new(), range: TextRange::default(), terminator: None };
     let mut out = Vec::new();
-    let mut cur = SimpleCommand { assignments: Vec::new(), words: Vec::new(), redirects: Vec::new(), range: TextRange::default(), terminator: None };
+    let mut cur = empty();
     let mut first: Option<TextRange> = None;
     let mut iter = tokens.iter().peekable();
     while let Some(tok) = iter.next() {
@@ -787,20 +860,18 @@ pub fn simple_commands(tokens: &[Token]) -> Vec<SimpleCommand> {
                 cur.redirects.push(Redirect { op: op.clone(), target });
             }
             Token::Op(op) => {
-                cur.terminator = Some(op.clone());
                 if let Some(r) = first.take() {
                     cur.range = r;
-                    out.push(std::mem::replace(&mut cur, SimpleCommand { assignments: Vec::new(), words: Vec::new(), redirects: Vec::new(), range: TextRange::default(), terminator: None }));
-                } else {
-                    cur.terminator = None;
+                    cur.terminator = Some(op);
+                    out.push(std::mem::replace(&mut cur, empty()));
                 }
             }
             Token::Word(w) => {
                 first = Some(first.map_or(w.range, |f| f.cover(w.range)));
                 if cur.words.is_empty() && w.is_assignment() {
-                    cur.assignments.push(w.clone());
+                    cur.assignments.push(w);
                 } else {
-                    cur.words.push(w.clone());
+                    cur.words.push(w);
                 }
             }
         }
@@ -882,15 +953,21 @@ fn is_python(value: &str) -> bool {
 /// commands of `tokens`, looking through wrappers and into `sh -c` strings (up to three
 /// levels).
 pub fn find_commands(tokens: &[Token], program: &str) -> Vec<Invocation> {
+    find_any(tokens, &[program])
+}
+
+/// Every invocation of any of `programs`, in one pass, in the order they appear (the
+/// matched name is the basename of [`Invocation::program`]).
+pub fn find_any(tokens: &[Token], programs: &[&str]) -> Vec<Invocation> {
     let mut out = Vec::new();
-    find_in(tokens, program, 0, &mut out);
+    find_in(tokens, programs, 0, &mut out);
     out
 }
 
 #[allow(clippy::many_single_char_names)]
-fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>) {
-    for cmd in simple_commands(tokens) {
-        let mut env = cmd.assignments.clone();
+fn find_in(tokens: &[Token], programs: &[&str], depth: u8, out: &mut Vec<Invocation>) {
+    for cmd in commands_of(tokens) {
+        let mut env: Vec<Word> = Vec::new();
         let mut prefix = Vec::new();
         let mut i = 0usize;
         let words = &cmd.words;
@@ -898,7 +975,7 @@ fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>
             let Some(w) = words.get(i) else { break None };
             let v = w.value.as_str();
             let base = basename(v);
-            if base == program && !w.value.is_empty() {
+            if !w.value.is_empty() && programs.contains(&base) {
                 break Some(i);
             }
             if KEYWORDS.contains(&v) || PLAIN_WRAPPERS.contains(&base) {
@@ -948,7 +1025,7 @@ fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>
                 i += 1;
                 while let Some(o) = words.get(i) {
                     if o.is_assignment() {
-                        env.push(o.clone());
+                        env.push((*o).clone());
                         i += 1;
                     } else if o.value == "-u" || o.value == "--unset" || o.value == "-C" || o.value == "-S" {
                         i += 2;
@@ -979,7 +1056,7 @@ fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>
                     j += if matches!(o.value.as_str(), "-W" | "-X") { 2 } else { 1 };
                     let _ = o;
                 }
-                if words.get(j).is_some_and(|o| o.value == "-m") && words.get(j + 1).is_some_and(|o| o.value == program) {
+                if words.get(j).is_some_and(|o| o.value == "-m") && words.get(j + 1).is_some_and(|o| programs.contains(&o.value.as_str())) {
                     prefix.push(w.value.clone());
                     prefix.push("-m".to_owned());
                     i = j + 1;
@@ -1005,9 +1082,9 @@ fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>
                 if let Some(script) = script {
                     let mapped = script.split_value(0).tree;
                     let before = out.len();
-                    find_in(&mapped, program, depth + 1, out);
+                    find_in(&mapped, programs, depth + 1, out);
                     for inv in out.iter_mut().skip(before) {
-                        let mut e = env.clone();
+                        let mut e: Vec<Word> = cmd.assignments.iter().map(|w| (*w).clone()).chain(env.iter().cloned()).collect();
                         e.append(&mut inv.env);
                         inv.env = e;
                     }
@@ -1019,13 +1096,13 @@ fn find_in(tokens: &[Token], program: &str, depth: u8, out: &mut Vec<Invocation>
         if let Some(i) = found {
             let Some(prog) = words.get(i) else { continue };
             out.push(Invocation {
-                env,
-                program: prog.clone(),
-                args: words.iter().skip(i + 1).cloned().collect(),
+                env: cmd.assignments.iter().map(|w| (*w).clone()).chain(env).collect(),
+                program: (*prog).clone(),
+                args: words.iter().skip(i + 1).map(|w| (*w).clone()).collect(),
                 command_range: cmd.range,
                 prefix,
                 depth,
-                terminator: cmd.terminator.clone(),
+                terminator: cmd.terminator.cloned(),
             });
         }
     }

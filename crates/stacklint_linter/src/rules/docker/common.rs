@@ -77,7 +77,7 @@ pub(crate) fn chain_instructions<'a>(stages: &[Stage<'a>], chain: &[usize]) -> V
 
 /// Shell words of a command with a map back to the source.
 pub(crate) struct Script<'a> {
-    pub tokens: Vec<Token>,
+    pub tokens: &'a [Token],
     /// How ranges of `tokens` become source ranges.
     map: Map<'a>,
 }
@@ -112,14 +112,13 @@ impl Script<'_> {
 /// and the bodies of heredocs it runs (`RUN <<EOF`).
 pub(crate) fn scripts<'a>(inst: &'a Instruction, source: &str) -> Vec<Script<'a>> {
     let mut out = Vec::new();
-    let Some(text) = inst.shell_text() else { return out };
-    let parsed = shell::split(text.as_str());
-    out.push(Script { tokens: parsed.tree, map: Map::Logical(text) });
+    let (Some(text), Some(tokens)) = (inst.shell_text(), inst.shell_tokens()) else { return out };
+    out.push(Script { tokens, map: Map::Logical(text) });
     // `RUN <<EOF` (no command before the marker) runs the body as a script.
     let runs_body = text.as_str().trim_start().starts_with("<<");
-    if runs_body && let Some(h) = inst.heredocs.first() {
+    if runs_body && let (Some(h), Some(tokens)) = (inst.heredocs.first(), inst.heredoc_tokens()) {
         let map = if h.content_range.slice(source) == h.content { Map::Shifted(h.content_range.start()) } else { Map::Lost };
-        out.push(Script { tokens: shell::split(&h.content).tree, map });
+        out.push(Script { tokens, map });
     }
     out
 }

@@ -112,7 +112,7 @@ fn check(cx: &mut Checker) {
                     _ => Vec::new(),
                 };
                 let found = find_in_exec(inst, &prefix).or_else(|| {
-                    scripts(inst, &file.text).into_iter().find_map(|s| find_in_tokens(&s.tokens, 0).and_then(|r| s.source_range(r)))
+                    scripts(inst, &file.text).into_iter().find_map(|s| find_in_tokens(s.tokens, 0).and_then(|r| s.source_range(r)))
                 });
                 if let Some(range) = found {
                     let d = cx.diagnostic(&file.path, range, MESSAGE);

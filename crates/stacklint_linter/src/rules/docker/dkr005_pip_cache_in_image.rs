@@ -83,17 +83,8 @@ fn is_no_cache_dir(arg: &str) -> bool {
 }
 
 /// The pip invocations of shell tokens.
-pub(crate) fn pip_invocations(tokens: &[Token]) -> Vec<Invocation> {
-    let mut out: Vec<Invocation> = Vec::new();
-    for program in ["pip", "pip3"] {
-        for inv in shell::find_commands(tokens, program) {
-            if !out.iter().any(|o| o.program.range == inv.program.range) {
-                out.push(inv);
-            }
-        }
-    }
-    out.sort_by_key(|i| i.program.range.start());
-    out
+fn pip_invocations(tokens: &[Token]) -> Vec<Invocation> {
+    shell::find_any(tokens, &["pip", "pip3"])
 }
 
 /// Whether the RUN removes pip's cache itself.
@@ -128,10 +119,10 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             for script in scripts(inst, &file.text) {
-                if removes_cache(&script.tokens) {
+                if removes_cache(script.tokens) {
                     continue;
                 }
-                for inv in pip_invocations(&script.tokens) {
+                for inv in pip_invocations(script.tokens) {
                     report(cx, &file.path, &script, &inv);
                 }
             }

@@ -4,7 +4,7 @@ use stacklint_syntax::shell::{self, Invocation, Token};
 use stacklint_text::TextRange;
 
 use super::common::scripts;
-use super::dkr005_pip_cache_in_image::{install_index, pip_invocations};
+use super::dkr005_pip_cache_in_image::install_index;
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -97,34 +97,31 @@ fn installs(tokens: &[Token]) -> Vec<(Install, TextRange, String)> {
     };
     let span = |inv: &Invocation| inv.args.last().map_or(inv.program.range, |a| inv.program.range.cover(a.range));
     let mut out = Vec::new();
-    for inv in pip_invocations(tokens) {
-        if let Some(kind) = classify_pip(&inv.args) {
-            out.push((kind, span(&inv), describe(&inv)));
-        }
-    }
-    for inv in shell::find_commands(tokens, "uv") {
+    // One pass over the commands for every installer.
+    for inv in shell::find_any(tokens, &["pip", "pip3", "uv", "poetry", "pipenv", "pdm"]) {
         let has = |flag: &str| inv.args.iter().any(|a| a.value == flag);
-        let kind = match inv.args.first().map(|a| a.value.as_str()) {
-            Some("sync") if has("--no-install-project") => Some(Install::Dependencies),
-            Some("sync") => Some(Install::Project),
-            Some("pip") => classify_pip(inv.args.get(1..).unwrap_or(&[])),
-            _ => None,
+        let kind = match shell::basename(&inv.program.value) {
+            "pip" | "pip3" => classify_pip(&inv.args),
+            "uv" => match inv.args.first().map(|a| a.value.as_str()) {
+                Some("sync") if has("--no-install-project") => Some(Install::Dependencies),
+                Some("sync") => Some(Install::Project),
+                Some("pip") => classify_pip(inv.args.get(1..).unwrap_or(&[])),
+                _ => None,
+            },
+            program => {
+                let sub = inv.args.iter().find(|a| !a.value.starts_with('-')).map(|a| a.value.as_str());
+                if !matches!(sub, Some("install" | "sync")) || has("--only-root") || has("--no-deps") {
+                    continue;
+                }
+                // `poetry install --no-root` / `pdm install --no-self` install the
+                // dependencies only; without them the project is installed too (cheap
+                // once they are).
+                let deps_only = program == "pipenv" || has("--no-root") || has("--no-self");
+                Some(if deps_only { Install::Dependencies } else { Install::Project })
+            }
         };
         if let Some(kind) = kind {
             out.push((kind, span(&inv), describe(&inv)));
-        }
-    }
-    for program in ["poetry", "pipenv", "pdm"] {
-        for inv in shell::find_commands(tokens, program) {
-            let has = |flag: &str| inv.args.iter().any(|a| a.value == flag);
-            let sub = inv.args.iter().find(|a| !a.value.starts_with('-')).map(|a| a.value.as_str());
-            if !matches!(sub, Some("install" | "sync")) || has("--only-root") || has("--no-deps") {
-                continue;
-            }
-            // `poetry install --no-root` / `pdm install --no-self` install the dependencies
-            // only; without them the project is installed too (cheap once they are).
-            let deps_only = program == "pipenv" || has("--no-root") || has("--no-self");
-            out.push((if deps_only { Install::Dependencies } else { Install::Project }, span(&inv), describe(&inv)));
         }
     }
     out.sort_by_key(|(_, r, _)| r.start());
@@ -146,7 +143,7 @@ fn check(cx: &mut Checker) {
                     continue;
                 }
                 let found = scripts(inst, &file.text).into_iter().find_map(|s| {
-                    installs(&s.tokens).into_iter().find(|(kind, _, _)| copy.is_none() || *kind == Install::Dependencies || !installed_before).map(|(kind, r, what)| (kind, s.source_range(r).unwrap_or(inst.range), what))
+                    installs(s.tokens).into_iter().find(|(kind, _, _)| copy.is_none() || *kind == Install::Dependencies || !installed_before).map(|(kind, r, what)| (kind, s.source_range(r).unwrap_or(inst.range), what))
                 });
                 let Some((_, range, what)) = found else { continue };
                 let Some(c) = copy else {
