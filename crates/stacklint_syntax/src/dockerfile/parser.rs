@@ -271,7 +271,7 @@ impl Parser<'_> {
             let more = if shown.len() < word.len() { "..." } else { "" };
             self.error(keyword_range, format!("unknown instruction `{shown}{more}`"));
         }
-        Instruction { keyword, keyword_range, range: line.range(), flags, args, args_text, heredocs: Vec::new(), shell_cache: Default::default() }
+        Instruction { keyword, keyword_range, range: line.range(), flags, args, args_text, heredocs: Vec::new(), shell_cache: super::ShellCache::default() }
     }
 
     fn arguments(&mut self, keyword: &Keyword, keyword_range: TextRange, args: &ShellText, depth: usize) -> Arguments {
