@@ -19,6 +19,30 @@ pub enum Command {
     Check(CheckArgs),
     /// Show a rule's documentation, by code or name (or every rule with --all)
     Rule(RuleArgs),
+    /// Print the deployment model: services, what each runs and reads, links, files
+    Model(ModelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Project folders or files (default: the current folder)
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// `text` for people, `json` for tools (a documented contract: docs/model-json.md)
+    #[arg(long, value_enum, default_value_t = ModelFormat::Text, value_name = "FORMAT")]
+    pub output_format: ModelFormat,
+    /// The machine: `cpus=4,memory=8GiB[,storage=ssd]`; overrides [target] key by key
+    #[arg(long, value_name = "SPEC")]
+    pub target: Option<String>,
+    /// Use this configuration file instead of discovering one
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

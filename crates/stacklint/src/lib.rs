@@ -4,6 +4,7 @@
 //! project discovery and fixing in `stacklint_workspace`.
 
 pub mod cli;
+mod model;
 pub mod render;
 mod rule_docs;
 
@@ -45,6 +46,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn W
     let result = match cli.command {
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Rule(args) => rule(&args, stdout, stderr),
+        Command::Model(args) => model::run(&args, stdout, stderr),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod compose;
+pub mod deployment;
 pub mod gunicorn;
 pub mod django;
 pub mod nginx;

@@ -163,6 +163,8 @@ pub struct Project {
     pub gunicorn: Vec<crate::gunicorn::GunicornProcess>,
     /// Compose services: their targets (host narrowed by limits) and the files they use.
     pub compose: crate::compose::ComposeModel,
+    /// The services the files make up, what each runs and reads, and their links.
+    pub deployment: crate::deployment::Deployment,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -189,6 +191,7 @@ impl Project {
             nginx: crate::nginx::NginxModel::default(),
             gunicorn: Vec::new(),
             compose: crate::compose::ComposeModel::default(),
+            deployment: crate::deployment::Deployment::default(),
             by_path,
         };
         project.read_versions();
@@ -196,6 +199,7 @@ impl Project {
         project.django = crate::django::build(&project);
         project.gunicorn = crate::gunicorn::build_for_project(&project);
         project.nginx = crate::nginx::NginxModel::build(&project);
+        project.deployment = crate::deployment::build(&project);
         project
     }
 

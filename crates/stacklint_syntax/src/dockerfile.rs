@@ -367,6 +367,35 @@ impl Stage<'_> {
     }
 }
 
+/// The stage each stage builds on (`FROM builder`), in one pass: a map from stage
+/// names (lowercased) to the latest stage so named. `parents[i] < i`.
+pub fn stage_parents(stages: &[Stage<'_>]) -> Vec<Option<usize>> {
+    let mut named: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(stages.len());
+    for (i, stage) in stages.iter().enumerate() {
+        out.push(stage.image().and_then(|image| named.get(&image.word.raw.to_ascii_lowercase()).copied()));
+        if let Some(name) = stage.name() {
+            named.insert(name.to_ascii_lowercase(), i);
+        }
+    }
+    out
+}
+
+/// The stages `stages[index]` is built on, root first, `index` last. Linear in the
+/// number of stages.
+pub fn stage_chain(stages: &[Stage<'_>], index: usize) -> Vec<usize> {
+    let parents = stage_parents(stages);
+    let mut out = vec![index];
+    let mut at = index;
+    // Parents come strictly before their stage: the walk ends.
+    while let Some(p) = parents.get(at).copied().flatten().filter(|&p| p < at) {
+        out.push(p);
+        at = p;
+    }
+    out.reverse();
+    out
+}
+
 impl Dockerfile {
     /// The instructions with `keyword` (ONBUILD triggers not included).
     pub fn instructions_of<'a>(&'a self, keyword: &'a Keyword) -> impl Iterator<Item = &'a Instruction> + 'a {

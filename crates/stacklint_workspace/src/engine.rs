@@ -343,6 +343,30 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     Ok(outcome)
 }
 
+/// The models of the projects under `paths` (discovered, read and parsed; not linted):
+/// what `stacklint model` prints. Files that cannot be read are left out, with a warning.
+pub fn build_models(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+    overrides: &Overrides,
+) -> Result<(Vec<Project>, Vec<String>), RunError> {
+    validate_overrides(overrides)?;
+    let discovery = discover(paths, config, overrides)?;
+    let mut warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
+    let mut models = Vec::with_capacity(discovery.projects.len());
+    for project in &discovery.projects {
+        let mut files = Vec::with_capacity(project.files.len());
+        for file in &project.files {
+            match read_source(file) {
+                Ok(text) => files.push((file.path.clone(), file.kind, text)),
+                Err(reason) => warnings.push(format!("{}: {reason}", file.path.display())),
+            }
+        }
+        models.push(Project::build(project_options(&project.root, &project.config), files));
+    }
+    Ok((models, warnings))
+}
+
 /// Write one project's fixed files; the ones that were not written.
 fn write_project(outcome: &mut RunOutcome, fixed: &[FixedFile], root: &Path) -> Vec<PathBuf> {
     let mut unwritten = Vec::new();

@@ -7,49 +7,7 @@ use stacklint_syntax::dockerfile::{Dockerfile, ImageRef, Instruction, Keyword, S
 use stacklint_syntax::shell::{self, Token};
 use stacklint_text::TextRange;
 
-/// The index of the stage that `stages[index]` is built `FROM`, when its image names an
-/// earlier stage (BuildKit compares stage names case-insensitively).
-/// One stage's question; for every stage, [`parents`] (this search is linear per call).
-#[allow(dead_code)]
-pub(crate) fn parent_stage(stages: &[Stage<'_>], index: usize) -> Option<usize> {
-    let image = stages.get(index)?.image()?;
-    stages.get(..index)?.iter().rposition(|s| s.name().is_some_and(|n| n.eq_ignore_ascii_case(&image.word.raw)))
-}
-
-/// Whether the image of `stages[index]` is an earlier stage.
-#[allow(dead_code)]
-pub(crate) fn is_stage_ref(stages: &[Stage<'_>], index: usize) -> bool {
-    parent_stage(stages, index).is_some()
-}
-
-/// [`parent_stage`] of every stage, in one pass (a map from stage names, lowercased, to
-/// the latest stage so named): `parents[i] < i`.
-pub(crate) fn parents(stages: &[Stage<'_>]) -> Vec<Option<usize>> {
-    let mut named: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut out = Vec::with_capacity(stages.len());
-    for (i, stage) in stages.iter().enumerate() {
-        out.push(stage.image().and_then(|image| named.get(&image.word.raw.to_ascii_lowercase()).copied()));
-        if let Some(name) = stage.name() {
-            named.insert(name.to_ascii_lowercase(), i);
-        }
-    }
-    out
-}
-
-/// The stages `stages[index]` is built on, root first, `index` last. Linear in the
-/// number of stages (one [`parents`] table, not a search per step).
-pub(crate) fn chain(stages: &[Stage<'_>], index: usize) -> Vec<usize> {
-    let parents = parents(stages);
-    let mut out = vec![index];
-    let mut at = index;
-    // Parents come strictly before their stage: the walk ends.
-    while let Some(p) = parents.get(at).copied().flatten().filter(|&p| p < at) {
-        out.push(p);
-        at = p;
-    }
-    out.reverse();
-    out
-}
+pub(crate) use stacklint_syntax::dockerfile::{stage_chain as chain, stage_parents as parents};
 
 /// The external image at the root of `stages[index]`'s ancestry.
 pub(crate) fn root_image<'a>(stages: &[Stage<'a>], index: usize) -> Option<&'a ImageRef> {
@@ -198,7 +156,6 @@ mod tests {
         let stages = df.stages();
         assert_eq!(chain(&stages, 3), [0, 1, 3]);
         assert_eq!(root_image(&stages, 3).map(short_image_name).as_deref(), Some("python"));
-        assert!(!is_stage_ref(&stages, 2));
         assert_eq!(parents(&stages), [None, Some(0), None, Some(1)]);
     }
 
