@@ -219,6 +219,8 @@ fn shell_join(argv: &[String]) -> String {
         .map(|a| if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c)) { a.clone() } else { format!("'{}'", a.replace('\'', "'\\''")) })
         .collect::<Vec<_>>()
         .join(" ")
+        // One line per command in the text view.
+        .replace('\n', "\\n")
 }
 
 fn project_json(p: &Project) -> Value {

@@ -760,7 +760,7 @@ fn config_files(s: &DeployedService) -> Vec<ConfigRead> {
     let Some(c) = &s.command else {
         // An official image run as it is reads its default file.
         return match s.role {
-            Role::Nginx => vec![config_read(s, "nginx", "/etc/nginx/nginx.conf", Origin::new(&s.defined_in.file, s.defined_in.range, "the image's nginx.conf"))],
+            Role::Nginx => vec![config_read(s, "nginx", "/etc/nginx/nginx.conf", Origin::new(&s.defined_in.file, s.defined_in.range, "nginx's default path"))],
             _ => Vec::new(),
         };
     };
