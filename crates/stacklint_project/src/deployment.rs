@@ -811,11 +811,11 @@ fn config_files(s: &DeployedService) -> Vec<ConfigRead> {
 
 fn config_read(s: &DeployedService, program: &str, path: &str, origin: Origin) -> ConfigRead {
     let full = match (&s.workdir, path.starts_with('/')) {
-        (_, true) => path.to_owned(),
         (Some(w), false) if !w.is_empty() => join_container(w, path),
         // On the host: relative to the project root (where the Procfile runs).
         (Some(_), false) => path.trim_start_matches("./").to_owned(),
-        (None, false) => path.to_owned(),
+        // Absolute, or relative to a folder not known here.
+        (_, true) | (None, false) => path.to_owned(),
     };
     let file = match s.files.iter().find(|f| f.via == FileVia::Host) {
         Some(_) => s.files.iter().find(|f| f.container_path == full).map(|f| f.file.clone()),
