@@ -737,3 +737,36 @@ fn star_import_of_a_module_with_an_unknown_include_makes_earlier_bindings_unknow
     assert_eq!(unset(&s, "X"), Some(Value::Int(1)));
     assert_eq!(s.unknown_includes().len(), 1);
 }
+
+#[test]
+fn definition_attribute_use_finds_body_reads_in_one_definition() {
+    let src = r#"import functools
+
+class HeaderOnly:
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-A"] = "1"
+        return response
+
+class Sizes:
+    def __call__(self, request):
+        response = self.get_response(request)
+        self.size = len(response.content)
+        return response
+
+@functools.wraps
+def streamer(get_response):
+    def middleware(request):
+        r = get_response(request)
+        return r.streaming_content
+    return middleware
+"#;
+    let m = parse(src);
+    let attrs = &["content", "streaming_content"];
+    assert_eq!(m.definition_attribute_use("HeaderOnly", attrs), None);
+    let (range, attr) = m.definition_attribute_use("Sizes", attrs).unwrap();
+    assert_eq!((slice(src, range), attr.as_str()), ("response.content", "content"));
+    let (range, _) = m.definition_attribute_use("streamer", attrs).unwrap();
+    assert_eq!(slice(src, range), "r.streaming_content");
+    assert_eq!(m.definition_attribute_use("Missing", attrs), None);
+}
