@@ -859,11 +859,7 @@ impl ModuleEval<'_, '_, '_> {
                     match e.kind() {
                         "assignment" => self.assignment(s, e),
                         "augmented_assignment" => self.aug_assignment(s, e),
-                        "call" => {
-                            if !self.split_settings_include(s, e) {
-                                self.method_call(s, e);
-                            }
-                        }
+                        "call" if !self.split_settings_include(s, e) => self.method_call(s, e),
                         _ => {}
                     }
                 }
@@ -1137,13 +1133,11 @@ impl ModuleEval<'_, '_, '_> {
                     .child_by_field_name("arguments")
                     .map(children)
                     .unwrap_or_default();
-                match inner_args.as_slice() {
-                    [one] => inner = *one,
-                    _ => {
-                        unknown = true;
-                        continue;
-                    }
-                }
+                let [one] = inner_args.as_slice() else {
+                    unknown = true;
+                    continue;
+                };
+                inner = *one;
             }
             if !self.include_file(inner) {
                 unknown = true;

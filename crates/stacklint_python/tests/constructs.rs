@@ -656,7 +656,7 @@ fn send_sync() {
 #[test]
 fn split_settings_include_of_unreadable_files_makes_earlier_bindings_unknown() {
     // AWX's production.py: the deployment's /etc file may replace any setting.
-    let src = r#"from split_settings.tools import include, optional
+    let src = r"from split_settings.tools import include, optional
 DEBUG = False
 ALLOWED_HOSTS = []
 SECRET_KEY = None
@@ -665,7 +665,7 @@ try:
 except IOError:
     SECRET_KEY = 'permission-denied'
 LATER = 1
-"#;
+";
     let s = eval(src);
     for name in ["DEBUG", "ALLOWED_HOSTS", "SECRET_KEY"] {
         assert_eq!(unset(&s, name), None, "{name} may come from the included file");
@@ -704,10 +704,10 @@ fn split_settings_include_globs_and_computed_paths_are_unknown() {
 #[test]
 fn split_settings_include_of_project_files_evaluates_them_in_order() {
     // wemake-django-template: components relative to the including file's folder.
-    let main = r#"from split_settings.tools import include, optional
+    let main = r"from split_settings.tools import include, optional
 DEBUG = True
 include('components/common.py', optional('components/caches.py'))
-"#;
+";
     let l = loader(&[
         ("/p/server/settings/components/common.py", "DEBUG = False\nALLOWED_HOSTS = ['example.com']\n_PRIVATE = 1\n"),
         ("/p/server/settings/components/caches.py", "ALLOWED_HOSTS += ['www.example.com']\n"),
