@@ -381,6 +381,15 @@ fn messages_come_from_what_was_read() {
             let check = Check { text: &text, paths: &paths, allow: allowed_for(&code, &case) };
             for d in outcome.diagnostics.iter().filter(|d| d.code == code) {
                 findings += 1;
+                // A template is linted as its skeleton (`{{ name }}` masked as `$_______`):
+                // the mask must never be shown, only the file's own text.
+                for shown in std::iter::once(&d.message).chain(d.help.as_ref()) {
+                    if let Some(mask) = mask_run(shown)
+                        && !text.contains(mask)
+                    {
+                        failures.push(format!("{code}/{case}: shows a template's mask `{mask}`\n    {shown}"));
+                    }
+                }
                 let bad = check.unaccounted(&d.message);
                 if !bad.is_empty() {
                     failures.push(format!("{code}/{case}: not read from the fixture: {}\n    {}", bad.join(", "), d.message));
@@ -390,6 +399,20 @@ fn messages_come_from_what_was_read() {
     }
     println!("{findings} findings checked");
     assert!(failures.is_empty(), "{} message(s) name what the fixture does not say:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The first run of template mask characters in `s` (`$___`, or `___` and longer).
+fn mask_run(s: &str) -> Option<&str> {
+    let start = s.find("$__").or_else(|| s.find("___"))?;
+    let len = s[start..].char_indices().find(|&(i, c)| !(c == '_' || (i == 0 && c == '$'))).map_or(s.len() - start, |(i, _)| i);
+    Some(&s[start..start + len])
+}
+
+#[test]
+fn mask_runs_are_found() {
+    assert_eq!(mask_run("`upstream $_______-web` has no `keepalive`"), Some("$_______"));
+    assert_eq!(mask_run("`upstream {{ site }}-web`"), None);
+    assert_eq!(mask_run("`__init__.py`"), None);
 }
 
 /// The checker itself: it catches what issue 6 found.

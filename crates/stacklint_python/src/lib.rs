@@ -56,7 +56,7 @@ pub use tree_sitter::Node;
 pub use module::{CallSite, Import, ImportSpec, ImportedName, PyModule, SettingsModuleRef, parse};
 pub use settings::{
     Binding, BindingKind, Condition, ConditionKind, ImportSite, Key, ListItem, ListView,
-    MemoryLoader, ModuleLoader, NoImports, Outcome, Resolution, Settings,
+    MemoryLoader, ModuleLoader, NoImports, Outcome, Resolution, Settings, UnknownInclude,
 };
 pub use value::{
     BinOp, Call, Dict, DictEntry, EnvLookup, EnvOp, EnvSource, Expr, FileRef, InsertPoint, Kwarg,

@@ -465,6 +465,49 @@ impl PyModule {
         map
     }
 
+    /// The first attribute access named one of `attrs` (`response.content`) inside the
+    /// top-level class or function `name` (decorated or not): its range and the attribute.
+    /// `None` when there is no such definition or it accesses none of them.
+    pub fn definition_attribute_use(&self, name: &str, attrs: &[&str]) -> Option<(TextRange, String)> {
+        let root = self.root()?;
+        let mut c = root.walk();
+        let def = root.named_children(&mut c).find_map(|n| {
+            let d = if n.kind() == "decorated_definition" {
+                n.child_by_field_name("definition")?
+            } else {
+                n
+            };
+            (matches!(d.kind(), "class_definition" | "function_definition")
+                && d.child_by_field_name("name").is_some_and(|x| self.node_text(x) == name))
+            .then_some(d)
+        })?;
+        let mut cursor = def.walk();
+        'walk: loop {
+            let n = cursor.node();
+            if n.kind() == "attribute"
+                && let Some(a) = n.child_by_field_name("attribute")
+                && attrs.contains(&self.node_text(a))
+            {
+                return Some((node_range(n), self.node_text(a).to_owned()));
+            }
+            if cursor.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cursor.node() == def {
+                    break 'walk;
+                }
+                if cursor.goto_next_sibling() {
+                    continue 'walk;
+                }
+                if !cursor.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        None
+    }
+
     /// Visit every node in document order (iteratively); `f` returns whether to descend.
     pub fn each_node<'a>(&'a self, mut f: impl FnMut(Node<'a>) -> bool) {
         let Some(root) = self.root() else { return };

@@ -11,7 +11,7 @@ use stacklint_text::TextRange;
 use tree_sitter::Node;
 
 use crate::lower::{EnvScheme, Lowerer, Scope};
-use crate::module::{Import, ImportSpec, PyModule, add_import_aliases, node_range};
+use crate::module::{Import, ImportSpec, PyModule, add_import_aliases, canonical, dotted_name, node_range};
 use crate::value::{EnvOp, Expr, FileRef, InsertPoint, Value};
 
 /// Blocks nested deeper than this are not evaluated.
@@ -206,6 +206,19 @@ impl ModuleLoader for MemoryLoader {
     }
 }
 
+/// A django-split-settings `include(...)` the model cannot follow: an absolute path, a
+/// glob, a computed path, or a relative file that is not in the project. It executes other
+/// files into the module's globals, so every name bound before it may have been replaced
+/// (the evaluator rebinds each to an unknown value there) and any setting may have been
+/// added.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnknownInclude {
+    /// The file holding the call.
+    pub file: FileRef,
+    /// The `include(...)` call.
+    pub range: TextRange,
+}
+
 /// The evaluated bindings of a settings module (and the modules it star-imports),
 /// indexed by name.
 #[derive(Clone, Debug, Default)]
@@ -214,6 +227,7 @@ pub struct Settings {
     by_name: HashMap<String, Vec<usize>>,
     imports: Vec<ImportSite>,
     unresolved: Vec<ImportSite>,
+    unknown_includes: Vec<UnknownInclude>,
 }
 
 struct Evaluated {
@@ -221,6 +235,7 @@ struct Evaluated {
     scope: Scope,
     imports: Vec<ImportSite>,
     unresolved: Vec<ImportSite>,
+    unknown_includes: Vec<UnknownInclude>,
 }
 
 struct Evaluator<'l> {
@@ -238,6 +253,7 @@ struct ModuleEval<'m, 'e, 'l> {
     bindings: Vec<Binding>,
     imports: Vec<ImportSite>,
     unresolved: Vec<ImportSite>,
+    unknown_includes: Vec<UnknownInclude>,
     conds: Vec<Condition>,
 }
 
@@ -261,12 +277,14 @@ impl Settings {
             bindings,
             imports,
             unresolved,
+            unknown_includes,
             ..
         } = Rc::try_unwrap(out).unwrap_or_else(|rc| Evaluated {
             bindings: rc.bindings.clone(),
             scope: Scope::default(),
             imports: rc.imports.clone(),
             unresolved: rc.unresolved.clone(),
+            unknown_includes: rc.unknown_includes.clone(),
         });
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, b) in bindings.iter().enumerate() {
@@ -277,6 +295,7 @@ impl Settings {
             by_name,
             imports,
             unresolved,
+            unknown_includes,
         }
     }
 
@@ -338,6 +357,12 @@ impl Settings {
     /// Imports the loader could not resolve (or that closed a cycle).
     pub fn unresolved_imports(&self) -> &[ImportSite] {
         &self.unresolved
+    }
+
+    /// django-split-settings `include(...)` calls whose files the model cannot read (see
+    /// [`UnknownInclude`]), in this module and the modules it imports.
+    pub fn unknown_includes(&self) -> &[UnknownInclude] {
+        &self.unknown_includes
     }
 
     /// The value(s) at a path: `["DATABASES", "default", "CONN_MAX_AGE"]`. Follows dict
@@ -753,6 +778,7 @@ impl Evaluator<'_> {
             bindings: Vec::new(),
             imports: Vec::new(),
             unresolved: Vec::new(),
+            unknown_includes: Vec::new(),
             conds: Vec::new(),
         };
         if let Some(root) = module.root() {
@@ -763,6 +789,7 @@ impl Evaluator<'_> {
             scope: me.scope,
             imports: me.imports,
             unresolved: me.unresolved,
+            unknown_includes: me.unknown_includes,
         });
         self.stack.pop();
         self.cache.insert(path.to_path_buf(), out.clone());
@@ -832,7 +859,7 @@ impl ModuleEval<'_, '_, '_> {
                     match e.kind() {
                         "assignment" => self.assignment(s, e),
                         "augmented_assignment" => self.aug_assignment(s, e),
-                        "call" => self.method_call(s, e),
+                        "call" if !self.split_settings_include(s, e) => self.method_call(s, e),
                         _ => {}
                     }
                 }
@@ -1032,6 +1059,12 @@ impl ModuleEval<'_, '_, '_> {
         let child = self.ev.eval_module(&path, module);
         self.imports.extend(child.imports.iter().cloned());
         self.unresolved.extend(child.unresolved.iter().cloned());
+        self.unknown_includes.extend(child.unknown_includes.iter().cloned());
+        if imp.star && !child.unknown_includes.is_empty() {
+            // The imported module includes files the model cannot read: they may replace
+            // what this module bound before the import, too.
+            self.rebind_all_unknown(s, node_range(s));
+        }
         let import_conds: Vec<Condition> = self.conds.clone();
         let adopt = |b: &Binding, name: &str| {
             let mut b = b.clone();
@@ -1062,6 +1095,144 @@ impl ModuleEval<'_, '_, '_> {
                 .collect();
             self.bindings.extend(new);
             self.scope.import_name(&child.scope, &n.name, local);
+        }
+    }
+
+    /// A django-split-settings `include(...)` statement (`from split_settings.tools import
+    /// include`): each file named by a relative string literal (or `optional(...)` of one)
+    /// that is in the project is evaluated in order, into this module's bindings, like a
+    /// star import; any other argument (an absolute path, a glob, a computed path, a file
+    /// the project lacks) executes files the model cannot read, so every name bound so far
+    /// becomes unknown there. Whether `call` was such an include.
+    fn split_settings_include(&mut self, stmt: Node<'_>, call: Node<'_>) -> bool {
+        let Some(func) = call.child_by_field_name("function") else {
+            return false;
+        };
+        let is = |ev: &Self, n: Node<'_>, what: &str| {
+            dotted_name(ev.module, n).is_some_and(|d| canonical(&d, &ev.scope.aliases) == what)
+        };
+        if !is(self, func, "split_settings.tools.include") {
+            return false;
+        }
+        let args = call
+            .child_by_field_name("arguments")
+            .map(children)
+            .unwrap_or_default();
+        let mut unknown = false;
+        for arg in args {
+            if arg.kind() == "keyword_argument" {
+                continue;
+            }
+            let mut inner = arg;
+            if arg.kind() == "call"
+                && arg
+                    .child_by_field_name("function")
+                    .is_some_and(|f| is(self, f, "split_settings.tools.optional"))
+            {
+                let inner_args = arg
+                    .child_by_field_name("arguments")
+                    .map(children)
+                    .unwrap_or_default();
+                let [one] = inner_args.as_slice() else {
+                    unknown = true;
+                    continue;
+                };
+                inner = *one;
+            }
+            if !self.include_file(inner) {
+                unknown = true;
+            }
+        }
+        if unknown {
+            self.rebind_all_unknown(stmt, node_range(call));
+            self.unknown_includes.push(UnknownInclude {
+                file: self.file.clone(),
+                range: node_range(call),
+            });
+        }
+        true
+    }
+
+    /// Evaluate the file a relative string literal names (`'components/common.py'`,
+    /// against this file's folder), if the loader has it. Whether it was read.
+    fn include_file(&mut self, arg: Node<'_>) -> bool {
+        let Some(rel) = crate::module::string_literal(self.module, arg) else {
+            return false;
+        };
+        let Some(stem) = rel.strip_suffix(".py") else {
+            return false;
+        };
+        let parts: Vec<String> = stem.split('/').map(str::to_owned).collect();
+        let plain = |p: &String| {
+            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !parts.iter().all(plain) || self.ev.stack.len() > MAX_IMPORT_DEPTH {
+            return false;
+        }
+        let file_name = format!("{}.py", parts.last().map_or("", String::as_str));
+        let spec = ImportSpec {
+            level: 1,
+            module: parts,
+        };
+        let Some((path, module)) = self.ev.loader.load(&self.path, &spec) else {
+            return false;
+        };
+        if path.file_name().and_then(|n| n.to_str()) != Some(file_name.as_str())
+            || self.ev.stack.contains(&path)
+        {
+            return false;
+        }
+        let site = ImportSite {
+            file: self.file.clone(),
+            range: node_range(arg),
+            spec,
+            resolved: Some(path.clone()),
+        };
+        self.imports.push(site.clone());
+        let child = self.ev.eval_module(&path, module);
+        self.imports.extend(child.imports.iter().cloned());
+        self.unresolved.extend(child.unresolved.iter().cloned());
+        self.unknown_includes.extend(child.unknown_includes.iter().cloned());
+        if !child.unknown_includes.is_empty() {
+            self.rebind_all_unknown(arg, node_range(arg));
+        }
+        // The file runs in this module's globals: every name it binds is adopted.
+        let conds = self.conds.clone();
+        let new: Vec<Binding> = child
+            .bindings
+            .iter()
+            .map(|b| {
+                let mut b = b.clone();
+                let mut all = conds.clone();
+                all.append(&mut b.conditions);
+                b.conditions = all;
+                b.imported_via.insert(0, site.clone());
+                b
+            })
+            .collect();
+        self.bindings.extend(new);
+        self.scope.merge_from(&child.scope);
+        true
+    }
+
+    /// Every name bound so far may have been replaced at `at` by code the model cannot
+    /// read: rebind each to an unknown value there (under the current conditions).
+    fn rebind_all_unknown(&mut self, stmt: Node<'_>, at: TextRange) {
+        let mut seen = std::collections::HashSet::new();
+        let names: Vec<String> = self
+            .bindings
+            .iter()
+            .filter(|b| seen.insert(b.name.as_str()))
+            .map(|b| b.name.clone())
+            .collect();
+        let text = self.module.text().get(at.as_range()).unwrap_or("").to_owned();
+        let value = Arc::new(Expr::new(at, self.file.clone(), Value::Unknown(text)));
+        for name in names {
+            self.scope.values.remove(&name);
+            self.scope.forget(&name);
+            let b = self.binding(&name, BindingKind::Assign, Vec::new(), value.clone(), stmt, at);
+            self.push(b);
         }
     }
 

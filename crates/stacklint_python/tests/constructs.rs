@@ -652,3 +652,121 @@ fn send_sync() {
     check::<PyModule>();
     check::<Settings>();
 }
+
+#[test]
+fn split_settings_include_of_unreadable_files_makes_earlier_bindings_unknown() {
+    // AWX's production.py: the deployment's /etc file may replace any setting.
+    let src = r"from split_settings.tools import include, optional
+DEBUG = False
+ALLOWED_HOSTS = []
+SECRET_KEY = None
+try:
+    include(optional('/etc/tower/settings.py'), scope=locals())
+except IOError:
+    SECRET_KEY = 'permission-denied'
+LATER = 1
+";
+    let s = eval(src);
+    for name in ["DEBUG", "ALLOWED_HOSTS", "SECRET_KEY"] {
+        assert_eq!(unset(&s, name), None, "{name} may come from the included file");
+    }
+    assert!(s.list("ALLOWED_HOSTS").is_some_and(|l| l.items.is_empty() && !l.complete));
+    assert_eq!(unset(&s, "LATER"), Some(Value::Int(1)));
+    let [inc] = s.unknown_includes() else { panic!("{:?}", s.unknown_includes()) };
+    assert_eq!(slice(src, inc.range), "include(optional('/etc/tower/settings.py'), scope=locals())");
+    // The handler's key stays conditional: an alternative, never the certain value.
+    let last = s.bindings("SECRET_KEY").last().unwrap();
+    assert!(last.is_conditional());
+    assert_eq!(last.conditions.first().map(|c| c.kind), Some(ConditionKind::Except));
+}
+
+#[test]
+fn split_settings_include_globs_and_computed_paths_are_unknown() {
+    for call in [
+        "include('components/*.py')",
+        "include(os.path.join(settings_dir, '*.py'))",
+        "include(*files)",
+        "include(f'environments/{ENV}.py')",
+        "include('../outside.py')",
+        "include('missing.py')",
+    ] {
+        let src = format!("import os\nfrom split_settings.tools import include\nDEBUG = False\n{call}\n");
+        let s = eval(&src);
+        assert_eq!(unset(&s, "DEBUG"), None, "{call}");
+        assert_eq!(s.unknown_includes().len(), 1, "{call}");
+    }
+    // Not split_settings' include: nothing happens.
+    let s = eval("from django.urls import include\nDEBUG = False\ninclude('x.py')\n");
+    assert_eq!(unset(&s, "DEBUG"), Some(Value::Bool(false)));
+    assert!(s.unknown_includes().is_empty());
+}
+
+#[test]
+fn split_settings_include_of_project_files_evaluates_them_in_order() {
+    // wemake-django-template: components relative to the including file's folder.
+    let main = r"from split_settings.tools import include, optional
+DEBUG = True
+include('components/common.py', optional('components/caches.py'))
+";
+    let l = loader(&[
+        ("/p/server/settings/components/common.py", "DEBUG = False\nALLOWED_HOSTS = ['example.com']\n_PRIVATE = 1\n"),
+        ("/p/server/settings/components/caches.py", "ALLOWED_HOSTS += ['www.example.com']\n"),
+    ]);
+    let path = Path::new("/p/server/settings/__init__.py");
+    let module = PyModule::parse(main);
+    let s = Settings::evaluate_with(path, &module, &l);
+    assert!(s.unknown_includes().is_empty());
+    assert_eq!(unset(&s, "DEBUG"), Some(Value::Bool(false)));
+    assert_eq!(&*s.get("DEBUG").unwrap().file, Path::new("/p/server/settings/components/common.py"));
+    let hosts = s.list("ALLOWED_HOSTS").unwrap();
+    let items: Vec<_> = hosts.items.iter().map(|i| i.expr.unset_value()).collect();
+    assert_eq!(items, [Some(string("example.com")), Some(string("www.example.com"))]);
+    // Files run in the module's globals: underscore names too.
+    assert!(s.contains("_PRIVATE"));
+}
+
+#[test]
+fn star_import_of_a_module_with_an_unknown_include_makes_earlier_bindings_unknown() {
+    let base = "from split_settings.tools import include\nMIDDLEWARE = []\ninclude('/etc/app/extra.py')\n";
+    let main = "ALLOWED_HOSTS = []\nfrom .base import *\nX = 1\n";
+    let l = loader(&[("/p/proj/base.py", base)]);
+    let module = PyModule::parse(main);
+    let s = Settings::evaluate_with(Path::new("/p/proj/settings.py"), &module, &l);
+    assert_eq!(unset(&s, "ALLOWED_HOSTS"), None);
+    assert_eq!(unset(&s, "MIDDLEWARE"), None);
+    assert_eq!(unset(&s, "X"), Some(Value::Int(1)));
+    assert_eq!(s.unknown_includes().len(), 1);
+}
+
+#[test]
+fn definition_attribute_use_finds_body_reads_in_one_definition() {
+    let src = r#"import functools
+
+class HeaderOnly:
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-A"] = "1"
+        return response
+
+class Sizes:
+    def __call__(self, request):
+        response = self.get_response(request)
+        self.size = len(response.content)
+        return response
+
+@functools.wraps
+def streamer(get_response):
+    def middleware(request):
+        r = get_response(request)
+        return r.streaming_content
+    return middleware
+"#;
+    let m = parse(src);
+    let attrs = &["content", "streaming_content"];
+    assert_eq!(m.definition_attribute_use("HeaderOnly", attrs), None);
+    let (range, attr) = m.definition_attribute_use("Sizes", attrs).unwrap();
+    assert_eq!((slice(src, range), attr.as_str()), ("response.content", "content"));
+    let (range, _) = m.definition_attribute_use("streamer", attrs).unwrap();
+    assert_eq!(slice(src, range), "r.streaming_content");
+    assert_eq!(m.definition_attribute_use("Missing", attrs), None);
+}

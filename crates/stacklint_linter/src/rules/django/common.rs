@@ -16,7 +16,8 @@ pub(crate) struct Module<'a> {
     pub project: &'a Project,
     pub evaluated: &'a SettingsModule,
     pub settings: &'a Settings,
-    /// A `from x import *` the model could not follow: any setting may come from there.
+    /// A `from x import *` the model could not follow, or a django-split-settings
+    /// `include(...)` of files it cannot read: any setting may come from there.
     pub unresolved_star: bool,
     /// The module (with what it imports) binds `INSTALLED_APPS`, `MIDDLEWARE` or
     /// `ROOT_URLCONF`: a whole settings module, not a fragment another module reads
@@ -28,7 +29,7 @@ impl<'a> Module<'a> {
     fn new(project: &'a Project, module: &'a SettingsModule) -> Self {
         let unresolved_star = module.settings.unresolved_imports().iter().any(|site| {
             project.file(&site.file).and_then(|f| f.text.get(site.range.as_range())).is_some_and(|t| t.contains('*'))
-        });
+        }) || !module.settings.unknown_includes().is_empty();
         let complete = ["INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF"].iter().any(|n| module.settings.contains(n));
         Module { project, evaluated: module, settings: &module.settings, unresolved_star, complete }
     }

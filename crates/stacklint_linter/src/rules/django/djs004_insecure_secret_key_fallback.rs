@@ -1,5 +1,5 @@
 use stacklint_diagnostics::Severity;
-use stacklint_python::Value;
+use stacklint_python::{Binding, ConditionKind, Settings, Value};
 
 use super::common::{checked, if_else_rebinds};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -14,7 +14,10 @@ declare_rule! {
     /// with that public key whenever the variable is missing, and anyone can forge sessions,
     /// password-reset links and signed cookies. Read it from the environment without a
     /// fallback so a missing variable stops the app. Settings modules named for development
-    /// or tests (`local.py`, `test.py`) are not checked.
+    /// or tests (`local.py`, `test.py`) are not checked, nor a key set in an `except` handler
+    /// of a `try` that includes settings files stacklint cannot read (django-split-settings
+    /// `include('/etc/app/settings.py')`): the real key comes from those files, and the
+    /// handler's key is a placeholder for when they fail to load.
     ///
     /// ## Example
     /// ```python path=settings.py
@@ -55,6 +58,9 @@ fn check(cx: &mut Checker) {
             start += 1;
         }
         for b in rebinds.into_iter().skip(start) {
+            if handles_unknown_include(m.settings, b) {
+                continue;
+            }
             let expr = &*b.value;
             if let Some(env) = expr.env() {
                 let Some(default) = &env.default else { continue };
@@ -74,4 +80,12 @@ fn check(cx: &mut Checker) {
             }
         }
     }
+}
+
+/// Whether `b` sits in an `except` handler of a `try` whose body (before the handler)
+/// includes files the model cannot read.
+fn handles_unknown_include(settings: &Settings, b: &Binding) -> bool {
+    b.conditions.iter().filter(|c| c.kind == ConditionKind::Except).any(|c| {
+        settings.unknown_includes().iter().any(|inc| *inc.file == *c.file && inc.range.start() > c.statement && inc.range.end() <= c.range.start())
+    })
 }

@@ -1,16 +1,21 @@
 use stacklint_diagnostics::{Fix, Severity};
-use stacklint_python::Value;
+use stacklint_python::{ImportSpec, Value};
 
 use super::common::{checked, list_delete, list_insert, literal_items};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Reports `GZipMiddleware` listed below middleware that may read or change the response
+    /// Reports `GZipMiddleware` listed below middleware known to read or change the response
     /// body. Responses pass through `MIDDLEWARE` bottom-up, so everything listed above
-    /// `GZipMiddleware` sees the compressed body. Django's own header-only middleware
-    /// (security, sessions, CSRF, auth, messages, clickjacking, locale, common), WhiteNoise
-    /// and CORS headers don't count; unknown (project) middleware does.
+    /// `GZipMiddleware` gets the compressed body. Known to use the body: Django's
+    /// `ConditionalGetMiddleware` (computes the ETag from it), the debug toolbar and
+    /// django-browser-reload (insert HTML into it), and the HTML minifiers of django-pipeline,
+    /// django-htmlmin and django-minify-html, whose docs all say to list them after
+    /// `GZipMiddleware`; and project middleware whose class or function, in a project file,
+    /// reads `response.content` or `response.streaming_content`. Middleware stacklint cannot
+    /// read (a package, a class that inherits its response handling) is not reported: most
+    /// only touch headers.
     ///
     /// ## Why is this bad?
     /// Django's docs: place it "before any middleware that may change or use the response
@@ -25,7 +30,7 @@ declare_rule! {
     /// ```python path=settings.py
     /// MIDDLEWARE = [
     ///     "django.middleware.security.SecurityMiddleware",
-    ///     "myapp.middleware.RequestTimingMiddleware",
+    ///     "django.middleware.http.ConditionalGetMiddleware",
     ///     "django.middleware.gzip.GZipMiddleware",
     /// ]
     /// ```
@@ -35,7 +40,7 @@ declare_rule! {
     /// MIDDLEWARE = [
     ///     "django.middleware.security.SecurityMiddleware",
     ///     "django.middleware.gzip.GZipMiddleware",
-    ///     "myapp.middleware.RequestTimingMiddleware",
+    ///     "django.middleware.http.ConditionalGetMiddleware",
     /// ]
     /// ```
     ///
@@ -58,30 +63,18 @@ const GZIP: &str = "django.middleware.gzip.GZipMiddleware";
 const SECURITY: &str = "django.middleware.security.SecurityMiddleware";
 const UPDATE_CACHE: &str = "django.middleware.cache.UpdateCacheMiddleware";
 
-/// Middleware known not to read or change response bodies (headers, cookies, redirects,
-/// or answering requests themselves).
-const BODY_SAFE: &[&str] = &[
-    SECURITY,
-    UPDATE_CACHE,
-    "django.middleware.cache.FetchFromCacheMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django.contrib.auth.middleware.RemoteUserMiddleware",
-    "django.contrib.auth.middleware.PersistentRemoteUserMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.contrib.sites.middleware.CurrentSiteMiddleware",
-    "django.contrib.admindocs.middleware.XViewMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "allauth.account.middleware.AccountMiddleware",
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+/// Middleware documented to read or change the response body, and how.
+const BODY_USERS: &[(&str, &str)] = &[
+    ("django.middleware.http.ConditionalGetMiddleware", "computes the ETag from the body"),
+    ("debug_toolbar.middleware.DebugToolbarMiddleware", "inserts the toolbar into the HTML"),
+    ("django_browser_reload.middleware.BrowserReloadMiddleware", "inserts its script into the HTML"),
+    ("pipeline.middleware.MinifyHTMLMiddleware", "minifies the HTML"),
+    ("htmlmin.middleware.HtmlMinifyMiddleware", "minifies the HTML"),
+    ("django_minify_html.middleware.MinifyHtmlMiddleware", "minifies the HTML"),
 ];
+
+/// The response attributes that hold the body.
+const BODY_ATTRS: &[&str] = &["content", "streaming_content"];
 
 fn check(cx: &mut Checker) {
     let project = cx.project();
@@ -89,20 +82,16 @@ fn check(cx: &mut Checker) {
         let Some(list) = m.settings.list("MIDDLEWARE") else { continue };
         let names: Vec<Option<String>> = list.items.iter().map(|i| i.expr.unset_value().and_then(|v| if let Value::Str(s) = v { Some(s) } else { None })).collect();
         let Some(gzip) = names.iter().position(|n| n.as_deref() == Some(GZIP)) else { continue };
-        // Only entries whose name was read: an entry that is not a string literal is not
-        // named (nor judged).
-        let above: Vec<&str> = names.iter().take(gzip).filter_map(|n| n.as_deref()).filter(|n| !BODY_SAFE.contains(n)).collect();
-        if above.is_empty() {
-            continue;
-        }
+        // Only entries whose name was read and that are known to use the body.
+        let above: Vec<(&str, String)> = names.iter().take(gzip).filter_map(|n| n.as_deref()).filter_map(|n| body_use(&m, n).map(|why| (n, why))).collect();
+        let Some((first, why)) = above.first() else { continue };
         let Some(item) = list.items.get(gzip) else { continue };
-        let shown = match above.as_slice() {
-            [one] => format!("`{one}`"),
-            [first, rest @ ..] => format!("`{first}` and {} more", rest.len()),
-            [] => String::new(),
+        let more = match above.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
         };
         let message = format!(
-            "`GZipMiddleware` is below {shown}, which then see the compressed body (responses pass through `MIDDLEWARE` bottom-up); Django's docs place it before any middleware that reads or changes the body. Compressing pages with secrets enables BREACH, and nginx `gzip` is usually the better place"
+            "`GZipMiddleware` is below `{first}` ({why}){more}: responses pass through `MIDDLEWARE` bottom-up, so it gets the compressed body; Django's docs place `GZipMiddleware` before any middleware that reads or changes the body. Compressing pages with secrets enables BREACH, and nginx `gzip` is usually the better place"
         );
         let mut d = cx.diagnostic(&item.expr.file, item.expr.range, message);
         if let Some(fix) = move_fix(&m, &list, gzip, &names) {
@@ -110,6 +99,26 @@ fn check(cx: &mut Checker) {
         }
         cx.report(d);
     }
+}
+
+/// How the middleware `dotted` uses the response body, when that is known: a documented
+/// middleware, or a project class/function (found through the settings module's import
+/// paths) that reads `response.content`. `None` for anything else.
+fn body_use(m: &super::common::Module<'_>, dotted: &str) -> Option<String> {
+    if let Some((_, why)) = BODY_USERS.iter().find(|(name, _)| *name == dotted) {
+        return Some((*why).to_owned());
+    }
+    let (module, class) = dotted.rsplit_once('.')?;
+    let spec = ImportSpec::absolute(module);
+    let project = m.project;
+    let (file, py) = spec.candidates(&m.evaluated.path, Some(&project.root)).into_iter().find_map(|c| {
+        let f = project.file(&c)?;
+        Some((f, f.python()?))
+    })?;
+    let (range, attr) = py.definition_attribute_use(class, BODY_ATTRS)?;
+    let line = file.row(range.start());
+    let rel = file.path.strip_prefix(&project.root).unwrap_or(&file.path);
+    Some(format!("reads `.{attr}` in {}:{line}", rel.display()))
 }
 
 /// Move the gzip element to just after the leading `SecurityMiddleware` /

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use stacklint_diagnostics::{Diagnostic, Edit, TextRange};
 use stacklint_project::nginx::{At, DocId, NginxDoc, NginxModel, Scope};
 use stacklint_project::{KnownVersion, Project, SourceFile, VersionSource};
-use stacklint_syntax::nginx::DirectiveRef;
+use stacklint_syntax::nginx::{DirectiveRef, Word};
 
 use crate::{Checker, Rule};
 
@@ -101,14 +101,22 @@ pub(crate) fn head_range(d: DirectiveRef) -> TextRange {
     TextRange::new(d.name.range.start(), end)
 }
 
-/// `name args` as written, for messages.
-pub(crate) fn written(d: DirectiveRef) -> String {
-    let mut s = d.name.raw.clone();
+/// `name args` as written in `doc`'s file, for messages (see [`shown`]).
+pub(crate) fn written(project: &Project, doc: &NginxDoc, d: DirectiveRef) -> String {
+    let mut s = shown(project, doc, &d.name);
     for a in &d.args {
         s.push(' ');
-        s.push_str(&a.raw);
+        s.push_str(&shown(project, doc, a));
     }
     s
+}
+
+/// A word as written: the file's own text at the word's range. A template is parsed as its
+/// skeleton (`upstream {{ name }}-web` read as `upstream $_______-web`), so the parsed
+/// word would show the mask; the file's text shows the tag. The parsed raw text when the
+/// range does not fit the file.
+pub(crate) fn shown(project: &Project, doc: &NginxDoc, w: &Word) -> String {
+    project.file(&doc.file).and_then(|f| f.text.get(doc.file_range(w.range).as_range())).map_or_else(|| w.raw.clone(), str::to_owned)
 }
 
 /// The directives that hand a request to an application.
@@ -279,7 +287,7 @@ pub(crate) fn inherited_headers(model: &NginxModel, project: &Project, block: At
     if !model.named(project, Scope::inside(block), "proxy_set_header").is_empty() {
         return Vec::new();
     }
-    model.in_effect(project, Scope::inside(block), "proxy_set_header").into_iter().filter_map(|at| model.node(project, at)).map(|d| format!("{};", written(d))).collect()
+    model.in_effect(project, Scope::inside(block), "proxy_set_header").into_iter().filter_map(|at| Some(format!("{};", written(project, model.doc(at.doc)?, model.node(project, at)?)))).collect()
 }
 
 /// Whether the block's own level (includes expanded) has a directive called `name`.

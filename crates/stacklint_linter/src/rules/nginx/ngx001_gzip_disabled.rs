@@ -110,7 +110,7 @@ fn check(cx: &mut Checker) {
     }
     for at in explicit_off {
         let (Some(doc), Some(d)) = (model.doc(at.doc), model.node(project, at)) else { continue };
-        cx.report(diagnostic(cx, doc, d.range, format!("`{}` turns compression off for the proxied responses below it: JSON and HTML are sent at full size", super::written(d))));
+        cx.report(diagnostic(cx, doc, d.range, format!("`{}` turns compression off for the proxied responses below it: JSON and HTML are sent at full size", super::written(project, doc, d))));
     }
     for (http, count) in uncovered {
         if count == 0 {
@@ -122,12 +122,12 @@ fn check(cx: &mut Checker) {
         let present: Vec<String> = model.children(project, level).into_iter().filter_map(|at| model.node(project, at)).map(|c| c.name().to_owned()).collect();
         let plural = if count == 1 { "1 proxying location".to_owned() } else { format!("{count} proxying locations") };
         let (mut diag, mut edits) = match at_http {
-            Some((_, off)) => {
+            Some((off_at, off)) => {
                 let mut edits = Edits::default();
                 if let Some(arg) = off.args.first() {
                     edits.replace(doc, arg.range, "on");
                 }
-                (diagnostic(cx, doc, off.range, format!("`{}` in `http`: responses of {plural} are sent uncompressed (JSON and HTML shrink 4–10× with gzip)", super::written(off))), edits)
+                (diagnostic(cx, doc, off.range, format!("`{}` in `http`: responses of {plural} are sent uncompressed (JSON and HTML shrink 4–10× with gzip)", super::written(project, model.doc(off_at.doc).unwrap_or(doc), off))), edits)
             }
             None => (diagnostic(cx, doc, super::head_range(d), format!("no `gzip on` in effect: responses of {plural} are sent uncompressed (`gzip` is off by default; JSON and HTML shrink 4–10× with gzip)")), Edits::default()),
         };

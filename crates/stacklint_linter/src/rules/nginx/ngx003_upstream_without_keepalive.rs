@@ -144,7 +144,7 @@ fn check(cx: &mut Checker) {
             if conn > 0 {
                 what.push(format!("{conn} without `proxy_set_header Connection \"\"`"));
             }
-            let mut diag = diagnostic(cx, doc, super::head_range(u), format!("`upstream {name}` has {}: nginx opens a new TCP connection to the app for every request ({version}; upstream keepalive is the default only from 1.29.7)", what.join(", ")));
+            let mut diag = diagnostic(cx, doc, super::head_range(u), format!("`upstream {}` has {}: nginx opens a new TCP connection to the app for every request ({version}; upstream keepalive is the default only from 1.29.7)", u.args.first().map_or_else(|| name.to_owned(), |w| super::shown(project, doc, w)), what.join(", ")));
             let all_editable = doc.editable() && owners.iter().all(|o| model.doc(o.doc).is_some_and(stacklint_project::nginx::NginxDoc::editable));
             if all_editable {
                 let mut edits = Edits::default();
@@ -189,7 +189,7 @@ fn check(cx: &mut Checker) {
         let edits = direct_fix(model, project, &group, &host, &name);
         for p in &group {
             let (Some(doc), Some(d)) = (model.doc(p.at.doc), model.node(project, p.at)) else { continue };
-            let mut diag = diagnostic(cx, doc, d.range, format!("`{}` goes straight to an address: without an `upstream` block with `keepalive` nginx opens a new TCP connection to the app for every request ({version})", super::written(d)));
+            let mut diag = diagnostic(cx, doc, d.range, format!("`{}` goes straight to an address: without an `upstream` block with `keepalive` nginx opens a new TCP connection to the app for every request ({version})", super::written(project, doc, d)));
             diag = match &edits {
                 Some(edits) => diag.with_fix(Fix::safe(format!("Declare `upstream {name}` with `keepalive 32;` and proxy to it over HTTP/1.1 (the `Host` header stays `{host}`)"), edits.clone())),
                 None => diag.with_help(format!("declare `upstream app {{ server {host}; keepalive 32; }}`, then `proxy_pass http://app;` with `proxy_http_version 1.1;` and `proxy_set_header Connection \"\";`")),

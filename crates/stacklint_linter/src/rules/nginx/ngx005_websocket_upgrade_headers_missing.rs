@@ -92,7 +92,7 @@ fn check(cx: &mut Checker) {
                 missing.push("`Connection: upgrade`".to_owned());
             }
             let Some(loc) = model.node(project, location) else { continue };
-            let mut diag = diagnostic(cx, doc, super::head_range(loc), format!("`{}` proxies WebSockets without {}: hop-by-hop headers are not passed on, so the handshake fails or drops", super::written(loc), missing.join(", ")));
+            let mut diag = diagnostic(cx, doc, super::head_range(loc), format!("`{}` proxies WebSockets without {}: hop-by-hop headers are not passed on, so the handshake fails or drops", super::written(project, doc, loc), missing.join(", ")));
             if doc.editable() {
                 let mut edits = Edits::default();
                 let mut lines = Vec::new();

@@ -79,7 +79,7 @@ fn check(cx: &mut Checker) {
             let Some((first_at, first)) = first else { continue };
             let Some(first_doc) = model.doc(first_at.doc) else { continue };
             let list = dropped.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ");
-            let diag = diagnostic(cx, first_doc, first.range, format!("`{}` sets its own `add_header`, so the enclosing level's {list} {} not sent here: nginx inherits `add_header` only into blocks that set none", super::written(block), if dropped.len() == 1 { "is" } else { "are" }))
+            let diag = diagnostic(cx, first_doc, first.range, format!("`{}` sets its own `add_header`, so the enclosing level's {list} {} not sent here: nginx inherits `add_header` only into blocks that set none", model.doc(doc_id).map_or_else(|| block.name.raw.clone(), |d| super::written(project, d, block)), if dropped.len() == 1 { "is" } else { "are" }))
                 .with_help(format!("repeat {list} in this block, or move the shared headers into an included snippet (nginx ≥ 1.29.3: `add_header_inherit merge;`)"));
             cx.report(diag);
         }
