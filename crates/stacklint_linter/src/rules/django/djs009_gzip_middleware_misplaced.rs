@@ -13,9 +13,11 @@ declare_rule! {
     /// django-browser-reload (insert HTML into it), and the HTML minifiers of django-pipeline,
     /// django-htmlmin and django-minify-html, whose docs all say to list them after
     /// `GZipMiddleware`; and project middleware whose class or function, in a project file,
-    /// reads `response.content` or `response.streaming_content`. Middleware stacklint cannot
-    /// read (a package, a class that inherits its response handling) is not reported: most
-    /// only touch headers.
+    /// reads `response.content` or `response.streaming_content`. The project's own
+    /// middleware whose module was not linted (its package is a folder of the project, the
+    /// file is missing) may use the body and is reported as such. Middleware of a package,
+    /// or a class that inherits its response handling, is not reported: most only touch
+    /// headers.
     ///
     /// ## Why is this bad?
     /// Django's docs: place it "before any middleware that may change or use the response
@@ -111,10 +113,17 @@ fn body_use(m: &super::common::Module<'_>, dotted: &str) -> Option<String> {
     let (module, class) = dotted.rsplit_once('.')?;
     let spec = ImportSpec::absolute(module);
     let project = m.project;
-    let (file, py) = spec.candidates(&m.evaluated.path, Some(&project.root)).into_iter().find_map(|c| {
+    let found = spec.candidates(&m.evaluated.path, Some(&project.root)).into_iter().find_map(|c| {
         let f = project.file(&c)?;
         Some((f, f.python()?))
-    })?;
+    });
+    let Some((file, py)) = found else {
+        // The project's own middleware (its package is a folder of the project) whose
+        // code was not linted: it may use the body, and nothing says it does not.
+        let package = module.split('.').next().unwrap_or(module);
+        let own = project.files.iter().any(|f| f.path.strip_prefix(&project.root).ok().and_then(|r| r.components().next()).is_some_and(|c| c.as_os_str() == package) && f.kind.is_python());
+        return own.then(|| format!("the project's own middleware; `{module}` was not linted, so it may read or change the body"));
+    };
     let (range, attr) = py.definition_attribute_use(class, BODY_ATTRS)?;
     let line = file.row(range.start());
     let rel = file.path.strip_prefix(&project.root).unwrap_or(&file.path);
