@@ -161,6 +161,12 @@ fn run_dir(dir: &Path, select: Option<&str>, fix: bool, diff: bool) -> RunOutcom
     run(&RunRequest { paths: vec![dir.to_path_buf()], overrides, fix: fix.then_some(FixMode::Safe), diff, ..RunRequest::default() }).expect("stacklint runs")
 }
 
+/// `dir` emptied and holding only `files`.
+fn fresh_files(dir: &Path, files: &[(PathBuf, String)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    common::write_files(dir, files);
+}
+
 /// The texts a run would write, by path relative to `dir`.
 fn fixed_texts(outcome: &RunOutcome, dir: &Path) -> BTreeMap<PathBuf, String> {
     outcome.fixed.iter().map(|f| (common::rel(&f.path, dir), f.new.clone())).collect()
@@ -240,7 +246,7 @@ impl Record {
 /// Fix with one rule at a time, to name the rules behind a broken property: the result of
 /// each safe-fixing rule alone (on the variant's original texts, written to `dir`).
 fn isolated(dir: &Path, record: &Record) -> BTreeMap<String, BTreeMap<PathBuf, String>> {
-    common::write_files(dir, &record.files);
+    fresh_files(dir, &record.files);
     record.codes.keys().map(|code| (code.clone(), fixed_texts(&run_dir(dir, Some(code), true, true), dir))).collect()
 }
 
@@ -374,7 +380,7 @@ fn eol_problems(before: &str, after: &str) -> Option<String> {
 fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
     state.variants += 1;
     *state.by_transform.entry(variant.transform.name()).or_default() += 1;
-    common::write_files(dir, &variant.files);
+    fresh_files(dir, &variant.files);
     let lint = run_dir(dir, None, false, false);
     let kinds: BTreeMap<PathBuf, FileKind> = lint.files.iter().map(|(p, k)| (common::rel(p, dir), *k)).collect();
     let codes = safe_fixes(&lint, dir);
@@ -434,7 +440,7 @@ fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
 
     // A second --fix changes nothing.
     let fixed_files: Vec<(PathBuf, String)> = record.files.iter().map(|(p, t)| (p.clone(), record.fixed.get(p).cloned().unwrap_or_else(|| t.clone()))).collect();
-    common::write_files(dir, &fixed_files);
+    fresh_files(dir, &fixed_files);
     let again = run_dir(dir, None, true, true);
     if !again.fixed.is_empty() {
         let still: Vec<String> = safe_fixes(&run_dir(dir, None, false, false), dir).keys().cloned().collect();
@@ -445,7 +451,7 @@ fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
     }
 
     // One rule per run, to a fixpoint, gives the same texts.
-    common::write_files(dir, &record.files);
+    fresh_files(dir, &record.files);
     let mut sequence: Vec<String> = Vec::new();
     let mut exhausted: BTreeSet<String> = BTreeSet::new();
     let mut settled = false;
@@ -636,7 +642,7 @@ fn report(state: &Run, settings: &Settings, elapsed: f64) -> String {
 /// The variants of one case, each checked (a panic is recorded, not propagated).
 fn check_case(state: &mut Run, panics: &mut Vec<String>, settings: &Settings, case: &Case, dir: &Path) {
     // The kinds stacklint gives the files, and the files the safe fixes edit.
-    common::write_files(dir, &case.files);
+    fresh_files(dir, &case.files);
     let base = run_dir(dir, None, false, false);
     let kinds: BTreeMap<PathBuf, FileKind> = base.files.iter().map(|(p, k)| (common::rel(p, dir), *k)).collect();
     let targets: Vec<PathBuf> = safe_fixes(&base, dir).into_values().flatten().collect();

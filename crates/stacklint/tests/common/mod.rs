@@ -50,9 +50,8 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A project in `dir` (emptied first): each (path relative to `dir`, contents).
-pub fn write_files(dir: &Path, files: &[(PathBuf, impl AsRef<[u8]>)]) {
-    let _ = std::fs::remove_dir_all(dir);
+/// Files in `dir`, each (path relative to `dir`, contents); folders are made as needed.
+pub fn write_files(dir: &Path, files: &[(impl AsRef<Path>, impl AsRef<[u8]>)]) {
     for (rel, bytes) in files {
         let target = dir.join(rel);
         std::fs::create_dir_all(target.parent().expect("a file in a folder")).expect("create a test folder");
