@@ -22,6 +22,11 @@ pub const SKIPPED_DIRECTORIES: &[&str] = &[
     "__pycache__",
 ];
 
+/// Names that make the folder holding them the top of a project (besides a configuration):
+/// a Git work tree, a Python project, a Django project. A Dockerfile or a compose file (any
+/// name of those kinds) counts too. See [`Resolver::project_root`].
+const PROJECT_MARKERS: &[&str] = &[".git", "pyproject.toml", "manage.py"];
+
 /// Hidden files that are walked nevertheless.
 const HIDDEN_ALLOWED: &[&str] = &[".stacklint.toml"];
 
@@ -41,7 +46,9 @@ pub struct DiscoveredFile {
 /// Files that belong together: one configuration and the files it governs.
 #[derive(Clone, Debug)]
 pub struct Project {
-    /// The configuration's directory, or (without one) the linted directory or current directory.
+    /// The configuration's directory; without one, the topmost folder holding a project
+    /// marker (a compose file, Dockerfile, `manage.py`, `pyproject.toml`, `.git`) inside the
+    /// linted directory (or the current directory, for a named file), else that directory.
     pub root: PathBuf,
     /// The configuration, command-line overrides applied.
     pub config: Arc<Config>,
@@ -180,6 +187,9 @@ struct Resolver {
     errors: Vec<DiscoveryWarning>,
     /// Canonical project roots, for telling where symbolic links lead.
     canonical_roots: HashMap<PathBuf, Option<PathBuf>>,
+    /// Whether a folder holds a project marker ([`PROJECT_MARKERS`], a Dockerfile, a compose
+    /// file).
+    marked: HashMap<PathBuf, bool>,
 }
 
 impl Resolver {
@@ -225,6 +235,35 @@ impl Resolver {
         found
     }
 
+    /// The root of the project that a file in `dir` belongs to when no configuration governs
+    /// it: the topmost folder from `bound` (the folder named on the command line) down to
+    /// `dir` that holds a project marker, else `bound`.
+    ///
+    /// So a folder of projects (`~/code/a`, `~/code/b`, each with its compose file,
+    /// Dockerfile, `manage.py`, `pyproject.toml` or `.git`) is linted as those projects,
+    /// each as if named alone, and one project's processes, images and settings never
+    /// reach another's findings; the folders of one project (a Dockerfile in `app/`, a
+    /// compose file in `docker/`) stay one project with it.
+    fn project_root(&mut self, bound: &Path, dir: &Path) -> PathBuf {
+        let Ok(below) = dir.strip_prefix(bound) else {
+            return bound.to_path_buf();
+        };
+        let mut candidate = bound.to_path_buf();
+        for step in std::iter::once(None).chain(below.components().map(Some)) {
+            if let Some(step) = step {
+                candidate.push(step);
+            }
+            let marked = *self
+                .marked
+                .entry(candidate.clone())
+                .or_insert_with(|| has_project_marker(&candidate));
+            if marked {
+                return candidate;
+            }
+        }
+        bound.to_path_buf()
+    }
+
     /// `root` with symbolic links resolved (cached); `None` when it cannot be resolved.
     fn canonical_root(&mut self, root: &Path) -> Option<PathBuf> {
         self.canonical_roots
@@ -252,6 +291,22 @@ impl Resolver {
     }
 }
 
+/// Whether `dir` holds a project marker: one of [`PROJECT_MARKERS`], a Dockerfile or a
+/// compose file (by name).
+fn has_project_marker(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|entry| {
+        let name = entry.file_name();
+        PROJECT_MARKERS.iter().any(|m| name == **m)
+            || matches!(
+                FileKind::from_path(Path::new(&name)),
+                Some(FileKind::Dockerfile | FileKind::Compose)
+            )
+    })
+}
+
 /// Find the files to lint under `paths` (files and directories; `.` when empty), their kinds,
 /// and their configurations, grouped into projects.
 ///
@@ -260,6 +315,10 @@ impl Resolver {
 /// configuration's `exclude`. Files named explicitly are always linted. A file's kind comes
 /// from `[files]`, then its name, then (for names without extension or ending in `.conf` or
 /// `.txt`, and for every named file) its first KiB; files of no known kind are skipped.
+///
+/// Files no configuration governs are grouped by their project root: the topmost folder
+/// with a project marker inside the folder named (see [`Resolver::project_root`]), so a
+/// folder of separate projects gives the findings of each project linted alone.
 ///
 /// `cli_config` (`--config`) replaces discovery: it governs every file, and an error in it
 /// is the `Err` of this function. A broken configuration found in the tree governs only its
@@ -287,6 +346,7 @@ pub fn discover(
         by_dir: HashMap::new(),
         errors: Vec::new(),
         canonical_roots: HashMap::new(),
+        marked: HashMap::new(),
     }));
     let cwd = absolute(Path::new("."));
     let default_paths = [PathBuf::from(".")];
@@ -334,7 +394,9 @@ pub fn discover(
                 Governing::Broken => continue,
                 Governing::Config(c) => c,
                 Governing::Defaults => {
-                    default_for(if abs.starts_with(&cwd) { &cwd } else { parent })?
+                    let bound = if abs.starts_with(&cwd) { &cwd } else { parent };
+                    let root = lock(&resolver).project_root(bound, parent);
+                    default_for(&root)?
                 }
             };
             if let Some(w) = lock(&resolver).outside(&abs, &config.root) {
@@ -440,7 +502,10 @@ pub fn discover(
             let config = match governing {
                 Governing::Broken => continue,
                 Governing::Config(c) => c,
-                Governing::Defaults => default_for(&abs)?,
+                Governing::Defaults => {
+                    let root = lock(&resolver).project_root(&abs, parent);
+                    default_for(&root)?
+                }
             };
             if is_link && let Some(w) = lock(&resolver).outside(&path, &config.root) {
                 warnings.push(w);
