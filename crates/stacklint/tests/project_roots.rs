@@ -5,14 +5,18 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use assert_cmd::cargo::CommandCargoExt;
+use assert_cmd::Command;
 
 /// The findings of `stacklint check <path> --output-format json` run in `cwd`, each as its
 /// JSON text, sorted.
 fn findings(cwd: &Path, path: &str) -> Vec<String> {
-    let out = Command::cargo_bin("stacklint").unwrap().args(["check", path, "--output-format", "json"]).current_dir(cwd).output().unwrap();
+    run_json(cwd, &["check", path], "")
+}
+
+/// The findings of `stacklint <args> --output-format json` run in `cwd` with `stdin`.
+fn run_json(cwd: &Path, args: &[&str], stdin: &str) -> Vec<String> {
+    let out = Command::cargo_bin("stacklint").unwrap().args(args).args(["--output-format", "json"]).current_dir(cwd).write_stdin(stdin).output().unwrap();
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
     let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let mut texts: Vec<String> = list.iter().map(ToString::to_string).collect();
@@ -68,4 +72,25 @@ fn a_folder_of_projects_is_linted_project_by_project() {
 #[test]
 fn loose_files_beside_projects_stay_apart() {
     parent_equals_union(&[("gthread/compose.yaml", COMPOSE), ("gthread/app/Dockerfile", GTHREAD), ("gthread/nginx/conf.d/app.conf", SITE), ("loose/nginx/conf.d/app.conf", SITE)], &["gthread", "loose"]);
+}
+
+/// Without a configuration, a buffer (`--stdin-filename`) belongs to the project its file
+/// has on disk: `sync/` (a compose project with sync workers), not the current folder
+/// with the files lying there (a Procfile running threaded workers), whose workers took
+/// the sync site's NGX003 exemption away.
+#[test]
+fn a_buffer_belongs_to_the_project_of_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("Procfile", "web: gunicorn app.wsgi --workers 9 --worker-class gthread\n"),
+        ("sync/compose.yaml", COMPOSE),
+        ("sync/app/Dockerfile", SYNC),
+        ("sync/nginx/conf.d/app.conf", SITE),
+    ];
+    common::write_files(dir.path(), &files);
+    let site = "sync/nginx/conf.d/app.conf";
+    let buffer = run_json(dir.path(), &["check", "--stdin-filename", site], SITE);
+    let on_disk: Vec<String> = findings(dir.path(), "sync").into_iter().filter(|f| f.contains(&format!("\"filename\":\"{site}\""))).collect();
+    assert_eq!(buffer, on_disk);
+    assert_eq!(buffer, Vec::<String>::new());
 }

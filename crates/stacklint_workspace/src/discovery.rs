@@ -245,23 +245,13 @@ impl Resolver {
     /// reach another's findings; the folders of one project (a Dockerfile in `app/`, a
     /// compose file in `docker/`) stay one project with it.
     fn project_root(&mut self, bound: &Path, dir: &Path) -> PathBuf {
-        let Ok(below) = dir.strip_prefix(bound) else {
-            return bound.to_path_buf();
-        };
-        let mut candidate = bound.to_path_buf();
-        for step in std::iter::once(None).chain(below.components().map(Some)) {
-            if let Some(step) = step {
-                candidate.push(step);
-            }
-            let marked = *self
+        topmost_marked(bound, dir, |candidate| {
+            *self
                 .marked
-                .entry(candidate.clone())
-                .or_insert_with(|| has_project_marker(&candidate));
-            if marked {
-                return candidate;
-            }
-        }
-        bound.to_path_buf()
+                .entry(candidate.to_path_buf())
+                .or_insert_with(|| has_project_marker(candidate))
+        })
+        .unwrap_or_else(|| bound.to_path_buf())
     }
 
     /// `root` with symbolic links resolved (cached); `None` when it cannot be resolved.
@@ -289,6 +279,39 @@ impl Resolver {
             root,
         })
     }
+}
+
+/// The topmost folder from `bound` down to `dir` that `marked` says holds a project marker.
+fn topmost_marked(bound: &Path, dir: &Path, mut marked: impl FnMut(&Path) -> bool) -> Option<PathBuf> {
+    let below = dir.strip_prefix(bound).ok()?;
+    let mut candidate = bound.to_path_buf();
+    if marked(&candidate) {
+        return Some(candidate);
+    }
+    for step in below.components() {
+        candidate.push(step);
+        if marked(&candidate) {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// The project root of a file linted alone without a configuration (`--stdin-filename`,
+/// an editor buffer), as it would be on disk: under the current directory, the topmost
+/// folder with a project marker from there down to the file's folder (what `stacklint
+/// check .` would use); elsewhere the closest folder with a marker above the file; else
+/// the file's folder.
+pub(crate) fn lone_file_root(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let parent = path.parent().unwrap_or(&path);
+    let cwd = absolute(Path::new("."));
+    let marked = if path.starts_with(&cwd) {
+        topmost_marked(&cwd, parent, has_project_marker)
+    } else {
+        parent.ancestors().find(|d| has_project_marker(d)).map(Path::to_path_buf)
+    };
+    marked.unwrap_or_else(|| parent.to_path_buf())
 }
 
 /// Whether `dir` holds a project marker: one of [`PROJECT_MARKERS`], a Dockerfile or a
@@ -681,7 +704,7 @@ fn read_head(path: &Path) -> Result<String, String> {
 
 /// The configuration for one file that is not on disk or linted alone (`--stdin-filename`,
 /// an editor buffer): `--config` when given, else the closest configuration, else the
-/// defaults rooted at the current directory; overrides applied.
+/// defaults rooted at the file's project (see [`lone_file_root`]); overrides applied.
 pub fn resolve_config(
     file: &Path,
     cli_config: Option<&Path>,
@@ -691,7 +714,7 @@ pub fn resolve_config(
         Some(path) => load_config(path)?,
         None => match crate::config::find_config(file)? {
             Some(config) => config,
-            None => Config::default_for(Path::new(".")),
+            None => Config::default_for(&lone_file_root(file)),
         },
     };
     config.apply_overrides(overrides)?;
