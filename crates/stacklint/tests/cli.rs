@@ -106,6 +106,17 @@ fn diff_writes_nothing_and_fix_converges() {
     assert!(out.is_empty() && err.contains("No fixes available"), "second fix would change something: {out}");
 }
 
+/// A file that gets no fix (a template, parse errors) is named once, with the rules it kept
+/// from fixing, not once per finding.
+#[test]
+fn files_without_fixes_are_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), "{% if cookiecutter.slim %}\nFROM python:3.12-slim\n{% else %}\nFROM python:3.12\n{% endif %}\nCMD [\"gunicorn\", \"app.wsgi\"]\n").unwrap();
+    fs::write(dir.path().join("gunicorn.conf.py"), "A = (1\nbind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n").unwrap();
+    let (_, _, err) = stacklint(dir.path(), &["check", ".", "--fix"]);
+    insta::assert_snapshot!(err);
+}
+
 #[test]
 fn stdin_filename() {
     let dir = project();
