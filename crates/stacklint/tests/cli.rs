@@ -117,6 +117,21 @@ fn files_without_fixes_are_named_once() {
     insta::assert_snapshot!(err);
 }
 
+/// `--diff` of a file whose lines end with a lone `\r` shows its lines; `--fix` writes the
+/// file with its own line breaks.
+#[test]
+fn cr_only_files_diff_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("stacklint.toml"), "select = [\"SYN\"]\n").unwrap();
+    let conf = dir.path().join("gunicorn.conf.py");
+    fs::write(&conf, "workers = 2\rbind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\rtimeout = 30\r").unwrap();
+    let (code, out, err) = stacklint(dir.path(), &["check", ".", "--diff"]);
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!(out);
+    stacklint(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fs::read(&conf).unwrap(), b"workers = 2\rbind = \"0.0.0.0:8000\"\rtimeout = 30\r");
+}
+
 #[test]
 fn stdin_filename() {
     let dir = project();
