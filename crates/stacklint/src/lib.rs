@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use stacklint_diagnostics::{Applicability, Diagnostic};
-use stacklint_linter::{FixMode, rule_by_code_or_name};
+use stacklint_linter::{DropCause, DroppedFix, FixMode, rule_by_code_or_name};
 use stacklint_workspace::{Overrides, RunOutcome, RunRequest, run};
 
 use crate::cli::{CheckArgs, Cli, Command, RuleArgs};
@@ -29,6 +29,29 @@ pub mod exit {
     pub const FINDINGS: i32 = 1;
     /// Usage or configuration error, or a file that could not be read.
     pub const ERROR: i32 = 2;
+}
+
+/// The fixes not applied, on standard error. A file that gets no fix at all (a template,
+/// parse errors, lone `\r` line endings) is named once, with the rules it kept from fixing;
+/// a fix dropped for itself (it would break the file, or does not settle) is named alone.
+fn write_dropped(dropped: &[DroppedFix], stderr: &mut dyn Write) -> io::Result<()> {
+    let mut per_file: Vec<(&str, Vec<&str>)> = Vec::new();
+    for d in dropped {
+        let code = d.diagnostic.code;
+        if !matches!(d.cause, DropCause::Template | DropCause::ParseErrors | DropCause::CrLineEndings) {
+            writeln!(stderr, "stacklint: warning: fix for {code} [{}] not applied: {}", d.diagnostic.name, d.reason)?;
+            continue;
+        }
+        match per_file.iter_mut().find(|(reason, _)| *reason == d.reason) {
+            Some((_, codes)) if codes.contains(&code) => {}
+            Some((_, codes)) => codes.push(code),
+            None => per_file.push((&d.reason, vec![code])),
+        }
+    }
+    for (reason, codes) in per_file {
+        writeln!(stderr, "stacklint: warning: {reason} ({} not fixed)", codes.join(", "))?;
+    }
+    Ok(())
 }
 
 /// Run the command line with `args` (including the program name); returns the exit code.
@@ -104,9 +127,7 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     for e in &outcome.write_errors {
         writeln!(stderr, "stacklint: error: {e}")?;
     }
-    for d in &outcome.dropped {
-        writeln!(stderr, "stacklint: warning: fix for {} [{}] not applied: {}", d.diagnostic.code, d.diagnostic.name, d.reason)?;
-    }
+    write_dropped(&outcome.dropped, stderr)?;
     for o in &outcome.oscillating {
         writeln!(stderr, "stacklint: warning: {o}")?;
     }

@@ -106,6 +106,32 @@ fn diff_writes_nothing_and_fix_converges() {
     assert!(out.is_empty() && err.contains("No fixes available"), "second fix would change something: {out}");
 }
 
+/// A file that gets no fix (a template, parse errors) is named once, with the rules it kept
+/// from fixing, not once per finding.
+#[test]
+fn files_without_fixes_are_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), "{% if cookiecutter.slim %}\nFROM python:3.12-slim\n{% else %}\nFROM python:3.12\n{% endif %}\nCMD [\"gunicorn\", \"app.wsgi\"]\n").unwrap();
+    fs::write(dir.path().join("gunicorn.conf.py"), "A = (1\nbind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n").unwrap();
+    let (_, _, err) = stacklint(dir.path(), &["check", ".", "--fix"]);
+    insta::assert_snapshot!(err);
+}
+
+/// `--diff` of a file whose lines end with a lone `\r` shows its lines; `--fix` writes the
+/// file with its own line breaks.
+#[test]
+fn cr_only_files_diff_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("stacklint.toml"), "select = [\"SYN\"]\n").unwrap();
+    let conf = dir.path().join("gunicorn.conf.py");
+    fs::write(&conf, "workers = 2\rbind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\rtimeout = 30\r").unwrap();
+    let (code, out, err) = stacklint(dir.path(), &["check", ".", "--diff"]);
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!(out);
+    stacklint(dir.path(), &["check", ".", "--fix"]);
+    assert_eq!(fs::read(&conf).unwrap(), b"workers = 2\rbind = \"0.0.0.0:8000\"\rtimeout = 30\r");
+}
+
 #[test]
 fn stdin_filename() {
     let dir = project();

@@ -37,7 +37,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use fixprop::oracles::{self, NginxJob, Verdict};
+use common::oracles::{self, NginxJob, Verdict};
 use fixprop::structure;
 use fixprop::variants::{self, File, Transform, Variant};
 use stacklint_diagnostics::{Applicability, unified_diff};
@@ -87,22 +87,6 @@ impl Settings {
 // ---------------------------------------------------------------------------------------
 // cases
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn fixture_cases() -> Vec<Case> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/fixtures");
     let mut out = Vec::new();
@@ -111,7 +95,7 @@ fn fixture_cases() -> Vec<Case> {
             if !case.path().is_dir() || case.file_name() == "snapshots" {
                 continue;
             }
-            let files = files_under(&case.path())
+            let files = common::files_under(&case.path())
                 .into_iter()
                 .filter_map(|f| Some((f.strip_prefix(case.path()).ok()?.to_path_buf(), std::fs::read_to_string(&f).ok()?)))
                 .collect();
@@ -177,18 +161,15 @@ fn run_dir(dir: &Path, select: Option<&str>, fix: bool, diff: bool) -> RunOutcom
     run(&RunRequest { paths: vec![dir.to_path_buf()], overrides, fix: fix.then_some(FixMode::Safe), diff, ..RunRequest::default() }).expect("stacklint runs")
 }
 
-fn write_files(dir: &Path, files: &[(PathBuf, String)]) {
+/// `dir` emptied and holding only `files`.
+fn fresh_files(dir: &Path, files: &[(PathBuf, String)]) {
     let _ = std::fs::remove_dir_all(dir);
-    for (rel, text) in files {
-        let target = dir.join(rel);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, text).unwrap();
-    }
+    common::write_files(dir, files);
 }
 
 /// The texts a run would write, by path relative to `dir`.
 fn fixed_texts(outcome: &RunOutcome, dir: &Path) -> BTreeMap<PathBuf, String> {
-    outcome.fixed.iter().map(|f| (oracles::rel(&f.path, dir), f.new.clone())).collect()
+    outcome.fixed.iter().map(|f| (common::rel(&f.path, dir), f.new.clone())).collect()
 }
 
 /// Safe-fixable findings: code → the files their edits touch.
@@ -196,7 +177,7 @@ fn safe_fixes(outcome: &RunOutcome, dir: &Path) -> BTreeMap<String, BTreeSet<Pat
     let mut out: BTreeMap<String, BTreeSet<PathBuf>> = BTreeMap::new();
     for d in &outcome.diagnostics {
         if let Some(fix) = d.fix.as_ref().filter(|f| f.applicability == Applicability::Safe) {
-            out.entry(d.code.to_owned()).or_default().extend(fix.edits.iter().map(|e| oracles::rel(&e.file, dir)));
+            out.entry(d.code.to_owned()).or_default().extend(fix.edits.iter().map(|e| common::rel(&e.file, dir)));
         }
     }
     out
@@ -265,7 +246,7 @@ impl Record {
 /// Fix with one rule at a time, to name the rules behind a broken property: the result of
 /// each safe-fixing rule alone (on the variant's original texts, written to `dir`).
 fn isolated(dir: &Path, record: &Record) -> BTreeMap<String, BTreeMap<PathBuf, String>> {
-    write_files(dir, &record.files);
+    fresh_files(dir, &record.files);
     record.codes.keys().map(|code| (code.clone(), fixed_texts(&run_dir(dir, Some(code), true, true), dir))).collect()
 }
 
@@ -399,9 +380,9 @@ fn eol_problems(before: &str, after: &str) -> Option<String> {
 fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
     state.variants += 1;
     *state.by_transform.entry(variant.transform.name()).or_default() += 1;
-    write_files(dir, &variant.files);
+    fresh_files(dir, &variant.files);
     let lint = run_dir(dir, None, false, false);
-    let kinds: BTreeMap<PathBuf, FileKind> = lint.files.iter().map(|(p, k)| (oracles::rel(p, dir), *k)).collect();
+    let kinds: BTreeMap<PathBuf, FileKind> = lint.files.iter().map(|(p, k)| (common::rel(p, dir), *k)).collect();
     let codes = safe_fixes(&lint, dir);
     if codes.is_empty() {
         return;
@@ -459,18 +440,18 @@ fn check_variant(state: &mut Run, case: &str, variant: &Variant, dir: &Path) {
 
     // A second --fix changes nothing.
     let fixed_files: Vec<(PathBuf, String)> = record.files.iter().map(|(p, t)| (p.clone(), record.fixed.get(p).cloned().unwrap_or_else(|| t.clone()))).collect();
-    write_files(dir, &fixed_files);
+    fresh_files(dir, &fixed_files);
     let again = run_dir(dir, None, true, true);
     if !again.fixed.is_empty() {
         let still: Vec<String> = safe_fixes(&run_dir(dir, None, false, false), dir).keys().cloned().collect();
         for f in &again.fixed {
-            let path = oracles::rel(&f.path, dir);
+            let path = common::rel(&f.path, dir);
             state.failures.push(record.failure("idempotent", &path, "a second `--fix` changed the file".to_owned(), diff(&variants::show(&path), &f.old, &f.new), format!("fixable again: {}", still.join("+"))));
         }
     }
 
     // One rule per run, to a fixpoint, gives the same texts.
-    write_files(dir, &record.files);
+    fresh_files(dir, &record.files);
     let mut sequence: Vec<String> = Vec::new();
     let mut exhausted: BTreeSet<String> = BTreeSet::new();
     let mut settled = false;
@@ -661,9 +642,9 @@ fn report(state: &Run, settings: &Settings, elapsed: f64) -> String {
 /// The variants of one case, each checked (a panic is recorded, not propagated).
 fn check_case(state: &mut Run, panics: &mut Vec<String>, settings: &Settings, case: &Case, dir: &Path) {
     // The kinds stacklint gives the files, and the files the safe fixes edit.
-    write_files(dir, &case.files);
+    fresh_files(dir, &case.files);
     let base = run_dir(dir, None, false, false);
-    let kinds: BTreeMap<PathBuf, FileKind> = base.files.iter().map(|(p, k)| (oracles::rel(p, dir), *k)).collect();
+    let kinds: BTreeMap<PathBuf, FileKind> = base.files.iter().map(|(p, k)| (common::rel(p, dir), *k)).collect();
     let targets: Vec<PathBuf> = safe_fixes(&base, dir).into_values().flatten().collect();
     let files: Vec<File> = case.files.iter().map(|(p, t)| File { path: p.clone(), kind: kinds.get(p).copied(), text: t.clone() }).collect();
     let seed = settings.seed ^ variants::hash(&case.name);

@@ -12,104 +12,20 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::oracles::{self, NginxJob, Verdict};
 use stacklint_linter::FixMode;
-use stacklint_project::{Project, ProjectOptions};
 use stacklint_workspace::{Overrides, RunRequest, run};
 
-fn nginx() -> Option<PathBuf> {
-    ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"].iter().map(PathBuf::from).find(|p| p.is_file())
-}
-
-/// `nginx -t` on `dir/nginx/nginx.conf`: `Err(message)` when it refuses.
-fn nginx_t(nginx: &Path, dir: &Path) -> Result<(), String> {
-    let prefix = dir.join("nginx");
-    let out = Command::new(nginx)
-        .arg("-t")
-        .arg("-q")
-        .arg("-p")
-        .arg(format!("{}/", prefix.display()))
-        .arg("-c")
-        .arg(prefix.join("nginx.conf"))
-        .arg("-g")
-        .arg(format!("pid {}/nginx.pid;", dir.display()))
-        .output()
-        .expect("nginx runs");
-    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).trim().to_string()) }
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
+/// `nginx -t` on `dir/nginx/nginx.conf` and the nginx files beside it: `Err(message)` when
+/// it refuses.
+fn nginx_t(dir: &Path) -> Result<(), String> {
+    let files = common::files_under(&dir.join("nginx")).into_iter().filter_map(|f| Some((common::rel(&f, dir), std::fs::read_to_string(&f).ok()?))).collect();
+    let job = NginxJob { id: String::new(), files, main: Some(PathBuf::from("nginx/nginx.conf")) };
+    match oracles::nginx_t(&[job]).into_values().next() {
+        Some(Verdict::Rejected(message)) => Err(message),
+        _ => Ok(()),
     }
-    out.sort();
-    out
-}
-
-/// A copy of `project` for nginx: hostnames of `proxy_pass` and upstream `server`s become
-/// 127.0.0.1, `user`/`pid` lines are blanked. Done with stacklint's own parser.
-fn checkable_copy(project: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    for file in files_under(project) {
-        let rel = file.strip_prefix(project).unwrap();
-        let target = to.join(rel);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            std::fs::copy(&file, &target).unwrap();
-            continue;
-        };
-        std::fs::write(target, rewrite(&text)).unwrap();
-    }
-}
-
-fn rewrite(text: &str) -> String {
-    let project = Project::from_sources(ProjectOptions::default(), &[("nginx/x.conf", text)]);
-    let Some(config) = project.files.first().and_then(|f| f.nginx()) else { return text.to_string() };
-    let upstreams: Vec<String> = config.find_all("upstream").filter_map(|d| d.arg(0).map(str::to_string)).collect();
-    // (start, end, replacement), applied from the end.
-    let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for d in config.walk() {
-        let in_upstream = d.parent().is_some_and(|p| p.is("upstream"));
-        if d.is("user") || d.is("pid") {
-            edits.push((d.range.start(), d.range.end(), String::new()));
-        } else if d.is("proxy_pass") || (d.is("server") && in_upstream) {
-            let Some(arg) = d.args.first() else { continue };
-            if arg.has_variable() {
-                continue;
-            }
-            let value = arg.value.as_str();
-            let (scheme, rest) = match value.split_once("://") {
-                Some((s, r)) => (format!("{s}://"), r),
-                None if in_upstream => (String::new(), value),
-                None => continue,
-            };
-            let hostport = rest.split('/').next().unwrap_or(rest);
-            let path = &rest[hostport.len()..];
-            let (host, port) = match hostport.rsplit_once(':') {
-                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, format!(":{p}")),
-                _ => (hostport, String::new()),
-            };
-            if host.starts_with("unix") || upstreams.iter().any(|u| u == host) {
-                continue;
-            }
-            edits.push((arg.range.start(), arg.range.end(), format!("{scheme}127.0.0.1{port}{path}")));
-        }
-    }
-    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
-    let mut out = text.to_string();
-    for (s, e, r) in edits {
-        out.replace_range(s..e, &r);
-    }
-    out
 }
 
 struct Case {
@@ -149,7 +65,7 @@ fn cases(corpus: Option<&Path>) -> Vec<Case> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(corpus.join("peer-suites/crossplane/configs")).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("nginx.conf").is_file()).collect();
     dirs.sort();
     for dir in dirs {
-        let files = files_under(&dir).into_iter().filter_map(|f| Some((Path::new("nginx").join(f.strip_prefix(&dir).ok()?), std::fs::read(&f).ok()?))).collect();
+        let files = common::files_under(&dir).into_iter().filter_map(|f| Some((Path::new("nginx").join(f.strip_prefix(&dir).ok()?), std::fs::read(&f).ok()?))).collect();
         out.push(Case { name: format!("corpus crossplane/{}", dir.file_name().unwrap().to_string_lossy()), files });
     }
     out
@@ -162,11 +78,11 @@ fn fix(dir: &Path) -> stacklint_workspace::RunOutcome {
 
 #[test]
 fn safe_fixes_keep_nginx_configs_valid() {
-    let Some(nginx) = nginx() else {
+    if oracles::nginx_binary().is_none() {
         assert!(!common::oracles_required(), "nginx not installed and STACKLINT_REQUIRE_ORACLES=1");
         eprintln!("SKIPPED: nginx not installed");
         return;
-    };
+    }
     let corpus = common::require_dir(common::corpus_dir(), "the corpus");
     let cases = cases(corpus.as_deref());
     assert!(!cases.is_empty());
@@ -175,15 +91,9 @@ fn safe_fixes_keep_nginx_configs_valid() {
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let work = tmp.path().join(format!("p{i}"));
-        for (rel, bytes) in &case.files {
-            let target = work.join(rel);
-            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-            std::fs::write(target, bytes).unwrap();
-        }
+        common::write_files(&work, &case.files);
         std::fs::write(work.join("stacklint.toml"), "[versions]\nnginx = \"1.24\"\n").unwrap();
-        let check = tmp.path().join(format!("c{i}"));
-        checkable_copy(&work, &check);
-        if nginx_t(&nginx, &check).is_err() {
+        if nginx_t(&work).is_err() {
             rejected_before += 1;
             continue;
         }
@@ -195,8 +105,7 @@ fn safe_fixes_keep_nginx_configs_valid() {
         if !broke.is_empty() {
             failures.push(format!("{}: fixes dropped: {broke:?}", case.name));
         }
-        checkable_copy(&work, &check);
-        if let Err(message) = nginx_t(&nginx, &check) {
+        if let Err(message) = nginx_t(&work) {
             let diff: String = outcome.fixed.iter().map(|f| f.diff(&work)).collect();
             failures.push(format!("{}: nginx -t rejects the fixed config: {message}\n{diff}", case.name));
         }

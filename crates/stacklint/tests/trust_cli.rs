@@ -2,6 +2,8 @@
 //! where they belong and only when unchanged; standard input lints the buffer alone; exit
 //! codes and messages are honest about selectors, configurations, folders and special files.
 
+mod common;
+
 use std::fs;
 use std::io::Write as _;
 use std::path::Path;
@@ -44,14 +46,6 @@ fn stacklint_stdin(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, Stri
     run_with(dir, args, stdin.as_bytes(), |_| {})
 }
 
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (path, text) in files {
-        let path = dir.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-}
-
 /// The text of a stale suppression, which SYN003 fixes (safely) by removing the comment.
 const STALE: &str = "bind = \"0.0.0.0:8000\"  # stacklint: ignore[SYN001]\n";
 const CLEAN: &str = "bind = \"0.0.0.0:8000\"\n";
@@ -72,7 +66,7 @@ fn mkfifo(path: &Path) -> bool {
 #[test]
 fn fix_writes_through_a_symlink_inside_the_project() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("deploy/gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("deploy/gunicorn.conf.py", STALE)]);
     std::os::unix::fs::symlink("deploy/gunicorn.conf.py", dir.path().join("gunicorn.conf.py")).unwrap();
     let (code, _, err) = stacklint(dir.path(), &["check", "gunicorn.conf.py", "--fix"]);
     assert_eq!(code, 0, "{err}");
@@ -85,9 +79,9 @@ fn fix_writes_through_a_symlink_inside_the_project() {
 #[test]
 fn a_symlink_leading_outside_the_project_is_neither_read_nor_written() {
     let outside = tempfile::tempdir().unwrap();
-    write(outside.path(), &[("gunicorn.conf.py", STALE)]);
+    common::write_files(outside.path(), &[("gunicorn.conf.py", STALE)]);
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("manage.py", "import os\n")]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("manage.py", "import os\n")]);
     std::os::unix::fs::symlink(outside.path().join("gunicorn.conf.py"), dir.path().join("gunicorn.conf.py")).unwrap();
     for args in [&["check", ".", "--output-format", "concise"][..], &["check", ".", "--fix"], &["check", "gunicorn.conf.py", "--fix"]] {
         let (code, out, err) = stacklint(dir.path(), args);
@@ -104,7 +98,7 @@ fn a_symlink_leading_outside_the_project_is_neither_read_nor_written() {
 #[test]
 fn a_file_named_through_dot_dot_is_linted() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("here/manage.py", "import os\n"), ("there/gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("here/manage.py", "import os\n"), ("there/gunicorn.conf.py", STALE)]);
     // No configuration: the project is the current folder, `here/`, which `there/` is not under.
     let (code, _, err) = stacklint(&dir.path().join("here"), &["check", "../there/gunicorn.conf.py", "--select", "SYN", "--fix"]);
     assert!(!err.contains("outside the project"), "{err}");
@@ -116,7 +110,7 @@ fn a_file_named_through_dot_dot_is_linted() {
 #[test]
 fn fix_with_a_config_kept_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("ci/lint.toml", "select = [\"SYN\"]\n"), ("deploy/gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("ci/lint.toml", "select = [\"SYN\"]\n"), ("deploy/gunicorn.conf.py", STALE)]);
     std::os::unix::fs::symlink("deploy/gunicorn.conf.py", dir.path().join("gunicorn.conf.py")).unwrap();
     let (code, _, err) = stacklint(dir.path(), &["check", "gunicorn.conf.py", "--config", "ci/lint.toml", "--fix"]);
     assert_eq!((code, err.as_str()), (0, "Fixed 1 finding in 1 file.\n"));
@@ -127,7 +121,7 @@ fn fix_with_a_config_kept_elsewhere() {
 fn hard_links_keep_sharing_the_fixed_text() {
     use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", STALE)]);
     fs::hard_link(dir.path().join("gunicorn.conf.py"), dir.path().join("gunicorn.conf.py.orig")).unwrap();
     let (code, _, err) = stacklint(dir.path(), &["check", ".", "--fix"]);
     assert_eq!(code, 0, "{err}");
@@ -139,7 +133,7 @@ fn hard_links_keep_sharing_the_fixed_text() {
 fn ownership_is_kept_when_running_as_root() {
     use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", STALE)]);
     let conf = dir.path().join("gunicorn.conf.py");
     if std::os::unix::fs::chown(&conf, Some(65534), Some(65534)).is_err() {
         eprintln!("SKIPPED: not root, cannot give the file another owner");
@@ -158,7 +152,7 @@ fn ownership_is_kept_when_running_as_root() {
 /// A project whose Dockerfile has fixes too (the old `--fix` printed it instead of the buffer).
 fn stdin_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\", \"DKR\"]\n"), ("Dockerfile", "FROM python:3.12\nCMD gunicorn app.wsgi\n"), ("gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\", \"DKR\"]\n"), ("Dockerfile", "FROM python:3.12\nCMD gunicorn app.wsgi\n"), ("gunicorn.conf.py", STALE)]);
     dir
 }
 
@@ -190,7 +184,7 @@ fn stdin_ignores_an_unrelated_bad_config_and_walks_no_tree() {
     let dir = stdin_project();
     // A broken configuration in a folder that does not govern the buffer, and a FIFO deep
     // in the tree: a walk of the tree would stop on the first or report the second.
-    write(dir.path(), &[("unrelated/stacklint.toml", "selct = [\n"), ("unrelated/deep/Dockerfile", "FROM python\n")]);
+    common::write_files(dir.path(), &[("unrelated/stacklint.toml", "selct = [\n"), ("unrelated/deep/Dockerfile", "FROM python\n")]);
     assert!(mkfifo(&dir.path().join("unrelated/deep/nginx.conf")));
     let (code, out, err) = stacklint_stdin(dir.path(), &["check", "--stdin-filename", "app/gunicorn.conf.py", "--output-format", "concise"], STALE);
     assert_eq!(code, 1, "{out}{err}");
@@ -198,7 +192,7 @@ fn stdin_ignores_an_unrelated_bad_config_and_walks_no_tree() {
     assert!(out.contains("SYN003"), "{out}");
     assert!(err.is_empty(), "{err}");
     // The configuration that governs the buffer does matter.
-    write(dir.path(), &[("app/stacklint.toml", "select = [\"GUN999\"]\n")]);
+    common::write_files(dir.path(), &[("app/stacklint.toml", "select = [\"GUN999\"]\n")]);
     let (code, _, err) = stacklint_stdin(dir.path(), &["check", "--stdin-filename", "app/gunicorn.conf.py"], STALE);
     assert_eq!(code, 2);
     assert!(err.contains("app/stacklint.toml:1:11: unknown rule selector `GUN999`; did you mean `GUN009`?"), "{err}");
@@ -209,7 +203,7 @@ fn stdin_ignores_an_unrelated_bad_config_and_walks_no_tree() {
 #[test]
 fn stdin_sees_its_project_context() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    common::write_files(
         dir.path(),
         &[
             ("compose.yaml", "services:\n  web:\n    build: ./app\n    deploy:\n      resources:\n        limits:\n          cpus: \"2\"\n"),
@@ -230,7 +224,7 @@ fn stdin_sees_its_project_context() {
 fn stdin_fix_does_not_claim_fixes_made_in_other_files() {
     let dir = tempfile::tempdir().unwrap();
     let dockerfile = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD [\"gunicorn\", \"-c\", \"/app/gunicorn.conf.py\", \"config.wsgi\"]\n";
-    write(dir.path(), &[("Dockerfile", dockerfile), ("gunicorn.conf.py", "workers = 9\n")]);
+    common::write_files(dir.path(), &[("Dockerfile", dockerfile), ("gunicorn.conf.py", "workers = 9\n")]);
     let (code, out, err) = stacklint_stdin(dir.path(), &["check", "--stdin-filename", "Dockerfile", "--select", "GUN002", "--fix"], dockerfile);
     assert_eq!((code, out.as_str()), (1, dockerfile), "{err}");
     assert_eq!(fs::read_to_string(dir.path().join("gunicorn.conf.py")).unwrap(), "workers = 9\n");
@@ -277,7 +271,7 @@ fn unknown_selectors_are_errors_with_a_suggestion() {
         assert!(out.is_empty(), "{args:?}: {out}");
         shown.push(format!("{}\n{err}", args.join(" ")));
     }
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n\n[per-file-ignores]\n\"settings/*.py\" = [\"DJS\", \"DJS999\"]\n")]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n\n[per-file-ignores]\n\"settings/*.py\" = [\"DJS\", \"DJS999\"]\n")]);
     let (code, _, err) = stacklint(dir.path(), &["check", "."]);
     assert_eq!(code, 2);
     shown.push(format!("per-file-ignores\n{}", redact(&err, dir.path())));
@@ -287,7 +281,7 @@ fn unknown_selectors_are_errors_with_a_suggestion() {
 #[test]
 fn a_bad_config_governs_only_its_subtree() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", STALE), ("sub/stacklint.toml", "select = [\"SYN\"]\n[target]\ncpus = \"many\"\n"), ("sub/gunicorn.conf.py", STALE), ("sub/deeper/gunicorn.conf.py", STALE)]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", STALE), ("sub/stacklint.toml", "select = [\"SYN\"]\n[target]\ncpus = \"many\"\n"), ("sub/gunicorn.conf.py", STALE), ("sub/deeper/gunicorn.conf.py", STALE)]);
     let (code, out, err) = stacklint(dir.path(), &["check", ".", "--output-format", "concise"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.starts_with("gunicorn.conf.py:1:") && out.contains("SYN003"), "the rest is still linted: {out}");
@@ -302,7 +296,7 @@ fn an_unreadable_folder_exits_2() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("gunicorn.conf.py", CLEAN), ("locked/gunicorn.conf.py", CLEAN)]);
+    common::write_files(dir.path(), &[("gunicorn.conf.py", CLEAN), ("locked/gunicorn.conf.py", CLEAN)]);
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     fs::set_permissions(dir.path().join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
     let root = fs::metadata(dir.path()).is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
@@ -324,7 +318,7 @@ fn an_unreadable_folder_exits_2() {
 #[test]
 fn fifos_are_reported_never_hung_on() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", CLEAN)]);
+    common::write_files(dir.path(), &[("stacklint.toml", "select = [\"SYN\"]\n"), ("gunicorn.conf.py", CLEAN)]);
     assert!(mkfifo(&dir.path().join("nginx.conf")));
     // Named: reported, an error.
     let (code, out, err) = stacklint(dir.path(), &["check", "nginx.conf", "gunicorn.conf.py"]);

@@ -284,15 +284,24 @@ pub fn select_non_overlapping<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> (
 }
 
 /// A unified diff between two versions of `path` (empty when they are equal).
+///
+/// Lines end at `\n`: a file whose lines end with a lone `\r` (old Mac) would be one line
+/// changed whole. Its lines are shown ended by `\n`, as [`line_endings::normalize`] makes
+/// them, after a first line saying so (text before `---` is not part of the patch); the
+/// file itself keeps its bytes.
 pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
     }
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
-        .to_string()
+    let lone_cr = line_endings::has_lone_cr(old) || line_endings::has_lone_cr(new);
+    let (shown_old, shown_new) = (line_endings::normalize(old), line_endings::normalize(new));
+    let (old, new, note) = if lone_cr && shown_old != shown_new {
+        (shown_old.as_ref(), shown_new.as_ref(), format!("# {path} ends lines with a lone CR (\\r): shown as line breaks\n"))
+    } else {
+        (old, new, String::new())
+    };
+    let diff = similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(&format!("a/{path}"), &format!("b/{path}")).to_string();
+    format!("{note}{diff}")
 }
 
 #[cfg(test)]
@@ -308,6 +317,18 @@ mod tests {
         let (out, skipped) = apply_edits(text, [&b, &a, &c]);
         assert_eq!(out, "workers = 9\nthreads = 4\nmax_requests = 1000\n");
         assert_eq!(skipped, vec![&c]);
+    }
+
+    /// A CR-only file's diff shows its lines, not one line changed whole.
+    #[test]
+    fn diffs_of_cr_only_files_show_lines() {
+        let old = "A = 1\rB = 2  # stacklint: ignore[SYN001]\rC = 3\r";
+        let new = "A = 1\rB = 2\rC = 3\r";
+        assert_eq!(
+            unified_diff("s.py", old, new),
+            "# s.py ends lines with a lone CR (\\r): shown as line breaks\n--- a/s.py\n+++ b/s.py\n@@ -1,3 +1,3 @@\n A = 1\n-B = 2  # stacklint: ignore[SYN001]\n+B = 2\n C = 3\n"
+        );
+        assert_eq!(unified_diff("s.py", "A\r\nB\r\n", "A\r\nC\r\n"), "--- a/s.py\n+++ b/s.py\n@@ -1,2 +1,2 @@\n A\r\n-B\r\n+C\r\n");
     }
 
     #[test]

@@ -509,3 +509,57 @@ fn corpus_sweep() {
     println!("compose corpus: {} files, PyYAML accepts {accepted}, rejects {rejected}; {services} services, {commands} commands; {compared} values equal to PyYAML's", files.len());
     assert!(failures.is_empty(), "parse errors on files PyYAML accepts:\n{}", failures.join("\n"));
 }
+
+/// A compose file of `services` services (6 lines each) after an `x-` anchor, each
+/// merging it; then a block scalar of `notes` lines that look like service keys (no place
+/// to cut), then top-level `volumes`.
+fn long_compose(services: usize, notes: usize) -> String {
+    let mut src = String::from("x-common: &common\n  restart: always\n  environment:\n    - SHARED=1\nservices:\n");
+    for i in 0..services {
+        let _ = write!(src, "  svc{i}:\n    <<: *common\n    image: \"app:{i}\"\n    command: >\n      gunicorn app.wsgi\n      --workers {}\n", i % 7 + 1);
+    }
+    src.push_str("x-notes: |\n");
+    for i in 0..notes {
+        let _ = writeln!(src, "  svc{i}: not a service");
+    }
+    src.push_str("volumes:\n  data: {}\n");
+    src
+}
+
+/// tree-sitter-yaml counts rows in 16 bits: a file past 32,767 lines was one ERROR
+/// ("invalid YAML at `services:`"). It is parsed in parts now, as if it were one.
+#[test]
+fn compose_files_longer_than_32767_lines_are_parsed() {
+    let src = long_compose(6_000, 15_000);
+    assert!(src.lines().count() > 50_000);
+    let file = ok(&src);
+    assert_eq!(file.services.len(), 6_000);
+    for (i, s) in file.services.iter().enumerate() {
+        assert_eq!(s.name.value, format!("svc{i}"));
+        assert_eq!(s.image.as_ref().map(|im| im.value.range.slice(&src)), Some(format!("\"app:{i}\"").as_str()));
+        assert_eq!(words(s), ["gunicorn", "app.wsgi", "--workers", &(i % 7 + 1).to_string()]);
+        // The anchor, defined in the first part, merged in every part.
+        assert_eq!(s.body.as_ref().and_then(|b| b.get("restart")).and_then(|n| n.as_str()), Some("always"), "svc{i}");
+    }
+    let last = file.services.last().unwrap();
+    assert_eq!(&src[last.range.start()..last.range.start() + 8], "svc5999:");
+    assert_eq!(file.named_volumes.iter().map(|v| v.value.as_str()).collect::<Vec<_>>(), ["data"]);
+    let notes = file.root_mapping().and_then(|m| m.get("x-notes")).and_then(|n| n.as_str()).unwrap();
+    assert_eq!(notes.lines().count(), 15_000);
+    let services = file.root_mapping().and_then(|m| m.get("services")).unwrap();
+    assert!(services.range.end() > src.find("svc5999").unwrap(), "the services' range covers every part");
+}
+
+/// A long file with nowhere to cut (one service's 40,000-line list) says so, and why.
+#[test]
+fn a_long_compose_file_that_cannot_be_cut_says_why() {
+    let mut src = String::from("services:\n  web:\n    image: app\n    environment:\n");
+    for i in 0..40_000 {
+        let _ = writeln!(src, "      - VAR{i}=1");
+    }
+    let (_, errors) = check(&src);
+    assert_eq!(
+        errors,
+        ["the file has 40004 lines, more than the 32767 the YAML parser reads at once, and no top-level or service key to cut it at within every 30000 lines: not linted"]
+    );
+}

@@ -22,6 +22,11 @@ pub const SKIPPED_DIRECTORIES: &[&str] = &[
     "__pycache__",
 ];
 
+/// Names that make the folder holding them the top of a project (besides a configuration):
+/// a Git work tree, a Python project, a Django project. A Dockerfile or a compose file (any
+/// name of those kinds) counts too. See [`Resolver::project_root`].
+const PROJECT_MARKERS: &[&str] = &[".git", "pyproject.toml", "manage.py"];
+
 /// Hidden files that are walked nevertheless.
 const HIDDEN_ALLOWED: &[&str] = &[".stacklint.toml"];
 
@@ -41,7 +46,9 @@ pub struct DiscoveredFile {
 /// Files that belong together: one configuration and the files it governs.
 #[derive(Clone, Debug)]
 pub struct Project {
-    /// The configuration's directory, or (without one) the linted directory or current directory.
+    /// The configuration's directory; without one, the topmost folder holding a project
+    /// marker (a compose file, Dockerfile, `manage.py`, `pyproject.toml`, `.git`) inside the
+    /// linted directory (or the current directory, for a named file), else that directory.
     pub root: PathBuf,
     /// The configuration, command-line overrides applied.
     pub config: Arc<Config>,
@@ -180,6 +187,9 @@ struct Resolver {
     errors: Vec<DiscoveryWarning>,
     /// Canonical project roots, for telling where symbolic links lead.
     canonical_roots: HashMap<PathBuf, Option<PathBuf>>,
+    /// Whether a folder holds a project marker ([`PROJECT_MARKERS`], a Dockerfile, a compose
+    /// file).
+    marked: HashMap<PathBuf, bool>,
 }
 
 impl Resolver {
@@ -225,6 +235,25 @@ impl Resolver {
         found
     }
 
+    /// The root of the project that a file in `dir` belongs to when no configuration governs
+    /// it: the topmost folder from `bound` (the folder named on the command line) down to
+    /// `dir` that holds a project marker, else `bound`.
+    ///
+    /// So a folder of projects (`~/code/a`, `~/code/b`, each with its compose file,
+    /// Dockerfile, `manage.py`, `pyproject.toml` or `.git`) is linted as those projects,
+    /// each as if named alone, and one project's processes, images and settings never
+    /// reach another's findings; the folders of one project (a Dockerfile in `app/`, a
+    /// compose file in `docker/`) stay one project with it.
+    fn project_root(&mut self, bound: &Path, dir: &Path) -> PathBuf {
+        topmost_marked(bound, dir, |candidate| {
+            *self
+                .marked
+                .entry(candidate.to_path_buf())
+                .or_insert_with(|| has_project_marker(candidate))
+        })
+        .unwrap_or_else(|| bound.to_path_buf())
+    }
+
     /// `root` with symbolic links resolved (cached); `None` when it cannot be resolved.
     fn canonical_root(&mut self, root: &Path) -> Option<PathBuf> {
         self.canonical_roots
@@ -252,6 +281,55 @@ impl Resolver {
     }
 }
 
+/// The topmost folder from `bound` down to `dir` that `marked` says holds a project marker.
+fn topmost_marked(bound: &Path, dir: &Path, mut marked: impl FnMut(&Path) -> bool) -> Option<PathBuf> {
+    let below = dir.strip_prefix(bound).ok()?;
+    let mut candidate = bound.to_path_buf();
+    if marked(&candidate) {
+        return Some(candidate);
+    }
+    for step in below.components() {
+        candidate.push(step);
+        if marked(&candidate) {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// The project root of a file linted alone without a configuration (`--stdin-filename`,
+/// an editor buffer), as it would be on disk: under the current directory, the topmost
+/// folder with a project marker from there down to the file's folder (what `stacklint
+/// check .` would use); elsewhere the closest folder with a marker above the file; else
+/// the file's folder.
+pub(crate) fn lone_file_root(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let parent = path.parent().unwrap_or(&path);
+    let cwd = absolute(Path::new("."));
+    let marked = if path.starts_with(&cwd) {
+        topmost_marked(&cwd, parent, has_project_marker)
+    } else {
+        parent.ancestors().find(|d| has_project_marker(d)).map(Path::to_path_buf)
+    };
+    marked.unwrap_or_else(|| parent.to_path_buf())
+}
+
+/// Whether `dir` holds a project marker: one of [`PROJECT_MARKERS`], a Dockerfile or a
+/// compose file (by name).
+fn has_project_marker(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|entry| {
+        let name = entry.file_name();
+        PROJECT_MARKERS.iter().any(|m| name == **m)
+            || matches!(
+                FileKind::from_path(Path::new(&name)),
+                Some(FileKind::Dockerfile | FileKind::Compose)
+            )
+    })
+}
+
 /// Find the files to lint under `paths` (files and directories; `.` when empty), their kinds,
 /// and their configurations, grouped into projects.
 ///
@@ -260,6 +338,10 @@ impl Resolver {
 /// configuration's `exclude`. Files named explicitly are always linted. A file's kind comes
 /// from `[files]`, then its name, then (for names without extension or ending in `.conf` or
 /// `.txt`, and for every named file) its first KiB; files of no known kind are skipped.
+///
+/// Files no configuration governs are grouped by their project root: the topmost folder
+/// with a project marker inside the folder named (see [`Resolver::project_root`]), so a
+/// folder of separate projects gives the findings of each project linted alone.
 ///
 /// `cli_config` (`--config`) replaces discovery: it governs every file, and an error in it
 /// is the `Err` of this function. A broken configuration found in the tree governs only its
@@ -287,6 +369,7 @@ pub fn discover(
         by_dir: HashMap::new(),
         errors: Vec::new(),
         canonical_roots: HashMap::new(),
+        marked: HashMap::new(),
     }));
     let cwd = absolute(Path::new("."));
     let default_paths = [PathBuf::from(".")];
@@ -334,7 +417,9 @@ pub fn discover(
                 Governing::Broken => continue,
                 Governing::Config(c) => c,
                 Governing::Defaults => {
-                    default_for(if abs.starts_with(&cwd) { &cwd } else { parent })?
+                    let bound = if abs.starts_with(&cwd) { &cwd } else { parent };
+                    let root = lock(&resolver).project_root(bound, parent);
+                    default_for(&root)?
                 }
             };
             if let Some(w) = lock(&resolver).outside(&abs, &config.root) {
@@ -440,7 +525,10 @@ pub fn discover(
             let config = match governing {
                 Governing::Broken => continue,
                 Governing::Config(c) => c,
-                Governing::Defaults => default_for(&abs)?,
+                Governing::Defaults => {
+                    let root = lock(&resolver).project_root(&abs, parent);
+                    default_for(&root)?
+                }
             };
             if is_link && let Some(w) = lock(&resolver).outside(&path, &config.root) {
                 warnings.push(w);
@@ -616,7 +704,7 @@ fn read_head(path: &Path) -> Result<String, String> {
 
 /// The configuration for one file that is not on disk or linted alone (`--stdin-filename`,
 /// an editor buffer): `--config` when given, else the closest configuration, else the
-/// defaults rooted at the current directory; overrides applied.
+/// defaults rooted at the file's project (see [`lone_file_root`]); overrides applied.
 pub fn resolve_config(
     file: &Path,
     cli_config: Option<&Path>,
@@ -626,7 +714,7 @@ pub fn resolve_config(
         Some(path) => load_config(path)?,
         None => match crate::config::find_config(file)? {
             Some(config) => config,
-            None => Config::default_for(Path::new(".")),
+            None => Config::default_for(&lone_file_root(file)),
         },
     };
     config.apply_overrides(overrides)?;

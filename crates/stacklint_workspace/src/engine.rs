@@ -16,8 +16,8 @@ use stacklint_project::{
     FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions,
 };
 
-use crate::config::{Config, find_config, load_config};
-use crate::discovery::{DiscoveredFile, DiscoveryWarning, detect_kind, discover};
+use crate::config::Config;
+use crate::discovery::{DiscoveredFile, DiscoveryWarning, detect_kind, discover, resolve_config};
 use crate::error::ConfigError;
 use crate::fsio::{WriteError, open_regular, read_limited, write_fixed};
 use crate::{Overrides, paths::absolute};
@@ -421,27 +421,13 @@ const MAX_CONTEXT_FILES: usize = 256;
 /// `--stdin-filename`: lint (or fix) the buffer alone, as the file at `path` of its project.
 ///
 /// Only the configuration governing `path` is read (`--config`, else the closest one above
-/// it), so a broken `stacklint.toml` elsewhere in the tree cannot abort an editor's run.
+/// it, else the defaults rooted at its project, see [`resolve_config`]), so a broken `stacklint.toml` elsewhere in the tree cannot abort an editor's run.
 /// Only the buffer is reported and only its fixed text is returned; nothing is written.
 /// A buffer over [`MAX_FILE_BYTES`] is reported like a file that large.
 fn run_stdin(request: &RunRequest, path: &Path, text: &str) -> Result<RunOutcome, RunError> {
     request.overrides.validate()?;
     let path = absolute(path);
-    let mut config = match &request.config {
-        Some(file) => load_config(file)?,
-        None => {
-            if let Some(config) = find_config(&path)? {
-                config
-            } else {
-                // Like a file named on the command line: rooted at the current directory
-                // when the path is under it, else at its folder.
-                let cwd = absolute(Path::new("."));
-                let parent = path.parent().unwrap_or(&path);
-                Config::default_for(if path.starts_with(&cwd) { &cwd } else { parent })
-            }
-        }
-    };
-    config.apply_overrides(&request.overrides)?;
+    let config = resolve_config(&path, request.config.as_deref(), &request.overrides)?;
     let settings = linter_settings(&config)?;
     let mut outcome = RunOutcome::default();
     outcome.sources.insert(path.clone(), text.to_owned());

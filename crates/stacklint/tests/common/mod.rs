@@ -1,8 +1,11 @@
-//! Shared by the end-to-end tests: where the shared corpus and scenarios are.
+//! Shared by the end-to-end tests: where the shared corpus and scenarios are, small
+//! projects in temporary folders, and the real programs (`oracles`).
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+pub mod oracles;
+
+use std::path::{Path, PathBuf};
 
 /// `../shared` beside the checkout (or `STACKLINT_SHARED`).
 pub fn shared_dir() -> PathBuf {
@@ -28,4 +31,35 @@ pub fn require_dir(dir: PathBuf, what: &str) -> Option<PathBuf> {
     assert!(!oracles_required(), "{what} not found at {} and STACKLINT_REQUIRE_ORACLES=1", dir.display());
     eprintln!("SKIPPED: {what} not found at {}", dir.display());
     None
+}
+
+/// Every file below `dir`, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files in `dir`, each (path relative to `dir`, contents); folders are made as needed.
+pub fn write_files(dir: &Path, files: &[(impl AsRef<Path>, impl AsRef<[u8]>)]) {
+    for (rel, bytes) in files {
+        let target = dir.join(rel);
+        std::fs::create_dir_all(target.parent().expect("a file in a folder")).expect("create a test folder");
+        std::fs::write(target, bytes).expect("write a test file");
+    }
+}
+
+/// `path` relative to `root` (`path` itself when outside it).
+pub fn rel(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }

@@ -1,6 +1,5 @@
-//! Support for `fix_properties.rs`: the variant generator, the shape checks and the real
-//! programs used as oracles.
+//! Support for `fix_properties.rs`: the variant generator and the shape checks (the real
+//! programs used as oracles are in `common::oracles`).
 
-pub mod oracles;
 pub mod structure;
 pub mod variants;

@@ -214,6 +214,13 @@ pub(crate) struct Read {
     pub errors: Vec<ParseError>,
 }
 
+/// tree-sitter-yaml's scanner counts rows in 16 bits: past row 32,767 a line no longer
+/// follows the one before it and the whole file is one ERROR. A longer file is parsed in
+/// parts of at most [`PART_ROWS`] lines, each cut before a top-level key or a key of the
+/// mapping under it (a service), and the parts' entries joined.
+const MAX_ROWS: usize = 32_767;
+const PART_ROWS: usize = 30_000;
+
 /// Parse `text` as YAML.
 pub(crate) fn read(text: &str) -> Read {
     let mut parser = tree_sitter::Parser::new();
@@ -226,37 +233,145 @@ pub(crate) fn read(text: &str) -> Read {
         errors.push(ParseError::new(TextRange::empty(0), "internal error: the YAML grammar could not be loaded"));
         return Read { root: None, comments: Vec::new(), errors };
     }
-    let Some(tree) = parser.parse(text, None) else {
-        errors.push(ParseError::new(TextRange::empty(0), "the YAML parser gave up on this file"));
-        return Read { root: None, comments: Vec::new(), errors };
+    let rows = row_count(text);
+    let parts = if rows > MAX_ROWS {
+        let Some(cuts) = part_starts(text) else {
+            errors.push(ParseError::new(
+                TextRange::empty(0),
+                format!("the file has {rows} lines, more than the {MAX_ROWS} the YAML parser reads at once, and no top-level or service key to cut it at within every {PART_ROWS} lines: not linted"),
+            ));
+            return Read { root: None, comments: Vec::new(), errors };
+        };
+        cuts.iter().zip(cuts.iter().skip(1).chain([&text.len()])).map(|(s, e)| (*s, *e)).collect()
+    } else {
+        vec![(0, text.len())]
     };
-    let top = tree.root_node();
     let mut b = Builder { text, anchors: HashMap::new(), errors, expanded: 0, comments: Vec::new() };
-    b.collect_errors(top);
-    if !b.errors.is_empty() {
-        b.tab_indentation();
-    }
-    b.collect_comments(top);
-    let mut root = None;
-    if top.kind() == "stream" {
-        // Only the first document is read (compose files have one).
-        let mut cursor = top.walk();
-        for doc in top.named_children(&mut cursor).filter(|d| d.kind() == "document") {
-            let mut c2 = doc.walk();
-            let content = doc.named_children(&mut c2).find(|n| matches!(n.kind(), "block_node" | "flow_node"));
-            let Some(content) = content else { continue };
-            if root.is_none() {
-                root = b.node(content, 0);
+    let mut root: Option<Node> = None;
+    for (start, end) in parts {
+        if (start, end) != (0, text.len()) {
+            let point = |at: usize| tree_sitter::Point { row: text.get(..at).map_or(0, |t| t.matches('\n').count()), column: 0 };
+            let range = tree_sitter::Range { start_byte: start, end_byte: end, start_point: point(start), end_point: point(end) };
+            if parser.set_included_ranges(&[range]).is_err() {
+                b.errors.push(ParseError::new(TextRange::empty(start), "internal error: the YAML parser refused a part of the file"));
+                break;
             }
         }
-    } else {
-        // The whole file is one error (e.g. a Jinja template): read what pairs it holds.
-        root = b.node(top, 0);
+        let Some(tree) = parser.parse(text, None) else {
+            b.errors.push(ParseError::new(TextRange::empty(start), "the YAML parser gave up on this file"));
+            break;
+        };
+        let top = tree.root_node();
+        b.collect_errors(top);
+        b.collect_comments(top);
+        let part = b.document(top);
+        match (&mut root, part) {
+            (None, part) => root = part,
+            (Some(root), Some(part)) => {
+                let indented = text.get(start..).is_some_and(|t| t.starts_with(' '));
+                append_part(root, part, indented);
+            }
+            (Some(_), None) => {}
+        }
+    }
+    if !b.errors.is_empty() {
+        b.tab_indentation();
     }
     b.errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     b.errors.dedup();
     b.errors.truncate(MAX_ERRORS);
     Read { root, comments: b.comments, errors: b.errors }
+}
+
+/// Where each part of a file longer than [`MAX_ROWS`] starts (the first is 0): at most
+/// [`PART_ROWS`] lines apart, each at a key at column 0 or at the indentation of the keys
+/// under the last column-0 key, outside block scalars. `None` when no such key is close
+/// enough.
+fn part_starts(text: &str) -> Option<Vec<usize>> {
+    let mut starts = vec![0];
+    // The current part's first row and whether it starts at a service key (then it ends
+    // at the next column-0 line: its mapping is indented); the last place to cut at.
+    let (mut start_row, mut start_indented) = (0, false);
+    let mut last_cut: Option<(usize, usize, bool)> = None;
+    let (mut second, mut after_top, mut block_scalar): (Option<usize>, bool, Option<usize>) = (None, false, None);
+    let mut offset = 0;
+    for (row, line) in text.split_inclusive('\n').enumerate() {
+        let at = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let rest = body.trim_start_matches(' ');
+        let indent = body.len() - rest.len();
+        if rest.is_empty() || rest.starts_with('#') || block_scalar.is_some_and(|opened| indent > opened) {
+            continue;
+        }
+        block_scalar = None;
+        if after_top && indent > 0 {
+            second = Some(indent);
+            after_top = false;
+        }
+        if indent == 0 {
+            after_top = true;
+            second = None;
+        }
+        let key = !rest.starts_with(['-', '[', '{', '"', '\'', '?', ':', '*', '&', '!', '%', '|', '>'])
+            && (rest.contains(": ") || rest.ends_with(':'));
+        if key && (indent == 0 || second == Some(indent)) && row > start_row {
+            if row - start_row > PART_ROWS {
+                let (cut_row, cut_at, indented) = last_cut.filter(|(r, _, _)| *r > start_row)?;
+                starts.push(cut_at);
+                (start_row, start_indented) = (cut_row, indented);
+            }
+            last_cut = Some((row, at, indent > 0));
+        }
+        if indent == 0 && start_indented && row > start_row {
+            starts.push(at);
+            (start_row, start_indented) = (row, false);
+        }
+        let value = rest.split(" #").next().unwrap_or(rest).trim_end();
+        let last_word = value.rsplit(' ').next().unwrap_or(value);
+        let indicator = last_word.strip_prefix(['|', '>']).is_some_and(|i| i.chars().all(|c| matches!(c, '-' | '+' | '0'..='9')));
+        if indicator && (value.len() == last_word.len() || value.contains(": ") || value.starts_with("- ")) {
+            block_scalar = Some(indent);
+        }
+    }
+    let rows = row_count(text);
+    if rows.saturating_sub(start_row) > PART_ROWS {
+        let (_, cut_at, _) = last_cut.filter(|(r, _, _)| *r > start_row && rows.saturating_sub(*r) <= PART_ROWS)?;
+        starts.push(cut_at);
+    }
+    Some(starts)
+}
+
+/// Lines as the YAML scanner counts them: a CR alone ends a line too.
+fn row_count(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let breaks = bytes.iter().enumerate().filter(|(i, b)| **b == b'\n' || (**b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))).count();
+    breaks + usize::from(!text.is_empty() && !text.ends_with(['\n', '\r']))
+}
+
+/// Join a later part of a long file to the document: its entries continue the top-level
+/// mapping (a part cut at column 0) or the mapping of its last key (a part cut at a
+/// service key); the ranges grow to the part's end.
+fn append_part(root: &mut Node, part: Node, indented: bool) {
+    let NodeKind::Mapping(more) = part.kind else { return };
+    let end = part.range.end();
+    let NodeKind::Mapping(top) = &mut root.kind else { return };
+    let target = if indented {
+        let Some(last) = top.entries.last_mut() else { return };
+        last.range = TextRange::new(last.range.start(), end.max(last.range.end()));
+        let Some(value) = last.value.as_mut() else { return };
+        value.range = TextRange::new(value.range.start(), end.max(value.range.end()));
+        let NodeKind::Mapping(inner) = &mut value.kind else { return };
+        inner
+    } else {
+        top
+    };
+    target.range = TextRange::new(target.range.start(), end.max(target.range.end()));
+    target.entries.extend(more.entries);
+    if let NodeKind::Mapping(top) = &mut root.kind {
+        top.range = TextRange::new(top.range.start(), end.max(top.range.end()));
+    }
+    root.range = TextRange::new(root.range.start(), end.max(root.range.end()));
 }
 
 struct Builder<'t> {
@@ -268,6 +383,23 @@ struct Builder<'t> {
 }
 
 impl<'t> Builder<'t> {
+    /// The first document of a parsed tree (compose files have one); a tree that is one
+    /// error (e.g. a Jinja template) is read for what pairs it holds.
+    fn document(&mut self, top: TsNode) -> Option<Node> {
+        if top.kind() != "stream" {
+            return self.node(top, 0);
+        }
+        let mut cursor = top.walk();
+        for doc in top.named_children(&mut cursor).filter(|d| d.kind() == "document") {
+            let mut c2 = doc.walk();
+            let content = doc.named_children(&mut c2).find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+            if let Some(content) = content {
+                return self.node(content, 0);
+            }
+        }
+        None
+    }
+
     fn span(&self, n: TsNode) -> TextRange {
         let r = n.byte_range();
         let start = floor_char_boundary(self.text, r.start);
@@ -628,3 +760,4 @@ fn count_nodes(n: &Node) -> usize {
         _ => 1,
     }
 }
+

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use stacklint_project::{Project, ProjectOptions};
@@ -156,7 +156,7 @@ pub struct NginxJob {
 }
 
 /// `nginx -t` on each job, on a copy where upstream hostnames are 127.0.0.1 and
-/// `user`/`pid` lines are blank (as `nginx_fixes_accepted.rs` does).
+/// `user`/`pid` lines are blank; the same rewrite before and after fixing.
 pub fn nginx_t(jobs: &[NginxJob]) -> BTreeMap<String, Verdict> {
     let mut out = BTreeMap::new();
     if jobs.is_empty() {
@@ -252,8 +252,4 @@ fn rewrite(text: &str) -> String {
 pub fn is_main_nginx(text: &str) -> bool {
     let project = Project::from_sources(ProjectOptions::default(), &[("nginx/x.conf", text)]);
     project.files.first().and_then(|f| f.nginx()).is_some_and(|c| c.roots().any(|d| d.is("events") || d.is("http")))
-}
-
-pub fn rel(path: &Path, root: &Path) -> PathBuf {
-    path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
