@@ -413,7 +413,7 @@ fn from_compose(project: &Project, cs: &crate::compose::ComposeService) -> Deplo
         }
     }
     if let Some(image) = &svc.image {
-        s.image = Some(Sourced { value: image.value.value.clone(), origin: Origin::new(file, Some(image.value.range), "compose image") });
+        s.image = Some(Sourced { value: written(project, file, &image.value), origin: Origin::new(file, Some(image.value.range), "compose image") });
     }
     // compose `entrypoint:` replaces the image's ENTRYPOINT and drops its CMD;
     // `command:` replaces the CMD.
@@ -440,7 +440,7 @@ fn from_compose(project: &Project, cs: &crate::compose::ComposeService) -> Deplo
         }
     }
     for e in &svc.environment {
-        s.environment.push(EnvEntry { name: e.name.value.clone(), value: e.value.as_ref().map(|v| v.value.clone()), origin: Origin::new(file, Some(e.range), "compose environment") });
+        s.environment.push(EnvEntry { name: written(project, file, &e.name), value: e.value.as_ref().map(|v| written(project, file, v)), origin: Origin::new(file, Some(e.range), "compose environment") });
     }
     for m in &cs.mounts {
         s.files.push(ServiceFile { file: m.file.clone(), container_path: m.container_path.clone(), via: FileVia::Mount, origin: Origin::new(file, Some(m.range), "compose volume") });
@@ -462,6 +462,15 @@ fn compose_argv(c: &stacklint_syntax::compose::Command) -> Vec<String> {
         stacklint_syntax::compose::CommandForm::List(items) => items.iter().map(|s| s.value.clone()).collect(),
         // The string form is split like a shell (compose does not run a shell).
         stacklint_syntax::compose::CommandForm::String(_) => c.words().map(|w| w.value.clone()).collect(),
+    }
+}
+
+/// A scalar's value; in a template, the text as written (the parsed skeleton has its tags
+/// masked).
+fn written(project: &Project, file: &Path, scalar: &stacklint_syntax::compose::Scalar) -> String {
+    match project.file(file) {
+        Some(f) if f.template.is_some() => scalar.range.slice(&f.text).trim().trim_matches(['"', '\'']).to_owned(),
+        _ => scalar.value.clone(),
     }
 }
 
