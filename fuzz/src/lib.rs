@@ -18,6 +18,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("shell", shell),
     ("procfile", procfile),
     ("compose", compose),
+    ("supervisord", supervisord),
+    ("systemd", systemd),
     ("lint", lint),
     ("fix", fix),
 ];
@@ -106,6 +108,36 @@ pub fn compose(data: &[u8]) {
                 assert_eq!(r.slice(&text), w.value, "a word's value range holds its value");
             }
         }
+    }
+}
+
+/// An INI tree (supervisord, systemd): every range in bounds, a key's range holds the key.
+fn ini(text: &str, parsed: &stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>) {
+    for r in parsed.tree.ranges() {
+        assert_in_bounds(text, r, "ini node");
+    }
+    for e in parsed.tree.sections.iter().flat_map(|s| &s.entries) {
+        assert_eq!(e.key_range.slice(text), e.key, "a key's range holds the key");
+        assert!(e.key_range.end() <= e.value_range.start() && e.value_range.end() <= e.range.end(), "key, value and entry ranges in order");
+    }
+    errors_in_bounds(text, &parsed.errors);
+}
+
+pub fn supervisord(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::supervisord::parse(&text);
+    ini(&text, &parsed);
+    for p in stacklint_syntax::supervisord::programs(&parsed.tree) {
+        assert_in_bounds(&text, p.name_range, "program name");
+    }
+}
+
+pub fn systemd(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::systemd::parse(&text);
+    ini(&text, &parsed);
+    for e in stacklint_syntax::systemd::exec_start(&parsed.tree) {
+        assert!(!e.value.is_empty());
     }
 }
 
