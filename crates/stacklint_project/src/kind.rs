@@ -97,15 +97,13 @@ impl<'t> Content<'t> {
         self.code.iter().filter_map(|l| l.strip_prefix('[')?.split_once(']').map(|(name, _)| name))
     }
 
-    /// The program of a `#!` line: the last path segment of its first word, or (through
-    /// `env`) of the first word after it that is not an option.
+    /// The program of a `#!` line: the last path segment of its first word, or, through a
+    /// wrapper that runs the next word (`env`, s6's `with-contenv`), of the first word after
+    /// it that is not an option.
     fn interpreter(&self) -> Option<&'t str> {
-        let words: Vec<&str> = self.first.strip_prefix("#!")?.split_whitespace().collect();
-        let base = |w: &'t str| w.rsplit('/').next().unwrap_or(w);
-        match words.first().copied().map(base) {
-            Some("env") => words.iter().skip(1).find(|w| !w.starts_with('-')).copied().map(base),
-            other => other,
-        }
+        let words = self.first.strip_prefix("#!")?.split_whitespace();
+        let mut programs = words.filter(|w| !w.starts_with('-')).map(|w| w.rsplit('/').next().unwrap_or(w));
+        programs.find(|p| !matches!(*p, "env" | "with-contenv"))
     }
 }
 
@@ -593,6 +591,8 @@ mod tests {
         assert_eq!(FileKind::sniff("# syntax=docker/dockerfile:1\nFROM python:3.12\n"), Some(FileKind::Dockerfile));
         assert_eq!(FileKind::sniff("#!/bin/sh\nexec gunicorn app:app\n"), Some(FileKind::Shell));
         assert_eq!(FileKind::sniff("#!/usr/bin/env python3\nimport os\n"), Some(FileKind::Python));
+        assert_eq!(FileKind::sniff("#!/command/with-contenv /usr/bin/bash\nexec x\n"), Some(FileKind::Shell));
+        assert_eq!(FileKind::sniff("#!/usr/bin/env -S bash -e\nexec x\n"), Some(FileKind::Shell));
         assert_eq!(FileKind::sniff("hello"), None);
         assert_eq!(FileKind::sniff("worker_processes auto;\nevents {}\n"), Some(FileKind::Nginx));
         assert_eq!(FileKind::sniff("upstream app {\n  server a:1;\n}\n"), Some(FileKind::Nginx));
