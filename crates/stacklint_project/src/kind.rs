@@ -261,27 +261,15 @@ static NGINX: KindSpec = KindSpec {
 };
 
 /// nginx: block openers, or directives that end with `;` (`worker_processes = 4` in a
-/// Python or INI config is not nginx). Contradicted when no line ends a directive or a
-/// block while lines are INI sections (`[program:web]`, `[www]`) or `name = value`
-/// settings (PostgreSQL's `conf.d`, php-fpm pools).
+/// Python or INI config is not nginx). Contradicted when there are lines but none ends a
+/// directive or a block: INI sections (`[program:web]`, `[www]`), `name = value` settings
+/// (PostgreSQL's `conf.d`, php-fpm pools), Apache's `<VirtualHost>`, Redis directives.
 fn nginx_sniff(c: &Content<'_>) -> Sniff {
     let nginx_line = |l: &&str| l.starts_with("http {") || l.starts_with("server {") || l.starts_with("events {") || (l.starts_with("upstream ") && l.ends_with('{')) || (l.starts_with("worker_processes") && l.ends_with(';') && !l.contains('='));
     if c.code.iter().take(20).any(nginx_line) {
         return Sniff::Claims;
     }
-    let mut foreign = false;
-    for line in &c.code {
-        if line.ends_with(';') || line.ends_with('{') || line.ends_with('}') {
-            return Sniff::Fits;
-        }
-        let ini_section = line.starts_with('[') && line.ends_with(']');
-        let assignment = line.split_once('=').is_some_and(|(k, _)| {
-            let k = k.trim();
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']'))
-        });
-        foreign |= ini_section || assignment;
-    }
-    if foreign { Sniff::Contradicts } else { Sniff::Fits }
+    if c.code.is_empty() || c.code.iter().any(|l| l.ends_with([';', '{', '}'])) { Sniff::Fits } else { Sniff::Contradicts }
 }
 
 static POSTGRES: KindSpec = KindSpec {
@@ -573,6 +561,8 @@ mod tests {
         assert_eq!(detect("server {\n  listen 80;\n}\n"), Some(FileKind::Nginx));
         assert_eq!(detect("proxy_set_header X-A $a;\nset $x \"a=b\";\n"), Some(FileKind::Nginx));
         assert_eq!(detect("# nothing yet\n"), Some(FileKind::Nginx));
+        assert_eq!(detect("<VirtualHost *:80>\n  ServerName a\n</VirtualHost>\n"), None);
+        assert_eq!(detect("maxclients 10000\ntcp-keepalive 60\n"), Some(FileKind::Redis));
         assert_eq!(FileKind::detect(Path::new("supervisor/app.ini"), "[program:app]\ncommand=x\n"), Some(FileKind::Supervisord));
         assert_eq!(FileKind::detect(Path::new("supervisor/app.ini"), "[uwsgi]\nmodule=x\n"), None);
     }
