@@ -145,7 +145,7 @@ pub fn systemd(data: &[u8]) {
 /// finding and fix edit stays inside the file.
 pub fn lint(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let names = ["Dockerfile", "nginx.conf", "settings.py", "gunicorn.conf.py", "Procfile", "entrypoint.sh", "requirements.txt", "docker-compose.yml"];
+    let names = ["Dockerfile", "nginx.conf", "settings.py", "gunicorn.conf.py", "Procfile", "entrypoint.sh", "requirements.txt", "docker-compose.yml", "supervisord.conf", "web.service"];
     let name = names.get(usize::from(selector) % names.len()).copied().unwrap_or("Dockerfile");
     let text = text(rest);
     let project = stacklint_project::Project::from_sources(stacklint_project::ProjectOptions::default(), &[(name, &text)]);
@@ -191,6 +191,8 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("entrypoint.sh", K::Shell, RUNS_SCRIPT),
         ("docker-compose.yml", K::Compose, &[]),
         ("nginx/conf.d/site.conf", K::Nginx, SITE),
+        ("deploy/supervisord.conf", K::Supervisord, &[]),
+        ("deploy/web.service", K::Systemd, &[]),
     ]
 };
 
