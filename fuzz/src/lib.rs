@@ -18,6 +18,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("shell", shell),
     ("procfile", procfile),
     ("compose", compose),
+    ("supervisord", supervisord),
+    ("systemd", systemd),
     ("lint", lint),
     ("fix", fix),
 ];
@@ -109,11 +111,41 @@ pub fn compose(data: &[u8]) {
     }
 }
 
+/// An INI tree (supervisord, systemd): every range in bounds, a key's range holds the key.
+fn ini(text: &str, parsed: &stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>) {
+    for r in parsed.tree.ranges() {
+        assert_in_bounds(text, r, "ini node");
+    }
+    for e in parsed.tree.sections.iter().flat_map(|s| &s.entries) {
+        assert_eq!(e.key_range.slice(text), e.key, "a key's range holds the key");
+        assert!(e.key_range.end() <= e.value_range.start() && e.value_range.end() <= e.range.end(), "key, value and entry ranges in order");
+    }
+    errors_in_bounds(text, &parsed.errors);
+}
+
+pub fn supervisord(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::supervisord::parse(&text);
+    ini(&text, &parsed);
+    for p in stacklint_syntax::supervisord::programs(&parsed.tree) {
+        assert_in_bounds(&text, p.name_range, "program name");
+    }
+}
+
+pub fn systemd(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::systemd::parse(&text);
+    ini(&text, &parsed);
+    for e in stacklint_syntax::systemd::exec_start(&parsed.tree) {
+        assert!(!e.value.is_empty());
+    }
+}
+
 /// The whole engine on one file whose kind the first byte picks: every rule runs, every
 /// finding and fix edit stays inside the file.
 pub fn lint(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let names = ["Dockerfile", "nginx.conf", "settings.py", "gunicorn.conf.py", "Procfile", "entrypoint.sh", "requirements.txt", "docker-compose.yml"];
+    let names = ["Dockerfile", "nginx.conf", "settings.py", "gunicorn.conf.py", "Procfile", "entrypoint.sh", "requirements.txt", "docker-compose.yml", "supervisord.conf", "web.service"];
     let name = names.get(usize::from(selector) % names.len()).copied().unwrap_or("Dockerfile");
     let text = text(rest);
     let project = stacklint_project::Project::from_sources(stacklint_project::ProjectOptions::default(), &[(name, &text)]);
@@ -159,6 +191,8 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("entrypoint.sh", K::Shell, RUNS_SCRIPT),
         ("docker-compose.yml", K::Compose, &[]),
         ("nginx/conf.d/site.conf", K::Nginx, SITE),
+        ("deploy/supervisord.conf", K::Supervisord, &[]),
+        ("deploy/web.service", K::Systemd, &[]),
     ]
 };
 

@@ -1,14 +1,15 @@
 //! `# stacklint: ignore[CODE, name] -- reason` and `# stacklint: ignore-file[...]`.
 //!
-//! One syntax for every format, since they all use `#` comments. A line suppression sits
-//! at the end of a line of the finding, or alone on the line(s) above it. A suppression
-//! that suppresses nothing is reported as `unused-suppression`.
+//! One syntax for every format, in the format's own comments (its [`CommentSyntax`]: `#`,
+//! or `;` in supervisord and systemd files). A line suppression sits at the end of a line
+//! of the finding (where the format has trailing comments), or alone on the line(s) above
+//! it. A suppression that suppresses nothing is reported as `unused-suppression`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use stacklint_diagnostics::{Diagnostic, Edit, Fix, TextRange};
-use stacklint_project::{FileKind, Project, SourceFile};
+use stacklint_project::{CommentSyntax, Project, SourceFile};
 
 use crate::registry::rule_by_code_or_name;
 use crate::rules::syntax::syn003_unused_suppression;
@@ -26,7 +27,7 @@ pub enum SuppressionScope {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suppression {
     pub scope: SuppressionScope,
-    /// The whole comment, from `#` to the end of the line.
+    /// The whole comment, from its `#` (or `;`) to the end of the line.
     pub comment: TextRange,
     /// What to delete to remove the comment (its line when it stands alone).
     pub removal: TextRange,
@@ -34,15 +35,16 @@ pub struct Suppression {
     pub codes: Vec<(String, TextRange)>,
 }
 
-/// Every suppression comment in `text`. Where the format has no trailing comments
-/// (`trailing_comments` false: Dockerfile, redis.conf), only whole-line comments count —
+/// Every suppression comment in `text`, written in `comments`. Where the format has no
+/// trailing comments (Dockerfile, redis.conf, systemd), only whole-line comments count —
 /// a `#` after a Dockerfile instruction is part of its arguments.
-pub fn parse_suppressions(text: &str, trailing_comments: bool) -> Vec<Suppression> {
+pub fn parse_suppressions(text: &str, comments: CommentSyntax) -> Vec<Suppression> {
     let mut out = Vec::new();
     let lines: Vec<(usize, &str)> = line_spans(text);
+    let is_comment_line = |l: &str| l.trim_start().starts_with(comments.line);
     for (i, &(start, line)) in lines.iter().enumerate() {
-        let Some(hash) = find_directive(line) else { continue };
-        let after = line[hash..].trim_start_matches('#').trim_start();
+        let Some(hash) = find_directive(line, comments) else { continue };
+        let after = line[hash..].trim_start_matches(comments.line).trim_start();
         let Some(rest) = after.strip_prefix("stacklint:") else { continue };
         let rest_trim = rest.trim_start();
         let (file_scope, list) = if let Some(r) = rest_trim.strip_prefix("ignore-file") {
@@ -67,13 +69,14 @@ pub fn parse_suppressions(text: &str, trailing_comments: bool) -> Vec<Suppressio
             }
         }
         let code_before = line[..hash].trim();
-        if !code_before.is_empty() && !trailing_comments {
+        let marker = line[hash..].chars().next().unwrap_or('#');
+        if !code_before.is_empty() && !comments.trailing.contains(&marker) {
             continue;
         }
         let comment = TextRange::new(start + hash, start + line.trim_end().len());
         let (scope, removal) = if code_before.is_empty() {
             // Alone on its line: it covers the next line that is not a comment.
-            let next = lines.iter().enumerate().skip(i + 1).find(|(_, (_, l))| !l.trim_start().starts_with('#')).map_or(i + 2, |(j, _)| j + 1);
+            let next = lines.iter().enumerate().skip(i + 1).find(|(_, (_, l))| !is_comment_line(l)).map_or(i + 2, |(j, _)| j + 1);
             let line_end = lines.get(i + 1).map_or(text.len(), |(s, _)| *s);
             (if file_scope { SuppressionScope::File } else { SuppressionScope::Line(next) }, TextRange::new(start, line_end))
         } else {
@@ -96,13 +99,13 @@ fn line_spans(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The byte index of a `#` that starts a comment holding `stacklint:` (at line start or after
-/// whitespace, so `url#frag` is not a comment).
-fn find_directive(line: &str) -> Option<usize> {
+/// The byte index of the comment marker (`#`, `;`) that starts a comment holding
+/// `stacklint:` (at line start or after whitespace, so `url#frag` is not a comment).
+fn find_directive(line: &str, comments: CommentSyntax) -> Option<usize> {
     let idx = line.find("stacklint:")?;
-    let hash = line[..idx].rfind('#')?;
-    let prev_ok = hash == 0 || line[..hash].ends_with([' ', '\t']);
-    (prev_ok && line[hash..idx].chars().all(|c| c == '#' || c == ' ')).then_some(hash)
+    let marker = line[..idx].rfind(comments.line)?;
+    let prev_ok = marker == 0 || line[..marker].ends_with([' ', '\t']);
+    (prev_ok && line[marker..idx].chars().all(|c| c == ' ' || comments.line.contains(&c))).then_some(marker)
 }
 
 /// Drop suppressed findings and report unused suppressions.
@@ -112,8 +115,7 @@ pub(crate) fn apply(project: &Project, diagnostics: Vec<Diagnostic>, settings: &
     let mut per_file: HashMap<&Path, FileSuppressions> = HashMap::new();
     for file in &project.files {
         if file.text.contains("stacklint:") {
-            let trailing = !matches!(file.kind, FileKind::Dockerfile | FileKind::Redis);
-            let sups = parse_suppressions(&file.text, trailing);
+            let sups = parse_suppressions(&file.text, file.kind.comments());
             if !sups.is_empty() {
                 let used = sups.iter().map(|s| vec![false; s.codes.len()]).collect();
                 per_file.insert(file.path.as_path(), (file, sups, used));
@@ -215,12 +217,14 @@ fn unused_diagnostics(path: &Path, s: &Suppression, used: &[bool], settings: &Li
 
 #[cfg(test)]
 mod tests {
+    use stacklint_project::FileKind;
+
     use super::*;
 
     #[test]
     fn trailing_and_standalone_and_file() {
         let text = "workers = 3  # stacklint: ignore[GUN001, missing-max-requests] -- sized by ops\n# stacklint: ignore[GUN011]\n# another comment\nthreads: 4\n# stacklint: ignore-file[DJS003]\nurl = 'a#stacklint: ignore[X]'\n";
-        let s = parse_suppressions(text, true);
+        let s = parse_suppressions(text, FileKind::Python.comments());
         assert_eq!(s.len(), 3);
         assert_eq!(s[0].scope, SuppressionScope::Line(1));
         assert_eq!(s[0].codes.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["GUN001", "missing-max-requests"]);
@@ -232,10 +236,26 @@ mod tests {
     }
 
     #[test]
+    fn semicolon_comments_in_ini_formats() {
+        let conf = "[program:web]\n; stacklint: ignore[GUN001]\ncommand=gunicorn app.wsgi -w 2 ; stacklint: ignore[GUN002]\nx=a # stacklint: ignore[GUN003]\n";
+        let s = parse_suppressions(conf, FileKind::Supervisord.comments());
+        assert_eq!(s.iter().map(|s| s.scope.clone()).collect::<Vec<_>>(), [SuppressionScope::Line(3), SuppressionScope::Line(3), SuppressionScope::Line(4)]);
+        assert_eq!(s[1].removal.slice(conf), " ; stacklint: ignore[GUN002]");
+        // systemd has comment lines only: a `;` after a value is part of it.
+        let unit = "[Service]\n# stacklint: ignore[GUN001]\nExecStart=/bin/gunicorn a ; stacklint: ignore[GUN002]\n";
+        let s = parse_suppressions(unit, FileKind::Systemd.comments());
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].scope, SuppressionScope::Line(3));
+        // `;` is no comment in Python.
+        assert!(parse_suppressions("x = 1 ; stacklint: ignore[A]\n", FileKind::Python.comments()).is_empty());
+    }
+
+    #[test]
     fn hadolint_comments_are_not_ours() {
-        assert!(parse_suppressions("# hadolint ignore=DL3008\nRUN apt-get install x\n", false).is_empty());
+        let dockerfile = FileKind::Dockerfile.comments();
+        assert!(parse_suppressions("# hadolint ignore=DL3008\nRUN apt-get install x\n", dockerfile).is_empty());
         let df = "RUN pip install x # stacklint: ignore[DKR005]\n# stacklint: ignore[DKR005]\nRUN pip install y\n";
-        let s = parse_suppressions(df, false);
+        let s = parse_suppressions(df, dockerfile);
         assert_eq!(s.len(), 1, "a trailing `#` in a Dockerfile is part of the instruction");
         assert_eq!(s[0].scope, SuppressionScope::Line(3));
     }

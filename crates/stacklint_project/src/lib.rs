@@ -15,7 +15,7 @@ mod target;
 mod template;
 mod versions;
 
-pub use kind::FileKind;
+pub use kind::{ByName, CommentSyntax, Content, FileKind, KindSpec, PathInfo, PathMatch, Sniff};
 pub use project::{Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
 pub use template::TemplateSyntax;
 pub use target::{GIB, MIB, Storage, Target, TargetSource, format_bytes, parse_cpus, parse_memory};

@@ -52,6 +52,8 @@ pub enum Parsed {
     Procfile(stacklint_syntax::Parsed<Vec<stacklint_syntax::procfile::ProcfileEntry>>),
     Shell(stacklint_syntax::Parsed<Vec<stacklint_syntax::shell::Token>>),
     Compose(stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>),
+    Supervisord(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
+    Systemd(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     /// Formats this model does not parse (yet): kept as text.
     Text,
 }
@@ -100,28 +102,28 @@ impl SourceFile {
         }
     }
 
+    /// The INI tree of a supervisord configuration or a systemd unit.
+    pub fn ini(&self) -> Option<&stacklint_syntax::ini::IniFile> {
+        match &self.parsed {
+            Parsed::Supervisord(p) | Parsed::Systemd(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
     /// 1-based row of a byte offset.
     pub fn row(&self, offset: usize) -> usize {
         self.line_index.line_of(offset) + 1
     }
 }
 
-/// Parse `text` as `kind`.
+/// Parse `text` as `kind` (with the parser its [`crate::KindSpec`] registers).
 pub fn parse(kind: FileKind, text: &str) -> Parsed {
-    match kind {
-        FileKind::DjangoSettings | FileKind::GunicornConfig | FileKind::Python => Parsed::Python(stacklint_python::parse(&python_line_breaks(text))),
-        FileKind::Dockerfile => Parsed::Dockerfile(stacklint_syntax::dockerfile::parse(text)),
-        FileKind::Nginx => Parsed::Nginx(stacklint_syntax::nginx::parse(text)),
-        FileKind::Procfile => Parsed::Procfile(stacklint_syntax::procfile::parse(text)),
-        FileKind::Shell => Parsed::Shell(stacklint_syntax::shell::split(text)),
-        FileKind::Compose => Parsed::Compose(stacklint_syntax::compose::parse(text)),
-        FileKind::Postgres | FileKind::Redis | FileKind::Requirements | FileKind::PyProject => Parsed::Text,
-    }
+    (kind.spec().parse)(text)
 }
 
 /// Python's tokenizer ends a line at a lone `\r` (old Mac line endings) as at `\n`;
 /// tree-sitter does not. Same length, so every offset stays.
-fn python_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn python_line_breaks(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
     let lone = |i: usize| bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) != Some(&b'\n');
     if !(0..bytes.len()).any(lone) {
@@ -144,6 +146,7 @@ pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
         Parsed::Procfile(p) => from(&p.errors),
         Parsed::Shell(p) => from(&p.errors),
         Parsed::Compose(p) => from(&p.errors),
+        Parsed::Supervisord(p) | Parsed::Systemd(p) => from(&p.errors),
         Parsed::Text => Vec::new(),
     }
 }
@@ -203,12 +206,13 @@ impl Project {
         project
     }
 
-    /// Build from in-memory files, guessing each kind from its path (tests, doc examples, editors).
+    /// Build from in-memory files, each kind from its path and content ([`FileKind::detect`];
+    /// Python when nothing tells) (tests, doc examples, editors).
     pub fn from_sources(options: ProjectOptions, sources: &[(&str, &str)]) -> Project {
         let files = sources
             .iter()
             .map(|(path, text)| {
-                let kind = FileKind::from_path(Path::new(path)).or_else(|| FileKind::sniff(text)).unwrap_or(FileKind::Python);
+                let kind = FileKind::detect(Path::new(path), text).unwrap_or(FileKind::Python);
                 (PathBuf::from(path), kind, (*text).to_string())
             })
             .collect();

@@ -29,15 +29,15 @@ fn scenarios() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-fn kind_of(path: &Path) -> FileKind {
+fn kind_of(path: &Path, text: &str) -> FileKind {
     if path.extension().is_some_and(|e| e == "py") {
         return FileKind::GunicornConfig;
     }
-    FileKind::from_path(path).unwrap_or(FileKind::Shell)
+    FileKind::detect(path, text).unwrap_or(FileKind::Shell)
 }
 
 fn build(files: &[(&str, &str)]) -> Vec<GunicornProcess> {
-    let files: Vec<(PathBuf, FileKind, &str)> = files.iter().map(|(p, t)| (PathBuf::from(p), kind_of(Path::new(p)), *t)).collect();
+    let files: Vec<(PathBuf, FileKind, &str)> = files.iter().map(|(p, t)| (PathBuf::from(p), kind_of(Path::new(p), t), *t)).collect();
     build_processes(&files, &BuildOptions::default())
 }
 
@@ -98,7 +98,7 @@ fn corpus_files() {
     for path in &paths {
         let text = std::fs::read_to_string(path).unwrap();
         let rel = path.strip_prefix(&corpus).unwrap().to_path_buf();
-        let files = [(rel.clone(), kind_of(path), text.as_str())];
+        let files = [(rel.clone(), kind_of(path, &text), text.as_str())];
         let procs = build_processes(&files, &BuildOptions::default());
         let _ = writeln!(snapshot, "== {}", rel.display());
         assert!(!procs.is_empty(), "{}: no gunicorn process found", rel.display());
@@ -113,7 +113,7 @@ fn corpus_files() {
             let edits = p.insert_settings(&[("max_requests", "1000"), ("max_requests_jitter", "50")]);
             let (fixed, skipped) = apply_edits(&text, &edits);
             assert!(skipped.is_empty());
-            let again = build_processes(&[(rel.clone(), kind_of(path), fixed.as_str())], &BuildOptions::default());
+            let again = build_processes(&[(rel.clone(), kind_of(path, &fixed), fixed.as_str())], &BuildOptions::default());
             assert_eq!(again.len(), procs.len(), "{}", rel.display());
         }
     }
@@ -175,6 +175,13 @@ fn replace_values_in_place() {
         ("start.sh", "sh -c \"gunicorn app:app -w 3\"\n", "sh -c \"gunicorn app:app -w 9\"\n"),
         ("start.sh", "GUNICORN_CMD_ARGS=\"--workers 3\" gunicorn app:app\n", "GUNICORN_CMD_ARGS=\"--workers 9\" gunicorn app:app\n"),
         ("start.sh", "export WEB_CONCURRENCY=3\nexec gunicorn app:app\n", "export WEB_CONCURRENCY=9\nexec gunicorn app:app\n"),
+        ("deploy/supervisord.conf", "[program:web]\ncommand=/venv/bin/gunicorn app.wsgi -w 3 ; the site\n", "[program:web]\ncommand=/venv/bin/gunicorn app.wsgi -w 9 ; the site\n"),
+        ("deploy/web.service", "[Service]\nExecStart=/venv/bin/gunicorn app.wsgi \\
+    --workers 3 \\
+    --bind unix:/run/web.sock\n", "[Service]\nExecStart=/venv/bin/gunicorn app.wsgi \\
+    --workers 9 \\
+    --bind unix:/run/web.sock\n"),
+        ("deploy/web.service", "[Service]\nEnvironment=\"WEB_CONCURRENCY=3\" DJANGO_SETTINGS_MODULE=app.settings\nExecStart=/venv/bin/gunicorn app.wsgi\n", "[Service]\nEnvironment=\"WEB_CONCURRENCY=9\" DJANGO_SETTINGS_MODULE=app.settings\nExecStart=/venv/bin/gunicorn app.wsgi\n"),
         ("gunicorn.conf.py", "workers = 3\n", "workers = 9\n"),
         ("gunicorn.conf.py", "import multiprocessing\nworkers = multiprocessing.cpu_count() * 2 + 1\n", "import multiprocessing\nworkers = 9\n"),
     ];
@@ -204,6 +211,12 @@ fn insert_missing_settings() {
         ("gunicorn.conf.py", "workers = 3\n", "workers = 3\nmax_requests = 1000\nmax_requests_jitter = 50\n"),
         ("gunicorn.conf.py", "workers = 3", "workers = 3\nmax_requests = 1000\nmax_requests_jitter = 50\n"),
         ("gunicorn.conf.py", "workers = 3\r\n", "workers = 3\r\nmax_requests = 1000\r\nmax_requests_jitter = 50\r\n"),
+        ("conf.d/web.conf", "[program:web]\ncommand = gunicorn app.wsgi -w 2\nautostart = true\n", "[program:web]\ncommand = gunicorn app.wsgi -w 2 --max-requests 1000 --max-requests-jitter 50\nautostart = true\n"),
+        ("web.service", "[Service]\nExecStart=/venv/bin/gunicorn app.wsgi \\
+  -w 2\nRestart=always\n", "[Service]\nExecStart=/venv/bin/gunicorn app.wsgi \\
+  -w 2 \\
+  --max-requests 1000 \\
+  --max-requests-jitter 50\nRestart=always\n"),
         ("x.cmdline", "# repo path line 3\nExecStart=/venv/bin/gunicorn app:app -w 2\n", "# repo path line 3\nExecStart=/venv/bin/gunicorn app:app -w 2 --max-requests 1000 --max-requests-jitter 50\n"),
     ];
     for (path, before, after) in cases {
@@ -256,6 +269,32 @@ fn command_line_forms() {
     assert_eq!(p.worker_class(), WorkerKind::Gthread);
     // not servers
     assert!(build(&[("start.sh", "gunicorn --version\npip install gunicorn\necho gunicorn\n")]).is_empty());
+}
+
+/// supervisord programs and systemd units: which commands are read, and which are left
+/// alone because something the model cannot see may set gunicorn's settings.
+#[test]
+fn hosts_outside_containers() {
+    use stacklint_project::gunicorn::CommandSource;
+    let conf = "[supervisord]\nnodaemon=true\n\n[program:web]\ncommand=gunicorn app.wsgi -w 2\n\n[program:worker]\ncommand=celery -A app worker\n\n[program:multi]\ncommand=gunicorn app.wsgi\n  -w 2\n\n[program:env]\ncommand=gunicorn app.wsgi\nenvironment=WEB_CONCURRENCY=\"4\"\n";
+    let procs = build(&[("supervisord.conf", conf)]);
+    assert_eq!(procs.len(), 1, "{procs:#?}");
+    assert_eq!(procs[0].frontend, Frontend::CommandLine(CommandSource::Supervisord { program: "web".into() }));
+    assert_eq!(procs[0].anchor.range.slice(conf), "gunicorn app.wsgi -w 2");
+    let unit = "[Unit]\nDescription=site\n\n[Service]\nUser=www\nExecStartPre=/venv/bin/python manage.py migrate\nExecStart=-/venv/bin/gunicorn app.wsgi -w 2\n\n[Install]\nWantedBy=multi-user.target\n";
+    let procs = build(&[("web.service", unit)]);
+    assert_eq!(procs.len(), 1);
+    assert_eq!(procs[0].frontend, Frontend::CommandLine(CommandSource::Systemd));
+    assert_eq!(procs[0].get("workers").unwrap().origin.value_range.unwrap().slice(unit), "2");
+    assert!(!procs[0].in_container);
+    // An env file may set WEB_CONCURRENCY or GUNICORN_CMD_ARGS; a comment line inside the
+    // continuation ends the command for a shell reader.
+    assert!(build(&[("web.service", "[Service]\nEnvironmentFile=/etc/site.env\nExecStart=/venv/bin/gunicorn app.wsgi\n")]).is_empty());
+    assert!(build(&[("web.service", "[Service]\nExecStart=/venv/bin/gunicorn app.wsgi \\\n# workers\n  -w 2\n")]).is_empty());
+    // The last ExecStart after a reset is the one that runs.
+    let procs = build(&[("web.service", "[Service]\nExecStart=/bin/gunicorn a:b -w 1\nExecStart=\nExecStart=/bin/gunicorn a:b -w 3\n")]);
+    assert_eq!(procs.len(), 1);
+    assert_eq!(procs[0].effective_workers().count, Some(3));
 }
 
 #[test]

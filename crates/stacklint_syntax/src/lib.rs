@@ -10,9 +10,12 @@ use stacklint_text::TextRange;
 
 pub mod compose;
 pub mod dockerfile;
+pub mod ini;
 pub mod nginx;
 pub mod procfile;
 pub mod shell;
+pub mod supervisord;
+pub mod systemd;
 
 /// A syntax error the parser recovered from.
 #[derive(Clone, Debug, PartialEq, Eq)]

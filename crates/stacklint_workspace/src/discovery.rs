@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ignore::WalkBuilder;
-use stacklint_project::FileKind;
+use stacklint_project::{ByName, FileKind};
 
 use crate::config::{Config, Overrides, config_in_dir, load_config};
 use crate::error::ConfigError;
@@ -68,9 +68,13 @@ pub enum DiscoveryWarning {
         path: Option<PathBuf>,
         message: String,
     },
-    /// A named file whose kind could not be told from its name or content.
-    #[error("{}: cannot tell what kind of file this is; map it in [files] (e.g. \"{}\" = \"nginx\")", path.display(), path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))]
-    UnknownKind { path: PathBuf },
+    /// A named file whose kind could not be told from its name or content; `guess` is the
+    /// kind it most looks like, the example the message gives.
+    #[error("{}: cannot tell what kind of file this is; {}", path.display(), map_it(path, *guess))]
+    UnknownKind {
+        path: PathBuf,
+        guess: Option<FileKind>,
+    },
     /// A configuration file that cannot be used: the files it governs (its folder and
     /// below, up to the next configuration) are not linted; every other file still is.
     #[error("{message}\n  note: the files under {}/ were not linted", dir.display())]
@@ -104,7 +108,29 @@ pub enum DiscoveryWarning {
     },
 }
 
+/// How to map a file in `[files]`: with the kind it most looks like, else every kind name.
+fn map_it(path: &Path, guess: Option<FileKind>) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    if let Some(kind) = guess {
+        return format!("map it in [files] (e.g. \"{name}\" = \"{}\")", kind.name());
+    }
+    let names: Vec<&str> = FileKind::ALL.iter().map(|k| k.name()).collect();
+    format!(
+        "map it in [files] as \"{name}\" = \"KIND\", KIND one of: {}",
+        names.join(", ")
+    )
+}
+
 impl DiscoveryWarning {
+    /// The warning for a file whose kind is unknown, with the kind its name and first
+    /// bytes (`head`) look most like.
+    pub fn unknown_kind(path: PathBuf, head: &str) -> DiscoveryWarning {
+        let guess = FileKind::best_guess(&path, head);
+        DiscoveryWarning::UnknownKind { path, guess }
+    }
+
     /// Whether the CLI should fail (exit 2) for it: a named path that does not exist or is
     /// not a regular file, a directory or file that could not be read, a configuration that
     /// could not be used. The rest are warnings: the run is complete without them.
@@ -440,9 +466,10 @@ pub fn discover(
                         ),
                     );
                 }
-                Ok(None) => warnings.push(DiscoveryWarning::UnknownKind {
-                    path: named.clone(),
-                }),
+                Ok(None) => warnings.push(DiscoveryWarning::unknown_kind(
+                    named.clone(),
+                    &read_head(&abs).unwrap_or_default(),
+                )),
                 Err(message) => warnings.push(DiscoveryWarning::Unreadable {
                     path: Some(named.clone()),
                     message,
@@ -660,22 +687,15 @@ pub fn detect_kind(
     if config.is_settings_module(path) {
         return Ok(Some(FileKind::DjangoSettings));
     }
-    if let Some(kind) = FileKind::from_path(path) {
-        // A kind guessed from the folder alone (`conf.d/*.conf` as nginx) must not be
-        // contradicted by the content (a PostgreSQL or supervisord `.conf` in a `conf.d`).
-        if !kind.guessed_from_folder(path) {
-            return Ok(Some(kind));
-        }
-        let head = match content {
-            Some(text) => text.chars().take(SNIFF_BYTES as usize).collect(),
-            None => read_head(path)?,
-        };
-        if !kind.contradicted_by(&head) {
-            return Ok(Some(kind));
-        }
-        return Ok(FileKind::sniff(&head).filter(|k| *k != kind));
-    }
-    let sniffable = always_sniff
+    let candidates = match FileKind::by_name(path) {
+        ByName::Kind(kind) => return Ok(Some(kind)),
+        // A kind guessed from the folder alone (`conf.d/*.conf` as nginx or supervisord)
+        // needs the content to agree (a PostgreSQL `.conf` in a `conf.d` is neither).
+        ByName::Folder(candidates) => Some(candidates),
+        ByName::Unknown => None,
+    };
+    let sniffable = candidates.is_some()
+        || always_sniff
         || match path.extension() {
             None => true,
             Some(ext) => ext.eq_ignore_ascii_case("conf") || ext.eq_ignore_ascii_case("txt"),
@@ -683,14 +703,17 @@ pub fn detect_kind(
     if !sniffable {
         return Ok(None);
     }
-    if let Some(text) = content {
-        return Ok(FileKind::sniff(text));
-    }
-    let head = read_head(path)?;
+    let head = match content {
+        Some(text) => text.chars().take(SNIFF_BYTES as usize).collect(),
+        None => read_head(path)?,
+    };
     if head.contains('\0') {
         return Ok(None);
     }
-    Ok(FileKind::sniff(&head))
+    Ok(match candidates {
+        Some(candidates) => FileKind::confirm(&candidates, &head),
+        None => FileKind::sniff(&head),
+    })
 }
 
 /// The first [`SNIFF_BYTES`] of a file, lossily decoded (NUL bytes kept: binary files).

@@ -441,7 +441,7 @@ fn run_stdin(request: &RunRequest, path: &Path, text: &str) -> Result<RunOutcome
     let Ok(Some(kind)) = detect_kind(&config, &path, Some(text), true) else {
         outcome
             .warnings
-            .push(DiscoveryWarning::UnknownKind { path: path.clone() });
+            .push(DiscoveryWarning::unknown_kind(path.clone(), text));
         return Ok(outcome);
     };
     outcome.files.push((path.clone(), kind));

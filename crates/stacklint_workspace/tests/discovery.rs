@@ -233,7 +233,7 @@ fn named_files_of_unknown_kind_and_missing_paths_are_warnings() {
             && found.warnings[1].is_error()
     );
     let message = found.warnings[0].to_string();
-    assert!(message.ends_with("notes.md: cannot tell what kind of file this is; map it in [files] (e.g. \"notes.md\" = \"nginx\")"), "{message}");
+    assert!(message.ends_with("notes.md: cannot tell what kind of file this is; map it in [files] as \"notes.md\" = \"KIND\", KIND one of: django-settings, gunicorn, python, dockerfile, compose, nginx, postgres, redis, procfile, shell, requirements, pyproject, supervisord, systemd"), "{message}");
 }
 
 #[test]

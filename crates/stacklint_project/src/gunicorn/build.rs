@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use stacklint_python::PyModule;
 use stacklint_syntax::dockerfile::Dockerfile;
+use stacklint_syntax::ini::IniFile;
 use stacklint_syntax::shell::Word;
 
 use super::argv::{read_argv, word_value};
@@ -39,21 +40,24 @@ pub(crate) struct Input<'a> {
     pub text: &'a str,
     pub python: Option<&'a PyModule>,
     pub dockerfile: Option<&'a Dockerfile>,
+    /// The tree of a supervisord configuration or systemd unit.
+    pub ini: Option<&'a IniFile>,
 }
 
 /// Every gunicorn process of the project: one per command line (Procfile entries, shell
-/// scripts, `*.cmdline` excerpts, Dockerfile `CMD`/`ENTRYPOINT`) with the config file it
+/// scripts, supervisord programs, systemd units, `*.cmdline` excerpts, Dockerfile
+/// `CMD`/`ENTRYPOINT`) with the config file it
 /// loads merged in, plus one per config file that nothing references. Parses what it
 /// reads; [`build_for_project`] reuses the project's trees.
 pub fn build_processes(files: &[(PathBuf, FileKind, &str)], options: &BuildOptions) -> Vec<GunicornProcess> {
     let dockerfiles: Vec<Option<Dockerfile>> = files.iter().map(|(_, k, t)| (*k == FileKind::Dockerfile).then(|| stacklint_syntax::dockerfile::parse(t).tree)).collect();
-    let inputs: Vec<Input<'_>> = files.iter().zip(&dockerfiles).map(|((path, kind, text), df)| Input { path, kind: *kind, text, python: None, dockerfile: df.as_ref() }).collect();
+    let inputs: Vec<Input<'_>> = files.iter().zip(&dockerfiles).map(|((path, kind, text), df)| Input { path, kind: *kind, text, python: None, dockerfile: df.as_ref(), ini: None }).collect();
     build(&inputs, options)
 }
 
 /// The gunicorn processes of a built project, from the trees it already holds.
 pub fn build_for_project(project: &Project) -> Vec<GunicornProcess> {
-    let inputs: Vec<Input<'_>> = project.files.iter().map(|f| Input { path: &f.path, kind: f.kind, text: &f.text, python: f.python(), dockerfile: f.dockerfile() }).collect();
+    let inputs: Vec<Input<'_>> = project.files.iter().map(|f| Input { path: &f.path, kind: f.kind, text: &f.text, python: f.python(), dockerfile: f.dockerfile(), ini: f.ini() }).collect();
     let options = BuildOptions { root: project.root.clone(), target: project.target.clone(), in_container: None };
     let mut processes = build_untargeted(&inputs, &options);
     compose::set_targets(&mut processes, &inputs, &options.target, Some(project));
@@ -82,6 +86,10 @@ fn build_untargeted(files: &[Input<'_>], options: &BuildOptions) -> Vec<Gunicorn
             commands.extend(dockerfile::from_dockerfile(f.path, f.text, df, &scripts));
         } else if f.kind == FileKind::Compose {
             commands.extend(compose::from_compose(f.path, f.text));
+        } else if f.kind == FileKind::Supervisord {
+            commands.extend(frontends::from_supervisord(f.path, f.text, f.ini));
+        } else if f.kind == FileKind::Systemd {
+            commands.extend(frontends::from_systemd(f.path, f.text, f.ini));
         }
     }
     let mut confs: HashMap<PathBuf, ConfFile> = HashMap::new();
@@ -200,8 +208,9 @@ fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptio
         settings,
         unknown,
         cpu_count_calls,
-        // A Procfile is run by its platform (Heroku, Dokku, honcho), not in the project's images.
-        in_container: in_container && !matches!(cmd.source, CommandSource::Procfile { .. }),
+        // A Procfile is run by its platform (Heroku, Dokku, honcho), a systemd unit by the
+        // host's init, not in the project's images.
+        in_container: in_container && !matches!(cmd.source, CommandSource::Procfile { .. } | CommandSource::Systemd),
         target: options.target.clone(),
         sites,
     })

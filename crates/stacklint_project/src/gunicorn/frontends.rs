@@ -1,9 +1,11 @@
-//! Finding gunicorn command lines: Procfile entries, shell scripts, `*.cmdline` excerpts
-//! (Dockerfiles: [`super::dockerfile`]).
+//! Finding gunicorn command lines: Procfile entries, shell scripts, supervisord programs,
+//! systemd units, `*.cmdline` excerpts (Dockerfiles: [`super::dockerfile`]).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use stacklint_syntax::procfile;
+use stacklint_syntax::ini::{Entry, IniFile};
+use stacklint_syntax::{procfile, supervisord, systemd};
 use stacklint_syntax::shell::{self, Invocation, Token, Word};
 use stacklint_text::TextRange;
 
@@ -62,6 +64,54 @@ pub(crate) fn from_script(path: &Path, text: &str) -> Vec<FoundCommand> {
             FoundCommand { file: path.to_path_buf(), source: CommandSource::ShellScript, inv, exported: before, base_dir: dir_of(path), syntax: ValueSyntax::Shell, style: None, anchor: None }
         })
         .collect()
+}
+
+/// Environment variables through which gunicorn reads settings: a host that may set them
+/// where the model cannot see (an env file) leaves the process unknown.
+const GUNICORN_ENV: [&str; 2] = ["WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"];
+
+/// The command of each supervisord `[program:x]` that runs gunicorn. A command continued on
+/// further lines is left out: supervisord splits it as one line, the shell reader would not.
+/// So is a program whose `environment=` sets gunicorn's variables (its quoting is not shell's).
+pub(crate) fn from_supervisord(path: &Path, text: &str, tree: Option<&IniFile>) -> Vec<FoundCommand> {
+    let tree = tree.map_or_else(|| Cow::Owned(supervisord::parse(text).tree), Cow::Borrowed);
+    let mut out = Vec::new();
+    for program in supervisord::programs(&tree) {
+        let Some(command) = program.command.filter(|c| !c.value.contains('\n') && !c.interrupted) else { continue };
+        if program.get("environment").is_some_and(|e| GUNICORN_ENV.iter().any(|v| e.value.contains(v))) {
+            continue;
+        }
+        let (_, found) = invocations(text, command.value_range);
+        let source = CommandSource::Supervisord { program: program.name.to_owned() };
+        out.extend(found.into_iter().map(|inv| FoundCommand { file: path.to_path_buf(), source: source.clone(), inv, exported: Vec::new(), base_dir: dir_of(path), syntax: ValueSyntax::Shell, style: None, anchor: None }));
+    }
+    out
+}
+
+/// `ExecStart=` of a systemd unit's `[Service]` that runs gunicorn, with the unit's
+/// `Environment=` assignments. A unit with an `EnvironmentFile=` (which may set gunicorn's
+/// variables), or whose command has comment lines inside its continuation, is left out.
+pub(crate) fn from_systemd(path: &Path, text: &str, tree: Option<&IniFile>) -> Vec<FoundCommand> {
+    let tree = tree.map_or_else(|| Cow::Owned(systemd::parse(text).tree), Cow::Borrowed);
+    if !systemd::list(&tree, "Service", "EnvironmentFile").is_empty() {
+        return Vec::new();
+    }
+    let environment: Vec<Word> = systemd::list(&tree, "Service", "Environment").into_iter().flat_map(|e| entry_words(text, e)).filter(Word::is_assignment).collect();
+    let mut out = Vec::new();
+    for exec in systemd::exec_start(&tree).into_iter().filter(|e| !e.interrupted) {
+        // `ExecStart=-/bin/x`: prefixes that change how systemd runs the command, not its argv.
+        let raw = exec.value_range.slice(text);
+        let skipped = raw.len() - raw.trim_start_matches(['-', '@', '+', '!', ':', '|']).len();
+        let range = TextRange::new(exec.value_range.start() + skipped, exec.value_range.end());
+        let (_, found) = invocations(text, range);
+        out.extend(found.into_iter().map(|inv| FoundCommand { file: path.to_path_buf(), source: CommandSource::Systemd, inv, exported: environment.clone(), base_dir: dir_of(path), syntax: ValueSyntax::Shell, style: None, anchor: None }));
+    }
+    out
+}
+
+/// The words of an entry's value, split as shell words.
+fn entry_words(text: &str, entry: &Entry) -> Vec<Word> {
+    shell::split_range(text, entry.value_range).tree.into_iter().filter_map(|t| t.as_word().cloned()).collect()
 }
 
 /// `export A=b`, `declare -x A=b`, and `A=b; export A`: the exported assignment words

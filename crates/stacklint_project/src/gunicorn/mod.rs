@@ -2,7 +2,8 @@
 //!
 //! A [`GunicornProcess`] is one gunicorn server as the project starts it: a command line
 //! (a Procfile entry, an entrypoint script's `exec gunicorn ...`, a `*.cmdline` excerpt, a
-//! Dockerfile's `CMD`/`ENTRYPOINT`, a compose service's `command:`) with the config file it loads (`-c`, or an implicit
+//! Dockerfile's `CMD`/`ENTRYPOINT`, a compose service's `command:`, a supervisord
+//! program's `command=`, a systemd unit's `ExecStart=`) with the config file it loads (`-c`, or an implicit
 //! `gunicorn.conf.py`), `GUNICORN_CMD_ARGS` and `WEB_CONCURRENCY`; or a config file that
 //! nothing references. Each [`GunSetting`] keeps its [`Origin`]: the file, the range of
 //! its value (what a fix replaces) and of the whole flag/assignment, and the
@@ -92,6 +93,10 @@ pub enum CommandSource {
     Dockerfile { instruction: String, exec_form: bool },
     /// A compose service's `command:` / `entrypoint:`.
     Compose { service: String },
+    /// A supervisord `[program:x]`'s `command=`.
+    Supervisord { program: String },
+    /// A systemd unit's `ExecStart=`.
+    Systemd,
 }
 
 /// Where a setting's value came from, lowest precedence first (gunicorn's documented
