@@ -341,8 +341,80 @@ pub(crate) fn build(project: &Project) -> Deployment {
             services.push(s);
         }
     }
+    for file in project.files_of(FileKind::Supervisord) {
+        let Some(ini) = file.ini() else { continue };
+        for program in stacklint_syntax::supervisord::programs(ini) {
+            let Some(command) = program.command else { continue };
+            let what = format!("supervisord [program:{}]", program.name);
+            let mut s = empty_service(program.name.to_owned(), Origin::new(&file.path, Some(program.name_range), what.clone()), project.target.clone());
+            host_command(project, &mut s, &file.text, command.value_range, Origin::new(&file.path, Some(command.range), what.clone()));
+            if let Some(dir) = program.get("directory") {
+                s.workdir = Some(dir.value.clone());
+            }
+            if let Some(env) = program.get("environment") {
+                env_assignments(&mut s, &file.text, env.value_range, &Origin::new(&file.path, Some(env.range), format!("{what} environment")));
+            }
+            finish(project, &mut s);
+            services.push(s);
+        }
+    }
+    for file in project.files_of(FileKind::Systemd) {
+        let Some(ini) = file.ini() else { continue };
+        let Some(exec) = stacklint_syntax::systemd::exec_start(ini).into_iter().last() else { continue };
+        let name = file.path.file_stem().and_then(|n| n.to_str()).unwrap_or("unit").to_owned();
+        let what = format!("systemd unit {name}");
+        let mut s = empty_service(name, Origin::new(&file.path, None, what.clone()), project.target.clone());
+        // `ExecStart=-/bin/x`: prefixes that change how systemd runs it, not the argv.
+        let raw = exec.value_range.slice(&file.text);
+        let skipped = raw.len() - raw.trim_start_matches(['-', '@', '+', '!', ':', '|']).len();
+        let range = TextRange::new(exec.value_range.start() + skipped, exec.value_range.end());
+        host_command(project, &mut s, &file.text, range, Origin::new(&file.path, Some(exec.range), format!("{what} ExecStart")));
+        for dir in stacklint_syntax::systemd::list(ini, "Service", "WorkingDirectory") {
+            s.workdir = Some(dir.value.clone());
+        }
+        for env in stacklint_syntax::systemd::list(ini, "Service", "Environment") {
+            env_assignments(&mut s, &file.text, env.value_range, &Origin::new(&file.path, Some(env.range), format!("{what} Environment")));
+        }
+        // The unit's socket (`name.socket` beside it): systemd listens and hands it over.
+        let socket_path = file.path.with_extension("socket");
+        if let Some(socket) = project.file(&socket_path).and_then(|f| f.ini().map(|ini| (f, ini))) {
+            for listen in stacklint_syntax::systemd::list(socket.1, "Socket", "ListenStream") {
+                s.ports.push(Sourced { value: listen.value.clone(), origin: Origin::new(&socket.0.path, Some(listen.range), "systemd socket ListenStream") });
+            }
+        }
+        for env_file in stacklint_syntax::systemd::list(ini, "Service", "EnvironmentFile") {
+            s.missing_env_files.push(Sourced { value: env_file.value.clone(), origin: Origin::new(&file.path, Some(env_file.range), "systemd EnvironmentFile") });
+        }
+        finish(project, &mut s);
+        services.push(s);
+    }
     let links = links(project, &services);
     Deployment { services, links }
+}
+
+/// The command of a process on the host (supervisord, systemd): split as shell words.
+fn host_command(project: &Project, s: &mut DeployedService, text: &str, range: TextRange, origin: Origin) {
+    let tokens = shell::split_range(text, range).tree;
+    let argv = tokens.iter().filter_map(Token::as_word).map(|w| w.value.clone()).collect();
+    s.command = Some(RunCommand { program: program_of(&tokens), argv, origin, via: Vec::new() });
+    s.files = host_files(project);
+    s.workdir = Some(String::new());
+}
+
+/// `A=b C="d e"` assignments (supervisord `environment=`, systemd `Environment=`).
+fn env_assignments(s: &mut DeployedService, text: &str, range: TextRange, origin: &Origin) {
+    for t in shell::split_range(text, range).tree {
+        // supervisord separates its pairs with commas.
+        let Some(w) = t.as_word() else { continue };
+        for pair in w.value.split(',') {
+            if let Some((k, v)) = pair.split_once('=')
+                && !k.is_empty()
+                && k.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                s.environment.push(EnvEntry { name: k.trim().to_owned(), value: Some(v.trim_matches(['"', '\'']).to_owned()), origin: origin.clone() });
+            }
+        }
+    }
 }
 
 fn empty_service(name: String, defined_in: Origin, target: Target) -> DeployedService {
@@ -867,8 +939,11 @@ fn settings_module(project: &Project, s: &DeployedService) -> Option<Sourced<Str
     {
         return Some(Sourced { value: v.clone(), origin: e.origin.clone() });
     }
+    // The module the process starts from sets the default: manage.py for a command,
+    // the Celery app module for a worker, wsgi.py for a server.
     let entry = match s.command.as_ref().and_then(|c| c.program.as_deref()) {
         Some(p) if p.starts_with("manage.py") => "manage.py",
+        Some("celery") => "celery.py",
         _ => "wsgi.py",
     };
     let candidates = [entry, "asgi.py", "manage.py"];
