@@ -303,7 +303,9 @@ const SERVERS: &[&str] = &["gunicorn", "uvicorn", "daphne", "hypercorn", "uwsgi"
 const WORKERS: &[&str] = &["celery", "rq", "rqworker", "dramatiq", "huey_consumer", "arq"];
 const DAEMONS: &[&str] = &["nginx", "postgres", "redis-server"];
 
-pub(crate) fn build(project: &Project) -> Deployment {
+/// The services alone: the settings modules and the nginx include graph are built from
+/// them, and the links (which read the settings) after ([`links`]).
+pub(crate) fn services(project: &Project) -> Vec<DeployedService> {
     let mut services = Vec::new();
     let mut built: HashSet<PathBuf> = HashSet::new();
     for cs in &project.compose.services {
@@ -388,8 +390,7 @@ pub(crate) fn build(project: &Project) -> Deployment {
         finish(project, &mut s);
         services.push(s);
     }
-    let links = links(project, &services);
-    Deployment { services, links }
+    services
 }
 
 /// The command of a process on the host (supervisord, systemd): split as shell words.
@@ -676,8 +677,11 @@ fn copy_files(project: &Project, s: &mut DeployedService, path: &Path, inst: &In
         return;
     }
     let dest_abs = join_container(workdir, &dest);
-    // A destination ending in `/` (or the working directory itself) is a folder.
-    let into_dir = dest.ends_with('/') || matches!(dest.as_str(), "." | "./" | "..") || values.len() > 1;
+    // A destination ending in `/` (or the working directory itself) is a folder; so is
+    // one the base image already has as a folder (`COPY nginx.conf /etc/nginx/conf.d`).
+    let image = s.image.as_ref().map(|i| short_image(&i.value)).unwrap_or_default();
+    let image_dir = IMAGE_DIRS.iter().any(|(name, dirs)| *name == image && dirs.contains(&dest_abs.as_str()));
+    let into_dir = dest.ends_with('/') || matches!(dest.as_str(), "." | "./" | "..") || values.len() > 1 || image_dir;
     for src in &values {
         let host = normalize(&context.join(src));
         let has_glob = src.contains(['*', '?', '[']);
@@ -730,6 +734,24 @@ fn expand(value: &str, vars: &std::collections::HashMap<String, String>) -> Opti
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// Folders official images ship, by image name: a `COPY` to one of them copies into it.
+const IMAGE_DIRS: &[(&str, &[&str])] = &[("nginx", &["/etc/nginx", "/etc/nginx/conf.d", "/etc/nginx/templates", "/usr/share/nginx/html", "/docker-entrypoint.d"])];
+
+/// Whether an absolute container path matches an nginx `include` pattern: component by
+/// component, `*` and `?` within one component (glob(3), as nginx expands it).
+pub(crate) fn path_glob_match(pattern: &str, path: &str) -> bool {
+    let (pattern, path) = (clean_abs(pattern), clean_abs(path));
+    let mut want = pattern.split('/');
+    let mut have = path.split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some(p), Some(n)) if (p.starts_with('.') || !n.starts_with('.')) && glob_match(p, n) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// `*` and `?` globs of one path component.
@@ -981,7 +1003,7 @@ fn setdefault_module(text: &str) -> Option<(String, TextRange)> {
 
 /// Links: URLs in each service's environment and in the production settings, and the
 /// upstreams of nginx services.
-fn links(project: &Project, services: &[DeployedService]) -> Vec<Link> {
+pub(crate) fn links(project: &Project, services: &[DeployedService]) -> Vec<Link> {
     let mut out = Vec::new();
     for s in services {
         // The entry that wins for each name, in the order they are written.

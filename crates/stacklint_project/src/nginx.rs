@@ -48,6 +48,7 @@ use std::sync::OnceLock;
 use stacklint_syntax::nginx::{self, DirectiveId, DirectiveRef, IncludeResolver, NginxConfig, default_context_for_path};
 use stacklint_text::TextRange;
 
+use crate::deployment::{DeployedService, FileVia, Role, path_glob_match};
 use crate::kind::FileKind;
 use crate::project::Project;
 
@@ -99,6 +100,10 @@ pub struct NginxDoc {
     pub included_by: Vec<At>,
     /// One file of an `nginx -T` dump (not edited by fixes).
     pub in_dump: bool,
+    /// The configuration an official image ships (its own `/etc/nginx/nginx.conf`, kept
+    /// as data in the repo), read by a service that brings no `nginx.conf` of its own:
+    /// not a project file, so never edited and never reported on.
+    pub image: Option<ImageConfig>,
     /// A dump section's own parsed tree (project files use their [`SourceFile`](crate::SourceFile)'s).
     section: Option<NginxConfig>,
     /// Where [`Self::file`] is in the project's files (queries look trees up by index,
@@ -117,11 +122,36 @@ impl NginxDoc {
         TextRange::new(range.start() + self.offset, range.end() + self.offset)
     }
 
-    /// Whether fixes may edit this doc (dump sections are output, not configuration).
+    /// Whether fixes may edit this doc (dump sections are output, not configuration; an
+    /// image's own file is not the project's).
     pub fn editable(&self) -> bool {
-        !self.in_dump
+        !self.in_dump && self.image.is_none()
+    }
+
+    /// A text of the project (a file or a dump section), not an image's own configuration:
+    /// what rules report on.
+    pub fn in_project(&self) -> bool {
+        self.image.is_none()
     }
 }
+
+/// An image's own configuration file that a service reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageConfig {
+    /// The image as the service names it (`nginx:1.27-alpine`).
+    pub image: String,
+    /// The service that runs it.
+    pub service: String,
+    /// Where the text is kept in this repository, for messages.
+    pub data: &'static str,
+}
+
+/// `/etc/nginx/nginx.conf` of the official `nginx` image (see `data/nginx-image/README.md`
+/// for its source and version): includes `/etc/nginx/conf.d/*.conf` inside `http`, gzip off.
+pub const IMAGE_NGINX_CONF: &str = include_str!("../data/nginx-image/1.27/nginx.conf");
+
+/// Where [`IMAGE_NGINX_CONF`] is kept.
+pub const IMAGE_NGINX_CONF_DATA: &str = "crates/stacklint_project/data/nginx-image/1.27/nginx.conf";
 
 /// One `include` directive and the files it names.
 #[derive(Clone, Debug)]
@@ -216,6 +246,7 @@ impl NginxModel {
                         context: None,
                         included_by: Vec::new(),
                         in_dump: true,
+                        image: None,
                         section: Some(nginx::parse(section.text).tree),
                         file_index,
                     });
@@ -229,6 +260,7 @@ impl NginxModel {
                     context: None,
                     included_by: Vec::new(),
                     in_dump: false,
+                    image: None,
                     section: None,
                     file_index,
                 });
@@ -238,6 +270,7 @@ impl NginxModel {
         for &(start, end) in &dumps {
             model.link_dump(project, start, end);
         }
+        model.add_image_configs(project);
         model.index_edges();
         model.levels = (0..model.docs.len()).map(|i| {
             let n = model.config_at(project, DocId(i)).map_or(0, |c| c.directives().len());
@@ -255,6 +288,7 @@ impl NginxModel {
         let all_files: Vec<PathBuf> = project.files.iter().map(|f| f.path.clone()).collect();
         let mounts = compose_mounts(project);
         let by_name: HashMap<PathBuf, usize> = (0..self.docs.len()).rev().filter(|&j| !in_dump(j)).map(|j| (self.docs[j].name.clone(), j)).collect();
+        let services = nginx_services(project);
         let main_dirs: Vec<PathBuf> = (0..self.docs.len())
             .filter(|&i| !in_dump(i))
             .filter(|&i| self.config_at(project, DocId(i)).is_some_and(|c| looks_main(&self.docs[i].name, c)))
@@ -275,7 +309,12 @@ impl NginxModel {
                 let resolve = |config_root: &Path, mounts: &[(PathBuf, PathBuf)]| {
                     IncludeResolver { project_root: &project.root, config_root, mounts, files: &all_files, including_dir_fallback: true }.resolve(&pattern, &name)
                 };
-                let mut found = resolve(&config_root, &mounts);
+                // Where the deployment puts files first: the project files that land at the
+                // path in the nginx services that read this one.
+                let mut found = through_services(&services, Some(&name), &pattern);
+                if found.is_empty() {
+                    found = resolve(&config_root, &mounts);
+                }
                 let mut looked_up = None;
                 if Path::new(&pattern).has_root() {
                     for dir in [&own_dir, &config_root] {
@@ -332,6 +371,47 @@ impl NginxModel {
                 let at = At { doc, id };
                 for &t in &targets {
                     self.docs[t.0].included_by.push(at);
+                }
+                self.includes.push(IncludeEdge { from: at, pattern, targets });
+            }
+        }
+    }
+
+    /// The official `nginx` image's own `nginx.conf` for each nginx service that runs that
+    /// image with project files in `/etc/nginx/conf.d/` and no project file at
+    /// `/etc/nginx/nginx.conf`: the snippets are read inside its `http` block.
+    fn add_image_configs(&mut self, project: &Project) {
+        for s in nginx_services(project) {
+            let Some(image) = s.image.as_ref().map(|i| i.value.clone()) else { continue };
+            if !is_official_nginx(&image) || s.file_at("/etc/nginx/nginx.conf").is_some() || s.config_files.iter().any(|c| c.program == "nginx" && c.path != "/etc/nginx/nginx.conf") {
+                continue;
+            }
+            let lands_in_conf_d = s.files.iter().any(|f| path_glob_match("/etc/nginx/conf.d/*.conf", &f.container_path) && self.doc_by_name(&f.file).is_some());
+            if !lands_in_conf_d {
+                continue;
+            }
+            let doc = DocId(self.docs.len());
+            let tree = nginx::parse(IMAGE_NGINX_CONF).tree;
+            let includes: Vec<(DirectiveId, String)> = tree.find_all("include").filter(|d| d.block.is_none()).filter_map(|d| Some((d.id, d.arg(0)?.to_owned()))).collect();
+            self.docs.push(NginxDoc {
+                file: PathBuf::from(format!("{image}:/etc/nginx/nginx.conf")),
+                name: PathBuf::from("/etc/nginx/nginx.conf"),
+                offset: 0,
+                context: None,
+                included_by: Vec::new(),
+                in_dump: false,
+                image: Some(ImageConfig { image, service: s.name.clone(), data: IMAGE_NGINX_CONF_DATA }),
+                section: Some(tree),
+                file_index: usize::MAX,
+            });
+            // `mime.types` and the rest are the image's: only what the project puts there is linked.
+            for (id, pattern) in includes {
+                let targets: Vec<DocId> = through_services(std::slice::from_ref(&s), None, &pattern).iter().filter_map(|p| self.doc_by_name(p)).collect();
+                let at = At { doc, id };
+                for &t in &targets {
+                    if let Some(d) = self.docs.get_mut(t.0) {
+                        d.included_by.push(at);
+                    }
                 }
                 self.includes.push(IncludeEdge { from: at, pattern, targets });
             }
@@ -468,7 +548,7 @@ impl NginxModel {
 
     /// The project file (not dump section) known by this path.
     pub fn doc_by_name(&self, name: &Path) -> Option<DocId> {
-        self.docs.iter().position(|d| !d.in_dump && d.name == name).map(DocId)
+        self.docs.iter().position(|d| !d.in_dump && d.image.is_none() && d.name == name).map(DocId)
     }
 
     /// Every doc with its id.
@@ -647,11 +727,21 @@ impl NginxModel {
         Some((at, self.node(project, at)?))
     }
 
-    /// The `http` blocks of the main configs (roots whose context is main).
+    /// The `http` blocks of the project's main configs (roots whose context is main).
     pub fn http_blocks(&self, project: &Project) -> Vec<At> {
+        self.http_blocks_where(project, NginxDoc::in_project)
+    }
+
+    /// The `http` blocks of the images' own configurations that include project files
+    /// ([`NginxDoc::image`]): what is in effect there comes from the image.
+    pub fn image_http_blocks(&self, project: &Project) -> Vec<At> {
+        self.http_blocks_where(project, |d| !d.in_project())
+    }
+
+    fn http_blocks_where(&self, project: &Project, keep: impl Fn(&NginxDoc) -> bool) -> Vec<At> {
         let mut out = Vec::new();
         for (doc, d) in self.iter() {
-            if d.context.as_deref() != Some(&[]) {
+            if d.context.as_deref() != Some(&[]) || !keep(d) {
                 continue;
             }
             out.extend(self.find(project, doc, "http").filter(|&at| self.node(project, at).is_some_and(|n| n.depth == 0 && n.block.is_some())));
@@ -681,6 +771,41 @@ fn guess_context(name: &Path, config: &NginxConfig) -> Option<Vec<String>> {
         return Some(owned(&["http", "server"]));
     }
     None
+}
+
+/// The services that run nginx in a container (they see files where `COPY`s and mounts
+/// put them; a host service reads them in place, which the project lookup covers).
+fn nginx_services(project: &Project) -> Vec<&DeployedService> {
+    project.deployment.services.iter().filter(|s| s.role == Role::Nginx && s.files.iter().all(|f| f.via != FileVia::Host)).collect()
+}
+
+/// `nginx`, `nginx:1.27-alpine`, `docker.io/library/nginx:1.27`: the official image.
+fn is_official_nginx(image: &str) -> bool {
+    let name = image.split(['@', ':']).next().unwrap_or(image);
+    matches!(name.trim_start_matches("docker.io/").trim_start_matches("library/"), "nginx")
+}
+
+/// The project files an `include` in `file` names in the nginx services that see `file`
+/// (`None`: the image's own file, read by each of `services`): the pattern, relative ones from the
+/// folder of the `nginx.conf` the service reads (`/etc/nginx`), matched against where each
+/// project file lands in that service; sorted by that path, as nginx sorts a glob.
+fn through_services(services: &[&DeployedService], file: Option<&Path>, pattern: &str) -> Vec<PathBuf> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for s in services {
+        if file.is_some_and(|f| s.path_of(f).is_none()) {
+            continue;
+        }
+        let conf = s.config_files.iter().find(|c| c.program == "nginx").map_or("/etc/nginx/nginx.conf", |c| c.path.as_str());
+        let prefix = Path::new(conf).parent().map_or_else(|| "/etc/nginx".to_owned(), |p| p.to_string_lossy().into_owned());
+        let absolute = if pattern.starts_with('/') { pattern.to_owned() } else { format!("{prefix}/{pattern}") };
+        for f in &s.files {
+            if path_glob_match(&absolute, &f.container_path) && !found.iter().any(|(_, p)| *p == f.file) {
+                found.push((f.container_path.clone(), f.file.clone()));
+            }
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
 }
 
 /// Compose volumes that mount a project path under `/etc/nginx` (short syntax,
@@ -730,6 +855,56 @@ mod tests {
         assert_eq!(m.doc(snippet).unwrap().context, Some(vec!["http".to_owned(), "server".to_owned()]));
         let unresolved: Vec<_> = m.unresolved.iter().map(|u| (u.pattern.as_str(), u.stock, u.looked_up.clone())).collect();
         assert_eq!(unresolved, [("/etc/nginx/mime.types", true, Some(PathBuf::from("nginx/mime.types"))), ("missing.conf", false, Some(PathBuf::from("nginx/missing.conf")))]);
+    }
+
+    /// An absolute include resolves to the project file a `COPY` puts there, wherever that
+    /// file is in the project (before: looked up beside the including file, and missing).
+    #[test]
+    fn includes_through_copies() {
+        let p = project(&[
+            ("docker-compose.yml", "services:\n  proxy:\n    build: ./nginx\n"),
+            ("nginx/Dockerfile", "FROM nginx:1.27\nCOPY nginx.conf /etc/nginx/nginx.conf\nCOPY shared/proxy.conf /etc/nginx/snippets/proxy.conf\nCOPY sites/ /etc/nginx/conf.d/\n"),
+            ("nginx/nginx.conf", "events {}\nhttp {\n    include /etc/nginx/conf.d/*.conf;\n}\n"),
+            ("nginx/sites/app.conf", "server {\n    location / {\n        include /etc/nginx/snippets/proxy.conf;\n        proxy_pass http://app:8000;\n    }\n}\n"),
+            ("nginx/shared/proxy.conf", "proxy_set_header Host $host;\n"),
+        ]);
+        let m = &p.nginx;
+        assert!(m.unresolved.is_empty(), "{:?}", m.unresolved);
+        let snippet = m.doc_by_name(Path::new("nginx/shared/proxy.conf")).unwrap();
+        assert_eq!(m.doc(snippet).unwrap().context, Some(["http", "server", "location"].map(str::to_owned).to_vec()));
+        // The project's own nginx.conf is at /etc/nginx/nginx.conf: no image config.
+        assert!(m.iter().all(|(_, d)| d.image.is_none()));
+    }
+
+    /// A snippet copied into the official image's `conf.d/` sits inside the `http` block of
+    /// the image's own nginx.conf, which leaves gzip off and sets `keepalive_timeout 65`.
+    #[test]
+    fn snippet_in_the_official_image() {
+        let p = project(&[
+            ("docker-compose.yml", "services:\n  web:\n    image: nginx:1.27-alpine\n    volumes:\n      - ./deploy/site.conf:/etc/nginx/conf.d/site.conf:ro\n"),
+            ("deploy/site.conf", "server {\n    location / {\n        proxy_pass http://app:8000;\n    }\n}\n"),
+        ]);
+        let m = &p.nginx;
+        let site = m.doc_by_name(Path::new("deploy/site.conf")).unwrap();
+        assert_eq!(m.doc(site).unwrap().context, Some(vec!["http".to_owned()]));
+        let image = m.iter().find(|(_, d)| d.image.is_some()).map(|(id, _)| id).unwrap();
+        let doc = m.doc(image).unwrap();
+        assert!(!doc.editable() && !doc.in_project());
+        assert_eq!(doc.image.as_ref().map(|i| (i.image.as_str(), i.service.as_str())), Some(("nginx:1.27-alpine", "web")));
+        assert_eq!(m.image_http_blocks(&p).len(), 1);
+        assert!(m.http_blocks(&p).is_empty());
+        let location = m.find(&p, site, "location").next().unwrap();
+        assert!(m.in_effect(&p, Scope::inside(location), "gzip").is_empty());
+        let keepalive = m.last_in_effect(&p, Scope::inside(location), "keepalive_timeout").map(|(_, d)| d.arg(0).map(str::to_owned));
+        assert_eq!(keepalive, Some(Some("65".to_owned())));
+        // Its `include /etc/nginx/mime.types` is the image's: not reported.
+        assert!(m.unresolved.is_empty());
+        // An image that is not the official one (its nginx.conf is unknown): nothing assumed.
+        let p = project(&[
+            ("docker-compose.yml", "services:\n  web:\n    image: bitnami/nginx:1.27\n    volumes:\n      - ./deploy/site.conf:/etc/nginx/conf.d/site.conf:ro\n"),
+            ("deploy/site.conf", "server {\n    location / {\n        proxy_pass http://app:8000;\n    }\n}\n"),
+        ]);
+        assert!(p.nginx.iter().all(|(_, d)| d.image.is_none()));
     }
 
     #[test]

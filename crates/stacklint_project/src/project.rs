@@ -199,10 +199,14 @@ impl Project {
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);
+        // The services first: which settings module each process runs and which files
+        // land where in each container are what the settings and nginx models start from.
+        project.deployment.services = crate::deployment::services(&project);
         project.django = crate::django::build(&project);
         project.gunicorn = crate::gunicorn::build_for_project(&project);
         project.nginx = crate::nginx::NginxModel::build(&project);
-        project.deployment = crate::deployment::build(&project);
+        let links = crate::deployment::links(&project, &project.deployment.services);
+        project.deployment.links = links;
         project
     }
 

@@ -341,7 +341,9 @@ pub(crate) fn server_label(model: &NginxModel, project: &Project, server: At) ->
     }
 }
 
-/// Every doc with its id and tree.
+/// Every doc of the project (files and dump sections) with its id: not the images' own
+/// configurations, which the project does not hold (rules see what is in effect from
+/// them through the include graph, and report on the project's files).
 pub(crate) fn docs(project: &Project) -> impl Iterator<Item = (DocId, &NginxDoc)> {
-    project.nginx.iter()
+    project.nginx.iter().filter(|(_, d)| d.in_project())
 }

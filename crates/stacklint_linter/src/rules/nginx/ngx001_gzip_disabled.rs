@@ -24,7 +24,11 @@ declare_rule! {
     /// Reports an `http` block whose proxied responses are sent uncompressed: no
     /// `gzip on` in effect for the locations that pass requests to the application
     /// (`gzip` is `off` by default). Includes are followed: `gzip on` in an included
-    /// file inside `http` counts.
+    /// file inside `http` counts. A snippet that a service of the official `nginx` image
+    /// reads from `/etc/nginx/conf.d/` (copied or mounted there, with no project
+    /// `nginx.conf` at `/etc/nginx/nginx.conf`) sits inside the `http` block of the
+    /// image's own `nginx.conf`, which leaves `#gzip  on;` commented out: it is reported
+    /// on the snippet's `server`, and fixed there.
     ///
     /// ## Why is this bad?
     /// JSON, HTML, CSS and JavaScript shrink 4–10× with gzip at level 5; without it every
@@ -83,9 +87,14 @@ declare_rule! {
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let model = &project.nginx;
-    let https = model.http_blocks(project);
+    let mut https = model.http_blocks(project);
+    let image_https = model.image_http_blocks(project);
+    https.extend(image_https.iter().copied());
     // Every location that passes requests on, grouped by the `http` block it sits in.
     let mut uncovered: Vec<(At, usize)> = https.iter().map(|&h| (h, 0)).collect();
+    // Under an image's own `http` (the project's snippet in `conf.d/`): by the project's
+    // `server` block, where the finding and the fix go.
+    let mut image_servers: Vec<(At, At, usize)> = Vec::new();
     let slot_of: std::collections::HashMap<Level, usize> = https.iter().enumerate().map(|(i, &h)| (Level::inside(h), i)).collect();
     let mut explicit_off: Vec<At> = Vec::new();
     let mut reported_off: std::collections::HashSet<At> = std::collections::HashSet::new();
@@ -101,6 +110,16 @@ fn check(cx: &mut Checker) {
                         // `gzip off` written below `http`: reported where it is written.
                         if reported_off.insert(at) {
                             explicit_off.push(at);
+                        }
+                    }
+                    _ if image_https.contains(&slot.0) => {
+                        let http = slot.0;
+                        let server = chain.iter().filter_map(|l| l.block.map(|b| At { doc: l.doc, id: b })).find(|&b| model.doc(b.doc).is_some_and(stacklint_project::nginx::NginxDoc::in_project) && model.node(project, b).is_some_and(|n| n.is("server")));
+                        if let Some(server) = server {
+                            match image_servers.iter_mut().find(|(s, _, _)| *s == server) {
+                                Some(entry) => entry.2 += 1,
+                                None => image_servers.push((server, http, 1)),
+                            }
                         }
                     }
                     _ => slot.1 += 1,
@@ -138,4 +157,34 @@ fn check(cx: &mut Checker) {
         }
         cx.report(diag);
     }
+    for (server, http, count) in image_servers {
+        report_under_image(cx, server, http, count);
+    }
+}
+
+/// A `server` of the project read inside the `http` block of an image's own `nginx.conf`
+/// (which the project cannot edit): reported on the server, fixed there.
+fn report_under_image(cx: &mut Checker, server: At, http: At, count: usize) {
+    let project = cx.project();
+    let model = &project.nginx;
+    let (Some(doc), Some(d)) = (model.doc(server.doc), model.node(project, server)) else { return };
+    let Some(image) = model.doc(http.doc).and_then(|h| h.image.as_ref()) else { return };
+    let plural = if count == 1 { "1 proxying location".to_owned() } else { format!("{count} proxying locations") };
+    let mut diag = diagnostic(
+        cx,
+        doc,
+        super::head_range(d),
+        format!(
+            "no `gzip on` in effect: service `{}` runs `{}` with this file in `/etc/nginx/conf.d/`, and the image's own `/etc/nginx/nginx.conf` includes it inside `http` with gzip off (`#gzip  on;` is a comment there), so responses of {plural} are sent uncompressed (JSON and HTML shrink 4–10× with gzip)",
+            image.service, image.image
+        ),
+    )
+    .with_help(format!("Turn gzip on in this `server`, or mount a project `nginx.conf` at /etc/nginx/nginx.conf that turns it on in `http` (the image's file as stacklint reads it: {})", image.data));
+    let present: Vec<String> = d.children().map(|c| c.name().to_owned()).collect();
+    let lines: Vec<String> = gzip_lines().into_iter().filter(|(name, _)| !present.iter().any(|p| p == name)).map(|(_, l)| l).collect();
+    let mut edits = Edits::default();
+    if doc.editable() && !lines.is_empty() && edits.insert_settings(project, doc, d, &lines) {
+        diag = diag.with_fix(Fix::safe("Turn on gzip in this `server` (level 5, text, JSON, JavaScript, CSS, SVG)", edits.into_edits()));
+    }
+    cx.report(diag);
 }

@@ -5,7 +5,10 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Reports an nginx `include` of a file (not a glob) that is nowhere in the project:
+    /// Reports an nginx `include` of a file (not a glob) that is nowhere in the project.
+    /// In an nginx service, the path is looked up where the deployment puts files: the
+    /// project files that the service's Dockerfile `COPY`s or its compose volumes mount
+    /// at that path in the container (relative names from `/etc/nginx`). Otherwise
     /// relative names are looked up from the config root (the folder of the main
     /// `nginx.conf`) and the including file's folder, `/etc/nginx/...` through the
     /// compose volumes that mount the project's files there, else in the including
