@@ -132,7 +132,7 @@ fn write_text(p: &Project, out: &mut dyn Write) -> io::Result<()> {
             if let Some(reason) = &m.production {
                 notes.push(format!("production settings: {reason}"));
             } else if m.development {
-                notes.push("development or test settings".to_owned());
+                notes.push(format!("development or test settings: {}", m.development_reason.as_deref().unwrap_or("its name says so")));
             } else if m.imported {
                 notes.push("settings imported by another module".to_owned());
             }
@@ -235,6 +235,7 @@ fn project_json(p: &Project) -> Value {
                     "dotted": m.dotted,
                     "production": m.production.as_ref().map(ToString::to_string),
                     "development": m.development,
+                    "development_reason": m.development_reason,
                     "imported": m.imported,
                 })
             });

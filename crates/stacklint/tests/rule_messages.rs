@@ -93,6 +93,19 @@ fn allowed_for(code: &str, case: &str) -> Vec<String> {
     if code.starts_with("GUN") {
         out.extend(gunicorn_settings());
     }
+    if code.starts_with("NGX") {
+        out.extend(nginx_image_conf());
+    }
+    out
+}
+
+/// The official nginx image's own `nginx.conf` (`crates/stacklint_project/data/nginx-image`,
+/// which the model reads for a snippet in the image's `conf.d/`): its path and every word.
+fn nginx_image_conf() -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../stacklint_project/data/nginx-image/1.27/nginx.conf");
+    let text = std::fs::read_to_string(path).expect("nginx image data");
+    let mut out = vec!["/etc/nginx/nginx.conf".to_owned()];
+    out.extend(text.split(|c: char| c.is_whitespace() || c == ';').filter(|w| !w.is_empty()).map(str::to_owned));
     out
 }
 

@@ -49,9 +49,12 @@ pub struct SettingsModule {
     /// Another settings module imports this one (a `base.py`): its values are checked
     /// through the modules that import it.
     pub imported: bool,
-    /// For development or tests: its name says so (`local.py`, `test_settings.py`), or it
-    /// extends a module whose name says so (`docker.py` that does `from .dev import *`).
+    /// For development or tests: its name says so (`local.py`, `test_settings.py`), it
+    /// extends a module whose name says so (`docker.py` that does `from .dev import *`),
+    /// only the test runner's configuration names it, or only a build step uses it.
     pub development: bool,
+    /// Why [`Self::development`] is set, for the output.
+    pub development_reason: Option<String>,
 }
 
 /// Settings names that only a Django settings module assigns (at least three must appear).
@@ -195,6 +198,12 @@ pub fn is_dev_or_test(module: &SettingsModule) -> bool {
     stem.split(['_', '-', '.']).any(|p| WORDS.contains(&p))
 }
 
+/// Whether a module's name says tests (`test_settings.py`, `settings/testing.py`).
+fn is_test_named(module: &SettingsModule) -> bool {
+    let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
+    stem.split(['_', '-', '.']).any(|p| matches!(p, "test" | "tests" | "testing" | "pytest"))
+}
+
 /// Whether a module's name says production (`prod.py`, `production.py`, `settings_deploy.py`).
 fn is_prod_named(module: &SettingsModule) -> bool {
     let stem = module.path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -217,7 +226,7 @@ pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
             Some(m) => Settings::evaluate_with(&file.path, m, &loader),
             None => Settings::default(),
         };
-        SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false, development: false }
+        SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false, development: false, development_reason: None }
     };
     let mut modules: Vec<SettingsModule> = candidates.par_iter().map(evaluate).collect();
     // A module that star-imports a settings module is one too, whatever its name and however
@@ -233,26 +242,104 @@ pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
         .filter(|m| m.settings.all().iter().any(|b| *b.file != *m.path.as_path() && modules.iter().any(|c| *b.file == *c.path.as_path())))
         .collect();
     modules.extend(extending);
-    // A module whose bindings come from another file is importing that file.
-    let imported: Vec<PathBuf> = modules
-        .iter()
-        .flat_map(|m| m.settings.all().iter().filter(|b| *b.file != *m.path.as_path()).map(|b| b.file.to_path_buf()))
-        .collect();
     let dev_named: Vec<PathBuf> = modules.iter().filter(|m| is_dev_or_test(m)).map(|m| m.path.clone()).collect();
     for m in &mut modules {
-        m.imported = imported.contains(&m.path);
-        m.development = dev_named.contains(&m.path) || m.settings.all().iter().any(|b| dev_named.iter().any(|d| *b.file == *d.as_path()));
+        let extends = m.settings.all().iter().find(|b| *b.file != *m.path.as_path() && dev_named.iter().any(|d| *b.file == *d.as_path())).map(|b| b.file.to_path_buf());
+        m.development_reason = if dev_named.contains(&m.path) {
+            Some("its name says development or tests".to_owned())
+        } else {
+            extends.map(|f| format!("it extends {}, whose name says development or tests", shown(project, &f)))
+        };
     }
     // A module named only for a build step (`RUN DJANGO_SETTINGS_MODULE=app.settings.static
-    // python manage.py collectstatic`) never serves requests: like development settings, it
-    // is not checked on its own.
-    for dotted in build_time_modules(project) {
-        if let Some(m) = find_module(&mut modules, project, &dotted) {
-            m.development = true;
+    // python manage.py collectstatic`) never serves requests, and one only the test runner
+    // names (`DJANGO_SETTINGS_MODULE` in pytest's configuration) never runs in production:
+    // like development settings, they are not checked on their own. What a process of
+    // the deployment runs, or that an entry point or environment names, is not test-only.
+    let mut run = run_modules(project);
+    run.extend(declared_modules(project).into_iter().map(|(dotted, _, _)| dotted));
+    let mut marks: Vec<(String, String, bool)> = build_time_modules(project).into_iter().map(|d| (d, "only a Dockerfile build step uses it".to_owned(), false)).collect();
+    marks.extend(test_runner_modules(project).into_iter().map(|(d, file)| (d, format!("only the test runner's configuration ({}) names it", shown(project, &file)), true)));
+    let mut tests: Vec<PathBuf> = modules.iter().filter(|m| is_test_named(m)).map(|m| m.path.clone()).collect();
+    for (dotted, reason, test) in marks {
+        if run.contains(&dotted) {
+            continue;
         }
+        if let Some(m) = find_module(&mut modules, project, &dotted) {
+            if test {
+                tests.push(m.path.clone());
+            }
+            if m.development_reason.is_none() {
+                m.development_reason = Some(reason);
+            }
+        }
+    }
+    for m in &mut modules {
+        m.development = m.development_reason.is_some();
+    }
+    // A module whose bindings come from another file is importing that file. An import by
+    // test settings (`test_settings.py` doing `from .settings import *`) says nothing about
+    // production: it does not make the real settings a part of another module. (An import
+    // by development settings does: `local.py` over `base.py` says `base.py` is a base.)
+    let imported: Vec<PathBuf> = modules
+        .iter()
+        .filter(|m| !tests.contains(&m.path))
+        .flat_map(|m| m.settings.all().iter().filter(|b| *b.file != *m.path.as_path()).map(|b| b.file.to_path_buf()))
+        .collect();
+    for m in &mut modules {
+        m.imported = imported.contains(&m.path);
     }
     classify_production(project, &mut modules);
     modules
+}
+
+/// A project path as the output shows it.
+fn shown(project: &Project, path: &Path) -> String {
+    path.strip_prefix(&project.root).unwrap_or(path).display().to_string()
+}
+
+/// The settings modules the deployment's processes run, named outside Python (an
+/// environment, `--settings`): not a `setdefault` default, which the environment overrides.
+fn run_modules(project: &Project) -> Vec<String> {
+    project
+        .deployment
+        .services
+        .iter()
+        .filter_map(|s| s.settings_module.as_ref())
+        .filter(|m| project.file(&m.origin.file).is_none_or(|f| !f.kind.is_python()))
+        .map(|m| m.value.clone())
+        .collect()
+}
+
+/// `DJANGO_SETTINGS_MODULE` in pytest's configuration (pytest-django): `[pytest]` of
+/// pytest.ini or tox.ini, `[tool:pytest]` of setup.cfg, `[tool.pytest.ini_options]` of
+/// pyproject.toml. The dotted module and the file.
+fn test_runner_modules(project: &Project) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for file in &project.files {
+        let sections: &[&str] = match file.path.file_name().and_then(|n| n.to_str()) {
+            Some("pytest.ini" | "tox.ini") => &["pytest"],
+            Some("setup.cfg") => &["tool:pytest"],
+            Some("pyproject.toml") => &["tool.pytest.ini_options"],
+            _ => continue,
+        };
+        let mut section = "";
+        for line in file.text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.trim();
+                continue;
+            }
+            if !sections.contains(&section) {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let value = value.trim().trim_matches(['"', '\'']);
+            if key.trim() == "DJANGO_SETTINGS_MODULE" && !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                out.push((value.to_owned(), file.path.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// `DJANGO_SETTINGS_MODULE=x` / `--settings=x` in a Dockerfile `RUN`: modules used at build time.
@@ -278,6 +365,24 @@ fn classify_production(project: &Project, modules: &mut [SettingsModule]) {
         if let Some(m) = find_module(modules, project, dotted) {
             m.production = Some(ProductionReason::Config);
         }
+        return;
+    }
+    // What the deployment's processes run (their environment, `--settings`) comes first.
+    let mut from_services = false;
+    for s in &project.deployment.services {
+        let Some(run) = &s.settings_module else { continue };
+        if project.file(&run.origin.file).is_some_and(|f| f.kind.is_python()) {
+            continue; // a `setdefault` default: weighed with the declarations below
+        }
+        if let Some(m) = find_module(modules, project, &run.value)
+            && !m.development
+            && m.production.is_none()
+        {
+            m.production = Some(ProductionReason::Declared { file: run.origin.file.clone(), range: run.origin.range.unwrap_or_default() });
+            from_services = true;
+        }
+    }
+    if from_services {
         return;
     }
     // A declaration of a development or test module (`manage.py` defaulting to
@@ -402,6 +507,44 @@ mod tests {
             ],
         );
         assert!(checked_settings(&p).iter().all(|m| !m.path.ends_with("static.py")));
+    }
+
+    /// A test module that star-imports the real settings does not make them a part: the
+    /// real module is the one production runs, the test module is test settings.
+    #[test]
+    fn test_modules_are_never_production() {
+        let sources = [("app/settings.py", BASE), ("app/test_settings.py", "from .settings import *\nDEBUG = True\n")];
+        let p = Project::from_sources(crate::ProjectOptions::default(), &sources);
+        assert_eq!(production_of(&sources), ["app/settings.py"]);
+        let test = p.django.iter().find(|m| m.path.ends_with("test_settings.py")).unwrap();
+        assert_eq!(test.development_reason.as_deref(), Some("its name says development or tests"));
+        assert!(!p.django.iter().any(|m| m.imported));
+        // pytest's configuration names a module nothing else names: test settings.
+        let sources = [
+            ("app/settings.py", BASE),
+            ("app/settings_pytest.py", "from .settings import *\nPASSWORD_HASHERS = []\n"),
+            ("pyproject.toml", "[project]\nname = \"app\"\n\n[tool.pytest.ini_options]\nDJANGO_SETTINGS_MODULE = \"app.settings_pytest\"\n"),
+        ];
+        let p = Project::from_sources(crate::ProjectOptions::default(), &sources);
+        let pytest = p.django.iter().find(|m| m.path.ends_with("settings_pytest.py")).unwrap();
+        assert_eq!(pytest.development_reason.as_deref(), Some("only the test runner's configuration (pyproject.toml) names it"));
+        assert_eq!(production_of(&sources), ["app/settings.py"]);
+        // ... but a module wsgi.py also runs (paperless-ngx) stays what it is.
+        let wsgi = "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"app.settings\")\n";
+        let sources = [("app/settings.py", BASE), ("app/wsgi.py", wsgi), ("pyproject.toml", "[tool.pytest.ini_options]\nDJANGO_SETTINGS_MODULE = \"app.settings\"\n")];
+        assert_eq!(production_of(&sources), ["app/settings.py"]);
+    }
+
+    /// What a deployed process runs comes before names: compose runs `staging`.
+    #[test]
+    fn production_from_the_deployment() {
+        let sources = [
+            ("site/settings/base.py", BASE),
+            ("site/settings/prod.py", PROD),
+            ("site/settings/staging.py", PROD),
+            ("docker-compose.yml", "services:\n  web:\n    build: .\n    command: gunicorn site.wsgi\n    environment:\n      DJANGO_SETTINGS_MODULE: site.settings.staging\n"),
+        ];
+        assert_eq!(production_of(&sources), ["site/settings/staging.py"]);
     }
 
     #[test]
