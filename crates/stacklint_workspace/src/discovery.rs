@@ -406,6 +406,9 @@ pub fn discover(
     };
 
     let mut found: BTreeMap<PathBuf, (DiscoveredFile, Arc<Config>)> = BTreeMap::new();
+    // Files no name or content names, that a compose mount or a COPY may still give a
+    // kind (a `deploy/site` mounted at `/etc/nginx/conf.d/site.conf`).
+    let mut unnamed: Vec<(PathBuf, Arc<Config>)> = Vec::new();
     let mut defaults: HashMap<PathBuf, Arc<Config>> = HashMap::new();
     let mut warnings = Vec::new();
     let mut default_for = |root: &Path| -> Result<Arc<Config>, ConfigError> {
@@ -575,7 +578,11 @@ pub fn discover(
                         ),
                     );
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    if may_have_a_role(&path) {
+                        unnamed.push((path, config));
+                    }
+                }
                 Err(message) => warnings.push(DiscoveryWarning::Unreadable {
                     path: Some(path),
                     message,
@@ -584,6 +591,7 @@ pub fn discover(
         }
     }
     warnings.append(&mut lock(&resolver).errors);
+    claim_by_role(&mut found, unnamed);
 
     // Group by configuration (its file, or the root of the defaults).
     let mut projects: BTreeMap<(PathBuf, Option<PathBuf>), Project> = BTreeMap::new();
@@ -717,6 +725,46 @@ pub fn detect_kind(
 }
 
 /// The first [`SNIFF_BYTES`] of a file, lossily decoded (NUL bytes kept: binary files).
+/// Whether a file of no known kind could be a configuration a program reads by its
+/// place in the deployment (no extension, `.conf`, `.types`, `*_params`, units).
+fn may_have_a_role(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    match path.extension().and_then(|e| e.to_str()) {
+        None => !name.starts_with(['.', '_']) && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+        Some(ext) => matches!(ext, "conf" | "types" | "service" | "socket") || name.ends_with("_params"),
+    }
+}
+
+/// Give the unnamed files the kind their place in the deployment says: the compose files
+/// and Dockerfiles of the same project mount or copy them where a program reads them.
+fn claim_by_role(found: &mut BTreeMap<PathBuf, (DiscoveredFile, Arc<Config>)>, unnamed: Vec<(PathBuf, Arc<Config>)>) {
+    if unnamed.is_empty() {
+        return;
+    }
+    let mut by_root: BTreeMap<PathBuf, Vec<(PathBuf, Arc<Config>)>> = BTreeMap::new();
+    for (path, config) in unnamed {
+        by_root.entry(config.root.clone()).or_default().push((path, config));
+    }
+    for (root, candidates) in by_root {
+        let sources: Vec<(PathBuf, FileKind, String)> = found
+            .values()
+            .filter(|(f, c)| c.root == root && matches!(f.kind, FileKind::Compose | FileKind::Dockerfile))
+            .filter_map(|(f, _)| {
+                let bytes = crate::fsio::open_regular(&f.path).and_then(|file| crate::fsio::read_limited(file, crate::MAX_FILE_BYTES)).ok()?;
+                Some((f.path.clone(), f.kind, String::from_utf8(bytes).ok()?))
+            })
+            .collect();
+        if sources.is_empty() {
+            continue;
+        }
+        let paths: Vec<PathBuf> = candidates.iter().map(|(p, _)| p.clone()).collect();
+        for (path, kind, _) in stacklint_project::roles::claimed_kinds(&sources, &paths) {
+            let Some((_, config)) = candidates.iter().find(|(p, _)| *p == path) else { continue };
+            found.insert(path.clone(), (DiscoveredFile { path, kind, explicit: false }, Arc::clone(config)));
+        }
+    }
+}
+
 fn read_head(path: &Path) -> Result<String, String> {
     let mut head = Vec::new();
     crate::fsio::open_regular(path)
