@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod gunicorn;
 pub mod django;
 pub mod nginx;
+pub mod serving;
 mod kind;
 mod project;
 mod target;
