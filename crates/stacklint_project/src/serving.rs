@@ -44,9 +44,20 @@ pub struct AppServer {
     /// What says so: "`daphne`", "gunicorn with `uvicorn_worker.UvicornWorker` workers",
     /// "gunicorn serving `config.asgi:application`".
     pub what: String,
+    /// The app it loads (`config.asgi:application`), when the command or config says.
+    pub app: Option<String>,
     /// The command (or config file) that runs it.
     pub file: PathBuf,
     pub range: Option<TextRange>,
+}
+
+impl AppServer {
+    /// Whether it may serve a Django project: the app is not known, or it is loaded from
+    /// an `asgi`/`wsgi` module (what `startproject` writes), not a FastAPI or Flask app
+    /// beside it (`main:app`).
+    pub fn may_serve_django(&self) -> bool {
+        self.app.as_deref().is_none_or(|a| a.split(':').next().and_then(|m| m.rsplit('.').next()).is_some_and(|m| m == "asgi" || m == "wsgi"))
+    }
 }
 
 /// Servers that speak ASGI, and those that speak WSGI, unless an `--interface` says otherwise.
@@ -68,7 +79,7 @@ impl Project {
             let Some(c) = &s.command else { continue };
             let Some(program) = c.program.as_deref() else { continue };
             if let Some(interface) = program_interface(program, &c.argv) {
-                out.push(AppServer { interface, what: program_what(program, &c.argv), file: c.origin.file.clone(), range: c.origin.range });
+                out.push(AppServer { interface, what: program_what(program, &c.argv), app: app_argument(&c.argv), file: c.origin.file.clone(), range: c.origin.range });
             }
         }
         // Scripts a service runs are already there through its command; others may be run
@@ -79,7 +90,7 @@ impl Project {
                 let program = shell::basename(&inv.program.value).to_owned();
                 let argv: Vec<String> = inv.args.iter().map(|w| w.value.clone()).collect();
                 if let Some(interface) = program_interface(&program, &argv) {
-                    out.push(AppServer { interface, what: program_what(&program, &argv), file: file.path.clone(), range: Some(inv.command_range) });
+                    out.push(AppServer { interface, what: program_what(&program, &argv), app: app_argument(&argv), file: file.path.clone(), range: Some(inv.command_range) });
                 }
             }
         }
@@ -244,16 +255,21 @@ fn gunicorn_server(g: &GunicornProcess) -> Option<AppServer> {
         (Interface::Asgi, Some(a)) if !what.contains(a) => format!("{what} serving `{a}`"),
         _ => what,
     };
-    Some(AppServer { interface, what, file: g.anchor.file.clone(), range: Some(g.anchor.range) })
+    Some(AppServer { interface, what, app: app.map(str::to_owned), file: g.anchor.file.clone(), range: Some(g.anchor.range) })
 }
 
-/// "`uvicorn` serving `app.asgi:application`" (the first `module:attr` argument), or "`uvicorn`".
+/// "`uvicorn` serving `app.asgi:application`", or "`uvicorn`" when no argument names the app.
 fn program_what(program: &str, argv: &[String]) -> String {
-    let is_app = |a: &&String| !a.starts_with('-') && a.split_once(':').is_some_and(|(m, attr)| !m.is_empty() && !attr.is_empty() && !m.contains('/') && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
-    match argv.iter().find(is_app) {
+    match app_argument(argv) {
         Some(app) => format!("`{program}` serving `{app}`"),
         None => format!("`{program}`"),
     }
+}
+
+/// The first `module:attr` argument: the app a server loads.
+fn app_argument(argv: &[String]) -> Option<String> {
+    let is_app = |a: &&String| !a.starts_with('-') && a.split_once(':').is_some_and(|(m, attr)| !m.is_empty() && !attr.is_empty() && !m.contains('/') && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+    argv.iter().find(is_app).cloned()
 }
 
 /// The interface a server program speaks: its `--interface asgi|wsgi|asgi3|...` when
