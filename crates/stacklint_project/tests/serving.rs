@@ -71,3 +71,13 @@ fn host_gunicorn_by_port() {
     let p = project(&[("Procfile", "web: gunicorn app.wsgi --bind unix:/run/app.sock\n")]);
     assert!(matches!(p.gunicorn_behind(Path::new("x.conf"), "unix:/run/app.sock").map(|b| b.matched), Some(BackendMatch::Socket { .. })));
 }
+
+/// A package listed pinned or not, in requirements or pyproject, compared as pip names.
+#[test]
+fn requirements_name_their_packages() {
+    let p = project(&[("requirements.txt", "Django==5.2\n# daphne\nuvicorn_worker\n"), ("pyproject.toml", "[project]\nname = \"x\"\ndependencies = [\"hypercorn\"]\n")]);
+    let (file, range) = p.requirement("uvicorn-worker").unwrap();
+    assert_eq!((file, range.slice(&p.file(file).unwrap().text)), (Path::new("requirements.txt"), "uvicorn_worker"));
+    assert_eq!(p.requirement("hypercorn").map(|r| r.0), Some(Path::new("pyproject.toml")));
+    assert!(p.requirement("daphne").is_none(), "a commented-out requirement is not one");
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use stacklint_diagnostics::{Edit, TextRange};
 use stacklint_project::django::{SettingsModule, checked_settings};
 use stacklint_project::serving::Interface;
-use stacklint_project::{FileKind, Project, SourceFile, Version};
+use stacklint_project::{Project, SourceFile, Version};
 use stacklint_python::{Binding, EnvLookup, Expr, InsertPoint, Outcome, Settings, Unset, Value, truthy};
 
 /// The newest Django release the rules know; assumed when the project does not say.
@@ -315,15 +315,7 @@ pub(crate) fn asgi_server(m: &Module<'_>) -> Option<String> {
             return Some(format!("`ASGI_APPLICATION` is set and `{server}` is in `INSTALLED_APPS`"));
         }
     }
-    for file in project.files_of(FileKind::Requirements).chain(project.files_of(FileKind::PyProject)) {
-        for line in file.text.lines() {
-            let name: String = line.trim().trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect::<String>().to_ascii_lowercase();
-            if matches!(name.as_str(), "daphne" | "uvicorn" | "hypercorn" | "uvicorn-worker") {
-                return Some(format!("`ASGI_APPLICATION` is set and `{name}` is a requirement"));
-            }
-        }
-    }
-    None
+    ["daphne", "uvicorn", "hypercorn", "uvicorn-worker"].into_iter().find(|p| project.requirement(p).is_some()).map(|name| format!("`ASGI_APPLICATION` is set and `{name}` is a requirement"))
 }
 
 /// Add several entries to a dict literal or an argument list, following its layout.
