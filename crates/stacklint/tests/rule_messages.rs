@@ -74,7 +74,7 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         // nginx.
         "NGX001" => &["gzip", "4", "10"],
         "NGX002" => &["gzip_types", "text/html", "application/json"],
-        "NGX003" => &["upstream", "keepalive", "proxy_http_version", "1.1", "Connection", "1.29.7", "32"],
+        "NGX003" => &["upstream", "keepalive", "proxy_http_version", "proxy_set_header", "1.1", "Connection", "1.29.7", "32"],
         "NGX005" => &["Upgrade", "Connection", "upgrade", "proxy_http_version", "1.1", "1.0"],
         "NGX006" => &["worker_processes"],
         "NGX007" => &["worker_connections", "512", "1024"],
@@ -132,7 +132,10 @@ const COUNTED: &[(&str, &str, &str, &str)] = &[
 
 /// Names a rule computes from what it read, where the computation is not arithmetic:
 /// `(rule, name, from what)`.
-const DERIVED: &[(&str, &str, &str)] = &[("GUN006", "uvicorn_worker.UvicornH11Worker", "the `uvicorn.workers.UvicornH11Worker` read, in its new package")];
+const DERIVED: &[(&str, &str, &str)] = &[
+    ("GUN006", "uvicorn_worker.UvicornH11Worker", "the `uvicorn.workers.UvicornH11Worker` read, in its new package"),
+    ("NGX003", "gthread", "the worker class gunicorn runs: sync with `--threads` above 1 is gthread"),
+];
 
 /// What stacklint assumes when the project does not say, allowed only in a message that
 /// says it assumed: the default target (4 CPUs, 8 GiB) and the newest releases it knows

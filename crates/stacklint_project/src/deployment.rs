@@ -1072,11 +1072,17 @@ fn url_host(url: &str) -> Option<(String, Option<u16>)> {
 /// The service a host name means, seen from `from`: one defined in the same file first
 /// (several compose files may each define a `web`).
 fn resolve_host(services: &[DeployedService], from: &DeployedService, host: &str, port: Option<u16>) -> LinkTarget {
-    let named = || services.iter().filter(|s| s.name == host);
-    match named().find(|s| s.defined_in.file == from.defined_in.file).or_else(|| named().next()) {
+    match resolve_service(services, from, host) {
         Some(s) => LinkTarget::Service { name: s.name.clone(), port },
         None => LinkTarget::External { host: host.to_owned(), port },
     }
+}
+
+/// The service `host` names, seen from `from`: one defined in the same file first, else
+/// the first of that name.
+pub(crate) fn resolve_service<'s>(services: &'s [DeployedService], from: &DeployedService, host: &str) -> Option<&'s DeployedService> {
+    let named = || services.iter().filter(|s| s.name == host);
+    named().find(|s| s.defined_in.file == from.defined_in.file).or_else(|| named().next())
 }
 
 /// Settings whose URLs or hosts are connections, and what for.

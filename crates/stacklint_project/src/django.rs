@@ -9,6 +9,10 @@ use stacklint_python::{ImportSpec, ModuleLoader, PyModule, Settings};
 use stacklint_syntax::dockerfile::Keyword;
 use stacklint_text::TextRange;
 
+mod database;
+
+pub use database::{Age, Database, Engine};
+
 use crate::kind::FileKind;
 use crate::project::{Project, SourceFile, path_ends_with};
 

@@ -10,6 +10,7 @@ pub mod roles;
 pub mod gunicorn;
 pub mod django;
 pub mod nginx;
+pub mod serving;
 mod kind;
 mod project;
 mod target;
@@ -20,4 +21,4 @@ pub use kind::{ByName, CommentSyntax, Content, FileKind, KindSpec, PathInfo, Pat
 pub use project::{Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
 pub use template::TemplateSyntax;
 pub use target::{GIB, MIB, Storage, Target, TargetSource, format_bytes, parse_cpus, parse_memory};
-pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, pyproject_pins, requirements_pins};
+pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, pyproject_names, pyproject_pins, requirement_name, requirements_names, requirements_pins};

@@ -750,6 +750,63 @@ impl NginxModel {
     }
 }
 
+/// An nginx `return`/`rewrite` that sends every plain-HTTP request to `https://`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpsRedirect {
+    pub file: PathBuf,
+    /// The `return` or `rewrite` directive.
+    pub range: TextRange,
+}
+
+impl NginxModel {
+    /// A `server` of the project (in `http`, or at the top of a file) that listens on port
+    /// 80 — or has no `listen`, which means 80 — and redirects every request to `https://`
+    /// (`return 301 https://$host$request_uri;` or `rewrite ^ https://... permanent;` at
+    /// the server level or in `location /`): Django behind it never sees plain HTTP.
+    pub fn https_redirect(&self, project: &Project) -> Option<HttpsRedirect> {
+        for file in project.files_of(FileKind::Nginx) {
+            let Some(conf) = file.nginx() else { continue };
+            for server in conf.find_all("server") {
+                if server.parent().is_some_and(|p| p.name() != "http") || !listens_on_80(server) {
+                    continue;
+                }
+                let at_server = server.children().find(|d| redirects_to_https(*d));
+                let at_root = server.children_named("location").filter(|l| l.arg_values() == ["/"]).find_map(|l| l.children().find(|d| redirects_to_https(*d)));
+                if let Some(d) = at_server.or(at_root) {
+                    return Some(HttpsRedirect { file: file.path.clone(), range: d.data().range });
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A `server` with no `listen` (port 80), or one `listen` on port 80 without `ssl`.
+fn listens_on_80(server: DirectiveRef<'_>) -> bool {
+    let mut listens = server.children_named("listen").peekable();
+    listens.peek().is_none()
+        || listens.any(|l| {
+            l.arg(0).is_some_and(|a| {
+                let port = a.rsplit(':').next().unwrap_or(a);
+                port == "80" && !l.arg_values().contains(&"ssl")
+            })
+        })
+}
+
+/// `return [301|302|307|308] https://...` or a catch-all `rewrite` to `https://`.
+fn redirects_to_https(d: DirectiveRef<'_>) -> bool {
+    let args = d.arg_values();
+    match d.name() {
+        "return" => match args.as_slice() {
+            [code, url] => matches!(*code, "301" | "302" | "307" | "308") && url.starts_with("https://"),
+            [url] => url.starts_with("https://"),
+            _ => false,
+        },
+        "rewrite" => args.get(1).is_some_and(|u| u.starts_with("https://")) && args.first().is_some_and(|r| matches!(*r, "^" | "^(.*)$" | "^/(.*)$" | "^(.*)" | "^/(.*)" | ".*" | "^.*$")),
+        _ => false,
+    }
+}
+
 /// Whether a file is a main config: named `nginx.conf`, or `http`/`events` at its top.
 fn looks_main(name: &Path, config: &NginxConfig) -> bool {
     name.file_name().is_some_and(|n| n == "nginx.conf") || config.roots().any(|d| d.is("http") || d.is("events"))
@@ -920,6 +977,20 @@ mod tests {
         assert_eq!(names, ["nginx/a.conf", "nginx/b.conf", "nginx/a.conf"]);
         let outside: Vec<_> = m.unresolved.iter().map(|u| (u.pattern.as_str(), u.looked_up.is_some())).collect();
         assert_eq!(outside, [("../../etc/passwd", true), ("/etc/passwd", false)]);
+    }
+
+    #[test]
+    fn https_redirect() {
+        let redirect = "server {\n    listen 80;\n    return 301 https://$host$request_uri;\n}\nserver {\n    listen 443 ssl;\n}\n";
+        let p = project(&[("nginx/app.conf", redirect)]);
+        let found = p.nginx.https_redirect(&p).unwrap();
+        assert_eq!((found.file.as_path(), found.range.slice(redirect)), (Path::new("nginx/app.conf"), "return 301 https://$host$request_uri;"));
+        // Only on port 443, or a redirect of one path: plain HTTP still reaches the app.
+        let p = project(&[("nginx/app.conf", "server {\n    listen 443 ssl;\n    return 301 https://$host$request_uri;\n}\nserver {\n    listen 80;\n    location /old { return 301 https://example.com/new; }\n}\n")]);
+        assert_eq!(p.nginx.https_redirect(&p), None);
+        // No `listen` is port 80; `location /` counts; a catch-all `rewrite` too.
+        let p = project(&[("nginx/app.conf", "server {\n    location / {\n        rewrite ^(.*)$ https://example.com$1 permanent;\n    }\n}\n")]);
+        assert!(p.nginx.https_redirect(&p).is_some());
     }
 
     #[test]

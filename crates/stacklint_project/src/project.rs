@@ -254,6 +254,20 @@ impl Project {
         self.django.iter().filter(|m| !m.imported)
     }
 
+    /// Where a requirements file or `pyproject.toml` lists `package` (pinned or not;
+    /// names compared as pip does: `uvicorn_worker` is `uvicorn-worker`).
+    pub fn requirement(&self, package: &str) -> Option<(&Path, TextRange)> {
+        let want = crate::versions::requirement_name(package)?;
+        self.files.iter().find_map(|f| {
+            let names = match f.kind {
+                FileKind::Requirements => crate::versions::requirements_names(&f.text),
+                FileKind::PyProject => crate::versions::pyproject_names(&f.text),
+                _ => return None,
+            };
+            names.into_iter().find(|(n, _)| *n == want).map(|(_, r)| (f.path.as_path(), r))
+        })
+    }
+
     /// Versions from requirements files, Dockerfile `FROM` images and compose `image:` lines;
     /// `[versions]` in the config (already set) wins.
     fn read_versions(&mut self) {

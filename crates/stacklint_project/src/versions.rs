@@ -103,6 +103,17 @@ impl Versions {
 
 /// Pinned packages in a requirements file: `(package, version, exact, range of the line)`.
 pub fn requirements_pins(text: &str) -> Vec<(String, Version, bool, TextRange)> {
+    requirement_lines(text).into_iter().filter_map(|(content, range)| parse_requirement(content).map(|(name, version, exact)| (name, version, exact, range))).collect()
+}
+
+/// Every package a requirements file lists, pinned or not: `(normalized name, range of the line)`.
+pub fn requirements_names(text: &str) -> Vec<(String, TextRange)> {
+    requirement_lines(text).into_iter().filter_map(|(content, range)| requirement_name(content).map(|n| (n, range))).collect()
+}
+
+/// The requirement lines of a requirements file (comments, blank lines and `-r`/`-e`
+/// options left out), each with the range of the line.
+fn requirement_lines(text: &str) -> Vec<(&str, TextRange)> {
     let mut out = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -112,12 +123,31 @@ pub fn requirements_pins(text: &str) -> Vec<(String, Version, bool, TextRange)> 
         if content.is_empty() || content.starts_with('-') {
             continue;
         }
-        if let Some(pin) = parse_requirement(content) {
-            let trimmed_len = line.trim_end().len();
-            out.push((pin.0, pin.1, pin.2, TextRange::new(start, start + trimmed_len)));
-        }
+        out.push((content, TextRange::new(start, start + line.trim_end().len())));
     }
     out
+}
+
+/// A requirement's package name, normalized as pip compares them (lowercase, runs of
+/// `-`, `_`, `.` as one `-`): `Uvicorn_Worker[x]>=1` → `uvicorn-worker`.
+pub fn requirement_name(spec: &str) -> Option<String> {
+    let spec = spec.trim().trim_matches(['"', '\'']);
+    let end = spec.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')).unwrap_or(spec.len());
+    let raw = spec.get(..end)?;
+    if raw.is_empty() {
+        return None;
+    }
+    let mut name = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !name.ends_with('-') {
+                name.push('-');
+            }
+        } else {
+            name.push(c.to_ascii_lowercase());
+        }
+    }
+    Some(name)
 }
 
 /// `Django==5.2.8`, `gunicorn>=22`, `psycopg[binary]~=3.2` → (name, version, exact).
@@ -142,9 +172,36 @@ pub fn parse_requirement(spec: &str) -> Option<(String, Version, bool)> {
 /// `[tool.poetry.dependencies]` (`django = "^5.1"` or `{ version = "..." }`).
 /// Returns `(package, version, exact, range of the requirement in the file)`.
 pub fn pyproject_pins(text: &str) -> Vec<(String, Version, bool, TextRange)> {
+    let mut out = Vec::new();
+    for spec in pyproject_specs(text).into_iter().filter_map(|(spec, versioned)| versioned.then_some(spec)) {
+        if let Some((name, version, exact)) = parse_requirement(&spec) {
+            let range = text.find(&spec).map_or_else(|| TextRange::empty(0), |i| TextRange::new(i, i + spec.len()));
+            out.push((name, version, exact, range));
+        }
+    }
+    out
+}
+
+/// Every package a `pyproject.toml` depends on (the tables of [`pyproject_pins`]), with or
+/// without a version: `(normalized name, range of its requirement or key)`.
+pub fn pyproject_names(text: &str) -> Vec<(String, TextRange)> {
+    pyproject_specs(text)
+        .into_iter()
+        .filter_map(|(spec, _)| {
+            let name = requirement_name(&spec)?;
+            let written = spec.split(['=', '^', '~', '>', '<']).next().unwrap_or(&spec);
+            let range = text.find(written).map_or_else(|| TextRange::empty(0), |i| TextRange::new(i, i + written.len()));
+            Some((name, range))
+        })
+        .collect()
+}
+
+/// The dependency specs of a `pyproject.toml` (a Poetry entry `name = "^1"` as `name^1`,
+/// one without a version as its name), each with whether it carries a version.
+fn pyproject_specs(text: &str) -> Vec<(String, bool)> {
     let Ok(doc) = text.parse::<toml::Table>() else { return Vec::new() };
-    let mut specs: Vec<String> = Vec::new();
-    let strings = |v: Option<&toml::Value>| -> Vec<String> { v.and_then(toml::Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let mut specs: Vec<(String, bool)> = Vec::new();
+    let strings = |v: Option<&toml::Value>| -> Vec<(String, bool)> { v.and_then(toml::Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(|s| (s.to_string(), true))).collect()).unwrap_or_default() };
     let project = doc.get("project");
     specs.extend(strings(project.and_then(|p| p.get("dependencies"))));
     for table in [project.and_then(|p| p.get("optional-dependencies")), doc.get("dependency-groups")] {
@@ -159,21 +216,16 @@ pub fn pyproject_pins(text: &str) -> Vec<(String, Version, bool, TextRange)> {
     }
     for table in poetry_tables {
         for (name, v) in table {
-            let version = v.as_str().or_else(|| v.get("version").and_then(toml::Value::as_str));
-            if let Some(version) = version {
-                let op = if version.starts_with(['^', '~', '>', '<', '=']) { "" } else { "==" };
-                specs.push(format!("{name}{op}{version}"));
+            match v.as_str().or_else(|| v.get("version").and_then(toml::Value::as_str)) {
+                Some(version) => {
+                    let op = if version.starts_with(['^', '~', '>', '<', '=']) { "" } else { "==" };
+                    specs.push((format!("{name}{op}{version}"), true));
+                }
+                None => specs.push((name.clone(), false)),
             }
         }
     }
-    let mut out = Vec::new();
-    for spec in specs {
-        if let Some((name, version, exact)) = parse_requirement(&spec) {
-            let range = text.find(&spec).map_or_else(|| TextRange::empty(0), |i| TextRange::new(i, i + spec.len()));
-            out.push((name, version, exact, range));
-        }
-    }
-    out
+    specs
 }
 
 #[cfg(test)]
@@ -199,5 +251,14 @@ mod tests {
         assert_eq!(got, vec![("django", "5.1", false), ("gunicorn", "23.0.0", true), ("redis", "5.0", false)]);
         assert_eq!(pins[1].3.slice(text), "gunicorn==23.0.0");
         assert!(pyproject_pins("not toml [").is_empty());
+        let names: Vec<_> = pyproject_names("[project]\ndependencies = [\"Uvicorn_Worker>=0.2\", \"daphne\"]\n[tool.poetry.dependencies]\nhypercorn = { extras = [\"h3\"] }\n").into_iter().map(|n| n.0).collect();
+        assert_eq!(names, ["uvicorn-worker", "daphne", "hypercorn"]);
+    }
+
+    #[test]
+    fn unpinned_names() {
+        let text = "Django==5.2\n# daphne\ndaphne\nuvicorn[standard] ; python_version>'3'\n-r base.txt\n";
+        let names: Vec<_> = requirements_names(text).into_iter().map(|(n, r)| (n, r.slice(text).to_owned())).collect();
+        assert_eq!(names, [("django".to_owned(), "Django==5.2".to_owned()), ("daphne".to_owned(), "daphne".to_owned()), ("uvicorn".to_owned(), "uvicorn[standard] ; python_version>'3'".to_owned())]);
     }
 }

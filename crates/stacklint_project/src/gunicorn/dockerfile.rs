@@ -32,7 +32,8 @@ pub(crate) struct ScriptFile<'a> {
 pub(crate) fn from_dockerfile(path: &Path, text: &str, df: &Dockerfile, scripts: &[ScriptFile<'_>]) -> Vec<FoundCommand> {
     let stages = df.stages();
     let Some(last) = stages.last() else { return Vec::new() };
-    let chain = stage_chain(&stages, last.index);
+    // The final stage and the stages it is built `FROM`, base first.
+    let chain: Vec<Stage<'_>> = stacklint_syntax::dockerfile::stage_chain(&stages, last.index).into_iter().filter_map(|i| stages.get(i).copied()).collect();
     let find = |kw: &Keyword| chain.iter().rev().find_map(|s| s.instructions.iter().rev().find(|i| &i.keyword == kw));
     let entrypoint = find(&Keyword::Entrypoint);
     let cmd = find(&Keyword::Cmd);
@@ -83,31 +84,6 @@ pub(crate) fn from_dockerfile(path: &Path, text: &str, df: &Dockerfile, scripts:
             }
         })
         .collect()
-}
-
-/// The final stage and the stages it is built `FROM` (by name or index), base first.
-fn stage_chain<'a>(stages: &[Stage<'a>], index: usize) -> Vec<Stage<'a>> {
-    // The first stage of each name (lowercased): one table, not a search per step.
-    let mut first_named: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for s in stages {
-        if let Some(n) = s.name() {
-            first_named.entry(n.to_ascii_lowercase()).or_insert(s.index);
-        }
-    }
-    let mut chain = Vec::new();
-    let mut current = stages.get(index).copied();
-    while let Some(stage) = current {
-        chain.push(stage);
-        let base = stage.image().map(|i| i.word.value.as_str()).unwrap_or_default();
-        // The earliest earlier stage named so, or numbered so; always before `stage`, so
-        // the walk ends.
-        let by_name = first_named.get(&base.to_ascii_lowercase()).copied();
-        let by_number = base.parse::<usize>().ok().filter(|n| n.to_string() == base);
-        let parent = [by_name, by_number].into_iter().flatten().filter(|&p| p < stage.index).min();
-        current = parent.and_then(|p| stages.get(p)).copied(); // `stages[i].index == i`
-    }
-    chain.reverse();
-    chain
 }
 
 /// `ENV NAME=value` pairs as shell assignment words, in order (base stages first).

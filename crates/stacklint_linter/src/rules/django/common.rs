@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use stacklint_diagnostics::{Edit, TextRange};
 use stacklint_project::django::{SettingsModule, checked_settings};
-use stacklint_project::{FileKind, Project, SourceFile, Version};
+use stacklint_project::serving::Interface;
+use stacklint_project::{Project, SourceFile, Version};
 use stacklint_python::{Binding, EnvLookup, Expr, InsertPoint, Outcome, Settings, Unset, Value, truthy};
 
 /// The newest Django release the rules know; assumed when the project does not say.
@@ -293,29 +294,19 @@ pub(crate) fn django_version(project: &Project) -> (Version, Option<String>) {
     (Version { parts: NEWEST_DJANGO.to_vec(), text }, Some(note))
 }
 
-/// How the app is served: `Some(reason)` for an ASGI server, `None` for WSGI.
+/// How the app is served: `Some(reason)` for an ASGI server, `None` for WSGI. The
+/// deployment's servers decide ([`Project::app_servers`]); when none is known, an
+/// `ASGI_APPLICATION` with an ASGI server installed says ASGI.
 pub(crate) fn asgi_server(m: &Module<'_>) -> Option<String> {
     let project = m.project;
-    let mut wsgi_served = false;
-    for file in &project.files {
-        if !matches!(file.kind, FileKind::Dockerfile | FileKind::Procfile | FileKind::Compose | FileKind::Shell | FileKind::GunicornConfig) {
-            continue;
-        }
-        for token in file.text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '[' | ']' | '=')) {
-            let Some((module, app)) = token.split_once(':') else { continue };
-            if app.is_empty() || !app.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                continue;
-            }
-            let last = module.rsplit('.').next().unwrap_or("");
-            if last == "asgi" {
-                let rel = file.path.strip_prefix(&project.root).unwrap_or(&file.path).display().to_string();
-                return Some(format!("`{token}` is served in {rel}"));
-            }
-            if last == "wsgi" {
-                wsgi_served = true;
-            }
-        }
+    // A FastAPI or Flask app beside the Django one (`uvicorn main:app`) says nothing of it.
+    let servers: Vec<_> = project.app_servers().into_iter().filter(stacklint_project::serving::AppServer::may_serve_django).collect();
+    if let Some(s) = servers.iter().find(|s| s.interface == Interface::Asgi) {
+        let rel = s.file.strip_prefix(&project.root).unwrap_or(&s.file).display().to_string();
+        let line = s.range.zip(project.file(&s.file)).map(|(r, f)| format!(":{}", f.row(r.start()))).unwrap_or_default();
+        return Some(format!("{} in {rel}{line}", s.what));
     }
+    let wsgi_served = !servers.is_empty();
     if wsgi_served || m.settings.value("ASGI_APPLICATION").is_none() {
         return None;
     }
@@ -324,15 +315,7 @@ pub(crate) fn asgi_server(m: &Module<'_>) -> Option<String> {
             return Some(format!("`ASGI_APPLICATION` is set and `{server}` is in `INSTALLED_APPS`"));
         }
     }
-    for file in project.files_of(FileKind::Requirements).chain(project.files_of(FileKind::PyProject)) {
-        for line in file.text.lines() {
-            let name: String = line.trim().trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect::<String>().to_ascii_lowercase();
-            if matches!(name.as_str(), "daphne" | "uvicorn" | "hypercorn" | "uvicorn-worker") {
-                return Some(format!("`ASGI_APPLICATION` is set and `{name}` is a requirement"));
-            }
-        }
-    }
-    None
+    ["daphne", "uvicorn", "hypercorn", "uvicorn-worker"].into_iter().find(|p| project.requirement(p).is_some()).map(|name| format!("`ASGI_APPLICATION` is set and `{name}` is a requirement"))
 }
 
 /// Add several entries to a dict literal or an argument list, following its layout.

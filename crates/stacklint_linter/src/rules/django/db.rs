@@ -1,122 +1,25 @@
-//! Shared by DJS001/DJS002: the default database's engine, `CONN_MAX_AGE`,
-//! `CONN_HEALTH_CHECKS` and pool, as the settings give them with the environment unset, and
-//! the edits that set them.
+//! Shared by DJS001/DJS002: the edits that set the default database's `CONN_MAX_AGE` and
+//! `CONN_HEALTH_CHECKS` (the analysis is the model's [`Database`]).
 
 use stacklint_diagnostics::Edit;
-use stacklint_python::{Binding, BindingKind, Outcome, Resolution, Value, truthy};
+use stacklint_project::django::Database;
+use stacklint_python::{Outcome, Resolution, Value};
 
 use super::common::{Module, entry_edits, insert_after_statement, replace_value, sibling_target};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Engine {
-    Postgres,
-    MySql,
-}
-
-impl Engine {
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Postgres => "PostgreSQL",
-            Engine::MySql => "MySQL",
-        }
-    }
-}
-
-/// `CONN_MAX_AGE` as Django reads it: 0 closes after each request, `None` never closes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Age {
-    Zero,
-    Seconds(i64),
-    Unlimited,
-}
-
-pub(crate) struct Db<'a> {
-    pub engine: Option<Engine>,
-    /// Whether a known engine is something else (SQLite, Oracle ...).
-    pub other_engine: bool,
-    pub age: Resolution<'a>,
-    /// The ages of every outcome; `None` when one is opaque.
-    pub ages: Option<Vec<Age>>,
-    pub health: Resolution<'a>,
-    /// `OPTIONS["pool"]` truthy in the last outcome.
-    pub pool: bool,
-}
-
-fn classify(engine: &str) -> Option<Engine> {
-    let e = engine.to_ascii_lowercase();
-    if e.contains("postgres") || e.contains("postgis") || e.contains("psycopg") || e.contains("cockroach") || e.contains("timescale") {
-        Some(Engine::Postgres)
-    } else if e.contains("mysql") || e.contains("mariadb") {
-        Some(Engine::MySql)
-    } else {
-        None
-    }
-}
-
-pub(crate) fn analyse<'a>(m: &Module<'a>) -> Option<Db<'a>> {
-    let s = m.settings;
-    let engines = s.resolve(&["DATABASES", "default", "ENGINE"]);
-    if engines.is_unbound() {
-        return None;
-    }
-    let (mut engine, mut other_engine) = (None, false);
-    for o in &engines.outcomes {
-        let v = match o {
-            Outcome::Value { expr, .. } => expr.unset_value(),
-            Outcome::Derived { value, .. } => Some(value.clone()),
-            _ => None,
-        };
-        if let Some(Value::Str(e)) = v {
-            match classify(&e) {
-                Some(k) => engine = engine.or(Some(k)),
-                None => other_engine = true,
-            }
-        }
-    }
-    let age = s.resolve(&["DATABASES", "default", "CONN_MAX_AGE"]);
-    let ages = age
-        .outcomes
-        .iter()
-        .map(|o| {
-            let v = match o {
-                Outcome::Value { expr, .. } => expr.unset_value()?,
-                Outcome::Missing { implied, .. } => implied.clone().unwrap_or(Value::Int(0)),
-                _ => return None,
-            };
-            match v {
-                Value::Int(0) => Some(Age::Zero),
-                Value::Int(n) if n > 0 => Some(Age::Seconds(n)),
-                Value::None => Some(Age::Unlimited),
-                _ => None,
-            }
-        })
-        .collect::<Option<Vec<_>>>()
-        .filter(|v| !v.is_empty());
-    let health = s.resolve(&["DATABASES", "default", "CONN_HEALTH_CHECKS"]);
-    let pool = matches!(s.resolve(&["DATABASES", "default", "OPTIONS", "pool"]).last(), Some(Outcome::Value { expr, .. }) if expr.unset_value().as_ref().and_then(truthy) == Some(true));
-    Some(Db { engine, other_engine, age, ages, health, pool })
-}
-
-impl Db<'_> {
-    /// The binding that decides `CONN_MAX_AGE` when it is a top-level subscript statement
-    /// (`DATABASES["default"]["CONN_MAX_AGE"] = 0`): new statements go right after it.
-    pub fn subscript_statement(&self) -> Option<&Binding> {
-        match self.age.last()? {
-            Outcome::Value { binding, .. } if binding.kind == BindingKind::SubscriptAssign && binding.keys.len() == 2 && !binding.is_conditional() => Some(binding),
-            _ => None,
-        }
-    }
-
-    /// Whether every `CONN_HEALTH_CHECKS` outcome is `True`.
-    pub fn health_checks_on(&self) -> bool {
-        !self.health.outcomes.is_empty()
-            && self.health.outcomes.iter().all(|o| matches!(o, Outcome::Value { expr, .. } if expr.unset_value() == Some(Value::Bool(true))))
-    }
-
+pub(crate) trait DatabaseEdits {
     /// Edits that set `key` (`CONN_MAX_AGE`, `CONN_HEALTH_CHECKS`) to `value` (Python text
     /// `literal`, dj-database-url keyword `kwarg`): after the subscript statement that
     /// decides `CONN_MAX_AGE`, in place of a literal, or as a new dict entry / keyword.
-    pub fn set(&self, m: &Module<'_>, res: &Resolution<'_>, key: &str, value: &Value, literal: &str) -> Option<Vec<Edit>> {
+    fn set(&self, m: &Module<'_>, res: &Resolution<'_>, key: &str, value: &Value, literal: &str) -> Option<Vec<Edit>>;
+
+    /// Both `CONN_MAX_AGE` and `CONN_HEALTH_CHECKS` missing from one dict or call: one edit
+    /// that adds both (two insertions at one place would overlap).
+    fn add_both(&self, age: &str, health: &str) -> Option<Vec<Edit>>;
+}
+
+impl DatabaseEdits for Database<'_> {
+    fn set(&self, m: &Module<'_>, res: &Resolution<'_>, key: &str, value: &Value, literal: &str) -> Option<Vec<Edit>> {
         if let Some(stmt) = self.subscript_statement() {
             if key == "CONN_MAX_AGE" {
                 let Some(Outcome::Value { expr, .. }) = self.age.last() else { return None };
@@ -141,10 +44,7 @@ impl Db<'_> {
         }
     }
 
-    /// Both `CONN_MAX_AGE` and `CONN_HEALTH_CHECKS` missing from one dict or call: one edit
-    /// that adds both (two insertions at one place would overlap).
-    pub fn add_both(&self, m: &Module<'_>, age: &str, health: &str) -> Option<Vec<Edit>> {
-        let _ = m;
+    fn add_both(&self, age: &str, health: &str) -> Option<Vec<Edit>> {
         if self.age.outcomes.len() != 1 || self.health.outcomes.len() != 1 {
             return None;
         }

@@ -3,7 +3,6 @@
 //! unset.
 
 use stacklint_diagnostics::Fix;
-use stacklint_project::Project;
 use stacklint_python::Value;
 
 use super::common::{Module, all_bad, production};
@@ -57,51 +56,4 @@ pub(crate) fn hsts_enabled(m: &Module<'_>) -> bool {
     }
     let Some(alts) = m.alternatives("SECURE_HSTS_SECONDS") else { return false };
     !alts.is_empty() && alts.iter().all(|a| stacklint_python::truthy(a.value(&Value::Int(0))) == Some(true))
-}
-
-/// Whether an nginx server of the project listens on port 80 and redirects every request to
-/// `https://` (`return 301 https://$host$request_uri;`, `rewrite ^ https://... permanent;`),
-/// so Django never sees plain HTTP. The file and line of the redirect.
-pub(crate) fn nginx_https_redirect(project: &Project) -> Option<String> {
-    for file in project.files_of(stacklint_project::FileKind::Nginx) {
-        let Some(conf) = file.nginx() else { continue };
-        for server in conf.find_all("server") {
-            if server.parent().is_some_and(|p| p.name() != "http") {
-                continue;
-            }
-            let listens: Vec<_> = server.children_named("listen").collect();
-            let on_80 = listens.is_empty()
-                || listens.iter().any(|l| {
-                    l.arg(0).is_some_and(|a| {
-                        let port = a.rsplit(':').next().unwrap_or(a);
-                        port == "80" && !l.arg_values().contains(&"ssl")
-                    })
-                });
-            if !on_80 {
-                continue;
-            }
-            let redirects = |d: stacklint_syntax::nginx::DirectiveRef<'_>| match d.name() {
-                "return" => {
-                    let args = d.arg_values();
-                    match args.as_slice() {
-                        [code, url] => matches!(*code, "301" | "302" | "307" | "308") && url.starts_with("https://"),
-                        [url] => url.starts_with("https://"),
-                        _ => false,
-                    }
-                }
-                "rewrite" => {
-                    let args = d.arg_values();
-                    args.get(1).is_some_and(|u| u.starts_with("https://")) && args.first().is_some_and(|r| matches!(*r, "^" | "^(.*)$" | "^/(.*)$" | "^(.*)" | "^/(.*)" | ".*" | "^.*$"))
-                }
-                _ => false,
-            };
-            let at_server = server.children().find(|d| redirects(*d));
-            let at_root = server.children_named("location").filter(|l| l.arg_values() == ["/"]).find_map(|l| l.children().find(|d| redirects(*d)));
-            if let Some(d) = at_server.or(at_root) {
-                let rel = file.path.strip_prefix(&project.root).unwrap_or(&file.path).display().to_string();
-                return Some(format!("{rel}:{}", file.row(d.data().range.start())));
-            }
-        }
-    }
-    None
 }

@@ -1,8 +1,9 @@
 use stacklint_diagnostics::{Edit, Fix, Severity};
+use stacklint_project::django::{Age, Database, Engine};
 use stacklint_python::{Outcome, Value};
 
 use super::common::{Module, asgi_server, checked, django_version, entry_edits, insert_after_statement, outcome_location, replace_value, sibling_target};
-use super::db::{Age, Db, Engine, analyse};
+use super::db::DatabaseEdits;
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -89,7 +90,7 @@ fn check(cx: &mut Checker) {
     let (version, assumed) = django_version(project);
     let note = assumed.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     for m in checked(project) {
-        let Some(db) = analyse(&m) else { continue };
+        let Some(db) = m.evaluated.database() else { continue };
         let (Some(engine), false) = (db.engine, db.other_engine) else { continue };
         let Some(ages) = db.ages.clone() else { continue };
         let Some(last) = db.age.last() else { continue };
@@ -151,9 +152,9 @@ fn assumes(assumed: Option<&str>, version: &impl std::fmt::Display) -> String {
     if assumed.is_some() { format!("; assumes Django {version} (the version is unknown: pin `Django` in requirements or declare `[versions]`), and the pool needs 5.1") } else { String::new() }
 }
 
-fn wsgi_fix(m: &Module<'_>, db: &Db<'_>, health: bool) -> Option<Vec<Edit>> {
+fn wsgi_fix(m: &Module<'_>, db: &Database<'_>, health: bool) -> Option<Vec<Edit>> {
     let health = health && !db.health_checks_on();
-    if health && let Some(both) = db.add_both(m, "600", "True") {
+    if health && let Some(both) = db.add_both("600", "True") {
         return Some(both);
     }
     let mut edits = db.set(m, &db.age, "CONN_MAX_AGE", &Value::Int(600), "600")?;
@@ -164,7 +165,7 @@ fn wsgi_fix(m: &Module<'_>, db: &Db<'_>, health: bool) -> Option<Vec<Edit>> {
 }
 
 /// `"OPTIONS": {"pool": True}` in the default database (and `CONN_MAX_AGE` back to 0).
-fn pool_fix(m: &Module<'_>, db: &Db<'_>) -> Option<Vec<Edit>> {
+fn pool_fix(m: &Module<'_>, db: &Database<'_>) -> Option<Vec<Edit>> {
     let mut edits = Vec::new();
     let zero_age = |edits: &mut Vec<Edit>| -> Option<()> {
         if let Some(Outcome::Value { expr, .. }) = db.age.last()

@@ -1,8 +1,9 @@
 use stacklint_diagnostics::{Fix, Severity};
+use stacklint_project::django::Age;
 use stacklint_python::{Outcome, Value};
 
 use super::common::{asgi_server, checked, django_version, outcome_location};
-use super::db::{Age, analyse};
+use super::db::DatabaseEdits;
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -59,7 +60,7 @@ fn check(cx: &mut Checker) {
     }
     let note = assumed.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     for m in checked(project) {
-        let Some(db) = analyse(&m) else { continue };
+        let Some(db) = m.evaluated.database() else { continue };
         if db.other_engine && db.engine.is_none() || db.pool {
             continue;
         }

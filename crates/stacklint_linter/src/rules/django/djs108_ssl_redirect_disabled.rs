@@ -2,7 +2,7 @@ use stacklint_diagnostics::Severity;
 use stacklint_python::Value;
 
 use super::common::is_true;
-use super::deploy::{SECURITY_MW, SetTo, check_value, each_production, nginx_https_redirect};
+use super::deploy::{SECURITY_MW, SetTo, check_value, each_production};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -43,7 +43,8 @@ declare_rule! {
 }
 
 fn check(cx: &mut Checker) {
-    if nginx_https_redirect(cx.project()).is_some() {
+    let project = cx.project();
+    if project.nginx.https_redirect(project).is_some() {
         return;
     }
     each_production(cx, &["security.W008"], |cx, m| {

@@ -1,7 +1,8 @@
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use stacklint_diagnostics::{Fix, Severity};
-use stacklint_project::gunicorn::{GunicornProcess, SettingValue, WorkerKind};
+use stacklint_project::gunicorn::WorkerKind;
 use stacklint_project::nginx::{At, NginxModel, Scope as Level};
 use stacklint_project::Project;
 
@@ -22,7 +23,9 @@ declare_rule! {
     /// is the default, so only explicit opt-outs are reported there
     /// (`proxy_http_version 1.0`, `proxy_set_header Connection close`). When the version
     /// is unknown the newest nginx is assumed. Stack-aware: not reported when the
-    /// upstream is a gunicorn with sync workers, which close every connection anyway.
+    /// upstream is a gunicorn with sync workers, which close every connection anyway: the
+    /// compose service the upstream names and the gunicorn it runs, or (without compose)
+    /// the gunicorn on the host bound to that port or socket.
     ///
     /// ## Why is this bad?
     /// Without keepalive nginx opens a new TCP connection to the app for every request
@@ -100,7 +103,6 @@ fn check(cx: &mut Checker) {
         opt_outs(cx, &passes);
         return;
     }
-    let gunicorns = &project.gunicorn;
     let version = version_text(project);
     let mut upstream_names: Vec<String> = Vec::new();
     // Lookups by host, not a scan of every `proxy_pass` per upstream.
@@ -128,10 +130,8 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let servers: Vec<String> = u.children_named("server").filter_map(|s| s.arg(0).map(str::to_owned)).collect();
-            if sync_gunicorn(gunicorns, &servers).is_some() {
-                // Sync workers close every connection: keepalive would change nothing.
-                continue;
-            }
+            // Sync workers close every connection: keepalive would change nothing.
+            let Err(note) = behind(project, &doc.file, &servers) else { continue };
             let mut what = Vec::new();
             if keepalive.is_none() {
                 what.push("no `keepalive`".to_owned());
@@ -144,7 +144,7 @@ fn check(cx: &mut Checker) {
             if conn > 0 {
                 what.push(format!("{conn} without `proxy_set_header Connection \"\"`"));
             }
-            let mut diag = diagnostic(cx, doc, super::head_range(u), format!("`upstream {}` has {}: nginx opens a new TCP connection to the app for every request ({version}; upstream keepalive is the default only from 1.29.7)", u.args.first().map_or_else(|| name.to_owned(), |w| super::shown(project, doc, w)), what.join(", ")));
+            let mut diag = diagnostic(cx, doc, super::head_range(u), format!("`upstream {}` has {}: nginx opens a new TCP connection to the app for every request ({version}; upstream keepalive is the default only from 1.29.7){}", u.args.first().map_or_else(|| name.to_owned(), |w| super::shown(project, doc, w)), what.join(", "), note.unwrap_or_default()));
             let all_editable = doc.editable() && owners.iter().all(|o| model.doc(o.doc).is_some_and(stacklint_project::nginx::NginxDoc::editable));
             if all_editable {
                 let mut edits = Edits::default();
@@ -177,7 +177,7 @@ fn check(cx: &mut Checker) {
                     group.push(p);
                 }
             }
-            None if sync_gunicorn(gunicorns, std::slice::from_ref(host)).is_some() => {}
+            None if model.doc(p.at.doc).is_some_and(|d| behind(project, &d.file, std::slice::from_ref(host)).is_ok()) => {}
             None => {
                 group_of.insert(host, by_host.len());
                 by_host.push((host.clone(), vec![p]));
@@ -391,47 +391,25 @@ fn fix_location(edits: &mut Edits, model: &NginxModel, project: &Project, owner:
     }
 }
 
-/// `Some(..)` when every upstream server is a gunicorn of this project with sync workers
-/// (matched by port, or by socket path).
-fn sync_gunicorn<'a>(gunicorns: &'a [GunicornProcess], servers: &[String]) -> Option<&'a GunicornProcess> {
-    if servers.is_empty() || gunicorns.is_empty() {
-        return None;
-    }
-    let mut matched = None;
+/// What is behind the addresses `servers` written in `file`: `Ok(())` when every one is a
+/// gunicorn with sync workers (which close every connection: keepalive changes nothing);
+/// otherwise, when one is known, a note for the message naming its workers and how the
+/// address was matched.
+fn behind(project: &Project, file: &Path, servers: &[String]) -> Result<(), Option<String>> {
+    let mut note = None;
+    let mut all_sync = !servers.is_empty();
     for server in servers {
-        let key = endpoint_key(server);
-        let procs: Vec<&GunicornProcess> = gunicorns.iter().filter(|g| binds(g).iter().any(|b| endpoint_key(b) == key)).collect();
-        if procs.is_empty() || procs.iter().any(|g| g.worker_class() != WorkerKind::Sync) {
-            return None;
+        let Some(backend) = project.gunicorn_behind(file, server) else {
+            all_sync = false;
+            continue;
+        };
+        let other = backend.processes.iter().find(|g| g.worker_class() != WorkerKind::Sync);
+        if let (Some(g), None) = (other, &note) {
+            let rel = g.anchor.file.strip_prefix(&project.root).unwrap_or(&g.anchor.file).display().to_string();
+            let line = project.file(&g.anchor.file).map(|f| format!(":{}", f.row(g.anchor.range.start()))).unwrap_or_default();
+            note = Some(format!("; behind `{server}` gunicorn runs `{}` workers ({rel}{line}; {}), which keep connections open", g.worker_class().name(), backend.matched));
         }
-        matched = procs.first().copied();
+        all_sync &= other.is_none();
     }
-    matched
-}
-
-/// The addresses a gunicorn binds (gunicorn's default: `127.0.0.1:8000`).
-fn binds(g: &GunicornProcess) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in g.get_all("bind") {
-        match &s.value {
-            SettingValue::Str(v) => out.push(v.clone()),
-            SettingValue::List(items) => out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned))),
-            _ => {}
-        }
-    }
-    if out.is_empty() {
-        out.push("127.0.0.1:8000".to_owned());
-    }
-    out
-}
-
-/// The port (or the socket path) of an address: `web:8000` → `8000`, `unix:/run/x.sock` → the path.
-fn endpoint_key(addr: &str) -> String {
-    if let Some(path) = addr.strip_prefix("unix:") {
-        return path.to_owned();
-    }
-    match addr.rsplit_once(':') {
-        Some((_, port)) if port.chars().all(|c| c.is_ascii_digit()) => port.to_owned(),
-        _ => "80".to_owned(),
-    }
+    if all_sync { Ok(()) } else { Err(note) }
 }

@@ -1,0 +1,299 @@
+//! How the project serves its app: which processes run it, over ASGI or WSGI
+//! ([`Project::app_servers`]), and which gunicorn processes an nginx upstream reaches
+//! ([`Project::gunicorn_behind`]). Both read the deployment model and the gunicorn
+//! processes — parsed commands, never raw text, so a commented-out `# CMD daphne ...`
+//! runs nothing.
+//!
+//! ```
+//! use std::path::Path;
+//! use stacklint_project::{Project, ProjectOptions};
+//! use stacklint_project::serving::{BackendMatch, Interface};
+//!
+//! let compose = "services:\n  web:\n    build: .\n    command: gunicorn app.asgi:application -k uvicorn_worker.UvicornWorker -b 0.0.0.0:8000\n  nginx:\n    image: nginx:1.27\n    volumes:\n      - ./app.conf:/etc/nginx/conf.d/app.conf\n";
+//! let nginx = "upstream app {\n    server web:8000;\n}\n";
+//! let project = Project::from_sources(ProjectOptions::default(), &[("docker-compose.yml", compose), ("app.conf", nginx), ("Dockerfile", "FROM python:3.12\n")]);
+//! let servers = project.app_servers();
+//! assert_eq!(servers[0].interface, Interface::Asgi);
+//! let behind = project.gunicorn_behind(Path::new("app.conf"), "web:8000").unwrap();
+//! assert_eq!(behind.processes.len(), 1);
+//! assert!(matches!(&behind.matched, BackendMatch::Service { name } if name == "web"));
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use stacklint_syntax::shell;
+use stacklint_text::TextRange;
+
+use crate::deployment::{DeployedService, LinkKind, LinkTarget, resolve_service};
+use crate::gunicorn::{CommandSource, Frontend, GunicornProcess, SettingValue, WorkerKind};
+use crate::kind::FileKind;
+use crate::project::{Parsed, Project};
+
+/// The interface between a server and the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interface {
+    Asgi,
+    Wsgi,
+}
+
+/// A process that serves the app, and over which interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppServer {
+    pub interface: Interface,
+    /// What says so: "`daphne`", "gunicorn with `uvicorn_worker.UvicornWorker` workers",
+    /// "gunicorn serving `config.asgi:application`".
+    pub what: String,
+    /// The app it loads (`config.asgi:application`), when the command or config says.
+    pub app: Option<String>,
+    /// The command (or config file) that runs it.
+    pub file: PathBuf,
+    pub range: Option<TextRange>,
+}
+
+impl AppServer {
+    /// Whether it may serve a Django project: the app is not known, or it is loaded from
+    /// an `asgi`/`wsgi` module (what `startproject` writes), not a FastAPI or Flask app
+    /// beside it (`main:app`).
+    pub fn may_serve_django(&self) -> bool {
+        self.app.as_deref().is_none_or(|a| a.split(':').next().and_then(|m| m.rsplit('.').next()).is_some_and(|m| m == "asgi" || m == "wsgi"))
+    }
+}
+
+/// Servers that speak ASGI, and those that speak WSGI, unless an `--interface` says otherwise.
+const ASGI_PROGRAMS: &[&str] = &["uvicorn", "daphne", "hypercorn"];
+const WSGI_PROGRAMS: &[&str] = &["uwsgi", "waitress-serve"];
+
+impl Project {
+    /// Every process that serves the app, from the deployment's services (their command's
+    /// program), the gunicorn processes (their worker class and app) and shell scripts no
+    /// service runs. In project order; duplicates (a service and its gunicorn process) kept.
+    pub fn app_servers(&self) -> Vec<AppServer> {
+        let mut out = Vec::new();
+        for g in &self.gunicorn {
+            if let Some(s) = gunicorn_server(g) {
+                out.push(s);
+            }
+        }
+        for s in &self.deployment.services {
+            let Some(c) = &s.command else { continue };
+            let Some(program) = c.program.as_deref() else { continue };
+            if let Some(interface) = program_interface(program, &c.argv) {
+                out.push(AppServer { interface, what: program_what(program, &c.argv), app: app_argument(&c.argv), file: c.origin.file.clone(), range: c.origin.range });
+            }
+        }
+        // Scripts a service runs are already there through its command; others may be run
+        // by something the model does not see (a platform, a Makefile).
+        for file in self.files_of(FileKind::Shell) {
+            let Parsed::Shell(parsed) = &file.parsed else { continue };
+            for inv in shell::find_any(&parsed.tree, &[ASGI_PROGRAMS, WSGI_PROGRAMS].concat()) {
+                let program = shell::basename(&inv.program.value).to_owned();
+                let argv: Vec<String> = inv.args.iter().map(|w| w.value.clone()).collect();
+                if let Some(interface) = program_interface(&program, &argv) {
+                    out.push(AppServer { interface, what: program_what(&program, &argv), app: app_argument(&argv), file: file.path.clone(), range: Some(inv.command_range) });
+                }
+            }
+        }
+        out
+    }
+
+    /// The gunicorn processes that an nginx `upstream` server or `proxy_pass` address
+    /// (`web:8000`, `127.0.0.1:8000`, `unix:/run/app.sock`) written in `file` reaches:
+    /// through the deployment's upstream link to the service of that name, then the
+    /// gunicorn process that service runs (bound to that port when its bind is known).
+    /// Without compose (gunicorn on the host: Procfile, supervisord, systemd), by the
+    /// port alone; a unix socket by its path. `None` when nothing says which process is
+    /// there (a service that runs something else, a host no service has).
+    pub fn gunicorn_behind(&self, file: &Path, address: &str) -> Option<Backend<'_>> {
+        if let Some(path) = address.strip_prefix("unix:") {
+            let processes: Vec<&GunicornProcess> = self.gunicorn.iter().filter(|g| binds(g).iter().any(|b| b.strip_prefix("unix:") == Some(path))).collect();
+            return (!processes.is_empty()).then(|| Backend { processes, matched: BackendMatch::Socket { path: path.to_owned() } });
+        }
+        let (host, port) = match address.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().ok()),
+            None => (address, None),
+        };
+        let mut services: Vec<&DeployedService> = Vec::new();
+        for link in self.deployment.links.iter().filter(|l| l.kind == LinkKind::Upstream && l.origin.file == file) {
+            let LinkTarget::Service { name, port: p } = &link.to else { continue };
+            if name != host || *p != port {
+                continue;
+            }
+            // The service the link reached from each nginx service of that name that reads
+            // `file` (several compose files may each define a `web`).
+            let all = &self.deployment.services;
+            for from in all.iter().filter(|s| s.name == link.from && s.files.iter().any(|f| f.file == file)) {
+                if let Some(s) = resolve_service(all, from, name)
+                    && !services.iter().any(|k| std::ptr::eq(*k, s))
+                {
+                    services.push(s);
+                }
+            }
+        }
+        let port_text = port.unwrap_or(80).to_string();
+        if !services.is_empty() {
+            let mut processes = Vec::new();
+            for s in &services {
+                let runs: Vec<&GunicornProcess> = self.gunicorn.iter().filter(|g| service_runs(s, g)).filter(|g| bind_ports(g).is_none_or(|ports| ports.contains(&port_text))).collect();
+                if runs.is_empty() {
+                    return None;
+                }
+                processes.extend(runs);
+            }
+            let name = services.first().map(|s| s.name.clone()).unwrap_or_default();
+            return Some(Backend { processes, matched: BackendMatch::Service { name } });
+        }
+        if !self.compose.services.is_empty() {
+            return None;
+        }
+        let processes: Vec<&GunicornProcess> = self.gunicorn.iter().filter(|g| bind_ports(g).unwrap_or_else(|| vec!["8000".to_owned()]).contains(&port_text)).collect();
+        (!processes.is_empty()).then_some(Backend { processes, matched: BackendMatch::Port { port: port_text } })
+    }
+}
+
+/// The gunicorn processes behind an nginx address, and how they were found.
+#[derive(Clone, Debug)]
+pub struct Backend<'p> {
+    pub processes: Vec<&'p GunicornProcess>,
+    pub matched: BackendMatch,
+}
+
+/// How an nginx address was matched to processes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendMatch {
+    /// The address names a service of the deployment (an upstream link).
+    Service { name: String },
+    /// No compose: a gunicorn on the host binds that port.
+    Port { port: String },
+    /// A gunicorn binds that unix socket.
+    Socket { path: String },
+}
+
+impl fmt::Display for BackendMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendMatch::Service { name } => write!(f, "the `{name}` service the address names"),
+            BackendMatch::Port { port } => write!(f, "matched by port {port} alone: no compose file says which service listens there"),
+            BackendMatch::Socket { path } => write!(f, "the process bound to `unix:{path}`"),
+        }
+    }
+}
+
+/// Whether `g` is the gunicorn command `s` runs: its command line lies inside the command
+/// the service runs (a compose `command:`, a Dockerfile `CMD`, a Procfile entry, a
+/// supervisord `command=`, a systemd `ExecStart=`, an entrypoint script's `exec`); or,
+/// when an image `ENTRYPOINT` wraps it (`exec "$@"`), it is the service's compose
+/// command, or the `CMD` of the Dockerfile the service builds and runs.
+fn service_runs(s: &DeployedService, g: &GunicornProcess) -> bool {
+    let (Some(c), Frontend::CommandLine(source)) = (&s.command, &g.frontend) else { return false };
+    if c.origin.file == g.anchor.file && c.origin.range.is_some_and(|r| r.contains_range(g.anchor.range)) {
+        return true;
+    }
+    if c.program.as_deref() != Some("gunicorn") {
+        return false;
+    }
+    match source {
+        CommandSource::Compose { service } => *service == s.name && s.defined_in.file == g.anchor.file,
+        CommandSource::Dockerfile { .. } => c.origin.file == g.anchor.file && s.build.as_ref().is_some_and(|b| b.dockerfile == g.anchor.file),
+        _ => false,
+    }
+}
+
+/// The addresses a gunicorn binds (gunicorn's default: `127.0.0.1:8000`).
+pub(crate) fn binds(g: &GunicornProcess) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in g.get_all("bind") {
+        match &s.value {
+            SettingValue::Str(v) => out.push(v.clone()),
+            SettingValue::List(items) => out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned))),
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        out.push("127.0.0.1:8000".to_owned());
+    }
+    out
+}
+
+/// The TCP ports a gunicorn listens on; `None` when a `bind` is not known statically
+/// (`$PORT`), so any port may be its.
+fn bind_ports(g: &GunicornProcess) -> Option<Vec<String>> {
+    if g.get_all("bind").iter().any(|s| !matches!(s.value, SettingValue::Str(_) | SettingValue::List(_))) {
+        return None;
+    }
+    Some(
+        binds(g)
+            .iter()
+            .filter(|b| !b.starts_with("unix:"))
+            .map(|b| match b.rsplit_once(':') {
+                Some((_, port)) if port.chars().all(|c| c.is_ascii_digit()) => port.to_owned(),
+                _ => "80".to_owned(),
+            })
+            .collect(),
+    )
+}
+
+/// A gunicorn process as an app server: ASGI with an ASGI worker class or an `*.asgi`
+/// app module, WSGI with one of gunicorn's WSGI worker classes. A config file nothing
+/// runs counts only when it sets the worker class or the app.
+fn gunicorn_server(g: &GunicornProcess) -> Option<AppServer> {
+    if g.frontend == Frontend::ConfFile && g.get("worker_class").is_none() && g.app.is_none() {
+        return None;
+    }
+    let kind = g.worker_class();
+    let class = g.get("worker_class").and_then(|s| s.value.as_str().map(str::to_owned));
+    let app = g.app.as_ref().map(|a| a.value.as_str());
+    let asgi_app = app.is_some_and(|a| a.split(':').next().is_some_and(|m| m.rsplit('.').next() == Some("asgi")));
+    let (interface, what) = match (&kind, class) {
+        (WorkerKind::Uvicorn { .. } | WorkerKind::Asgi, Some(c)) => (Interface::Asgi, format!("gunicorn with `{c}` workers")),
+        (WorkerKind::Uvicorn { .. } | WorkerKind::Asgi, None) => (Interface::Asgi, format!("gunicorn with `{}` workers", kind.name())),
+        _ if asgi_app => (Interface::Asgi, format!("gunicorn serving `{}`", app.unwrap_or_default())),
+        (WorkerKind::Sync | WorkerKind::Gthread | WorkerKind::Gevent | WorkerKind::Eventlet | WorkerKind::Tornado, _) => (Interface::Wsgi, format!("gunicorn with `{}` workers", kind.name())),
+        (WorkerKind::Other(_), _) => return None,
+    };
+    let what = match (interface, app) {
+        (Interface::Asgi, Some(a)) if !what.contains(a) => format!("{what} serving `{a}`"),
+        _ => what,
+    };
+    Some(AppServer { interface, what, app: app.map(str::to_owned), file: g.anchor.file.clone(), range: Some(g.anchor.range) })
+}
+
+/// "`uvicorn` serving `app.asgi:application`", or "`uvicorn`" when no argument names the app.
+fn program_what(program: &str, argv: &[String]) -> String {
+    match app_argument(argv) {
+        Some(app) => format!("`{program}` serving `{app}`"),
+        None => format!("`{program}`"),
+    }
+}
+
+/// The first `module:attr` argument: the app a server loads.
+fn app_argument(argv: &[String]) -> Option<String> {
+    let is_app = |a: &&String| !a.starts_with('-') && a.split_once(':').is_some_and(|(m, attr)| !m.is_empty() && !attr.is_empty() && !m.contains('/') && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'));
+    argv.iter().find(is_app).cloned()
+}
+
+/// The interface a server program speaks: its `--interface asgi|wsgi|asgi3|...` when
+/// given, else the program's own (granian's default, RSGI, is neither).
+fn program_interface(program: &str, argv: &[String]) -> Option<Interface> {
+    let mut flag = None;
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        if a == "--interface" {
+            flag = it.next().cloned();
+        } else if let Some(v) = a.strip_prefix("--interface=") {
+            flag = Some(v.to_owned());
+        }
+    }
+    match flag.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some(f) if f.starts_with("asgi") => return Some(Interface::Asgi),
+        Some("wsgi") => return Some(Interface::Wsgi),
+        _ => {}
+    }
+    if ASGI_PROGRAMS.contains(&program) {
+        Some(Interface::Asgi)
+    } else if WSGI_PROGRAMS.contains(&program) {
+        Some(Interface::Wsgi)
+    } else {
+        None
+    }
+}
