@@ -22,6 +22,40 @@ pub struct ProjectOptions {
     pub versions: Versions,
     /// `[django] settings-module`.
     pub django_settings_module: Option<String>,
+    /// Reads files the model needs but nobody lints (`.env`, `env_file`s, compose files
+    /// named by `extends`/`include`); without one only the project's files are known.
+    pub reader: ContextReader,
+}
+
+/// How the model reads a file that is not one of the project's files: its text, or why
+/// there is none (`not found`, `binary file ...`).
+#[derive(Clone, Default)]
+pub struct ContextReader(Option<std::sync::Arc<ReadFn>>);
+
+type ReadFn = dyn Fn(&Path) -> Result<String, String> + Send + Sync;
+
+impl ContextReader {
+    pub fn new(read: impl Fn(&Path) -> Result<String, String> + Send + Sync + 'static) -> ContextReader {
+        ContextReader(Some(std::sync::Arc::new(read)))
+    }
+
+    /// In-memory files (tests, editors).
+    pub fn from_files(files: HashMap<PathBuf, String>) -> ContextReader {
+        ContextReader::new(move |p| files.get(p).cloned().ok_or_else(|| "not found".to_owned()))
+    }
+
+    pub fn read(&self, path: &Path) -> Result<String, String> {
+        match &self.0 {
+            Some(read) => read(path),
+            None => Err("not found".to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ContextReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "ContextReader(..)" } else { "ContextReader(none)" })
+    }
 }
 
 /// A syntax error in one file, as the model reports it.
@@ -168,6 +202,8 @@ pub struct Project {
     pub compose: crate::compose::ComposeModel,
     /// The services the files make up, what each runs and reads, and their links.
     pub deployment: crate::deployment::Deployment,
+    /// Reads files outside the project (see [`ProjectOptions::reader`]).
+    pub reader: ContextReader,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -195,6 +231,7 @@ impl Project {
             gunicorn: Vec::new(),
             compose: crate::compose::ComposeModel::default(),
             deployment: crate::deployment::Deployment::default(),
+            reader: options.reader,
             by_path,
         };
         project.read_versions();
