@@ -55,7 +55,7 @@ pub struct ComposeModel {
 #[derive(Clone, Debug)]
 pub struct ComposeDocument {
     pub path: PathBuf,
-    pub parsed: stacklint_syntax::Parsed<ComposeFile>,
+    pub parsed: Arc<stacklint_syntax::Parsed<ComposeFile>>,
     /// One of the project's files (else read only because `extends`/`include` name it).
     pub in_project: bool,
 }
@@ -90,7 +90,7 @@ pub enum LayerVia {
 #[derive(Clone, Debug)]
 pub struct Layer {
     pub file: PathBuf,
-    pub service: Service,
+    pub service: Arc<Service>,
     pub via: LayerVia,
 }
 
@@ -122,7 +122,7 @@ pub struct ComposeService {
     pub file: PathBuf,
     pub name: String,
     /// The service as parsed in `file` (ranges into `file`).
-    pub service: Service,
+    pub service: Arc<Service>,
     /// Its definitions, lowest precedence first (`extends` bases, `file`, the override).
     pub layers: Vec<Layer>,
     /// What compose runs: the layers merged, each value with its file.
@@ -280,7 +280,7 @@ impl Builder<'_> {
                     self.index.insert(key, None);
                     return Err("a binary file".to_owned());
                 }
-                let parsed = stacklint_syntax::compose::parse(&text);
+                let parsed = Arc::new(stacklint_syntax::compose::parse(&text));
                 self.docs.push(ComposeDocument { path, parsed, in_project: false });
                 let i = self.docs.len() - 1;
                 self.index.insert(key, Some(i));
@@ -324,14 +324,14 @@ impl Builder<'_> {
     }
 
     /// The definitions of `service` of `docs[doc]`: its `extends` bases (followed), then itself.
-    fn layers(&mut self, doc: usize, service: &Service, via: LayerVia, stack: &mut Vec<(PathBuf, String)>, out: &mut Vec<Layer>) {
+    fn layers(&mut self, doc: usize, service: &Arc<Service>, via: LayerVia, stack: &mut Vec<(PathBuf, String)>, out: &mut Vec<Layer>) {
         let Some(file) = self.docs.get(doc).map(|d| d.path.clone()) else { return };
         stack.push((normalize(&file), service.name.value.clone()));
         if let Some(node) = service.get("extends") {
             self.extends(doc, &file, node, stack, out);
         }
         stack.pop();
-        out.push(Layer { file, service: service.clone(), via });
+        out.push(Layer { file, service: Arc::clone(service), via });
     }
 
     fn extends(&mut self, doc: usize, file: &Path, node: &Node, stack: &mut Vec<(PathBuf, String)>, out: &mut Vec<Layer>) {
@@ -361,7 +361,7 @@ impl Builder<'_> {
         };
         let Some(base_path) = self.docs.get(base_doc).map(|d| normalize(&d.path)) else { return };
         if let Some(at) = stack.iter().position(|(f, n)| *f == base_path && *n == base_name) {
-            let chain: Vec<String> = stack.iter().skip(at).chain(std::iter::once(&(base_path.clone(), base_name.clone()))).map(|(f, n)| format!("{} `{n}`", f.display())).collect();
+            let chain: Vec<String> = stack.iter().skip(at).chain(std::iter::once(&(base_path.clone(), base_name.clone()))).map(|(f, n)| format!("{} `{n}`", f.strip_prefix(normalize(&self.project.root)).unwrap_or(f).display())).collect();
             self.problem(file, Some(node.range), format!("circular `extends`: {}; not followed", chain.join(" → ")));
             return;
         }
@@ -369,7 +369,7 @@ impl Builder<'_> {
             self.problem(file, Some(node.range), format!("`extends` deeper than {MAX_EXTENDS} services; not followed"));
             return;
         }
-        let Some(base) = self.docs.get(base_doc).and_then(|d| d.parsed.tree.service(&base_name)).cloned() else {
+        let Some(base) = self.docs.get(base_doc).and_then(|d| d.parsed.tree.services.iter().rev().find(|s| s.name.value == base_name)).cloned() else {
             let shown = base_file.as_ref().map_or_else(|| file.display().to_string(), |f| f.value.clone());
             self.problem(file, Some(node.range), format!("`extends`: no service `{base_name}` in `{shown}`; the service's base is unknown"));
             return;
@@ -419,8 +419,8 @@ pub(crate) fn build(project: &Project) -> ComposeModel {
     let mut roots = Vec::new();
     for file in project.files_of(FileKind::Compose) {
         let parsed = match &file.parsed {
-            crate::project::Parsed::Compose(p) => p.clone(),
-            _ => stacklint_syntax::compose::parse(&file.text),
+            crate::project::Parsed::Compose(p) => Arc::clone(p),
+            _ => Arc::new(stacklint_syntax::compose::parse(&file.text)),
         };
         b.docs.push(ComposeDocument { path: file.path.clone(), parsed, in_project: true });
         let i = b.docs.len() - 1;
@@ -443,18 +443,27 @@ pub(crate) fn build(project: &Project) -> ComposeModel {
         names.iter().find_map(|n| roots.iter().copied().find(|&r| b.docs.get(r).is_some_and(|d| normalize(&d.path) == normalize(&dir.join(n)))))
     };
     let mut services = Vec::new();
-    for &r in &roots {
+    // Files no other file includes first; files left over (includes in a cycle) after.
+    let is_included = |b: &Builder<'_>, r: usize| b.docs.get(r).is_some_and(|d| included.contains(&normalize(&d.path)));
+    let order: Vec<usize> = roots.iter().copied().filter(|&r| !is_included(&b, r)).chain(roots.iter().copied().filter(|&r| is_included(&b, r))).collect();
+    let mut done: HashSet<usize> = HashSet::new();
+    for r in order {
         let Some(path) = b.docs.get(r).map(|d| d.path.clone()) else { continue };
-        if included.contains(&normalize(&path)) || main_of(&b, &path).is_some() {
+        if done.contains(&r) || main_of(&b, &path).is_some() {
             continue;
         }
         let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let over = path.file_name().and_then(|n| n.to_str()).and_then(override_name).and_then(|names| {
             names.iter().find_map(|n| roots.iter().copied().find(|&o| b.docs.get(o).is_some_and(|d| normalize(&d.path) == normalize(&dir.join(n)))))
         });
+        done.insert(r);
+        done.extend(over);
         let env = b.dotenv(&dir);
         application(&mut b, r, over, &env, &mut services);
         for i in includes_of.get(&r).cloned().unwrap_or_default() {
+            if !done.insert(i) {
+                continue;
+            }
             let Some(inc_dir) = b.docs.get(i).map(|d| d.path.parent().unwrap_or(Path::new("")).to_path_buf()) else { continue };
             let env = b.dotenv(&inc_dir);
             application(&mut b, i, None, &env, &mut services);
@@ -469,20 +478,24 @@ type Pending = (String, Vec<Layer>, Arc<DotEnv>, bool);
 /// The services of `main` (and of its override), each with its layers.
 fn application(b: &mut Builder<'_>, main: usize, over: Option<usize>, env: &Arc<DotEnv>, out: &mut Vec<Pending>) {
     let standard = b.docs.get(main).and_then(|d| d.path.file_name()?.to_str().and_then(override_name)).is_some();
-    let main_services = b.docs.get(main).map(|d| d.parsed.tree.services.clone()).unwrap_or_default();
-    let over_services = over.and_then(|o| b.docs.get(o)).map(|d| d.parsed.tree.services.clone()).unwrap_or_default();
-    let mut names: Vec<&str> = main_services.iter().map(|s| s.name.value.as_str()).collect();
-    names.extend(over_services.iter().map(|s| s.name.value.as_str()).filter(|n| main_services.iter().all(|m| m.name.value != *n)));
+    let main_doc = b.docs.get(main).map(|d| Arc::clone(&d.parsed));
+    let over_doc = over.and_then(|o| b.docs.get(o)).map(|d| Arc::clone(&d.parsed));
+    let main_services = main_doc.as_ref().map_or(&[][..], |d| &d.tree.services[..]);
+    let over_services = over_doc.as_ref().map_or(&[][..], |d| &d.tree.services[..]);
+    // The last definition of a name wins (as YAML reads a repeated key).
+    let index = |services: &[Arc<Service>]| -> HashMap<String, usize> { services.iter().enumerate().map(|(i, s)| (s.name.value.clone(), i)).collect() };
+    let (main_index, over_index) = (index(main_services), index(over_services));
+    let names = main_services.iter().chain(over_services).map(|s| s.name.value.as_str());
     let mut seen = HashSet::new();
     for name in names {
         if !seen.insert(name) {
             continue;
         }
         let mut layers = Vec::new();
-        if let Some(s) = main_services.iter().rev().find(|s| s.name.value == name) {
+        if let Some(s) = main_index.get(name).and_then(|&i| main_services.get(i)) {
             b.layers(main, s, LayerVia::Definition, &mut Vec::new(), &mut layers);
         }
-        if let (Some(o), Some(s)) = (over, over_services.iter().rev().find(|s| s.name.value == name)) {
+        if let (Some(o), Some(s)) = (over, over_index.get(name).and_then(|&i| over_services.get(i))) {
             let via = if layers.is_empty() { LayerVia::Definition } else { LayerVia::Override };
             b.layers(o, s, via, &mut Vec::new(), &mut layers);
         }
@@ -562,7 +575,7 @@ fn resolve(b: &mut Builder<'_>, name: String, layers: Vec<Layer>, env: Arc<DotEn
     let project = b.project;
     let merged = merge(&layers);
     // The definition in the application's file (the last layer that is not an override).
-    let (file, service) = layers.iter().rev().find(|l| l.via != LayerVia::Override).map(|l| (l.file.clone(), l.service.clone()))?;
+    let (file, service) = layers.iter().rev().find(|l| l.via != LayerVia::Override).map(|l| (l.file.clone(), Arc::clone(&l.service)))?;
     let value = |s: &Scalar| if has_variables(&s.value) { interpolate(&s.value, &env) } else { Some(s.value.clone()) };
     let dir_of = |f: &Path| f.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut dockerfile = None;

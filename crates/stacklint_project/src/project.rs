@@ -85,7 +85,8 @@ pub enum Parsed {
     Nginx(stacklint_syntax::Parsed<stacklint_syntax::nginx::NginxConfig>),
     Procfile(stacklint_syntax::Parsed<Vec<stacklint_syntax::procfile::ProcfileEntry>>),
     Shell(stacklint_syntax::Parsed<Vec<stacklint_syntax::shell::Token>>),
-    Compose(stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>),
+    /// Shared with the compose model (no copy of a big file's tree).
+    Compose(std::sync::Arc<stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>>),
     Supervisord(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     Systemd(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     /// Formats this model does not parse (yet): kept as text.
@@ -132,6 +133,13 @@ impl SourceFile {
     pub fn nginx(&self) -> Option<&stacklint_syntax::nginx::NginxConfig> {
         match &self.parsed {
             Parsed::Nginx(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
+    pub fn compose(&self) -> Option<&stacklint_syntax::compose::ComposeFile> {
+        match &self.parsed {
+            Parsed::Compose(p) => Some(&p.tree),
             _ => None,
         }
     }
