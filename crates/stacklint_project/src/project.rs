@@ -244,6 +244,7 @@ impl Project {
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);
+        project.read_interpolated_versions();
         project.django = crate::django::build(&project);
         project.gunicorn = crate::gunicorn::build_for_project(&project);
         project.nginx = crate::nginx::NginxModel::build(&project);
@@ -297,6 +298,21 @@ impl Project {
 
     /// Versions from requirements files, Dockerfile `FROM` images and compose `image:` lines;
     /// `[versions]` in the config (already set) wins.
+    /// Image tags written with variables (`postgres:${PG_VERSION:-16}`), as compose
+    /// interpolates them (`.env`, else the default); a tag whose variable is unknown gives
+    /// no version.
+    fn read_interpolated_versions(&mut self) {
+        for s in &self.compose.services {
+            let Some(image) = s.merged.image.as_ref().filter(|i| crate::interpolation::has_variables(&i.value.value.value)) else { continue };
+            let Some(value) = s.interpolate(&image.value.value.value) else { continue };
+            let name_part = value.split('@').next().unwrap_or_default();
+            let last = name_part.rsplit('/').next().unwrap_or_default();
+            let Some((name, tag)) = last.split_once(':') else { continue };
+            let Some(version) = Version::parse(tag) else { continue };
+            self.versions.offer(name, KnownVersion { version, source: VersionSource::File { path: image.file.clone(), range: image.value.value.range }, exact: true });
+        }
+    }
+
     fn read_versions(&mut self) {
         for file in &self.files {
             match file.kind {

@@ -296,3 +296,14 @@ fn a_thousand_services_build_fast() {
     assert_eq!(p.deployment.services.len(), 1000);
     assert_eq!(p.deployment.services.get(999).and_then(|s| s.image.as_ref()).map(|i| i.value.as_str()), Some("app:1.0"));
 }
+
+#[test]
+fn image_versions_written_with_variables_are_interpolated() {
+    let compose = "services:\n  db:\n    image: postgres:${PG_VERSION:-15}\n  cache:\n    image: redis:${REDIS_TAG}\n  web:\n    image: nginx:${NGINX}\n";
+    let p = project(&[("docker-compose.yml", compose)], &[(".env", "NGINX=1.27\n")]);
+    let version = |v: &Option<stacklint_project::KnownVersion>| v.as_ref().map(|v| v.version.to_string());
+    assert_eq!(version(&p.versions.postgres).as_deref(), Some("15"));
+    assert_eq!(version(&p.versions.nginx).as_deref(), Some("1.27"));
+    // REDIS_TAG is set nowhere: no version is assumed.
+    assert_eq!(version(&p.versions.redis), None);
+}
