@@ -66,6 +66,9 @@ pub struct ComposeProblem {
     pub file: PathBuf,
     pub range: Option<TextRange>,
     pub message: String,
+    /// A file `extends`/`include` names does not exist (checked on disk): the key and the
+    /// path as written (`include`, `db.yml`). compose refuses to start; SYN002 reports it.
+    pub missing_file: Option<(&'static str, String)>,
 }
 
 /// A value and the compose file that wrote it (its ranges point into that file).
@@ -294,7 +297,18 @@ impl Builder<'_> {
     }
 
     fn problem(&mut self, file: &Path, range: Option<TextRange>, message: String) {
-        let p = ComposeProblem { file: file.to_path_buf(), range, message };
+        self.push_problem(ComposeProblem { file: file.to_path_buf(), range, message, missing_file: None });
+    }
+
+    /// A file named by `extends`/`include` could not be read (`error`): missing when the
+    /// reader looked on disk and found nothing.
+    fn unreadable(&mut self, file: &Path, (key, written): (&'static str, &Scalar), error: &str, message: String) {
+        let range = written.range;
+        let missing_file = (error == "not found" && self.project.reader.is_some()).then(|| (key, written.value.clone()));
+        self.push_problem(ComposeProblem { file: file.to_path_buf(), range: Some(range), message, missing_file });
+    }
+
+    fn push_problem(&mut self, p: ComposeProblem) {
         if !self.problems.contains(&p) {
             self.problems.push(p);
         }
@@ -353,7 +367,7 @@ impl Builder<'_> {
                 match self.doc(&path) {
                     Ok(i) => i,
                     Err(e) => {
-                        self.problem(file, Some(rel.range), format!("`extends` file `{}`: {e}; the service's base is unknown", rel.value));
+                        self.unreadable(file, ("extends", rel), &e, format!("`extends` file `{}`: {e}; the service's base is unknown", rel.value));
                         return;
                     }
                 }
@@ -405,7 +419,7 @@ impl Builder<'_> {
                     out.push(i);
                     self.includes(i, seen, out);
                 }
-                Err(e) => self.problem(&file, Some(rel.range), format!("`include` of `{}`: {e}; its services are unknown", rel.value)),
+                Err(e) => self.unreadable(&file, ("include", &rel), &e, format!("`include` of `{}`: {e}; its services are unknown", rel.value)),
             }
         }
     }

@@ -44,6 +44,11 @@ impl ContextReader {
         ContextReader::new(move |p| files.get(p).cloned().ok_or_else(|| "not found".to_owned()))
     }
 
+    /// Whether files outside the project can be read (else every one is `not found`).
+    pub fn is_some(&self) -> bool {
+        self.0.is_some()
+    }
+
     pub fn read(&self, path: &Path) -> Result<String, String> {
         match &self.0 {
             Some(read) => read(path),
