@@ -204,6 +204,24 @@ mod tests {
         assert_eq!(interpolate(&unknown, &DotEnv::default()), None);
     }
 
+    /// Every string of up to 5 characters over the syntax's alphabet (and a multi-byte
+    /// one): no panic, and a string without `$` comes back unchanged.
+    #[test]
+    fn total_on_small_inputs() {
+        let alphabet = ['$', '{', '}', ':', '-', '?', '+', 'A', 'é'];
+        let env = env();
+        let mut stack: Vec<String> = vec![String::new()];
+        while let Some(s) = stack.pop() {
+            let out = interpolate(&s, &env);
+            if !s.contains('$') {
+                assert_eq!(out.as_deref(), Some(s.as_str()));
+            }
+            if s.chars().count() < 5 {
+                stack.extend(alphabet.iter().map(|c| format!("{s}{c}")));
+            }
+        }
+    }
+
     #[test]
     fn variables_detected() {
         assert!(has_variables("${A}"));
