@@ -227,7 +227,7 @@ impl ComposeModel {
     }
 }
 
-/// `extends` chains longer than this are reported, not followed.
+/// `extends` chains and `include` nesting deeper than this are reported, not followed.
 const MAX_EXTENDS: usize = 32;
 
 /// The override file compose reads with a main file of the same folder.
@@ -392,7 +392,7 @@ impl Builder<'_> {
     }
 
     /// The files `include:`d by `docs[doc]`, followed (each once).
-    fn includes(&mut self, doc: usize, seen: &mut HashSet<PathBuf>, out: &mut Vec<usize>) {
+    fn includes(&mut self, doc: usize, seen: &mut HashSet<PathBuf>, out: &mut Vec<usize>, depth: usize) {
         let Some(d) = self.docs.get(doc) else { return };
         let file = d.path.clone();
         let mut paths: Vec<Scalar> = Vec::new();
@@ -414,10 +414,14 @@ impl Builder<'_> {
             if !seen.insert(normalize(&path)) {
                 continue;
             }
+            if depth >= MAX_EXTENDS {
+                self.problem(&file, Some(rel.range), format!("`include` nested deeper than {MAX_EXTENDS} files; `{}` not followed", rel.value));
+                continue;
+            }
             match self.doc(&path) {
                 Ok(i) => {
                     out.push(i);
-                    self.includes(i, seen, out);
+                    self.includes(i, seen, out, depth + 1);
                 }
                 Err(e) => self.unreadable(&file, ("include", &rel), &e, format!("`include` of `{}`: {e}; its services are unknown", rel.value)),
             }
@@ -447,7 +451,7 @@ pub(crate) fn build(project: &Project) -> ComposeModel {
     for &r in &roots {
         let mut seen = HashSet::from([normalize(&b.docs.get(r).map(|d| d.path.clone()).unwrap_or_default())]);
         let mut out = Vec::new();
-        b.includes(r, &mut seen, &mut out);
+        b.includes(r, &mut seen, &mut out, 0);
         included.extend(out.iter().filter(|&&i| i != r).filter_map(|&i| b.docs.get(i).map(|d| normalize(&d.path))));
         includes_of.insert(r, out);
     }

@@ -307,3 +307,16 @@ fn image_versions_written_with_variables_are_interpolated() {
     // REDIS_TAG is set nowhere: no version is assumed.
     assert_eq!(version(&p.versions.redis), None);
 }
+
+#[test]
+fn deep_include_nesting_is_bounded() {
+    let mut context: Vec<(String, String)> = Vec::new();
+    for i in 0..500 {
+        context.push((format!("inc{i}.yml"), format!("include: [inc{}.yml]\nservices:\n  s{i}:\n    image: app:1\n", i + 1)));
+    }
+    let context: Vec<(&str, &str)> = context.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let p = project(&[("docker-compose.yml", "include: [inc0.yml]\nservices:\n  web:\n    image: app:1\n")], &context);
+    assert!(problems(&p).iter().any(|m| m.contains("deeper than 32")), "{:?}", problems(&p));
+    // web and the 32 files within the bound.
+    assert_eq!(p.compose.services.len(), 33);
+}
