@@ -61,6 +61,11 @@ fn origin_text(project: &Project, o: &Origin) -> String {
     }
 }
 
+/// `file:line` of a compose problem.
+fn problem_place(p: &Project, x: &stacklint_project::compose::ComposeProblem) -> String {
+    origin_line(p, &Origin { file: x.file.clone(), range: x.range, what: String::new() })
+}
+
 /// `file:line`.
 fn origin_line(project: &Project, o: &Origin) -> String {
     let line = o.range.and_then(|r| project.file(&o.file).map(|f| f.row(r.start())));
@@ -118,6 +123,13 @@ fn write_text(p: &Project, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  {} -> {} ({})  {}", l.from, l.to, l.kind, origin_text(p, &l.origin))?;
         }
     }
+    if !p.compose.problems.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "compose problems")?;
+        for x in &p.compose.problems {
+            writeln!(out, "  {}  {}", problem_place(p, x), x.message)?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "files")?;
     for f in &p.files {
@@ -146,6 +158,9 @@ fn write_text(p: &Project, out: &mut dyn Write) -> io::Result<()> {
 fn write_service(p: &Project, s: &DeployedService, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "service {}  {}", s.name, origin_text(p, &s.defined_in))?;
     writeln!(out, "  role: {}", s.role)?;
+    if !s.profiles.is_empty() {
+        writeln!(out, "  profiles: only with profile {}", s.profiles.join(" or "))?;
+    }
     if let Some(i) = &s.image {
         writeln!(out, "  image: {}  {}", i.value, origin_text(p, &i.origin))?;
     }
@@ -247,6 +262,7 @@ fn project_json(p: &Project) -> Value {
         "target": target_json(&p.target),
         "services": services,
         "links": links,
+        "compose_problems": p.compose.problems.iter().map(|x| json!({ "file": rel(p, &x.file), "line": x.range.and_then(|r| p.file(&x.file).map(|f| f.row(r.start()))), "message": x.message })).collect::<Vec<_>>(),
         "files": files,
     })
 }
@@ -261,6 +277,7 @@ fn service_json(p: &Project, s: &DeployedService) -> Value {
         "name": s.name,
         "defined_in": origin_json(p, &s.defined_in),
         "role": s.role.to_string(),
+        "profiles": s.profiles,
         "image": s.image.as_ref().map(|i| sourced(json!(i.value), &i.origin)),
         "build": s.build.as_ref().map(|b| json!({ "dockerfile": rel(p, &b.dockerfile), "stage": b.stage, "stage_index": b.stage_index })),
         "replicas": s.replicas.as_ref().map(|r| sourced(json!(r.value), &r.origin)),

@@ -86,3 +86,27 @@ fn ecosystem_models() {
         insta::assert_snapshot!(format!("ecosystem_{name}"), model(&dir, "text"));
     }
 }
+
+/// A folder's compose file with its override, `.env`, an `extends` base, profiles and bad
+/// input, read from disk as the CLI reads it: one merged service per name, values from the
+/// file that wrote them, interpolated from `.env`, and the problems at their places.
+#[test]
+fn compose_override_env_and_problems() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |rel: &str, text: &[u8]| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(
+        "docker-compose.yml",
+        b"services:\n  web:\n    extends:\n      file: common.yml\n      service: app\n    image: shop:${TAG:-latest}\n    command: gunicorn shop.wsgi -w 4\n    env_file: [envs/web.env, envs/bad.env]\n    deploy:\n      replicas: ${WEB_REPLICAS}\n  db:\n    image: postgres:${PG_VERSION:-16}\n    ports:\n      - \"${PG_PORT}:5432\"\n  loop:\n    extends: loop\n",
+    );
+    write("docker-compose.override.yml", b"services:\n  web:\n    command: gunicorn shop.wsgi --reload\n    volumes:\n      - /:/host\n  mailhog:\n    image: mailhog/mailhog:v1.0.1\n    profiles: [mail, debug]\n");
+    write("common.yml", b"services:\n  app:\n    environment:\n      DJANGO_SETTINGS_MODULE: shop.settings\n");
+    write(".env", b"TAG=2.1\nWEB_REPLICAS=3\n");
+    write("envs/web.env", b"CACHE_URL=redis://cache:6379/1\n");
+    write("envs/bad.env", b"\x00\x01binary\xff");
+    let text = model(dir.path(), "text");
+    insta::assert_snapshot!("compose_override_env_and_problems", text);
+}

@@ -33,7 +33,6 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
-use stacklint_syntax::compose::Service;
 use stacklint_syntax::dockerfile::{Instruction, Keyword, Stage};
 use stacklint_syntax::shell::{self, Token};
 use stacklint_text::TextRange;
@@ -134,6 +133,8 @@ pub struct DeployedService {
     pub workdir: Option<String>,
     /// `env_file`s the project does not have: the environment may hold more than is known.
     pub missing_env_files: Vec<Sourced<String>>,
+    /// compose `profiles:`: the service only starts when one of them is enabled.
+    pub profiles: Vec<String>,
     /// The image's own ENTRYPOINT and CMD (what compose `entrypoint:`/`command:` override).
     image_command: ImageCommand,
 }
@@ -437,6 +438,7 @@ fn empty_service(name: String, defined_in: Origin, target: Target) -> DeployedSe
         config_files: Vec::new(),
         workdir: None,
         missing_env_files: Vec::new(),
+        profiles: Vec::new(),
         image_command: ImageCommand::default(),
     }
 }
@@ -465,33 +467,34 @@ fn host_files(project: &Project) -> Vec<ServiceFile> {
 }
 
 fn from_compose(project: &Project, cs: &crate::compose::ComposeService) -> DeployedService {
-    let svc = &cs.service;
+    let m = &cs.merged;
     let file = cs.file.as_path();
-    let dir = file.parent().unwrap_or(Path::new(""));
-    let mut s = empty_service(cs.name.clone(), Origin::new(file, Some(svc.name.range), format!("compose service `{}`", cs.name)), cs.target.clone());
+    let mut s = empty_service(cs.name.clone(), Origin::new(file, Some(cs.service.name.range), format!("compose service `{}`", cs.name)), cs.target.clone());
+    s.profiles.clone_from(&cs.profiles);
     if let Some(df_path) = &cs.dockerfile
         && let Some(df_file) = project.file(df_path)
         && let Some(df) = df_file.dockerfile()
+        && let Some(build) = &m.build
     {
         let stages = df.stages();
-        let wanted = svc.build.as_ref().and_then(|b| b.target.as_ref()).map(|t| t.value.to_ascii_lowercase());
+        let wanted = build.value.target.as_ref().map(|t| t.value.to_ascii_lowercase());
         let index = match wanted {
             Some(t) => stages.iter().rposition(|st| st.name().is_some_and(|n| n.eq_ignore_ascii_case(&t))),
             None => stages.len().checked_sub(1),
         };
         if let Some(index) = index {
-            let context = svc.build.as_ref().map_or(".", |b| b.context_path());
-            let context_dir = normalize(&dir.join(context));
+            let dir = build.file.parent().unwrap_or(Path::new(""));
+            let context_dir = normalize(&dir.join(build.value.context_path()));
             apply_image(project, &mut s, df_path, &stages, index, &context_dir);
         }
     }
-    if let Some(image) = &svc.image {
-        s.image = Some(Sourced { value: written(project, file, &image.value), origin: Origin::new(file, Some(image.value.range), "compose image") });
+    if let Some(image) = &m.image {
+        s.image = Some(Sourced { value: value_of(project, cs, &image.file, &image.value.value), origin: Origin::new(&image.file, Some(image.value.value.range), "compose image") });
     }
     // compose `entrypoint:` replaces the image's ENTRYPOINT and drops its CMD;
     // `command:` replaces the CMD.
-    let entry = svc.entrypoint.as_ref().map(|e| (compose_argv(e), Origin::new(file, Some(e.range), "compose entrypoint")));
-    let cmd = svc.command.as_ref().map(|c| (compose_argv(c), Origin::new(file, Some(c.range), "compose command")));
+    let entry = m.entrypoint.as_ref().map(|e| (compose_argv(&e.value), Origin::new(&e.file, Some(e.value.range), "compose entrypoint")));
+    let cmd = m.command.as_ref().map(|c| (compose_argv(&c.value), Origin::new(&c.file, Some(c.value.range), "compose command")));
     if entry.is_some() || cmd.is_some() {
         let image = std::mem::take(&mut s.image_command);
         let cmd = match (cmd, &entry) {
@@ -502,29 +505,33 @@ fn from_compose(project: &Project, cs: &crate::compose::ComposeService) -> Deplo
         let entry = entry.or(image.entrypoint);
         s.command = combine(project, &s, entry, cmd);
     }
-    for ef in &svc.env_file {
-        let path = normalize(&dir.join(&ef.value));
-        let Some(env_file) = project.files.iter().find(|f| normalize(&f.path) == path) else {
-            s.missing_env_files.push(Sourced { value: ef.value.clone(), origin: Origin::new(file, Some(ef.range), "compose env_file") });
-            continue;
-        };
-        for (name, value, range) in env_file_entries(&env_file.text) {
-            s.environment.push(EnvEntry { name, value: Some(value), origin: Origin::new(&env_file.path, Some(range), format!("env_file {}", ef.value)) });
+    for ef in &cs.env_files {
+        match &ef.entries {
+            Ok(entries) => {
+                for (name, value, range) in entries {
+                    s.environment.push(EnvEntry { name: name.clone(), value: Some(value.clone()), origin: Origin::new(&ef.path, Some(*range), format!("env_file {}", ef.written.value.value)) });
+                }
+            }
+            Err(_) => s.missing_env_files.push(Sourced { value: ef.written.value.value.clone(), origin: Origin::new(&ef.written.file, Some(ef.written.value.range), "compose env_file") }),
         }
     }
-    for e in &svc.environment {
-        s.environment.push(EnvEntry { name: written(project, file, &e.name), value: e.value.as_ref().map(|v| written(project, file, v)), origin: Origin::new(file, Some(e.range), "compose environment") });
+    for e in &m.environment {
+        let value = e.value.value.as_ref().map(|v| value_of(project, cs, &e.file, v));
+        s.environment.push(EnvEntry { name: written(project, &e.file, &e.value.name), value, origin: Origin::new(&e.file, Some(e.value.range), "compose environment") });
     }
-    for m in &cs.mounts {
-        s.files.push(ServiceFile { file: m.file.clone(), container_path: m.container_path.clone(), via: FileVia::Mount, origin: Origin::new(file, Some(m.range), "compose volume") });
+    for mount in &cs.mounts {
+        s.files.push(ServiceFile { file: mount.file.clone(), container_path: mount.container_path.clone(), via: FileVia::Mount, origin: Origin::new(&mount.compose_file, Some(mount.range), "compose volume") });
     }
-    s.replicas = replicas(file, svc);
-    s.ports = svc.ports.iter().map(|p| Sourced { value: file_text_of(project, file, p.range), origin: Origin::new(file, Some(p.range), "compose ports") }).collect();
-    s.depends_on = svc.depends_on.iter().map(|d| d.service.value.clone()).collect();
-    if let Some(h) = &svc.healthcheck
-        && !h.disable
+    s.replicas = m.replicas.as_ref().and_then(|r| {
+        let value = cs.interpolate(&r.value.0.value)?.trim().parse().ok()?;
+        Some(Sourced { value, origin: Origin::new(&r.file, Some(r.value.0.range), r.value.1) })
+    });
+    s.ports = m.ports.iter().map(|p| Sourced { value: interpolated(project, cs, &p.file, port_text(project, &p.file, &p.value)), origin: Origin::new(&p.file, Some(p.value.range), "compose ports") }).collect();
+    s.depends_on = m.depends_on.iter().map(|d| d.value.service.value.clone()).collect();
+    if let Some(h) = &m.healthcheck
+        && !h.value.disable
     {
-        s.healthcheck = Some(Origin::new(file, Some(h.range), "compose healthcheck"));
+        s.healthcheck = Some(Origin::new(&h.file, Some(h.value.range), "compose healthcheck"));
     }
     finish(project, &mut s);
     s
@@ -547,44 +554,25 @@ fn written(project: &Project, file: &Path, scalar: &stacklint_syntax::compose::S
     }
 }
 
-fn file_text_of(project: &Project, file: &Path, range: TextRange) -> String {
-    project.file(file).map(|f| range.slice(&f.text).trim().trim_start_matches("- ").trim_matches(['"', '\'']).to_owned()).unwrap_or_default()
+/// A value as compose uses it: `.env` variables replaced; as written when one is unknown
+/// (never a guess).
+fn value_of(project: &Project, cs: &crate::compose::ComposeService, file: &Path, scalar: &stacklint_syntax::compose::Scalar) -> String {
+    interpolated(project, cs, file, written(project, file, scalar))
 }
 
-/// `deploy.replicas`, or the legacy `scale`.
-fn replicas(file: &Path, svc: &Service) -> Option<Sourced<u32>> {
-    let deploy = svc.get("deploy").and_then(|d| d.as_mapping()).and_then(|m| m.get("replicas"));
-    let (node, what) = match deploy {
-        Some(n) => (n, "compose deploy.replicas"),
-        None => (svc.get("scale")?, "compose scale"),
-    };
-    let value = node.as_str()?.trim().parse().ok()?;
-    Some(Sourced { value, origin: Origin::new(file, Some(node.range), what) })
-}
-
-/// `KEY=value` lines of an env file (comments, blank lines and `export` skipped; quotes removed).
-fn env_file_entries(text: &str) -> Vec<(String, String, TextRange)> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let t = t.strip_prefix("export ").unwrap_or(t);
-        let Some((k, v)) = t.split_once('=') else { continue };
-        let k = k.trim();
-        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            continue;
-        }
-        let v = v.trim();
-        let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).or_else(|| v.strip_prefix('\'').and_then(|x| x.strip_suffix('\''))).unwrap_or(v);
-        let lead = line.len() - line.trim_start().len();
-        out.push((k.to_owned(), v.to_owned(), TextRange::new(start + lead, start + line.trim_end().len())));
+fn interpolated(project: &Project, cs: &crate::compose::ComposeService, file: &Path, text: String) -> String {
+    match project.file(file) {
+        Some(f) if f.template.is_some() => text,
+        _ => cs.interpolate(&text).unwrap_or(text),
     }
-    out
+}
+
+/// A port entry as written (the short form's value when the file is not a project file).
+fn port_text(project: &Project, file: &Path, port: &stacklint_syntax::compose::Port) -> String {
+    match project.file(file) {
+        Some(f) => port.range.slice(&f.text).trim().trim_start_matches("- ").trim_matches(['"', '\'']).to_owned(),
+        None => port.value.as_ref().or(port.target.as_ref()).map(|v| v.value.clone()).unwrap_or_default(),
+    }
 }
 
 /// What the image built from `df` (stage `index`) brings: its root image, ENV, the files
@@ -1031,9 +1019,13 @@ fn env_link_kind(name: &str, value: &str) -> Option<LinkKind> {
     let scheme = value.split_once("://")?.0.to_ascii_lowercase();
     let n = name.to_ascii_uppercase();
     let db = scheme.starts_with("postgres") || scheme.starts_with("mysql") || scheme.starts_with("psql") || scheme.contains("postgis");
-    let redis = scheme == "redis" || scheme == "rediss" || scheme == "amqp" || scheme == "amqps";
+    let redis = scheme == "redis" || scheme == "rediss";
     if db {
         return Some(LinkKind::Database);
+    }
+    // AMQP (RabbitMQ) is only ever a message broker, and not Redis.
+    if scheme == "amqp" || scheme == "amqps" {
+        return Some(LinkKind::Broker);
     }
     if !redis {
         return None;
@@ -1059,7 +1051,7 @@ fn url_host(url: &str) -> Option<(String, Option<u16>)> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let hostport = authority.rsplit('@').next()?;
     let hostport = hostport.split(',').next()?;
-    if hostport.is_empty() || hostport.contains('$') {
+    if hostport.is_empty() || hostport.contains('$') || hostport.contains(char::is_whitespace) {
         return None;
     }
     let (host, port) = match hostport.rsplit_once(':') {
@@ -1105,7 +1097,7 @@ fn settings_links(project: &Project, s: &DeployedService, services: &[DeployedSe
     for (name, kind) in LINK_SETTINGS {
         let Some(expr) = module.settings.value(name) else { continue };
         let mut found = Vec::new();
-        endpoints_in(expr, false, &mut found, 0);
+        endpoints_in(expr, false, &|var| s.env(var).is_some_and(|e| e.value.is_some()), &mut found, 0);
         for (host, port, file, range) in found {
             // A setting read from the environment names the service in the environment:
             // the env link already says it.
@@ -1119,7 +1111,7 @@ fn settings_links(project: &Project, s: &DeployedService, services: &[DeployedSe
 }
 
 /// Hosts in a settings value: URLs (`redis://cache:6379/1`) and `"HOST": "db"` entries.
-fn endpoints_in(expr: &stacklint_python::Expr, is_host: bool, out: &mut Vec<(String, Option<u16>, PathBuf, TextRange)>, depth: u8) {
+fn endpoints_in(expr: &stacklint_python::Expr, is_host: bool, env_set: &dyn Fn(&str) -> bool, out: &mut Vec<(String, Option<u16>, PathBuf, TextRange)>, depth: u8) {
     use stacklint_python::Value;
     if depth > 8 || out.len() > 32 {
         return;
@@ -1127,6 +1119,8 @@ fn endpoints_in(expr: &stacklint_python::Expr, is_host: bool, out: &mut Vec<(Str
     let e = expr.resolved();
     let literal = match &e.value {
         Value::Str(v) => Some(v.clone()),
+        // The service sets the variable: its value is what the env link says, not the default.
+        Value::Env(lookup) if lookup.var.as_deref().is_some_and(env_set) => None,
         Value::Env(_) | Value::Concat(_) => match e.unset_value() {
             Some(Value::Str(v)) => Some(v),
             _ => None,
@@ -1134,25 +1128,25 @@ fn endpoints_in(expr: &stacklint_python::Expr, is_host: bool, out: &mut Vec<(Str
         Value::Dict(d) => {
             for entry in &d.entries {
                 let key_is_host = entry.key.as_ref().and_then(|k| k.as_str()).is_some_and(|k| k == "HOST");
-                endpoints_in(&entry.value, key_is_host, out, depth + 1);
+                endpoints_in(&entry.value, key_is_host, env_set, out, depth + 1);
             }
             None
         }
         Value::List(items) | Value::Tuple(items) => {
             for i in items {
-                endpoints_in(i, false, out, depth + 1);
+                endpoints_in(i, false, env_set, out, depth + 1);
             }
             None
         }
         Value::UrlConfig(u) => {
             if let Some(url) = &u.url {
-                endpoints_in(url, false, out, depth + 1);
+                endpoints_in(url, false, env_set, out, depth + 1);
             }
             None
         }
         Value::Call(c) => {
             for a in c.args.iter().chain(c.kwargs.iter().map(|k| &k.value)) {
-                endpoints_in(a, false, out, depth + 1);
+                endpoints_in(a, false, env_set, out, depth + 1);
             }
             None
         }
@@ -1257,6 +1251,8 @@ mod tests {
         assert_eq!(url_host("redis://redis:6379/0"), Some(("redis".into(), Some(6379))));
         assert_eq!(url_host("redis://:pw@cache/1"), Some(("cache".into(), None)));
         assert_eq!(url_host("postgres://${DB_HOST}/x"), None);
+        assert_eq!(env_link_kind("AMQP_URL", "amqp://u:p@mq:5672/v"), Some(LinkKind::Broker));
+        assert_eq!(env_link_kind("REDIS_URL", "redis://redis:6379/0"), Some(LinkKind::Redis));
     }
 
     #[test]

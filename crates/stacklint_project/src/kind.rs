@@ -239,7 +239,7 @@ static COMPOSE: KindSpec = KindSpec {
     },
     sniff: |c| if c.code.iter().any(|l| l.starts_with("services:")) { Sniff::Claims } else { Sniff::Fits },
     comments: HASH,
-    parse: |t| Parsed::Compose(stacklint_syntax::compose::parse(t)),
+    parse: |t| Parsed::Compose(std::sync::Arc::new(stacklint_syntax::compose::parse(t))),
     fuzz_target: Some("compose"),
 };
 

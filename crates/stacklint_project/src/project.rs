@@ -22,6 +22,45 @@ pub struct ProjectOptions {
     pub versions: Versions,
     /// `[django] settings-module`.
     pub django_settings_module: Option<String>,
+    /// Reads files the model needs but nobody lints (`.env`, `env_file`s, compose files
+    /// named by `extends`/`include`); without one only the project's files are known.
+    pub reader: ContextReader,
+}
+
+/// How the model reads a file that is not one of the project's files: its text, or why
+/// there is none (`not found`, `binary file ...`).
+#[derive(Clone, Default)]
+pub struct ContextReader(Option<std::sync::Arc<ReadFn>>);
+
+type ReadFn = dyn Fn(&Path) -> Result<String, String> + Send + Sync;
+
+impl ContextReader {
+    pub fn new(read: impl Fn(&Path) -> Result<String, String> + Send + Sync + 'static) -> ContextReader {
+        ContextReader(Some(std::sync::Arc::new(read)))
+    }
+
+    /// In-memory files (tests, editors).
+    pub fn from_files(files: HashMap<PathBuf, String>) -> ContextReader {
+        ContextReader::new(move |p| files.get(p).cloned().ok_or_else(|| "not found".to_owned()))
+    }
+
+    /// Whether files outside the project can be read (else every one is `not found`).
+    pub fn is_some(&self) -> bool {
+        self.0.is_some()
+    }
+
+    pub fn read(&self, path: &Path) -> Result<String, String> {
+        match &self.0 {
+            Some(read) => read(path),
+            None => Err("not found".to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Debug for ContextReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "ContextReader(..)" } else { "ContextReader(none)" })
+    }
 }
 
 /// A syntax error in one file, as the model reports it.
@@ -51,7 +90,8 @@ pub enum Parsed {
     Nginx(stacklint_syntax::Parsed<stacklint_syntax::nginx::NginxConfig>),
     Procfile(stacklint_syntax::Parsed<Vec<stacklint_syntax::procfile::ProcfileEntry>>),
     Shell(stacklint_syntax::Parsed<Vec<stacklint_syntax::shell::Token>>),
-    Compose(stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>),
+    /// Shared with the compose model (no copy of a big file's tree).
+    Compose(std::sync::Arc<stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>>),
     Supervisord(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     Systemd(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     /// Formats this model does not parse (yet): kept as text.
@@ -98,6 +138,13 @@ impl SourceFile {
     pub fn nginx(&self) -> Option<&stacklint_syntax::nginx::NginxConfig> {
         match &self.parsed {
             Parsed::Nginx(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
+    pub fn compose(&self) -> Option<&stacklint_syntax::compose::ComposeFile> {
+        match &self.parsed {
+            Parsed::Compose(p) => Some(&p.tree),
             _ => None,
         }
     }
@@ -168,6 +215,8 @@ pub struct Project {
     pub compose: crate::compose::ComposeModel,
     /// The services the files make up, what each runs and reads, and their links.
     pub deployment: crate::deployment::Deployment,
+    /// Reads files outside the project (see [`ProjectOptions::reader`]).
+    pub reader: ContextReader,
     by_path: HashMap<PathBuf, usize>,
 }
 
@@ -195,10 +244,12 @@ impl Project {
             gunicorn: Vec::new(),
             compose: crate::compose::ComposeModel::default(),
             deployment: crate::deployment::Deployment::default(),
+            reader: options.reader,
             by_path,
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);
+        project.read_interpolated_versions();
         // The services first: which settings module each process runs and which files
         // land where in each container are what the settings and nginx models start from.
         project.deployment.services = crate::deployment::services(&project);
@@ -270,6 +321,21 @@ impl Project {
 
     /// Versions from requirements files, Dockerfile `FROM` images and compose `image:` lines;
     /// `[versions]` in the config (already set) wins.
+    /// Image tags written with variables (`postgres:${PG_VERSION:-16}`), as compose
+    /// interpolates them (`.env`, else the default); a tag whose variable is unknown gives
+    /// no version.
+    fn read_interpolated_versions(&mut self) {
+        for s in &self.compose.services {
+            let Some(image) = s.merged.image.as_ref().filter(|i| crate::interpolation::has_variables(&i.value.value.value)) else { continue };
+            let Some(value) = s.interpolate(&image.value.value.value) else { continue };
+            let name_part = value.split('@').next().unwrap_or_default();
+            let last = name_part.rsplit('/').next().unwrap_or_default();
+            let Some((name, tag)) = last.split_once(':') else { continue };
+            let Some(version) = Version::parse(tag) else { continue };
+            self.versions.offer(name, KnownVersion { version, source: VersionSource::File { path: image.file.clone(), range: image.value.value.range }, exact: true });
+        }
+    }
+
     fn read_versions(&mut self) {
         for file in &self.files {
             match file.kind {

@@ -39,7 +39,8 @@ use crate::{ParseError, Parsed};
 pub struct ComposeFile {
     /// The document (anchors and merge keys resolved); `None` for an empty file.
     pub root: Option<Node>,
-    pub services: Vec<Service>,
+    /// Shared (a model that merges files keeps them without copying).
+    pub services: Vec<std::sync::Arc<Service>>,
     /// The `services` key, when there is one.
     pub services_key: Option<TextRange>,
     /// Top-level `x-` extension fields (anchors are usually defined there).
@@ -289,7 +290,7 @@ impl Limits {
 
 impl ComposeFile {
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name.value == name)
+        self.services.iter().find(|s| s.name.value == name).map(|s| &**s)
     }
 
     /// The top-level mapping.
@@ -404,7 +405,7 @@ fn read_top(text: &str, top: &Mapping, file: &mut ComposeFile) {
         Some(entry) => {
             file.services_key = Some(entry.key.range);
             if let Some(services) = entry.value.as_ref().and_then(Node::as_mapping) {
-                file.services = services.entries.iter().filter_map(|e| read_service(text, e)).collect();
+                file.services = services.entries.iter().filter_map(|e| read_service(text, e)).map(std::sync::Arc::new).collect();
             }
         }
         // Version 1 files: the services are the top-level keys.
@@ -415,6 +416,7 @@ fn read_top(text: &str, top: &Mapping, file: &mut ComposeFile) {
                 .filter(|e| e.key_str().is_some_and(|k| !k.starts_with("x-")))
                 .filter(|e| e.value.as_ref().and_then(Node::as_mapping).is_some_and(|m| m.get("image").is_some() || m.get("build").is_some()))
                 .filter_map(|e| read_service(text, e))
+                .map(std::sync::Arc::new)
                 .collect();
         }
         None => {}

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use stacklint_diagnostics::{Diagnostic, Severity, TextRange, unified_diff};
 use stacklint_linter::{DroppedFix, FixMode, LinterSettings, Oscillation, fix_project, lint};
-use stacklint_project::{
+use stacklint_project::{ContextReader, 
     FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions,
 };
 
@@ -187,6 +187,10 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
         target: config.target.clone(),
         versions,
         django_settings_module: config.django_settings_module.clone(),
+        reader: {
+            let root = root.to_path_buf();
+            ContextReader::new(move |path| read_context(&root, path))
+        },
     }
 }
 
@@ -612,7 +616,11 @@ fn too_large(len: u64) -> String {
 /// Read a file as UTF-8 text, or say why not (binary, invalid UTF-8, too large, not a
 /// regular file, IO). A FIFO or device is refused without a blocking read.
 pub fn read_source(file: &DiscoveredFile) -> Result<String, String> {
-    let handle = open_regular(&file.path).map_err(|e| io_reason(&e))?;
+    read_path(&file.path)
+}
+
+fn read_path(path: &Path) -> Result<String, String> {
+    let handle = open_regular(path).map_err(|e| io_reason(&e))?;
     let len = handle.metadata().map_err(|e| io_reason(&e))?.len();
     if len > MAX_FILE_BYTES {
         return Err(too_large(len));
@@ -622,6 +630,23 @@ pub fn read_source(file: &DiscoveredFile) -> Result<String, String> {
         return Err(too_large(bytes.len() as u64));
     }
     decode(bytes)
+}
+
+/// A file the model reads as context (`.env`, `env_file`s, compose files named by
+/// `extends`/`include`): only inside the project root (links resolved), `not found` when
+/// it does not exist, else the reasons of [`read_source`].
+fn read_context(root: &Path, path: &Path) -> Result<String, String> {
+    let path = root.join(path);
+    let real = match std::fs::canonicalize(&path) {
+        Ok(p) => p,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err("not found".to_owned()),
+        Err(e) => return Err(io_reason(&e)),
+    };
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !real.starts_with(&root) {
+        return Err(format!("outside the project ({})", root.display()));
+    }
+    read_path(&real)
 }
 
 /// UTF-8 text (a BOM is kept as the file has it), or why the bytes are not text.

@@ -42,6 +42,8 @@ pub(crate) struct Input<'a> {
     pub dockerfile: Option<&'a Dockerfile>,
     /// The tree of a supervisord configuration or systemd unit.
     pub ini: Option<&'a IniFile>,
+    /// The parsed compose file (when it is not a template: its tree is of the skeleton).
+    pub compose: Option<&'a stacklint_syntax::compose::ComposeFile>,
 }
 
 /// Every gunicorn process of the project: one per command line (Procfile entries, shell
@@ -51,13 +53,13 @@ pub(crate) struct Input<'a> {
 /// reads; [`build_for_project`] reuses the project's trees.
 pub fn build_processes(files: &[(PathBuf, FileKind, &str)], options: &BuildOptions) -> Vec<GunicornProcess> {
     let dockerfiles: Vec<Option<Dockerfile>> = files.iter().map(|(_, k, t)| (*k == FileKind::Dockerfile).then(|| stacklint_syntax::dockerfile::parse(t).tree)).collect();
-    let inputs: Vec<Input<'_>> = files.iter().zip(&dockerfiles).map(|((path, kind, text), df)| Input { path, kind: *kind, text, python: None, dockerfile: df.as_ref(), ini: None }).collect();
+    let inputs: Vec<Input<'_>> = files.iter().zip(&dockerfiles).map(|((path, kind, text), df)| Input { path, kind: *kind, text, python: None, dockerfile: df.as_ref(), ini: None, compose: None }).collect();
     build(&inputs, options)
 }
 
 /// The gunicorn processes of a built project, from the trees it already holds.
 pub fn build_for_project(project: &Project) -> Vec<GunicornProcess> {
-    let inputs: Vec<Input<'_>> = project.files.iter().map(|f| Input { path: &f.path, kind: f.kind, text: &f.text, python: f.python(), dockerfile: f.dockerfile(), ini: f.ini() }).collect();
+    let inputs: Vec<Input<'_>> = project.files.iter().map(|f| Input { path: &f.path, kind: f.kind, text: &f.text, python: f.python(), dockerfile: f.dockerfile(), ini: f.ini(), compose: f.compose().filter(|_| f.template.is_none()) }).collect();
     let options = BuildOptions { root: project.root.clone(), target: project.target.clone(), in_container: None };
     let mut processes = build_untargeted(&inputs, &options);
     compose::set_targets(&mut processes, &inputs, &options.target, Some(project));
@@ -85,7 +87,7 @@ fn build_untargeted(files: &[Input<'_>], options: &BuildOptions) -> Vec<Gunicorn
         } else if let Some(df) = f.dockerfile.filter(|_| f.kind == FileKind::Dockerfile) {
             commands.extend(dockerfile::from_dockerfile(f.path, f.text, df, &scripts));
         } else if f.kind == FileKind::Compose {
-            commands.extend(compose::from_compose(f.path, f.text));
+            commands.extend(compose::from_compose(f.path, f.text, f.compose));
         } else if f.kind == FileKind::Supervisord {
             commands.extend(frontends::from_supervisord(f.path, f.text, f.ini));
         } else if f.kind == FileKind::Systemd {

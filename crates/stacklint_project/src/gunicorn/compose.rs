@@ -23,9 +23,16 @@ use crate::project::Project;
 use crate::target::Target;
 
 /// The gunicorn commands of a compose file's services.
-pub(crate) fn from_compose(path: &Path, text: &str) -> Vec<FoundCommand> {
-    let parsed = stacklint_syntax::compose::parse(text);
-    parsed.tree.services.iter().flat_map(|s| from_service(path, text, s)).collect()
+/// The commands of a compose file's services (`parsed`: its tree, when already parsed).
+pub(crate) fn from_compose(path: &Path, text: &str, parsed: Option<&stacklint_syntax::compose::ComposeFile>) -> Vec<FoundCommand> {
+    let own;
+    let file = if let Some(f) = parsed {
+        f
+    } else {
+        own = stacklint_syntax::compose::parse(text).tree;
+        &own
+    };
+    file.services.iter().flat_map(|s| from_service(path, text, s)).collect()
 }
 
 fn from_service(path: &Path, text: &str, service: &Service) -> Vec<FoundCommand> {

@@ -101,7 +101,7 @@ fn check(cx: &mut Checker) {
         // not known to be gunicorn's default of 1.
         if matches!(workers.source, WorkersSource::Default)
             && matches!(&p.frontend, Frontend::CommandLine(CommandSource::ShellScript))
-            && cx.project().compose.services.iter().any(|s| !s.service.env_file.is_empty() || s.service.env("WEB_CONCURRENCY").is_some())
+            && cx.project().compose.services.iter().any(|s| !s.merged.env_file.is_empty() || s.merged.environment.iter().any(|e| e.value.name.value == "WEB_CONCURRENCY"))
         {
             continue;
         }

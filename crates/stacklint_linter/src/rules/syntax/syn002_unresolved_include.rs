@@ -14,6 +14,8 @@ declare_rule! {
     /// compose volumes that mount the project's files there, else in the including
     /// file's folder. Files every nginx install ships (`mime.types`, `fastcgi_params`,
     /// `uwsgi_params`, ...) are not reported, and a glob that matches nothing is valid nginx.
+    /// In a compose file, a top-level `include` or an `extends: {file: ...}` that names a
+    /// file that does not exist (relative to the compose file) is reported too.
     /// An include that points outside the project (`../../../etc/passwd`, an absolute path
     /// nothing mounts) is never read: it is reported (at info level for absolute paths,
     /// which may well exist on the server) so nobody believes it was checked. An include
@@ -91,6 +93,12 @@ fn check(cx: &mut Checker) {
         let (Some(doc), Some(d)) = (model.doc(cycle.at.doc), model.node(project, cycle.at)) else { continue };
         let chain: Vec<String> = cycle.chain.iter().filter_map(|id| model.doc(*id)).map(|doc| relative(project, &doc.file)).collect();
         let d = cx.diagnostic(&doc.file, doc.file_range(d.range), format!("Include cycle: {}: nginx would include these files again and again, and stacklint reads each once", chain.join(" → ")));
+        cx.report(d);
+    }
+    // Compose: an `include` or `extends` file that does not exist.
+    for x in &project.compose.problems {
+        let (Some((key, written)), Some(range), Some(_)) = (&x.missing_file, x.range, project.file(&x.file)) else { continue };
+        let d = cx.diagnostic(&x.file, range, format!("compose `{key}` names `{written}`, which does not exist: docker compose refuses to start, and nothing that file defines is checked"));
         cx.report(d);
     }
 }
