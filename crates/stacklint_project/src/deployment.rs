@@ -207,7 +207,8 @@ pub struct ServiceFile {
     /// The path inside the container (the project path for a host service).
     pub container_path: String,
     pub via: FileVia,
-    pub origin: Origin,
+    /// Shared by every file one instruction or mount brings in.
+    pub origin: std::sync::Arc<Origin>,
 }
 
 /// A connection one service opens to another (or to something outside the project).
@@ -461,7 +462,7 @@ fn host_files(project: &Project) -> Vec<ServiceFile> {
         .iter()
         .map(|f| {
             let path = f.path.strip_prefix(&project.root).unwrap_or(&f.path).to_string_lossy().into_owned();
-            ServiceFile { file: f.path.clone(), container_path: path, via: FileVia::Host, origin: Origin::new(&f.path, None, "on the host") }
+            ServiceFile { file: f.path.clone(), container_path: path, via: FileVia::Host, origin: std::sync::Arc::new(Origin::new(&f.path, None, "on the host")) }
         })
         .collect()
 }
@@ -520,7 +521,7 @@ fn from_compose(project: &Project, cs: &crate::compose::ComposeService) -> Deplo
         s.environment.push(EnvEntry { name: written(project, &e.file, &e.value.name), value, origin: Origin::new(&e.file, Some(e.value.range), "compose environment") });
     }
     for mount in &cs.mounts {
-        s.files.push(ServiceFile { file: mount.file.clone(), container_path: mount.container_path.clone(), via: FileVia::Mount, origin: Origin::new(&mount.compose_file, Some(mount.range), "compose volume") });
+        s.files.push(ServiceFile { file: mount.file.clone(), container_path: mount.container_path.clone(), via: FileVia::Mount, origin: std::sync::Arc::new(Origin::new(&mount.compose_file, Some(mount.range), "compose volume")) });
     }
     s.replicas = m.replicas.as_ref().and_then(|r| {
         let value = cs.interpolate(&r.value.0.value)?.trim().parse().ok()?;
@@ -670,17 +671,18 @@ fn copy_files(project: &Project, s: &mut DeployedService, path: &Path, inst: &In
     let image = s.image.as_ref().map(|i| short_image(&i.value)).unwrap_or_default();
     let image_dir = IMAGE_DIRS.iter().any(|(name, dirs)| *name == image && dirs.contains(&dest_abs.as_str()));
     let into_dir = dest.ends_with('/') || matches!(dest.as_str(), "." | "./" | "..") || values.len() > 1 || image_dir;
+    let origin = std::sync::Arc::new(Origin::new(path, Some(inst.range), format!("Dockerfile {}", inst.keyword)));
     for src in &values {
         let host = normalize(&context.join(src));
         let has_glob = src.contains(['*', '?', '[']);
-        for f in &project.files {
-            let fp = normalize(&f.path);
+        let under = if has_glob { host.parent().unwrap_or(Path::new("")) } else { host.as_path() };
+        for (fp, f) in project.files_under(under) {
             let container = if has_glob {
                 if fp.parent() != host.parent() || !glob_match(host.file_name().and_then(|n| n.to_str()).unwrap_or(""), fp.file_name().and_then(|n| n.to_str()).unwrap_or("")) {
                     continue;
                 }
                 join_container(&dest_abs, fp.file_name().and_then(|n| n.to_str()).unwrap_or(""))
-            } else if fp == host {
+            } else if fp == host.as_path() {
                 if into_dir { join_container(&dest_abs, fp.file_name().and_then(|n| n.to_str()).unwrap_or("")) } else { dest_abs.clone() }
             } else if let Ok(rel) = fp.strip_prefix(&host) {
                 if host.as_os_str().is_empty() && fp.is_absolute() {
@@ -690,7 +692,7 @@ fn copy_files(project: &Project, s: &mut DeployedService, path: &Path, inst: &In
             } else {
                 continue;
             };
-            s.files.push(ServiceFile { file: f.path.clone(), container_path: container, via: FileVia::Copy, origin: Origin::new(path, Some(inst.range), format!("Dockerfile {}", inst.keyword)) });
+            s.files.push(ServiceFile { file: f.path.clone(), container_path: container, via: FileVia::Copy, origin: std::sync::Arc::clone(&origin) });
         }
     }
 }
@@ -1201,6 +1203,10 @@ fn host_port(v: &str) -> Option<(String, Option<u16>)> {
 
 /// `dir` joined with `path` inside a container (absolute `path` wins), normalized.
 fn join_container(dir: &str, path: &str) -> String {
+    // The common case, a plain relative path under a clean folder: no re-normalizing.
+    if !path.starts_with('/') && dir.starts_with('/') && path.split('/').all(|c| !c.is_empty() && c != "." && c != "..") && dir.split('/').skip(1).all(|c| c != "." && c != "..") {
+        return format!("{}/{path}", dir.trim_end_matches('/'));
+    }
     let joined = if path.starts_with('/') { path.to_owned() } else { format!("{}/{path}", dir.trim_end_matches('/')) };
     clean_abs(&joined)
 }

@@ -218,6 +218,9 @@ pub struct Project {
     /// Reads files outside the project (see [`ProjectOptions::reader`]).
     pub reader: ContextReader,
     by_path: HashMap<PathBuf, usize>,
+    /// Every file's path with `.` and `..` applied, sorted, with its index (built on first
+    /// use): the files under a folder are one range of it.
+    normalized: std::sync::OnceLock<Vec<(PathBuf, usize)>>,
 }
 
 impl Project {
@@ -246,6 +249,7 @@ impl Project {
             deployment: crate::deployment::Deployment::default(),
             reader: options.reader,
             by_path,
+            normalized: std::sync::OnceLock::new(),
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);
@@ -276,6 +280,18 @@ impl Project {
 
     pub fn file(&self, path: &Path) -> Option<&SourceFile> {
         self.by_path.get(path).and_then(|&i| self.files.get(i))
+    }
+
+    /// The files at or under `dir` (compared with `.` and `..` applied), each with its
+    /// normalized path: a range of a sorted index, not a scan of every file.
+    pub fn files_under<'p>(&'p self, dir: &'p Path) -> impl Iterator<Item = (&'p Path, &'p SourceFile)> + 'p {
+        let all = self.normalized.get_or_init(|| {
+            let mut v: Vec<(PathBuf, usize)> = self.files.iter().enumerate().map(|(i, f)| (crate::deployment::normalize(&f.path), i)).collect();
+            v.sort();
+            v
+        });
+        let start = all.partition_point(|(p, _)| p.as_path() < dir);
+        all.get(start..).unwrap_or_default().iter().take_while(move |(p, _)| p.starts_with(dir)).filter_map(move |(p, i)| self.files.get(*i).map(|f| (p.as_path(), f)))
     }
 
     pub fn files_of(&self, kind: FileKind) -> impl Iterator<Item = &SourceFile> {

@@ -213,6 +213,8 @@ struct Resolver {
     errors: Vec<DiscoveryWarning>,
     /// Canonical project roots, for telling where symbolic links lead.
     canonical_roots: HashMap<PathBuf, Option<PathBuf>>,
+    /// Folders with symbolic links resolved (cached: many files share a folder).
+    canonical_dirs: HashMap<PathBuf, Option<PathBuf>>,
     /// Whether a folder holds a project marker ([`PROJECT_MARKERS`], a Dockerfile, a compose
     /// file).
     marked: HashMap<PathBuf, bool>,
@@ -291,7 +293,16 @@ impl Resolver {
     /// `None` when `path` resolves inside its project (see [`boundary`]); else the warning
     /// that skips it.
     fn outside(&mut self, path: &Path, root: &Path) -> Option<DiscoveryWarning> {
-        let target = std::fs::canonicalize(path).ok()?;
+        // The file's folder resolved once per folder, then the file itself: one `lstat`
+        // per file instead of one per path component.
+        let is_link = std::fs::symlink_metadata(path).ok()?.file_type().is_symlink();
+        let target = match (is_link, path.parent(), path.file_name()) {
+            (false, Some(dir), Some(name)) => {
+                let dir = self.canonical_dirs.entry(dir.to_path_buf()).or_insert_with(|| std::fs::canonicalize(dir).ok()).clone()?;
+                dir.join(name)
+            }
+            _ => std::fs::canonicalize(path).ok()?,
+        };
         let path = crate::paths::lexical(path);
         if target == path {
             // No link on the way: nothing leads anywhere.
@@ -395,6 +406,7 @@ pub fn discover(
         by_dir: HashMap::new(),
         errors: Vec::new(),
         canonical_roots: HashMap::new(),
+        canonical_dirs: HashMap::new(),
         marked: HashMap::new(),
     }));
     let cwd = absolute(Path::new("."));

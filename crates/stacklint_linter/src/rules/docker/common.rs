@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use stacklint_syntax::dockerfile::{Dockerfile, ImageRef, Instruction, Keyword, ShellText, Stage};
-use stacklint_syntax::shell::{self, Token};
+use stacklint_syntax::shell::Token;
 use stacklint_text::TextRange;
 
 pub(crate) use stacklint_syntax::dockerfile::{stage_chain as chain, stage_parents as parents};
@@ -132,11 +132,6 @@ pub(crate) fn json_string(value: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// The value of the word `i` of `words`, or "".
-pub(crate) fn value_at(words: &[shell::Word], i: usize) -> &str {
-    words.get(i).map_or("", |w| w.value.as_str())
 }
 
 #[cfg(test)]

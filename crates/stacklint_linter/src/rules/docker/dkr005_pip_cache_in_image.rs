@@ -3,7 +3,7 @@ use stacklint_syntax::dockerfile::{Instruction, Keyword};
 use stacklint_syntax::shell::{self, Invocation, Token};
 use stacklint_text::TextRange;
 
-use super::common::{Script, chain, chain_instructions, scripts, value_at};
+use super::common::{Script, chain, chain_instructions, scripts};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -89,7 +89,8 @@ fn pip_invocations(tokens: &[Token]) -> Vec<Invocation> {
 
 /// Whether the RUN removes pip's cache itself.
 fn removes_cache(tokens: &[Token]) -> bool {
-    shell::simple_commands(tokens).iter().any(|c| value_at(&c.words, 0) == "rm" && c.words.iter().any(|w| w.value.contains(".cache/pip") || w.value.trim_end_matches('/') == "/root/.cache" || w.value.trim_end_matches('/') == "~/.cache"))
+    // Only the `rm` commands are copied out of the tokens.
+    shell::find_any(tokens, &["rm"]).iter().any(|c| c.args.iter().any(|w| w.value.contains(".cache/pip") || w.value.trim_end_matches('/') == "/root/.cache" || w.value.trim_end_matches('/') == "~/.cache"))
 }
 
 fn covered_by_env(before: &[&Instruction]) -> bool {
