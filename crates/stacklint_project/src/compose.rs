@@ -694,7 +694,7 @@ fn tidy(path: &Path) -> PathBuf {
 }
 
 /// A path without `.` components and with `..` applied (lexically).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

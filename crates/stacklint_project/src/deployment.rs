@@ -31,7 +31,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use stacklint_syntax::dockerfile::{Instruction, Keyword, Stage};
 use stacklint_syntax::shell::{self, Token};
@@ -1230,22 +1230,7 @@ fn slash_path(p: &Path) -> String {
     p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
-/// A path without `.` components and with `..` applied (lexically).
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+pub(crate) use crate::compose::normalize;
 
 #[cfg(test)]
 mod tests {
