@@ -285,7 +285,7 @@ impl NginxModel {
     fn link_project(&mut self, project: &Project, dumps: &[(usize, usize)]) {
         let dump_doc: HashSet<usize> = dumps.iter().flat_map(|&(s, e)| s..e).collect();
         let in_dump = |i: usize| dump_doc.contains(&i);
-        let all_files: Vec<PathBuf> = project.files.iter().map(|f| f.path.clone()).collect();
+        let all_files = nginx::IncludeFiles::new(project.files.iter().map(|f| &f.path));
         let mounts = compose_mounts(project);
         let by_name: HashMap<PathBuf, usize> = (0..self.docs.len()).rev().filter(|&j| !in_dump(j)).map(|j| (self.docs[j].name.clone(), j)).collect();
         let services = nginx_services(project);
@@ -360,7 +360,8 @@ impl NginxModel {
         let config_root = main.parent().map(Path::to_path_buf).unwrap_or_default();
         let root = PathBuf::from("/");
         let mounts = [(root.clone(), root.clone())];
-        let resolver = IncludeResolver { project_root: &root, config_root: &config_root, mounts: &mounts, files: &names, including_dir_fallback: false };
+        let index = nginx::IncludeFiles::new(&names);
+        let resolver = IncludeResolver { project_root: &root, config_root: &config_root, mounts: &mounts, files: &index, including_dir_fallback: false };
         for i in start..end {
             let doc = DocId(i);
             let Some(config) = self.config_at(project, doc) else { continue };

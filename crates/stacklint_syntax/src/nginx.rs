@@ -42,7 +42,7 @@ mod parser;
 
 pub use dump::{DumpSection, split_dump};
 pub use include::{
-    FlatDirective, Flattened, IncludeCycle, IncludeResolver, UnresolvedInclude,
+    FlatDirective, Flattened, IncludeCycle, IncludeFiles, IncludeResolver, UnresolvedInclude,
     default_context_for_path, flatten, resolve_include,
 };
 

@@ -17,7 +17,7 @@ mod nginx_common;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use stacklint_syntax::nginx::{self, Directive, IncludeResolver, NginxConfig, Word, flatten};
+use stacklint_syntax::nginx::{self, Directive, IncludeFiles, IncludeResolver, NginxConfig, Word, flatten};
 use stacklint_text::LineIndex;
 
 /// A word's value as crossplane reports it.
@@ -320,7 +320,7 @@ fn crossplane_conformance() {
                         .map(|(q, _, c)| (q.as_path(), c))
                 };
                 let flat = flatten(&main, lookup, |pattern, from| {
-                    nginx_resolver(&root, &files).resolve(pattern, from)
+                    nginx_resolver(&root, &IncludeFiles::new(&files)).resolve(pattern, from)
                 });
                 let mut got = Vec::new();
                 let mut skipped_depth = 0;
@@ -406,7 +406,7 @@ fn crossplane_conformance() {
                         .tree
                         .find_all("include")
                         .map(|d| {
-                            nginx_resolver(&root, &files)
+                            nginx_resolver(&root, &IncludeFiles::new(&files))
                                 .resolve(d.arg(0).unwrap_or(""), &file)
                                 .iter()
                                 .map(|p| to_name(p))
@@ -446,7 +446,7 @@ fn crossplane_conformance() {
 }
 
 /// nginx's resolution: relative to the config root only.
-fn nginx_resolver<'a>(root: &'a Path, files: &'a [PathBuf]) -> IncludeResolver<'a> {
+fn nginx_resolver<'a>(root: &'a Path, files: &'a IncludeFiles) -> IncludeResolver<'a> {
     IncludeResolver {
         project_root: root,
         config_root: root,

@@ -403,7 +403,7 @@ fn include_resolution() {
         project_root: Path::new("/p"),
         config_root: root,
         mounts: &mounts,
-        files: &files,
+        files: &nginx::IncludeFiles::new(&files),
         including_dir_fallback: false,
     };
     assert_eq!(
@@ -560,7 +560,7 @@ fn include_glob_over_many_files() {
         project_root: Path::new("/p"),
         config_root: Path::new("/p"),
         mounts: &[],
-        files: &files,
+        files: &nginx::IncludeFiles::new(&files),
         including_dir_fallback: false,
     };
     let found = resolver.resolve("conf.d/*.conf", Path::new("/p/nginx.conf"));

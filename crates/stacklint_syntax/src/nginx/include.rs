@@ -27,8 +27,8 @@ pub struct IncludeResolver<'a> {
     /// `(absolute path as nginx sees it, project directory)` pairs, e.g. a compose
     /// volume mounting `./nginx` at `/etc/nginx`.
     pub mounts: &'a [(PathBuf, PathBuf)],
-    /// The files that exist, as the caller names them (these are what is returned).
-    pub files: &'a [PathBuf],
+    /// The files that exist (returned as the caller names them).
+    pub files: &'a IncludeFiles,
     /// Also try the including file's directory when the config root gives nothing
     /// (nginx itself never does).
     pub including_dir_fallback: bool,
@@ -75,44 +75,16 @@ impl IncludeResolver<'_> {
                 continue;
             }
             let pattern_parts = parts(&candidate);
-            // The directories before the first glob part: a cheap filter on every file.
+            // The directories before the first glob part: only the files under them (a
+            // range of the sorted index) can match.
             let literal_prefix: PathBuf = candidate.components().take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '['])).collect();
-            let is_literal = literal_prefix.components().count() == pattern_parts.len();
-            // A literal path names one file: only files of that name can be it (a cheap
-            // test before normalising and comparing whole paths, per include per file).
-            let literal_name = if is_literal { candidate.file_name() } else { None };
-            for file in self.files {
-                if literal_name.is_some() && file.file_name().is_some_and(|n| Some(n) != literal_name) {
-                    continue;
-                }
-                // Project paths are nearly always normal already: skip the allocation then.
-                let normal = if has_dot_parts(file) {
-                    match normalize(file) {
-                        Some(n) => std::borrow::Cow::Owned(n),
-                        None => continue,
-                    }
-                } else {
-                    std::borrow::Cow::Borrowed(file.as_path())
-                };
-                if is_literal {
-                    if *normal == *candidate {
-                        out.push(file.clone());
-                    }
-                    continue;
-                }
-                if !normal.starts_with(&literal_prefix) {
-                    continue;
-                }
-                if !normal.starts_with(root) {
-                    continue;
-                }
-                let file_parts = parts(&normal);
-                if file_parts.len() == pattern_parts.len()
-                    && pattern_parts
-                        .iter()
-                        .zip(&file_parts)
-                        .all(|(p, f)| glob_match(p, f))
-                {
+            if literal_prefix.components().count() == pattern_parts.len() {
+                out.extend(self.files.exact(&candidate).cloned());
+                continue;
+            }
+            for (normal, file) in self.files.under(&literal_prefix).filter(|(n, _)| n.starts_with(root)) {
+                let file_parts = parts(normal);
+                if file_parts.len() == pattern_parts.len() && pattern_parts.iter().zip(&file_parts).all(|(p, f)| glob_match(p, f)) {
                     out.push(file.clone());
                 }
             }
@@ -121,6 +93,35 @@ impl IncludeResolver<'_> {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// The files an include can name, sorted by their lexically normalized path: a literal
+/// include is a binary search and a glob a range under its literal folder, instead of a
+/// scan of every file per include. Build it once per project.
+#[derive(Clone, Debug, Default)]
+pub struct IncludeFiles {
+    /// `(normalized path, the path as the caller names it)`, sorted by the first.
+    sorted: Vec<(PathBuf, PathBuf)>,
+}
+
+impl IncludeFiles {
+    pub fn new<'p>(files: impl IntoIterator<Item = &'p PathBuf>) -> IncludeFiles {
+        // A path whose `..` climbs above its start can never be named by an include.
+        let mut sorted: Vec<(PathBuf, PathBuf)> = files.into_iter().filter_map(|f| Some((if has_dot_parts(f) { normalize(f)? } else { f.clone() }, f.clone()))).collect();
+        sorted.sort();
+        IncludeFiles { sorted }
+    }
+
+    /// The files whose normalized path is `path`.
+    fn exact<'s>(&'s self, path: &'s Path) -> impl Iterator<Item = &'s PathBuf> + 's {
+        self.under(path).filter(move |(n, _)| *n == path).map(|(_, f)| f)
+    }
+
+    /// The files at or under `dir`, with their normalized paths.
+    fn under<'s>(&'s self, dir: &'s Path) -> impl Iterator<Item = (&'s Path, &'s PathBuf)> + 's {
+        let start = self.sorted.partition_point(|(n, _)| n.as_path() < dir);
+        self.sorted.get(start..).unwrap_or_default().iter().take_while(move |(n, _)| n.starts_with(dir)).map(|(n, f)| (n.as_path(), f))
     }
 }
 
@@ -149,7 +150,7 @@ pub fn resolve_include(
         project_root: config_root,
         config_root,
         mounts: &[],
-        files,
+        files: &IncludeFiles::new(files),
         including_dir_fallback: true,
     }
     .resolve(pattern, including_file)
