@@ -53,7 +53,7 @@ mod value;
 
 /// The syntax node type of [`PyModule::root`], for callers that walk the tree themselves.
 pub use tree_sitter::Node;
-pub use module::{CallSite, Import, ImportSpec, ImportedName, PyModule, SettingsModuleRef, parse};
+pub use module::{CallSite, FunctionDef, Import, ImportSpec, ImportedName, PyModule, SettingsModuleRef, parse};
 pub use settings::{
     Binding, BindingKind, Condition, ConditionKind, ImportSite, Key, ListItem, ListView,
     MemoryLoader, ModuleLoader, NoImports, Outcome, Resolution, Settings, UnknownInclude,

@@ -2,6 +2,7 @@
 //! queries gunicorn and ORM rules need.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 use stacklint_text::TextRange;
@@ -508,6 +509,95 @@ impl PyModule {
         None
     }
 
+    /// The first statement after the module docstring (or the docstring when nothing
+    /// follows it): where findings about the whole file are anchored.
+    pub fn first_statement_range(&self) -> Option<TextRange> {
+        let root = self.root()?;
+        let mut cursor = root.walk();
+        let statements: Vec<Node<'_>> = root.named_children(&mut cursor).filter(|n| n.kind() != "comment").collect();
+        let is_doc = |n: &Node<'_>| n.kind() == "expression_statement" && n.named_child(0).is_some_and(|c| c.kind() == "string");
+        statements.iter().find(|n| !is_doc(n)).or(statements.first()).map(|n| node_range(*n))
+    }
+
+    /// The functions defined at module level, also inside `if`/`try`/`with` blocks
+    /// (marked conditional): gunicorn's server hooks are such functions.
+    pub fn function_definitions(&self) -> Vec<FunctionDef> {
+        fn visit(module: &PyModule, stmt: Node<'_>, conditional: bool, out: &mut Vec<FunctionDef>) {
+            let def = match stmt.kind() {
+                "function_definition" => Some(stmt),
+                "decorated_definition" => stmt.child_by_field_name("definition").filter(|d| d.kind() == "function_definition"),
+                _ => None,
+            };
+            if let Some(name) = def.and_then(|d| d.child_by_field_name("name")) {
+                out.push(FunctionDef { name: module.node_text(name).to_owned(), name_range: node_range(name), statement_range: node_range(stmt), conditional });
+                return;
+            }
+            if matches!(stmt.kind(), "if_statement" | "elif_clause" | "else_clause" | "try_statement" | "except_clause" | "finally_clause" | "with_statement") {
+                let mut cursor = stmt.walk();
+                for child in stmt.named_children(&mut cursor) {
+                    if child.kind() == "block" {
+                        let mut c2 = child.walk();
+                        for s in child.named_children(&mut c2) {
+                            visit(module, s, true, out);
+                        }
+                    } else if child.kind().ends_with("_clause") {
+                        visit(module, child, true, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let Some(root) = self.root() else { return out };
+        let mut cursor = root.walk();
+        for stmt in root.named_children(&mut cursor) {
+            visit(self, stmt, false, &mut out);
+        }
+        out
+    }
+
+    /// How often each identifier appears anywhere in the module, read or written, except
+    /// a function's own parameters inside it (`def post_fork(server, worker)` does not
+    /// read a module-level `worker`).
+    pub fn identifier_counts(&self) -> HashMap<&str, usize> {
+        fn count<'a>(module: &'a PyModule, node: Node<'_>, shadowed: &mut Vec<&'a str>, uses: &mut HashMap<&'a str, usize>, depth: usize) {
+            if node.kind() == "identifier" {
+                let name = module.node_text(node);
+                if !shadowed.contains(&name) {
+                    *uses.entry(name).or_default() += 1;
+                }
+                return;
+            }
+            // Deeper nesting than any real config: stop rather than overflow the stack.
+            if depth > 256 {
+                return;
+            }
+            let before = shadowed.len();
+            if matches!(node.kind(), "function_definition" | "lambda")
+                && let Some(params) = node.child_by_field_name("parameters")
+            {
+                let mut c = params.walk();
+                for p in params.named_children(&mut c) {
+                    let id = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or_else(|| p.named_child(0)).filter(|n| n.kind() == "identifier") };
+                    if let Some(id) = id {
+                        shadowed.push(module.node_text(id));
+                    }
+                }
+            }
+            let mut cursor = node.walk();
+            for child in node.children(&mut cursor) {
+                if !matches!(child.kind(), "parameters" | "lambda_parameters") {
+                    count(module, child, shadowed, uses, depth + 1);
+                }
+            }
+            shadowed.truncate(before);
+        }
+        let mut uses = HashMap::new();
+        if let Some(root) = self.root() {
+            count(self, root, &mut Vec::new(), &mut uses, 0);
+        }
+        uses
+    }
+
     /// Visit every node in document order (iteratively); `f` returns whether to descend.
     pub fn each_node<'a>(&'a self, mut f: impl FnMut(Node<'a>) -> bool) {
         let Some(root) = self.root() else { return };
@@ -657,6 +747,17 @@ pub struct CallSite {
     pub range: TextRange,
     /// The callee expression.
     pub func_range: TextRange,
+}
+
+/// A function defined at module level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionDef {
+    pub name: String,
+    pub name_range: TextRange,
+    /// The whole definition, decorators included.
+    pub statement_range: TextRange,
+    /// Inside an `if`/`try`/`with` block.
+    pub conditional: bool,
 }
 
 /// `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x.y")`.

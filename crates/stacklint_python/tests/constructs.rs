@@ -770,3 +770,17 @@ def streamer(get_response):
     assert_eq!(slice(src, range), "r.streaming_content");
     assert_eq!(m.definition_attribute_use("Missing", attrs), None);
 }
+
+#[test]
+fn gunicorn_config_queries() {
+    let src = "\"\"\"Doc.\"\"\"\nworker = 3\n\ndef post_fork(server, worker):\n    server.log.info(worker)\n\nif DEBUG:\n    @hook\n    def on_starting(server):\n        pass\nelse:\n    def when_ready(server):\n        pass\nprint(worker)\n";
+    let m = parse(src);
+    assert_eq!(slice(src, m.first_statement_range().unwrap()), "worker = 3");
+    let defs: Vec<_> = m.function_definitions().into_iter().map(|d| (d.name, d.conditional)).collect();
+    assert_eq!(defs, vec![("post_fork".to_owned(), false), ("on_starting".to_owned(), true), ("when_ready".to_owned(), true)]);
+    // The parameter `worker` and its use inside `post_fork` are not the module's `worker`.
+    let counts = m.identifier_counts();
+    assert_eq!(counts.get("worker"), Some(&2));
+    assert_eq!(counts.get("server"), None);
+    assert_eq!(parse("\"\"\"Only a docstring.\"\"\"\n").first_statement_range().map(stacklint_text::TextRange::start), Some(0));
+}
