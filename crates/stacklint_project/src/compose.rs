@@ -296,6 +296,17 @@ impl Builder<'_> {
         }
     }
 
+    /// The project file behind a top-level `configs:`/`secrets:` entry (`name: {file: ./x}`)
+    /// of the compose file `compose`.
+    fn top_level_file(&mut self, compose: &Path, key: &str, name: &str) -> Option<PathBuf> {
+        let i = self.doc(compose).ok()?;
+        let doc = self.docs.get(i)?;
+        let root = doc.parsed.tree.root.as_ref()?.as_mapping()?;
+        let written = root.get(key)?.as_mapping()?.get(name)?.as_mapping()?.get("file")?.as_str()?;
+        let path = compose.parent().unwrap_or(Path::new("")).join(written);
+        self.project_path(&path).cloned()
+    }
+
     fn problem(&mut self, file: &Path, range: Option<TextRange>, message: String) {
         self.push_problem(ComposeProblem { file: file.to_path_buf(), range, message, missing_file: None });
     }
@@ -632,6 +643,28 @@ fn resolve(b: &mut Builder<'_>, name: String, layers: Vec<Layer>, env: Arc<DotEn
             let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
             let container_path = format!("{}/{rel}", target.trim_end_matches('/'));
             mounts.push(Mount { file: f.clone(), container_path, read_only: v.value.read_only, compose_file: v.file.clone(), range: v.value.range });
+        }
+    }
+    // `configs:` and `secrets:` backed by a project file: mounted read-only where the
+    // service entry says (default `/<name>` for configs, `/run/secrets/<name>` for secrets).
+    for layer in &layers {
+        for (key, default_dir) in [("configs", "/"), ("secrets", "/run/secrets/")] {
+            let Some(entries) = layer.service.get(key).and_then(Node::as_sequence) else { continue };
+            for item in &entries.items {
+                let (source, target) = match (item.as_str(), item.as_mapping()) {
+                    (Some(n), _) => (Some(n.to_owned()), None),
+                    (None, Some(m)) => (m.get("source").and_then(Node::as_str).map(str::to_owned), m.get("target").and_then(Node::as_str).map(str::to_owned)),
+                    _ => continue,
+                };
+                let Some(source) = source else { continue };
+                let Some(file) = b.top_level_file(&layer.file, key, &source) else { continue };
+                let container_path = match target {
+                    Some(t) if t.starts_with('/') => t,
+                    Some(t) => format!("{default_dir}{t}"),
+                    None => format!("{default_dir}{source}"),
+                };
+                mounts.push(Mount { file, container_path, read_only: true, compose_file: layer.file.clone(), range: item.range });
+            }
         }
     }
     let mut env_files = Vec::new();

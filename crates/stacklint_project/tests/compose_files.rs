@@ -320,3 +320,34 @@ fn deep_include_nesting_is_bounded() {
     // web and the 32 files within the bound.
     assert_eq!(p.compose.services.len(), 33);
 }
+
+#[test]
+fn configs_and_secrets_backed_by_project_files_are_seen_by_the_service() {
+    let compose = "services:
+  proxy:
+    image: nginx:1.27
+    configs:
+      - source: site
+        target: /etc/nginx/conf.d/default.conf
+      - main
+    secrets:
+      - db_password
+configs:
+  site:
+    file: ./deploy/site.conf
+  main:
+    file: ./deploy/nginx.conf
+  external_one:
+    external: true
+secrets:
+  db_password:
+    file: ./secrets/db.txt
+";
+    let sources = [("docker-compose.yml", compose), ("deploy/site.conf", "server { listen 80; }\n"), ("deploy/nginx.conf", "events {}\n"), ("secrets/db.txt", "x\n")];
+    let p = project(&sources, &[]);
+    let proxy = p.deployment.service("proxy").unwrap();
+    assert_eq!(proxy.file_at("/etc/nginx/conf.d/default.conf"), Some(Path::new("deploy/site.conf")));
+    assert_eq!(proxy.file_at("/main"), Some(Path::new("deploy/nginx.conf")));
+    assert_eq!(proxy.file_at("/run/secrets/db_password"), Some(Path::new("secrets/db.txt")));
+    assert!(problems(&p).is_empty(), "{:?}", problems(&p));
+}
