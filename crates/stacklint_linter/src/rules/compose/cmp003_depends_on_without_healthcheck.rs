@@ -9,24 +9,33 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
     /// ## What it does
-    /// Reports a `depends_on` on a datastore service (PostgreSQL, Redis, MySQL, ...) that
-    /// only waits for its container to start: the list form, or `condition:
-    /// service_started`. Also reports `condition: service_healthy` on a datastore that has
-    /// no healthcheck (none in compose, none in the image it builds, and an official image,
-    /// which ships none).
+    /// Reports a `depends_on` on a datastore that needs seconds before it accepts
+    /// connections (PostgreSQL, MySQL, MariaDB, Elasticsearch, OpenSearch, ...) that only
+    /// waits for its container to start (the list form, or `condition: service_started`),
+    /// when the dependent service connects as it starts: its command or entrypoint script
+    /// runs a migration or another database step (`manage.py migrate`, `flask db upgrade`,
+    /// `alembic upgrade`) without first waiting for the database itself (`pg_isready`,
+    /// `wait-for-it`, `dockerize -wait`, a ping loop).
     ///
-    /// A service whose command or entrypoint script waits for the database itself
-    /// (`pg_isready`, `wait-for-it`, `dockerize -wait`, `nc -z`, a `manage.py wait_for_db`)
-    /// and development, test and CI compose files are not reported for the first case.
+    /// Also reports `condition: service_healthy` on a datastore that has no healthcheck
+    /// (none in compose, none in the Dockerfile it builds, and an official image, which
+    /// ships none), or whose healthcheck is disabled.
+    ///
+    /// Not reported: Redis, Valkey and Memcached (they listen within milliseconds of
+    /// starting), MongoDB and RabbitMQ (their clients wait for the server and retry),
+    /// a dependent that only starts a server or a worker (it connects on the first
+    /// request or task), a dependent whose command is the image's own (what it does at
+    /// start is unknown: many images wait for their database), and development, test and
+    /// CI compose files (see CMP001) for the first case.
     ///
     /// ## Why is this bad?
     /// Without a condition, `depends_on` only orders container starts: compose starts the
-    /// application as soon as the database's container runs, while PostgreSQL still runs
-    /// `initdb` or replays its WAL, and MySQL still initializes. The application's first
-    /// connections fail (`connection refused`, `the database system is starting up`);
-    /// migrations run at start fail, and a process without a restart policy stays down.
-    /// `condition: service_healthy` makes compose wait until the dependency's healthcheck
-    /// passes.
+    /// dependent as soon as the database's container runs, while PostgreSQL still runs
+    /// `initdb` (the first start of a volume takes seconds) or replays its WAL, and MySQL
+    /// still initializes. A migration run at that moment fails with `connection refused`
+    /// (or `the database system is starting up`); with `migrate && gunicorn` the container
+    /// exits, and without a restart policy it stays down. `condition: service_healthy`
+    /// makes compose wait until the dependency's healthcheck passes.
     ///
     /// With `condition: service_healthy` on a service that has no healthcheck, compose
     /// does not wait: `docker compose up` stops with `dependency failed to start: container
@@ -37,6 +46,7 @@ declare_rule! {
     /// services:
     ///   web:
     ///     image: example/web:1.4
+    ///     command: sh -c "python manage.py migrate && gunicorn app.wsgi"
     ///     depends_on:
     ///       - db
     ///   db:
@@ -48,6 +58,7 @@ declare_rule! {
     /// services:
     ///   web:
     ///     image: example/web:1.4
+    ///     command: sh -c "python manage.py migrate && gunicorn app.wsgi"
     ///     depends_on:
     ///       db:
     ///         condition: service_healthy
@@ -76,20 +87,34 @@ declare_rule! {
 }
 
 /// Words of a command or entrypoint script that wait for a dependency.
-const WAITS: &[&str] = &["pg_isready", "wait-for", "wait_for", "waitfor", "wait-on", "dockerize", "nc -z", "netcat", "redis-cli ping", "mysqladmin ping", "until ", "wait_for_db", "wait-for-db", "check_db", "psycopg.connect", "psycopg2.connect", "connection.ensure_connection"];
+const WAITS: &[&str] = &["pg_isready", "wait", "dockerize", "nc -z", "netcat", "ping", "until ", "check_db", "ensure_connection", "retry", "sleep"];
+
+/// Steps that connect to the database as the process starts (the server and the worker
+/// connect on the first request or task, and retry).
+const BOOT_STEPS: &[&str] = &["migrate", "upgrade", "createsuperuser", "loaddata", "create_db", "createdb", "init_db", "initdb", "alembic", "syncdb", "createcachetable"];
+
+/// Datastores that accept connections seconds after their container starts (initdb, WAL
+/// replay, cluster formation). Redis, Valkey and Memcached listen within milliseconds;
+/// MongoDB and RabbitMQ clients wait for the server (server selection, connection retry).
+const SLOW_STARTING: &[&str] = &["PostgreSQL", "MySQL", "MariaDB", "Elasticsearch", "OpenSearch", "Cassandra", "Neo4j", "ClickHouse"];
 
 /// The service `name` of `cs`'s application.
 fn dependency<'p>(project: &'p Project, cs: &ComposeService, name: &str) -> Option<&'p ComposeService> {
     project.compose.service(&cs.file, name).or_else(|| project.compose.services.iter().find(|s| s.name == name && cs.layers.iter().any(|l| s.defined_in(&l.file))))
 }
 
-/// Whether the service's command, or an entrypoint script it runs, waits for its dependencies.
-fn waits_itself(project: &Project, cs: &ComposeService) -> bool {
-    let Some(d) = deployed(project, cs) else { return false };
-    let Some(c) = &d.command else { return false };
+/// The step of the service's start that connects to the database right away, unless the
+/// command (or an entrypoint script it runs) first waits for it. `None` when the command
+/// is unknown (an image's own), waits, or only starts a server or worker.
+fn boot_step(project: &Project, cs: &ComposeService) -> Option<String> {
+    let d = deployed(project, cs)?;
+    let c = d.command.as_ref()?;
     let argv = c.argv.join(" ");
-    let scripts = c.via.iter().filter_map(|o| project.file(&o.file));
-    std::iter::once(argv.as_str()).chain(scripts.map(|f| f.text.as_str())).any(|t| WAITS.iter().any(|w| t.contains(w)))
+    let texts: Vec<&str> = std::iter::once(argv.as_str()).chain(c.via.iter().filter_map(|o| project.file(&o.file)).map(|f| f.text.as_str())).collect();
+    if texts.iter().any(|t| WAITS.iter().any(|w| t.contains(w))) {
+        return None;
+    }
+    texts.iter().find_map(|t| t.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '&' | '|' | '[' | ']' | ',')).find(|w| BOOT_STEPS.contains(w)).map(str::to_owned))
 }
 
 fn check(cx: &mut Checker) {
@@ -106,12 +131,13 @@ fn check(cx: &mut Checker) {
             let condition = dep.value.condition.as_ref().map(|c| c.value.as_str());
             let message = match condition {
                 None | Some("service_started") => {
-                    if dev_reason(project, &dep.file).is_some() || waits_itself(project, cs) {
+                    if !SLOW_STARTING.contains(&store) || dev_reason(project, &dep.file).is_some() {
                         continue;
                     }
+                    let Some(step) = boot_step(project, cs) else { continue };
                     let how = if condition.is_none() { "`depends_on` without a condition" } else { "`condition: service_started`" };
                     format!(
-                        "`{}` starts as soon as the container of `{name}` ({store}) runs, not when it accepts connections: {how} only orders container starts, so the first connections at boot fail while {store} initializes",
+                        "`{}` runs `{step}` at start as soon as the container of `{name}` ({store}) runs, not when it accepts connections: {how} only orders container starts, so `{step}` fails (`connection refused`) while {store} initializes",
                         cs.name
                     )
                 }

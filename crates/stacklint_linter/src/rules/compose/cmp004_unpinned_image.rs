@@ -1,8 +1,10 @@
 use std::collections::HashSet;
 
 use stacklint_diagnostics::Severity;
+use stacklint_project::Project;
+use stacklint_project::compose::ComposeService;
 
-use super::common::{ImageRef, image_of, reportable};
+use super::common::{ImageRef, dev_reason, image_of, reportable};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -10,7 +12,11 @@ declare_rule! {
     /// Reports a compose `image:` without a tag, or with the tag `latest`.
     ///
     /// An image pinned by digest (`postgres@sha256:...`), the `image:` of a service that
-    /// also has `build:` (there it names the image compose builds, nothing is pulled), and
+    /// also has `build:` (there it names the image compose builds, nothing is pulled), an
+    /// image the project builds itself elsewhere (a service of the same name, or with the
+    /// same image, has `build:` in another compose file: its tag follows the checkout),
+    /// images in development, test and CI compose files (see CMP001: a developer's tools
+    /// follow `latest` on purpose), and
     /// an image given by a variable `.env` does not set (`${APP_IMAGE}`) are not reported;
     /// a variable `.env` sets is read with its value.
     ///
@@ -51,12 +57,22 @@ declare_rule! {
     }
 }
 
+/// Whether the project builds this image itself: a service of the same name has `build:`
+/// in another compose file (`docker-compose.build.yml` over a `docker-compose.yml` that
+/// pulls the project's published image), or another service that the project builds that
+/// way runs the same image. Its tag follows the project's own releases and checkout.
+fn built_by_project(project: &Project, cs: &ComposeService, name: &str) -> bool {
+    let services = &project.compose.services;
+    let built = |o: &ComposeService| o.merged.build.is_some() || services.iter().any(|b| b.name == o.name && b.merged.build.is_some());
+    built(cs) || services.iter().any(|o| built(o) && image_of(o).is_some_and(|i| ImageRef::parse(&i).name == name))
+}
+
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let mut seen = HashSet::new();
     for cs in &project.compose.services {
         let Some(written) = &cs.merged.image else { continue };
-        if cs.merged.build.is_some() || !reportable(project, &written.file) {
+        if cs.merged.build.is_some() || !reportable(project, &written.file) || dev_reason(project, &written.file).is_some() {
             continue;
         }
         let Some(image) = image_of(cs) else { continue };
@@ -64,7 +80,7 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let r = ImageRef::parse(&image);
-        if r.digest.is_some() {
+        if r.digest.is_some() || built_by_project(project, cs, r.name) {
             continue;
         }
         let shown = if image == written.value.value.value { format!("`{image}`") } else { format!("`{}` (`{image}`)", written.value.value.value) };

@@ -7,6 +7,7 @@ use stacklint_project::Project;
 use stacklint_project::compose::ComposeService;
 use stacklint_project::deployment::{DeployedService, Role};
 use stacklint_project::interpolation::has_variables;
+use stacklint_syntax::compose::VolumeKind;
 
 /// Image names (the last path component, lowercased) of datastores, and what to call them.
 const DATASTORES: &[(&[&str], &str)] = &[
@@ -116,8 +117,12 @@ fn name_words(path: &Path) -> Vec<String> {
 /// Why a compose file is for development (or tests, or CI) rather than a deployment:
 /// its name (`docker-compose.dev.yml`, `local.yml`, `docker-compose.override.yml`, the
 /// override compose reads by default on a developer's machine), its folder
-/// (`.devcontainer/`, `tests/`), or a production file beside it (`docker-compose.yml`
-/// next to `docker-compose.prod.yml` is the development one). `None`: a deployment file.
+/// (`.devcontainer/`, `tests/`), a production file beside it (`docker-compose.yml` next
+/// to `docker-compose.prod.yml` is the development one), or what it says: a comment
+/// about development or against production use, a development server (`runserver`,
+/// `--reload`), the source tree bind-mounted over the image, a development environment
+/// (`NODE_ENV=development`, `FLASK_DEBUG=1`, a `settings.local` module,
+/// `POSTGRES_HOST_AUTH_METHOD=trust`). `None`: a deployment file.
 pub(crate) fn dev_reason(project: &Project, path: &Path) -> Option<String> {
     let words = name_words(path);
     if let Some(w) = words.iter().find(|w| DEV_WORDS.contains(&w.as_str())) {
@@ -131,11 +136,71 @@ pub(crate) fn dev_reason(project: &Project, path: &Path) -> Option<String> {
         return None;
     }
     let dir = path.parent().unwrap_or(Path::new(""));
-    project
+    if let Some(f) = project
         .files_of(stacklint_project::FileKind::Compose)
         .filter(|f| f.path.parent().unwrap_or(Path::new("")) == dir && f.path != path)
         .find(|f| name_words(&f.path).iter().any(|w| PROD_WORDS.contains(&w.as_str())))
-        .map(|f| format!("`{}` beside it is the production file", f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default()))
+    {
+        return Some(format!("`{}` beside it is the production file", f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default()));
+    }
+    dev_content(project, path)
+}
+
+/// What a compose file's content says about development use.
+fn dev_content(project: &Project, path: &Path) -> Option<String> {
+    let file = project.file(path)?;
+    let tree = file.compose()?;
+    for c in &tree.comments {
+        let text = c.slice(&file.text).to_ascii_lowercase();
+        if text.contains("development") || text.contains("local dev") || text.contains("dev setup") || text.contains("dev environment") {
+            return Some("a comment says it is for development".to_owned());
+        }
+        if let Some(i) = text.find("production")
+            && ["not ", "never ", "don't ", "do not "].iter().any(|n| text.get(..i).is_some_and(|before| before.contains(n)))
+        {
+            return Some("a comment warns against production use".to_owned());
+        }
+    }
+    for s in &tree.services {
+        let commands = s.command.iter().chain(&s.entrypoint);
+        for w in commands.flat_map(|c| c.words()) {
+            let v = w.value.as_str();
+            if matches!(v, "runserver" | "runserver_plus" | "--reload" | "--debug" | "dev_server") || v.starts_with("--reload") {
+                return Some(format!("service `{}` runs a development server (`{v}`)", s.name.value));
+            }
+        }
+        if let Some(build) = &s.build {
+            let context = normalize_rel(build.context_path());
+            for v in s.volumes.iter().filter(|v| v.kind == VolumeKind::Bind) {
+                let Some(source) = &v.source else { continue };
+                let source = normalize_rel(&source.value);
+                if source == context || matches!(source.as_str(), "." | ".." | "${PWD}" | "$PWD") {
+                    return Some(format!("service `{}` mounts its source tree `{}` over the image", s.name.value, source));
+                }
+            }
+        }
+        for e in &s.environment {
+            let (name, value) = (e.name.value.as_str(), e.value.as_ref().map_or("", |v| v.value.as_str()));
+            let dev = match name {
+                "NODE_ENV" | "FLASK_ENV" | "APP_ENV" | "ENVIRONMENT" | "ENV" | "DJANGO_ENV" => matches!(value.to_ascii_lowercase().as_str(), "development" | "dev" | "local"),
+                "FLASK_DEBUG" => matches!(value, "1" | "true" | "True"),
+                "DJANGO_SETTINGS_MODULE" => [".local", ".dev", ".development", ".develop", ".test"].iter().any(|x| value.ends_with(x)),
+                "POSTGRES_HOST_AUTH_METHOD" => value == "trust",
+                _ => false,
+            };
+            if dev {
+                return Some(format!("service `{}` sets `{name}={value}`", s.name.value));
+            }
+        }
+    }
+    None
+}
+
+/// A relative path as written, without `./` and a trailing `/`.
+fn normalize_rel(p: &str) -> String {
+    let p = p.trim_end_matches('/');
+    let p = p.strip_prefix("./").unwrap_or(p);
+    if p.is_empty() { ".".to_owned() } else { p.to_owned() }
 }
 
 /// Whether a compose file is one of the project's own (not only named by `extends`/`include`
