@@ -126,7 +126,7 @@ fn quoted(like: &Scalar, value: &str) -> Option<String> {
 
 /// What the entry publishes on every interface (the text to show), and the edits that bind
 /// it to 127.0.0.1 (none when they cannot be written safely).
-fn exposed(cs: &ComposeService, text: &str, port: &Port) -> Option<(String, Option<Vec<(TextRange, String)>>)> {
+fn exposed(cs: &ComposeService, text: &str, port: &Port) -> Option<(String, bool, Option<Vec<(TextRange, String)>>)> {
     let value = |s: &Scalar| if has_variables(&s.value) { cs.interpolate(&s.value) } else { Some(s.value.clone()) };
     if let Some(written) = &port.value {
         let interpolated = value(written)?;
@@ -142,7 +142,7 @@ fn exposed(cs: &ComposeService, text: &str, port: &Port) -> Option<(String, Opti
                 quoted(written, &format!("127.0.0.1:{sep}{}", w.rest)).map(|q| vec![(written.range, q)])
             }
         };
-        return Some((written.value.clone(), edit));
+        return Some((written.value.clone(), now.published, edit));
     }
     // Long syntax: published when it says `published:`.
     port.published.as_ref()?;
@@ -165,7 +165,7 @@ fn exposed(cs: &ComposeService, text: &str, port: &Port) -> Option<(String, Opti
         }
         None => long_insert(text, port.range),
     };
-    Some((shown, edit))
+    Some((shown, true, edit))
 }
 
 /// `host_ip: 127.0.0.1` as the first key of a long-syntax entry.
@@ -198,10 +198,11 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let Some(file) = project.file(&p.file) else { continue };
-            let Some((shown, edits)) = exposed(cs, &file.text, &p.value) else { continue };
+            let Some((shown, published, edits)) = exposed(cs, &file.text, &p.value) else { continue };
             let target = p.value.target.as_ref().map_or_else(|| shown.clone(), |t| t.value.clone());
+            let host_port = if published { "" } else { " (on a random host port)" };
             let message = format!(
-                "`{}` ({store}) publishes port `{target}` on every host interface (`{shown}`): anyone who can reach the host reaches {store} directly, and Docker's own iptables rules for published ports bypass host firewalls (ufw, firewalld)",
+                "`{}` ({store}) publishes port `{target}` on every host interface{host_port} (`{shown}`): anyone who can reach the host reaches {store} directly, and Docker's own iptables rules for published ports bypass host firewalls (ufw, firewalld)",
                 cs.name
             );
             let mut d = cx.diagnostic(&p.file, p.value.range, message).with_help("Services of the application reach it by service name without a published port: remove the port, or bind it to `127.0.0.1`");

@@ -114,7 +114,13 @@ fn boot_step(project: &Project, cs: &ComposeService) -> Option<String> {
     if texts.iter().any(|t| WAITS.iter().any(|w| t.contains(w))) {
         return None;
     }
-    texts.iter().find_map(|t| t.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '&' | '|' | '[' | ']' | ',')).find(|w| BOOT_STEPS.contains(w)).map(str::to_owned))
+    texts.iter().find_map(|t| {
+        let words: Vec<&str> = t.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '&' | '|' | '[' | ']' | ',')).filter(|w| !w.is_empty()).collect();
+        let at = words.iter().position(|w| BOOT_STEPS.contains(w))?;
+        // The step with the two words before it: `manage.py migrate`, `flask db upgrade`.
+        let from = words.iter().take(at).rposition(|w| matches!(*w, "sh" | "-c" | "bash" | "exec")).map_or(at.saturating_sub(2), |i| (i + 1).max(at.saturating_sub(2)));
+        Some(words.get(from..=at)?.join(" "))
+    })
 }
 
 fn check(cx: &mut Checker) {
