@@ -124,9 +124,13 @@ fn quoted(like: &Scalar, value: &str) -> Option<String> {
     }
 }
 
-/// What the entry publishes on every interface (the text to show), and the edits that bind
-/// it to 127.0.0.1 (none when they cannot be written safely).
-fn exposed(cs: &ComposeService, text: &str, port: &Port) -> Option<(String, bool, Option<Vec<(TextRange, String)>>)> {
+/// What a port entry publishes on every interface: the entry to show, whether it names a
+/// host port, and the edits that bind it to 127.0.0.1 (none when they cannot be written
+/// safely).
+type Exposed = (String, bool, Option<Vec<(TextRange, String)>>);
+
+/// The entry's [`Exposed`], when it publishes on every interface.
+fn exposed(cs: &ComposeService, text: &str, port: &Port) -> Option<Exposed> {
     let value = |s: &Scalar| if has_variables(&s.value) { cs.interpolate(&s.value) } else { Some(s.value.clone()) };
     if let Some(written) = &port.value {
         let interpolated = value(written)?;

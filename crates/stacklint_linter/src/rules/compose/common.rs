@@ -163,7 +163,7 @@ fn dev_content(project: &Project, path: &Path) -> Option<String> {
     }
     for s in &tree.services {
         let commands = s.command.iter().chain(&s.entrypoint);
-        for w in commands.flat_map(|c| c.words()) {
+        for w in commands.flat_map(stacklint_syntax::compose::Command::words) {
             let v = w.value.as_str();
             if matches!(v, "runserver" | "runserver_plus" | "--reload" | "--debug" | "dev_server") || v.starts_with("--reload") {
                 return Some(format!("service `{}` runs a development server (`{v}`)", s.name.value));
