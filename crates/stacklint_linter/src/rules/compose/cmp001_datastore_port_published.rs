@@ -33,8 +33,10 @@ declare_rule! {
     /// as ufw and firewalld: closing the port there does not close it.
     ///
     /// The fix binds the port to `127.0.0.1` (`"127.0.0.1:5432:5432"`, quoted: YAML 1.1
-    /// reads an unquoted `a:b:c` of digits as a base-60 number). It is unsafe: another
-    /// host, or a tool on the network, may rely on the port.
+    /// reads an unquoted `a:b:c` of digits as a base-60 number; a long-syntax entry gets
+    /// `host_ip: 127.0.0.1`). It is unsafe: another host, or a tool on the network, may
+    /// rely on the port. A port written in a YAML anchor that other services share, or
+    /// whose host address comes from a variable, is reported without a fix.
     ///
     /// ## Example
     /// ```yaml path=docker-compose.yml
@@ -210,7 +212,10 @@ fn check(cx: &mut Checker) {
                 cs.name
             );
             let mut d = cx.diagnostic(&p.file, p.value.range, message).with_help("Services of the application reach it by service name without a published port: remove the port, or bind it to `127.0.0.1`");
-            if let Some(edits) = edits {
+            // A port brought in by a YAML alias is written in the anchor: editing it edits
+            // every service that uses the anchor.
+            let own = cs.layers.iter().any(|l| l.file == p.file && l.service.range.contains_range(p.value.range));
+            if let Some(edits) = edits.filter(|_| own) {
                 let edits = edits.into_iter().map(|(r, t)| if r.is_empty() { Edit::insert(&p.file, r.start(), t) } else { Edit::replace(&p.file, r, t) }).collect();
                 d = d.with_fix(Fix::unsafe_("Bind the port to 127.0.0.1", edits));
             }

@@ -225,4 +225,35 @@ mod tests {
         assert_eq!(datastore_of_image("docker.elastic.co/elasticsearch/elasticsearch:8.15.0"), Some("Elasticsearch"));
         assert_eq!(datastore_of_image("nginx:1.27"), None);
     }
+
+    fn reason(files: &[(&str, &str)], path: &str) -> Option<String> {
+        let project = Project::from_sources(stacklint_project::ProjectOptions::default(), files);
+        dev_reason(&project, Path::new(path))
+    }
+
+    #[test]
+    fn development_files() {
+        let plain = "services:\n  web:\n    image: example/web:1.4\n    command: gunicorn app.wsgi\n";
+        assert_eq!(reason(&[("docker-compose.yml", plain)], "docker-compose.yml"), None);
+        assert_eq!(reason(&[("docker-compose.prod.yml", plain)], "docker-compose.prod.yml"), None);
+        for (path, why) in [("docker-compose.dev.yml", "`dev`"), ("local.yml", "`local`"), ("docker-compose.override.yml", "`override`"), ("compose.ci.yaml", "`ci`"), (".devcontainer/docker-compose.yml", "`.devcontainer/`")] {
+            assert!(reason(&[(path, plain)], path).is_some_and(|r| r.contains(why)), "{path}");
+        }
+        let with_prod = [("docker-compose.yml", plain), ("docker-compose.prod.yml", plain)];
+        assert!(reason(&with_prod, "docker-compose.yml").is_some_and(|r| r.contains("production file")));
+        assert_eq!(reason(&with_prod, "docker-compose.prod.yml"), None);
+        for (text, why) in [
+            ("# For local development only\nservices:\n  db:\n    image: postgres:16\n", "comment"),
+            ("services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_HOST_AUTH_METHOD: trust  # never do this in production!\n", "comment"),
+            ("services:\n  web:\n    image: x/web:1\n    command: uvicorn app:app --reload\n", "`--reload`"),
+            ("services:\n  web:\n    build: ./app\n    volumes:\n      - ./app:/src\n", "source tree"),
+            ("services:\n  web:\n    image: x/web:1\n    environment:\n      - NODE_ENV=development\n", "NODE_ENV"),
+            ("services:\n  web:\n    image: x/web:1\n    environment:\n      DJANGO_SETTINGS_MODULE: app.settings.local\n", "settings.local"),
+        ] {
+            assert!(reason(&[("docker-compose.yml", text)], "docker-compose.yml").is_some_and(|r| r.contains(why)), "{text}");
+        }
+        // Config files mounted from the project are not the source tree.
+        let conf = "services:\n  web:\n    build: .\n    volumes:\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n";
+        assert_eq!(reason(&[("docker-compose.yml", conf)], "docker-compose.yml"), None);
+    }
 }
