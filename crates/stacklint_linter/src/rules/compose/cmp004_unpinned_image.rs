@@ -14,7 +14,9 @@ declare_rule! {
     /// An image pinned by digest (`postgres@sha256:...`), the `image:` of a service that
     /// also has `build:` (there it names the image compose builds, nothing is pulled), an
     /// image the project builds itself elsewhere (a service of the same name, or with the
-    /// same image, has `build:` in another compose file: its tag follows the checkout),
+    /// same image, has `build:` in another compose file: its tag follows the checkout), a
+    /// local image name (`myapp_web`: no namespace, and an underscore, which no Docker
+    /// Hub official image has: a name `docker build -t` gave),
     /// images in development, test and CI compose files (see CMP001: a developer's tools
     /// follow `latest` on purpose), and
     /// an image given by a variable `.env` does not set (`${APP_IMAGE}`) are not reported;
@@ -80,7 +82,10 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let r = ImageRef::parse(&image);
-        if r.digest.is_some() || built_by_project(project, cs, r.name) {
+        // `app_web`: no registry, no namespace, and a name no Docker Hub official image
+        // has (they use hyphens): a tag `docker build -t` gave a local image.
+        let local = !r.name.contains('/') && r.name.contains('_');
+        if r.digest.is_some() || local || built_by_project(project, cs, r.name) {
             continue;
         }
         let shown = if image == written.value.value.value { format!("`{image}`") } else { format!("`{}` (`{image}`)", written.value.value.value) };
