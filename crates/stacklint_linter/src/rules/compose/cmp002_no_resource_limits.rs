@@ -25,10 +25,13 @@ declare_rule! {
     /// - a service another compose file of the project limits under the same name (a
     ///   `docker-compose.prod.yml` applied with `-f` over the base file);
     /// - compose files where no service has a memory limit and the file is not named for
-    ///   production (`docker-compose.prod.yml`, `production.yml`): the real-world corpus
-    ///   shows that such files are samples and single-host setups whose authors size the
-    ///   host rather than the containers, and a finding per service there is noise.
-    ///   A file that limits some services but not others, or a production file, is reported.
+    ///   production (`docker-compose.prod.yml`, `production.yml`). Of 58 compose files of
+    ///   28 real Python projects (the ecosystem check), one sets a memory limit (an
+    ///   overlay that exists to set it); of 68 in the compose corpus, one. Samples and
+    ///   single-host setups size the host, not the containers: a finding for every
+    ///   service of nearly every file is noise their maintainers do not act on. A file
+    ///   that limits some services but not others (the author sizes containers and
+    ///   missed one), or a file named for production, is reported.
     ///
     /// ## Why is this bad?
     /// Without a limit, a container may use all of the host's memory. When the host runs
