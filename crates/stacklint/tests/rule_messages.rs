@@ -65,8 +65,7 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "DKR005" => &["--no-cache-dir", "~/.cache/pip"],
         "DKR007" => &["latest"],
         // Docker Compose.
-        "CMP001" => &["PostgreSQL"],
-        "CMP002" => &["PostgreSQL"],
+        "CMP001" | "CMP002" => &["PostgreSQL"],
         "CMP003" => &["PostgreSQL", "docker", "compose", "up", "dependency", "failed", "to", "start", "container", "has", "no", "configured", "connection", "refused"],
         "CMP004" => &["latest", "docker", "compose", "pull"],
         // gunicorn (names, flags and defaults come from gunicorn's settings list as well).
