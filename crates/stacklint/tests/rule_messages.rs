@@ -64,6 +64,10 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "DKR004" => &["PYTHONUNBUFFERED", "docker", "logs"],
         "DKR005" => &["--no-cache-dir", "~/.cache/pip"],
         "DKR007" => &["latest"],
+        // Docker Compose.
+        "CMP001" | "CMP002" => &["PostgreSQL"],
+        "CMP003" => &["PostgreSQL", "docker", "compose", "up", "dependency", "failed", "to", "start", "container", "has", "no", "configured", "connection", "refused"],
+        "CMP004" => &["latest", "docker", "compose", "pull"],
         // gunicorn (names, flags and defaults come from gunicorn's settings list as well).
         "GUN001" => &["workers", "9"],
         "GUN006" => &["uvicorn-worker", "uvicorn_worker.UvicornWorker"],

@@ -1,5 +1,6 @@
 //! One module per rule, grouped by family; each family's `mod.rs` lists its rules in `RULES`.
 
+pub mod compose;
 pub mod django;
 pub mod docker;
 pub mod gunicorn;
