@@ -1,6 +1,9 @@
 //! Kinds from roles: a file its name and content leave unnamed is nginx because a
 //! compose service mounts it, or a Dockerfile copies it, where nginx reads its
-//! configuration (`/etc/nginx/...`); likewise Redis, PostgreSQL, supervisord and systemd.
+//! configuration (`/etc/nginx/...`), because an nginx file `include`s it, or because a
+//! command passes it as the program's configuration (`nginx -c`, `redis-server FILE`,
+//! `postgres -c config_file=`, `gunicorn -c`); likewise Redis, PostgreSQL, supervisord
+//! and systemd.
 //!
 //! ```
 //! use std::path::{Path, PathBuf};
@@ -54,11 +57,20 @@ pub fn kind_at_container_path(container_path: &str) -> Option<FileKind> {
 /// (absolute paths of files with no kind of their own), with where each lands.
 pub fn claimed_kinds(sources: &[(PathBuf, FileKind, String)], candidates: &[PathBuf]) -> Vec<(PathBuf, FileKind, String)> {
     let mut landings: Vec<(PathBuf, String)> = Vec::new();
+    // Container paths commands pass as a program's configuration, and project paths (or
+    // `*` patterns) nginx files include.
+    let mut passed: Vec<(String, FileKind)> = Vec::new();
+    let mut landings_claims: Vec<(PathBuf, FileKind, String)> = Vec::new();
+    let mut included: Vec<PathBuf> = Vec::new();
     for (path, kind, text) in sources {
         let dir = path.parent().unwrap_or(Path::new(""));
         match kind {
             FileKind::Compose => {
                 for service in &stacklint_syntax::compose::parse(text).tree.services {
+                    for command in [&service.entrypoint, &service.command].into_iter().flatten() {
+                        let words: Vec<&str> = command.words().map(|w| w.value.as_str()).collect();
+                        passed.extend(config_args(&words));
+                    }
                     for v in service.volumes.iter().filter(|v| v.kind == VolumeKind::Bind) {
                         if let (Some(source), Some(target)) = (&v.source, &v.target)
                             && !source.value.starts_with(['~', '$'])
@@ -70,6 +82,13 @@ pub fn claimed_kinds(sources: &[(PathBuf, FileKind, String)], candidates: &[Path
             }
             FileKind::Dockerfile => {
                 let df = stacklint_syntax::dockerfile::parse(text).tree;
+                for inst in df.instructions.iter().filter(|i| matches!(i.keyword, Keyword::Cmd | Keyword::Entrypoint)) {
+                    let words: Vec<&str> = match inst.exec() {
+                        Some(e) => e.elements.iter().map(|x| x.value.as_str()).collect(),
+                        None => inst.words().iter().map(|w| w.value.as_str()).collect(),
+                    };
+                    passed.extend(config_args(&words));
+                }
                 for inst in df.instructions.iter().filter(|i| matches!(i.keyword, Keyword::Copy | Keyword::Add) && i.flag("from").is_none()) {
                     let mut values: Vec<String> = match inst.exec() {
                         Some(e) => e.elements.iter().map(|x| x.value.clone()).collect(),
@@ -85,12 +104,47 @@ pub fn claimed_kinds(sources: &[(PathBuf, FileKind, String)], candidates: &[Path
                     }
                 }
             }
+            FileKind::Nginx => {
+                // nginx resolves a relative include against its configuration folder: the
+                // including file's folder, or the one above it (`conf.d/x.conf` including
+                // `snippets/y`).
+                for d in stacklint_syntax::nginx::parse(text).tree.find_all("include") {
+                    let Some(pattern) = d.arg(0).filter(|p| !p.contains(['$', '?', '[']) && !p.is_empty()) else { continue };
+                    if pattern.starts_with('/') {
+                        passed.push((pattern.to_owned(), FileKind::Nginx));
+                    } else {
+                        included.extend([dir.join(pattern), dir.parent().unwrap_or(dir).join(pattern)].map(|p| normalize(&p)));
+                    }
+                }
+            }
             _ => {}
+        }
+    }
+    // A container path a command names is the project file that lands there.
+    for (container, kind) in passed {
+        for (host, target) in &landings {
+            let target = target.trim_end_matches('/');
+            if let Some(rest) = container.strip_prefix(target).filter(|r| r.is_empty() || r.starts_with('/')) {
+                let host = normalize(&host.join(rest.trim_start_matches('/')));
+                if kind == FileKind::Nginx {
+                    included.push(host);
+                } else {
+                    landings_claims.push((host, kind, container.clone()));
+                }
+            }
         }
     }
     let mut out = Vec::new();
     for c in candidates {
         let c_norm = normalize(c);
+        if let Some((_, kind, at)) = landings_claims.iter().find(|(host, _, _)| *host == c_norm) {
+            out.push((c.clone(), *kind, at.clone()));
+            continue;
+        }
+        if included.iter().any(|pattern| matches_include(pattern, &c_norm)) {
+            out.push((c.clone(), FileKind::Nginx, "included by an nginx file".to_owned()));
+            continue;
+        }
         for (host, target) in &landings {
             let at = if c_norm == *host {
                 target.clone()
@@ -107,6 +161,47 @@ pub fn claimed_kinds(sources: &[(PathBuf, FileKind, String)], candidates: &[Path
         }
     }
     out
+}
+
+/// The configuration files a command line passes to its program, as written (container
+/// paths when absolute): `nginx -c F`, `redis-server F`, `postgres -c config_file=F`,
+/// `gunicorn -c F`.
+fn config_args(words: &[&str]) -> Vec<(String, FileKind)> {
+    let mut out = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        let program = word.rsplit('/').next().unwrap_or(word);
+        let rest = words.get(i + 1..).unwrap_or_default();
+        let after = |flags: &[&str]| -> Option<String> {
+            rest.iter().enumerate().find_map(|(j, w)| {
+                if flags.contains(w) {
+                    return rest.get(j + 1).map(|v| (*v).to_owned());
+                }
+                flags.iter().find_map(|f| w.strip_prefix(f).and_then(|v| v.strip_prefix('=')).map(str::to_owned))
+            })
+        };
+        let found = match program {
+            "nginx" => after(&["-c"]).map(|f| (f, FileKind::Nginx)),
+            // `redis-server FILE`: the first argument, when it is not an option.
+            "redis-server" | "valkey-server" => rest.first().filter(|f| !f.starts_with('-')).map(|f| ((*f).to_owned(), FileKind::Redis)),
+            "postgres" => rest.iter().find_map(|w| w.strip_prefix("config_file=").or_else(|| w.strip_prefix("--config-file=")).or_else(|| w.strip_prefix("--config_file="))).map(|f| (f.to_owned(), FileKind::Postgres)),
+            "gunicorn" => after(&["-c", "--config"]).filter(|f| !f.starts_with("python:")).map(|f| (f, FileKind::GunicornConfig)),
+            _ => None,
+        };
+        out.extend(found.filter(|(f, _)| f.starts_with('/') && !f.contains('$')));
+    }
+    out
+}
+
+/// Whether an nginx include `pattern` (a project path, `*` allowed in its last part) names `path`.
+fn matches_include(pattern: &Path, path: &Path) -> bool {
+    let (Some(name), Some(file)) = (pattern.file_name().and_then(|n| n.to_str()), path.file_name().and_then(|n| n.to_str())) else { return false };
+    if pattern.parent() != path.parent() {
+        return false;
+    }
+    match name.split_once('*') {
+        None => name == file,
+        Some((prefix, suffix)) => !suffix.contains('*') && file.len() >= prefix.len() + suffix.len() && file.starts_with(prefix) && file.ends_with(suffix),
+    }
 }
 
 #[cfg(test)]
@@ -131,5 +226,21 @@ mod tests {
         let claimed = claimed_kinds(&sources, &[PathBuf::from("/p/nginx/conf/site"), PathBuf::from("/p/nginx/cert.pem")]);
         assert_eq!(claimed.len(), 1);
         assert_eq!(claimed[0].2, "/etc/nginx/conf.d/site");
+    }
+
+    #[test]
+    fn included_by_nginx_and_passed_on_command_lines() {
+        let nginx = "http {\n    include snippets/proxy_headers;\n    include /etc/nginx/extra/*.inc;\n}\n";
+        let compose = "services:\n  cache:\n    image: redis:7\n    command: redis-server /data/custom-redis --maxmemory 1gb\n    volumes:\n      - ./redis/custom-redis:/data/custom-redis\n  proxy:\n    image: nginx:1.27\n    volumes:\n      - ./nginx:/etc/nginx\n";
+        let sources = [
+            (PathBuf::from("/p/nginx/nginx.conf"), FileKind::Nginx, nginx.to_owned()),
+            (PathBuf::from("/p/docker-compose.yml"), FileKind::Compose, compose.to_owned()),
+        ];
+        let candidates = ["/p/nginx/snippets/proxy_headers", "/p/nginx/extra/a.inc", "/p/nginx/extra/b.txt", "/p/redis/custom-redis", "/p/README"].map(PathBuf::from);
+        let claimed: Vec<(String, FileKind)> = claimed_kinds(&sources, &candidates).into_iter().map(|(p, k, _)| (p.display().to_string(), k)).collect();
+        assert_eq!(claimed, [("/p/nginx/snippets/proxy_headers".to_owned(), FileKind::Nginx), ("/p/nginx/extra/a.inc".to_owned(), FileKind::Nginx), ("/p/redis/custom-redis".to_owned(), FileKind::Redis)]);
+        assert_eq!(config_args(&["postgres", "-c", "config_file=/etc/pg/main.conf"]), [("/etc/pg/main.conf".to_owned(), FileKind::Postgres)]);
+        assert_eq!(config_args(&["gunicorn", "--config=/app/gconf", "app:app"]), [("/app/gconf".to_owned(), FileKind::GunicornConfig)]);
+        assert!(config_args(&["nginx", "-c", "$CONF"]).is_empty());
     }
 }

@@ -748,7 +748,8 @@ fn may_have_a_role(path: &Path) -> bool {
 }
 
 /// Give the unnamed files the kind their place in the deployment says: the compose files
-/// and Dockerfiles of the same project mount or copy them where a program reads them.
+/// and Dockerfiles of the same project mount or copy them where a program reads them or
+/// pass them to it, or its nginx files include them.
 fn claim_by_role(found: &mut BTreeMap<PathBuf, (DiscoveredFile, Arc<Config>)>, unnamed: Vec<(PathBuf, Arc<Config>)>) {
     if unnamed.is_empty() {
         return;
@@ -760,7 +761,7 @@ fn claim_by_role(found: &mut BTreeMap<PathBuf, (DiscoveredFile, Arc<Config>)>, u
     for (root, candidates) in by_root {
         let sources: Vec<(PathBuf, FileKind, String)> = found
             .values()
-            .filter(|(f, c)| c.root == root && matches!(f.kind, FileKind::Compose | FileKind::Dockerfile))
+            .filter(|(f, c)| c.root == root && matches!(f.kind, FileKind::Compose | FileKind::Dockerfile | FileKind::Nginx))
             .filter_map(|(f, _)| {
                 let bytes = crate::fsio::open_regular(&f.path).and_then(|file| crate::fsio::read_limited(file, crate::MAX_FILE_BYTES)).ok()?;
                 Some((f.path.clone(), f.kind, String::from_utf8(bytes).ok()?))
