@@ -69,6 +69,9 @@ pub struct ComposeProblem {
     /// A file `extends`/`include` names does not exist (checked on disk): the key and the
     /// path as written (`include`, `db.yml`). compose refuses to start; SYN002 reports it.
     pub missing_file: Option<(&'static str, String)>,
+    /// docker compose refuses the file for it (a circular `extends`, a base service that
+    /// does not exist, a `build` file that is not there): SYN002 reports it.
+    pub refused: bool,
 }
 
 /// A value and the compose file that wrote it (its ranges point into that file).
@@ -308,7 +311,12 @@ impl Builder<'_> {
     }
 
     fn problem(&mut self, file: &Path, range: Option<TextRange>, message: String) {
-        self.push_problem(ComposeProblem { file: file.to_path_buf(), range, message, missing_file: None });
+        self.push_problem(ComposeProblem { file: file.to_path_buf(), range, message, missing_file: None, refused: false });
+    }
+
+    /// A problem docker compose itself stops at.
+    fn refused(&mut self, file: &Path, range: Option<TextRange>, message: String) {
+        self.push_problem(ComposeProblem { file: file.to_path_buf(), range, message, missing_file: None, refused: true });
     }
 
     /// A file named by `extends`/`include` could not be read (`error`): missing when the
@@ -316,7 +324,7 @@ impl Builder<'_> {
     fn unreadable(&mut self, file: &Path, (key, written): (&'static str, &Scalar), error: &str, message: String) {
         let range = written.range;
         let missing_file = (error == "not found" && self.project.reader.is_some()).then(|| (key, written.value.clone()));
-        self.push_problem(ComposeProblem { file: file.to_path_buf(), range: Some(range), message, missing_file });
+        self.push_problem(ComposeProblem { file: file.to_path_buf(), range: Some(range), message, missing_file, refused: false });
     }
 
     fn push_problem(&mut self, p: ComposeProblem) {
@@ -364,7 +372,7 @@ impl Builder<'_> {
             NodeKind::Scalar(s) => (None, s.value.clone()),
             NodeKind::Mapping(m) => {
                 let Some(name) = m.get("service").and_then(Node::as_str) else {
-                    self.problem(file, Some(node.range), "`extends` without `service:`: the base is unknown".to_owned());
+                    self.refused(file, Some(node.range), "`extends` without `service:`: docker compose refuses the file, and the base is unknown".to_owned());
                     return;
                 };
                 (m.get("file").and_then(Node::as_scalar).cloned(), name.to_owned())
@@ -387,7 +395,7 @@ impl Builder<'_> {
         let Some(base_path) = self.docs.get(base_doc).map(|d| normalize(&d.path)) else { return };
         if let Some(at) = stack.iter().position(|(f, n)| *f == base_path && *n == base_name) {
             let chain: Vec<String> = stack.iter().skip(at).chain(std::iter::once(&(base_path.clone(), base_name.clone()))).map(|(f, n)| format!("{} `{n}`", f.strip_prefix(normalize(&self.project.root)).unwrap_or(f).display())).collect();
-            self.problem(file, Some(node.range), format!("circular `extends`: {}; not followed", chain.join(" → ")));
+            self.refused(file, Some(node.range), format!("circular `extends`: {}: docker compose refuses a cycle, and stacklint does not follow it", chain.join(" → ")));
             return;
         }
         if stack.len() >= MAX_EXTENDS {
@@ -395,8 +403,8 @@ impl Builder<'_> {
             return;
         }
         let Some(base) = self.docs.get(base_doc).and_then(|d| d.parsed.tree.services.iter().rev().find(|s| s.name.value == base_name)).cloned() else {
-            let shown = base_file.as_ref().map_or_else(|| file.display().to_string(), |f| f.value.clone());
-            self.problem(file, Some(node.range), format!("`extends`: no service `{base_name}` in `{shown}`; the service's base is unknown"));
+            let shown = base_file.as_ref().map_or_else(|| file.strip_prefix(&self.project.root).unwrap_or(file).display().to_string(), |f| f.value.clone());
+            self.refused(file, Some(node.range), format!("`extends` names service `{base_name}`, which `{shown}` does not define: docker compose refuses the file, and the service's base is unknown"));
             return;
         };
         self.layers(base_doc, &base, LayerVia::Extends, stack, out);
@@ -614,7 +622,7 @@ fn resolve(b: &mut Builder<'_>, name: String, layers: Vec<Layer>, env: Arc<DotEn
         dockerfile = b.project_path(&path).cloned();
         let named = bld.value.context.is_some() || bld.value.dockerfile.is_some();
         if dockerfile.is_none() && named && standard && !has_variables(&rel) && b.text(&path).is_err() {
-            b.problem(&bld.file, Some(bld.value.range), format!("service `{name}`: `build` names `{rel}`, which does not exist; the image it builds is unknown"));
+            b.refused(&bld.file, Some(bld.value.range), format!("service `{name}`: `build` names `{rel}`, which does not exist: docker compose cannot build the image, and what it runs is unknown"));
         }
     }
     let mut mounts = Vec::new();

@@ -15,7 +15,9 @@ declare_rule! {
     /// file's folder. Files every nginx install ships (`mime.types`, `fastcgi_params`,
     /// `uwsgi_params`, ...) are not reported, and a glob that matches nothing is valid nginx.
     /// In a compose file, a top-level `include` or an `extends: {file: ...}` that names a
-    /// file that does not exist (relative to the compose file) is reported too.
+    /// file that does not exist (relative to the compose file) is reported too, and so is
+    /// what docker compose refuses on the way: a circular `extends`, an `extends` of a
+    /// service the file does not define, a `build` whose Dockerfile is not there.
     /// An include that points outside the project (`../../../etc/passwd`, an absolute path
     /// nothing mounts) is never read: it is reported (at info level for absolute paths,
     /// which may well exist on the server) so nobody believes it was checked. An include
@@ -93,6 +95,13 @@ fn check(cx: &mut Checker) {
         let (Some(doc), Some(d)) = (model.doc(cycle.at.doc), model.node(project, cycle.at)) else { continue };
         let chain: Vec<String> = cycle.chain.iter().filter_map(|id| model.doc(*id)).map(|doc| relative(project, &doc.file)).collect();
         let d = cx.diagnostic(&doc.file, doc.file_range(d.range), format!("Include cycle: {}: nginx would include these files again and again, and stacklint reads each once", chain.join(" → ")));
+        cx.report(d);
+    }
+    // Compose: what docker compose itself refuses (a circular `extends`, a base service or
+    // a `build` file that is not there).
+    for x in project.compose.problems.iter().filter(|x| x.refused) {
+        let (Some(range), Some(_)) = (x.range, project.file(&x.file)) else { continue };
+        let d = cx.diagnostic(&x.file, range, x.message.clone());
         cx.report(d);
     }
     // Compose: an `include` or `extends` file that does not exist.
