@@ -49,6 +49,9 @@ pub struct AppServer {
     /// The command (or config file) that runs it.
     pub file: PathBuf,
     pub range: Option<TextRange>,
+    /// The Django settings module its service runs (`DJANGO_SETTINGS_MODULE`,
+    /// `--settings`, the default of wsgi.py/asgi.py), when the deployment knows it.
+    pub settings_module: Option<String>,
 }
 
 impl AppServer {
@@ -71,15 +74,18 @@ impl Project {
     pub fn app_servers(&self) -> Vec<AppServer> {
         let mut out = Vec::new();
         for g in &self.gunicorn {
-            if let Some(s) = gunicorn_server(g) {
-                out.push(s);
+            if let Some(mut server) = gunicorn_server(g) {
+                // The service whose gunicorn command is this one tells its settings module.
+                let runs_it = |s: &&crate::deployment::DeployedService| s.command.as_ref().is_some_and(|c| c.program.as_deref() == Some("gunicorn") && (c.origin.file == g.anchor.file || c.via.iter().any(|v| v.file == g.anchor.file)));
+                server.settings_module = self.deployment.services.iter().find(runs_it).and_then(|s| s.settings_module.as_ref()).map(|m| m.value.clone());
+                out.push(server);
             }
         }
         for s in &self.deployment.services {
             let Some(c) = &s.command else { continue };
             let Some(program) = c.program.as_deref() else { continue };
             if let Some(interface) = program_interface(program, &c.argv) {
-                out.push(AppServer { interface, what: program_what(program, &c.argv), app: app_argument(&c.argv), file: c.origin.file.clone(), range: c.origin.range });
+                out.push(AppServer { interface, what: program_what(program, &c.argv), app: app_argument(&c.argv), file: c.origin.file.clone(), range: c.origin.range, settings_module: s.settings_module.as_ref().map(|m| m.value.clone()) });
             }
         }
         // Scripts a service runs are already there through its command; others may be run
@@ -90,11 +96,22 @@ impl Project {
                 let program = shell::basename(&inv.program.value).to_owned();
                 let argv: Vec<String> = inv.args.iter().map(|w| w.value.clone()).collect();
                 if let Some(interface) = program_interface(&program, &argv) {
-                    out.push(AppServer { interface, what: program_what(&program, &argv), app: app_argument(&argv), file: file.path.clone(), range: Some(inv.command_range) });
+                    out.push(AppServer { interface, what: program_what(&program, &argv), app: app_argument(&argv), file: file.path.clone(), range: Some(inv.command_range), settings_module: None });
                 }
             }
         }
         out
+    }
+
+    /// The app servers that may serve the settings module in `path`: those that run it (or
+    /// a module that imports it), and those whose settings module is not known. A server
+    /// the deployment shows running another settings module does not serve this one.
+    pub fn app_servers_for_settings(&self, path: &Path) -> Vec<AppServer> {
+        let runs = |dotted: &str| {
+            let Some(module) = self.django.iter().find(|m| m.dotted.as_deref() == Some(dotted)) else { return true };
+            module.path == path || module.settings.all().iter().any(|b| b.file.as_ref() == path)
+        };
+        self.app_servers().into_iter().filter(|s| s.settings_module.as_deref().is_none_or(runs)).collect()
     }
 
     /// The gunicorn processes that an nginx `upstream` server or `proxy_pass` address
@@ -255,7 +272,7 @@ fn gunicorn_server(g: &GunicornProcess) -> Option<AppServer> {
         (Interface::Asgi, Some(a)) if !what.contains(a) => format!("{what} serving `{a}`"),
         _ => what,
     };
-    Some(AppServer { interface, what, app: app.map(str::to_owned), file: g.anchor.file.clone(), range: Some(g.anchor.range) })
+    Some(AppServer { interface, what, app: app.map(str::to_owned), file: g.anchor.file.clone(), range: Some(g.anchor.range) , settings_module: None })
 }
 
 /// "`uvicorn` serving `app.asgi:application`", or "`uvicorn`" when no argument names the app.

@@ -300,7 +300,8 @@ pub(crate) fn django_version(project: &Project) -> (Version, Option<String>) {
 pub(crate) fn asgi_server(m: &Module<'_>) -> Option<String> {
     let project = m.project;
     // A FastAPI or Flask app beside the Django one (`uvicorn main:app`) says nothing of it.
-    let servers: Vec<_> = project.app_servers().into_iter().filter(stacklint_project::serving::AppServer::may_serve_django).collect();
+    // A server the deployment shows running another settings module does not serve this one.
+    let servers: Vec<_> = project.app_servers_for_settings(&m.evaluated.path).into_iter().filter(stacklint_project::serving::AppServer::may_serve_django).collect();
     if let Some(s) = servers.iter().find(|s| s.interface == Interface::Asgi) {
         let rel = s.file.strip_prefix(&project.root).unwrap_or(&s.file).display().to_string();
         let line = s.range.zip(project.file(&s.file)).map(|(r, f)| format!(":{}", f.row(r.start()))).unwrap_or_default();
