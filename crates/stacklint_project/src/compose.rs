@@ -497,7 +497,9 @@ pub(crate) fn build(project: &Project) -> ComposeModel {
         done.extend(over);
         let env = b.dotenv(&dir);
         application(&mut b, r, over, &env, &mut services);
-        for i in includes_of.get(&r).cloned().unwrap_or_default() {
+        // The files the main file and its override include (an override may have its own).
+        let included_here: Vec<usize> = std::iter::once(r).chain(over).flat_map(|x| includes_of.get(&x).cloned().unwrap_or_default()).collect();
+        for i in included_here {
             if !done.insert(i) {
                 continue;
             }

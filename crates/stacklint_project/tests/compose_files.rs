@@ -351,3 +351,14 @@ secrets:
     assert_eq!(proxy.file_at("/run/secrets/db_password"), Some(Path::new("secrets/db.txt")));
     assert!(problems(&p).is_empty(), "{:?}", problems(&p));
 }
+
+#[test]
+fn an_override_file_includes_files_of_its_own() {
+    let main = "services:\n  web:\n    image: app:1\n";
+    let over = "include:\n  - dev/tools.yml\nservices:\n  web:\n    command: gunicorn app.wsgi\n";
+    let tools = "services:\n  mailhog:\n    image: mailhog/mailhog:v1.0.1\n";
+    let p = project(&[("docker-compose.yml", main), ("docker-compose.override.yml", over), ("dev/tools.yml", tools)], &[]);
+    let names: Vec<&str> = p.compose.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["web", "mailhog"]);
+    assert!(problems(&p).is_empty(), "{:?}", problems(&p));
+}
