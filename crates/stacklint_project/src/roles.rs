@@ -134,6 +134,16 @@ pub fn claimed_kinds(sources: &[(PathBuf, FileKind, String)], candidates: &[Path
             }
         }
     }
+    // Literal includes are a set lookup; `*` patterns are few: (folder, prefix, suffix).
+    let (globs, literal): (Vec<PathBuf>, Vec<PathBuf>) = included.into_iter().partition(|p| p.to_string_lossy().contains('*'));
+    let literal: std::collections::HashSet<PathBuf> = literal.into_iter().collect();
+    let globs: Vec<(PathBuf, String, String)> = globs
+        .iter()
+        .filter_map(|g| {
+            let (prefix, suffix) = g.file_name()?.to_str()?.split_once('*')?;
+            (!suffix.contains('*')).then(|| (g.parent().unwrap_or(Path::new("")).to_path_buf(), prefix.to_owned(), suffix.to_owned()))
+        })
+        .collect();
     let mut out = Vec::new();
     for c in candidates {
         let c_norm = normalize(c);
@@ -141,11 +151,16 @@ pub fn claimed_kinds(sources: &[(PathBuf, FileKind, String)], candidates: &[Path
             out.push((c.clone(), *kind, at.clone()));
             continue;
         }
-        if included.iter().any(|pattern| matches_include(pattern, &c_norm)) {
+        let name = c_norm.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let parent = c_norm.parent().unwrap_or(Path::new(""));
+        let globbed = || globs.iter().any(|(dir, prefix, suffix)| name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix.as_str()) && name.ends_with(suffix.as_str()) && dir == parent);
+        if literal.contains(&c_norm) || globbed() {
             out.push((c.clone(), FileKind::Nginx, "included by an nginx file".to_owned()));
             continue;
         }
-        for (host, target) in &landings {
+        let c_bytes = c_norm.as_os_str().as_encoded_bytes();
+        // A byte-prefix test first: most landings are nowhere near the candidate.
+        for (host, target) in landings.iter().filter(|(host, _)| c_bytes.starts_with(host.as_os_str().as_encoded_bytes())) {
             let at = if c_norm == *host {
                 target.clone()
             } else if let Ok(rel) = c_norm.strip_prefix(host) {
@@ -190,18 +205,6 @@ fn config_args(words: &[&str]) -> Vec<(String, FileKind)> {
         out.extend(found.filter(|(f, _)| f.starts_with('/') && !f.contains('$')));
     }
     out
-}
-
-/// Whether an nginx include `pattern` (a project path, `*` allowed in its last part) names `path`.
-fn matches_include(pattern: &Path, path: &Path) -> bool {
-    let (Some(name), Some(file)) = (pattern.file_name().and_then(|n| n.to_str()), path.file_name().and_then(|n| n.to_str())) else { return false };
-    if pattern.parent() != path.parent() {
-        return false;
-    }
-    match name.split_once('*') {
-        None => name == file,
-        Some((prefix, suffix)) => !suffix.contains('*') && file.len() >= prefix.len() + suffix.len() && file.starts_with(prefix) && file.ends_with(suffix),
-    }
 }
 
 #[cfg(test)]
