@@ -404,7 +404,7 @@ impl Builder<'_> {
         }
         let Some(base) = self.docs.get(base_doc).and_then(|d| d.parsed.tree.services.iter().rev().find(|s| s.name.value == base_name)).cloned() else {
             let shown = base_file.as_ref().map_or_else(|| file.strip_prefix(&self.project.root).unwrap_or(file).display().to_string(), |f| f.value.clone());
-            self.refused(file, Some(node.range), format!("`extends` names service `{base_name}`, which `{shown}` does not define: docker compose refuses the file, and the service's base is unknown"));
+            self.refused(file, Some(node.range), format!("`extends` names service `{base_name}`, which {shown} does not define: docker compose refuses the file, and the service's base is unknown"));
             return;
         };
         self.layers(base_doc, &base, LayerVia::Extends, stack, out);

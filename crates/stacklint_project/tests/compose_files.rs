@@ -250,7 +250,7 @@ fn bad_input_gets_a_message_at_its_place_and_nothing_guessed() {
     for want in [
         "`.env` is a binary file",
         "`extends` file `nowhere.yml`: not found; the service's base is unknown",
-        "`extends` names service `nobody`, which `docker-compose.yml` does not define",
+        "`extends` names service `nobody`, which docker-compose.yml does not define",
         "service `web`: `build` names `api/Dockerfile`, which does not exist",
         "service `web` bind-mounts the host's whole filesystem `/` at `/host`",
     ] {

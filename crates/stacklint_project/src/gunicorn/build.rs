@@ -125,6 +125,7 @@ fn conf_process(conf: ConfFile, options: &BuildOptions, in_container: bool) -> G
     GunicornProcess {
         frontend: Frontend::ConfFile,
         anchor: Span { file: conf.path.clone(), range: conf.first_statement },
+        config_anchor: None,
         app,
         config_file: None,
         settings: conf.settings,
@@ -180,6 +181,7 @@ fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptio
     let mut sites = Vec::new();
     let mut cpu_count_calls = Vec::new();
     let mut conf_app = None;
+    let mut config_anchor = None;
     if let Some(resolved) = config_file.as_ref().and_then(|c| c.resolved.clone())
         && let Some(input) = files.iter().find(|f| same_path(f.path, &resolved))
     {
@@ -191,6 +193,7 @@ fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptio
             cpu_count_calls.extend(conf.cpu_count_calls.iter().cloned());
             conf_app = conf.settings.iter().rev().find(|s| s.name == "wsgi_app" && s.is_effective()).and_then(|s| s.value.as_str().map(|v| SpannedStr { value: v.to_owned(), span: Span { file: s.origin.file.clone(), range: s.origin.value_range.unwrap_or(s.origin.range) } }));
             sites.push(Site::ConfFile(conf.site.clone()));
+            config_anchor = Some(Span { file: conf.path.clone(), range: conf.first_statement });
         }
     }
     if let Some(env) = env_args {
@@ -205,6 +208,7 @@ fn command_process(cmd: &FoundCommand, files: &[Input<'_>], options: &BuildOptio
     Some(GunicornProcess {
         frontend: Frontend::CommandLine(cmd.source.clone()),
         anchor: Span { file: file.to_path_buf(), range: cmd.anchor.unwrap_or(cmd.inv.command_range) },
+        config_anchor,
         app,
         config_file,
         settings,

@@ -414,6 +414,8 @@ pub struct GunicornProcess {
     /// Where findings about the process are reported: the command line, or the config
     /// file's first statement.
     pub anchor: Span,
+    /// For a command line that reads a project config file: that file's first statement.
+    pub config_anchor: Option<Span>,
     /// The positional app (`module:app`, `module:create_app()`) or `wsgi_app`.
     pub app: Option<SpannedStr>,
     pub config_file: Option<ConfigRef>,
@@ -430,6 +432,16 @@ pub struct GunicornProcess {
 }
 
 impl GunicornProcess {
+    /// Where a finding about a setting the process lacks is reported: in the config file
+    /// it reads, where the fix adds the setting (an editor shows it there), with the
+    /// command line as the related location; else at [`GunicornProcess::anchor`].
+    pub fn missing_setting_site(&self) -> (&Span, Option<&Span>) {
+        match (&self.config_anchor, self.sites.first()) {
+            (Some(conf), Some(Site::ConfFile(_))) => (conf, Some(&self.anchor)),
+            _ => (&self.anchor, None),
+        }
+    }
+
     /// The setting gunicorn applies: the highest layer wins, and within a layer the last
     /// one written. Annotation-only config lines are skipped (gunicorn never sees them).
     pub fn get(&self, name: &str) -> Option<&GunSetting> {

@@ -6,6 +6,9 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Reports a gunicorn server without `max_requests`: its workers are never recycled.
+    /// When the command reads a config file (`-c`, or `./gunicorn.conf.py`), the finding
+    /// is reported in that file, where the fix adds the setting, with the command line as
+    /// the related location.
     ///
     /// ## Why is this bad?
     /// `max_requests` (default 0: disabled) restarts a worker after that many requests,
@@ -51,7 +54,10 @@ fn check(cx: &mut Checker) {
         if existing.is_some() && zero.is_none() {
             continue;
         }
-        let (file, range) = zero.map_or((&p.anchor.file, p.anchor.range), |s| (&s.origin.file, s.origin.range));
+        // A missing setting is reported where the fix adds it (the config file the command
+        // reads), with the command line beside it.
+        let (site, command) = p.missing_setting_site();
+        let (file, range) = zero.map_or((&site.file, site.range), |s| (&s.origin.file, s.origin.range));
         if !seen.first(file, range) {
             continue;
         }
@@ -62,6 +68,9 @@ fn check(cx: &mut Checker) {
         };
         let what = zero.map_or_else(|| "no `max_requests`".to_owned(), |s| format!("{} disables recycling", written(project, s, &s.origin.file)));
         let mut d = cx.diagnostic(file, range, format!("{what}: workers are never recycled, so a worker that leaks memory grows until it is killed mid-request"));
+        if let (None, Some(c)) = (zero, command) {
+            d = d.with_related(&c.file, c.range, "the command that reads this config file");
+        }
         if !edits.is_empty() {
             let title = match (zero.is_some(), jitter.is_empty()) {
                 (false, false) => "Add `max_requests = 1000` and `max_requests_jitter = 50`",

@@ -7,6 +7,9 @@ declare_rule! {
     /// ## What it does
     /// Reports a gunicorn server that runs in a container (the project has a Dockerfile or
     /// compose file) without `worker_tmp_dir` on a memory file system (`/dev/shm`).
+    /// When the command reads a config file (`-c`, or `./gunicorn.conf.py`), the finding
+    /// is reported in that file, where the fix adds the setting, with the command line as
+    /// the related location.
     ///
     /// ## Why is this bad?
     /// Each worker signals it is alive by changing the metadata of a temporary file
@@ -54,11 +57,16 @@ fn check(cx: &mut Checker) {
     for p in project.gunicorn.iter().filter(|p| p.in_container) {
         match p.get("worker_tmp_dir") {
             None => {
-                if !seen.first(&p.anchor.file, p.anchor.range) {
+                // Reported where the fix adds it (the config file the command reads).
+                let (site, command) = p.missing_setting_site();
+                if !seen.first(&site.file, site.range) {
                     continue;
                 }
                 let edits = p.insert_settings(&[("worker_tmp_dir", "/dev/shm")]);
-                let mut d = cx.diagnostic(p.file(), p.anchor.range, "no `worker_tmp_dir` in a container: the workers' heartbeat file is on the overlay file system, where a slow disk blocks workers until the arbiter kills them; use `/dev/shm`");
+                let mut d = cx.diagnostic(&site.file, site.range, "no `worker_tmp_dir` in a container: the workers' heartbeat file is on the overlay file system, where a slow disk blocks workers until the arbiter kills them; use `/dev/shm`");
+                if let Some(c) = command {
+                    d = d.with_related(&c.file, c.range, "the command that reads this config file");
+                }
                 if !edits.is_empty() {
                     d = d.with_fix(Fix::safe("Set `worker_tmp_dir` to `/dev/shm`", edits));
                 }
