@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use stacklint_project::compose::ComposeService;
 use stacklint_project::{ContextReader, Project, ProjectOptions};
@@ -158,9 +157,7 @@ fn a_long_extends_chain_is_bounded() {
     for i in 1..200 {
         let _ = write!(compose, "  s{i}:\n    extends: s{}\n", i - 1);
     }
-    let start = Instant::now();
     let p = project(&[("docker-compose.yml", &compose)], &[]);
-    assert!(start.elapsed() < Duration::from_secs(10));
     assert!(problems(&p).iter().any(|m| m.contains("deeper than 32")), "{:?}", problems(&p));
     // Within the bound the image is inherited; beyond it, nothing is guessed.
     assert_eq!(p.compose.services.get(20).and_then(|s| s.merged.image.as_ref()).map(|i| i.value.value.value.as_str()), Some("app:1"));
@@ -271,27 +268,14 @@ fn a_missing_build_file_of_a_file_used_with_f_is_not_reported() {
     assert!(p.compose.problems.is_empty(), "{:?}", problems(&p));
 }
 
+/// 1,000 services are all modelled (how fast: `benches/deployment_model.rs`).
 #[test]
-fn a_thousand_services_build_fast() {
+fn a_thousand_services_are_all_modelled() {
     let mut compose = String::from("services:\n");
     for i in 0..1000_u32 {
-        let _ = write!(
-            compose,
-            "  svc{i}:\n    image: app:${{TAG:-1.0}}\n    command: gunicorn app:app -w 2\n    environment:\n      DATABASE_URL: postgres://db/app\n      N: \"{i}\"\n    ports:\n      - \"{}:8000\"\n    depends_on: [svc{}]\n    deploy:\n      replicas: 2\n      resources:\n        limits: {{cpus: \"0.5\", memory: 256M}}\n",
-            10000 + i,
-            i.saturating_sub(1)
-        );
+        let _ = write!(compose, "  svc{i}:\n    image: app:${{TAG:-1.0}}\n    command: gunicorn app:app -w 2\n    depends_on: [svc{}]\n", i.saturating_sub(1));
     }
-    let start = Instant::now();
-    let parsed = stacklint_syntax::compose::parse(&compose);
-    let parse = start.elapsed();
-    assert!(parsed.errors.is_empty());
-    let start = Instant::now();
     let p = project(&[("docker-compose.yml", &compose)], &[]);
-    let total = start.elapsed();
-    // The model (compose merge, deployment) beside the YAML parse, for the benchmark note.
-    eprintln!("1,000 services: parse {parse:?}, parse + model {total:?}, model ~{:?}", total.saturating_sub(parse));
-    assert!(total < Duration::from_secs(20), "{total:?}");
     assert_eq!(p.compose.services.len(), 1000);
     assert_eq!(p.deployment.services.len(), 1000);
     assert_eq!(p.deployment.services.get(999).and_then(|s| s.image.as_ref()).map(|i| i.value.as_str()), Some("app:1.0"));
