@@ -227,6 +227,26 @@ const STOCK_FILES: &[&str] = &[
     "snippets/snakeoil.conf",
 ];
 
+/// Whether an unresolved include may hold directive `name`: a stock file only the
+/// directives it ships with, anything else anything.
+fn may_hold(u: &UnresolvedInclude, name: &str) -> bool {
+    if !u.stock {
+        return true;
+    }
+    let file = u.pattern.rsplit('/').next().unwrap_or(&u.pattern);
+    let holds: &[&str] = match file {
+        "mime.types" => &["types"],
+        "fastcgi_params" | "fastcgi.conf" => &["fastcgi_param"],
+        "uwsgi_params" => &["uwsgi_param"],
+        "scgi_params" => &["scgi_param"],
+        "proxy_params" => &["proxy_set_header"],
+        "koi-utf" | "koi-win" | "win-utf" => &["charset_map"],
+        "snakeoil.conf" => &["ssl_certificate", "ssl_certificate_key"],
+        _ => return true,
+    };
+    holds.contains(&name)
+}
+
 /// Directive names that put a file into the main context when written at its top level.
 const MAIN_ONLY: &[&str] = &["http", "events", "worker_processes", "worker_rlimit_nofile", "stream", "pid", "user", "load_module"];
 
@@ -720,6 +740,27 @@ impl NginxModel {
     /// (from `scope` outwards, across includes) that has any. Empty when none is set.
     pub fn in_effect(&self, project: &Project, scope: Scope, name: &str) -> Vec<At> {
         self.scope_chain(project, scope).into_iter().map(|level| self.named(project, level, name)).find(|found| !found.is_empty()).map(<[At]>::to_vec).unwrap_or_default()
+    }
+
+    /// [`Self::in_effect`], or `None` when an `include` the project does not have may hold
+    /// the answer: one at a level from `scope` out to the level that decides (the first
+    /// with a `name`), that is not a stock file known to hold other directives only
+    /// (`mime.types` holds `types`; `proxy_params` holds `proxy_set_header`).
+    pub fn in_effect_known(&self, project: &Project, scope: Scope, name: &str) -> Option<Vec<At>> {
+        for level in self.scope_chain(project, scope) {
+            for &inc in self.named(project, level, "include") {
+                if let Some(u) = self.unresolved.iter().find(|u| u.at == inc)
+                    && may_hold(u, name)
+                {
+                    return None;
+                }
+            }
+            let found = self.named(project, level, name);
+            if !found.is_empty() {
+                return Some(found.to_vec());
+            }
+        }
+        Some(Vec::new())
     }
 
     /// The last directive called `name` in effect inside `scope` (for single-valued directives).

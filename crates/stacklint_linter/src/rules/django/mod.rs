@@ -12,6 +12,7 @@ pub mod djs003_debug_enabled;
 pub mod djs004_insecure_secret_key_fallback;
 pub mod djs005_allowed_hosts_wildcard;
 pub mod djs006_local_memory_cache_in_production;
+pub mod djs007_cache_pool_below_concurrency;
 pub mod djs008_removed_storage_setting;
 pub mod djs009_gzip_middleware_misplaced;
 pub mod djs010_in_memory_channel_layer;
@@ -40,6 +41,7 @@ pub static RULES: &[&Rule] = &[
     &djs004_insecure_secret_key_fallback::RULE,
     &djs005_allowed_hosts_wildcard::RULE,
     &djs006_local_memory_cache_in_production::RULE,
+    &djs007_cache_pool_below_concurrency::RULE,
     &djs008_removed_storage_setting::RULE,
     &djs009_gzip_middleware_misplaced::RULE,
     &djs010_in_memory_channel_layer::RULE,
