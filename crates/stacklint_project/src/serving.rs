@@ -178,6 +178,23 @@ pub struct ProxyRoute<'p> {
     pub matched: BackendMatch,
 }
 
+impl<'p> ProxyRoute<'p> {
+    /// The settings module every process behind the route runs, when they all run one
+    /// and it is the same ([`Project::gunicorn_settings`]).
+    pub fn settings(&self, project: &'p Project) -> Option<RunSettings<'p>> {
+        let mut found: Option<RunSettings<'p>> = None;
+        for g in &self.processes {
+            let run = project.gunicorn_settings(g)?;
+            match &found {
+                Some(f) if f.module.path != run.module.path => return None,
+                Some(_) => {}
+                None => found = Some(run),
+            }
+        }
+        found
+    }
+}
+
 impl Project {
     /// The services whose command is gunicorn process `g` (see [`Project::gunicorn_behind`]).
     pub fn services_running<'p>(&'p self, g: &GunicornProcess) -> Vec<&'p DeployedService> {

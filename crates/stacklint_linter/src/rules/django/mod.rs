@@ -17,6 +17,7 @@ pub mod djs008_removed_storage_setting;
 pub mod djs009_gzip_middleware_misplaced;
 pub mod djs010_in_memory_channel_layer;
 pub mod djs011_db_backed_sessions_with_cache;
+pub mod djs012_proxy_ssl_header_not_forwarded;
 pub mod djs101_security_middleware_missing;
 pub mod djs102_clickjacking_middleware_missing;
 pub mod djs103_csrf_middleware_missing;
@@ -46,6 +47,7 @@ pub static RULES: &[&Rule] = &[
     &djs009_gzip_middleware_misplaced::RULE,
     &djs010_in_memory_channel_layer::RULE,
     &djs011_db_backed_sessions_with_cache::RULE,
+    &djs012_proxy_ssl_header_not_forwarded::RULE,
     &djs101_security_middleware_missing::RULE,
     &djs102_clickjacking_middleware_missing::RULE,
     &djs103_csrf_middleware_missing::RULE,
