@@ -133,20 +133,20 @@ fn check(cx: &mut Checker) {
         let loc_text = crate::rules::nginx::written(project, doc, loc);
         let proxy = match front.directive.and_then(|at| Some((model.doc(at.doc)?, model.node(project, at)?))) {
             Some((pdoc, d)) => format!("`{}` ({})", crate::rules::nginx::written(project, pdoc, d), line_of(project, &pdoc.file, pdoc.file_range(d.range))),
-            None => "nginx's default `proxy_read_timeout` of 60s".to_owned(),
+            None => format!("nginx's default `proxy_read_timeout` of {}", seconds_text(DEFAULT_PROXY_READ_MS)),
         };
         let ours = match setting {
             Some(s) => written(project, s, &file),
             None => format!("gunicorn's default `timeout` of {DEFAULT_TIMEOUT} s"),
         };
+        let place = format!("`{loc_text}` ({})", line_of(project, &doc.file, loc_range));
         let (what, keeps) = if disabled {
-            (format!("{ours} turns the worker timeout off"), "until it finishes".to_owned())
+            (format!("{ours} turns the worker timeout off, while {place}, which proxies to this gunicorn, has {proxy}"), "until it finishes".to_owned())
         } else {
-            (format!("{ours} is longer than {proxy}"), format!("for up to {seconds} s"))
+            (format!("{ours} is longer than {proxy} in {place}, which proxies to this gunicorn"), format!("for up to {seconds} s"))
         };
         let message = format!(
-            "{what} in `{loc_text}` ({}), which proxies to this gunicorn: on a slow request nginx answers 504 Gateway Timeout after {} while the sync worker keeps working on it {keeps}; keep `timeout` at or below the proxy timeout",
-            line_of(project, &doc.file, loc_range),
+            "{what}: on a slow request nginx answers 504 Gateway Timeout after {} while the sync worker keeps working on it {keeps}; keep `timeout` at or below the proxy timeout",
             seconds_text(front.ms),
         );
         let d = cx.diagnostic(&file, range, message).with_related(doc.file.clone(), loc_range, "the nginx location that proxies to this gunicorn");

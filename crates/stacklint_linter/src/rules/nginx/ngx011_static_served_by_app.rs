@@ -122,7 +122,7 @@ fn check(cx: &mut Checker) {
             _ => "<STATIC_ROOT>/".to_owned(),
         };
         let message = format!(
-            "no `location` serves `STATIC_URL` `{static_url}` ({url_at}): `{}` proxies every static file request to gunicorn, and `MIDDLEWARE` has no WhiteNoise, so workers are busy with (or answer 404 for) CSS, JavaScript and images; add `location {static_url} {{ alias {root}; }}` after `collectstatic`",
+            "`STATIC_URL` `{static_url}` ({url_at}) has no `location` in this server: `{}` proxies every static file request to gunicorn, and `MIDDLEWARE` has no WhiteNoise, so workers are busy with (or answer 404 for) CSS, JavaScript and images; add `location {static_url} {{ alias {root}; }}` after `collectstatic`",
             written(project, doc, loc),
         );
         let d = diagnostic(cx, doc, head_range(loc), message).with_related(url_expr.file.to_path_buf(), url_expr.range, "`STATIC_URL` of the settings the app behind this location runs");
