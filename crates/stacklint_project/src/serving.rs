@@ -207,6 +207,24 @@ impl Project {
     /// `DJANGO_SETTINGS_MODULE` itself (`raw_env`), the variable is passed from outside,
     /// or the module is an entry module's default that an unread `env_file` (or another
     /// app module than the one gunicorn loads) may change.
+    ///
+    /// ```
+    /// use stacklint_project::{Project, ProjectOptions};
+    ///
+    /// let wsgi = "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site.settings\")\n";
+    /// let settings = "INSTALLED_APPS = []\nMIDDLEWARE = []\nROOT_URLCONF = \"site.urls\"\nSTATIC_URL = \"/static/\"\n";
+    /// let nginx = "server {\n    location / {\n        proxy_pass http://127.0.0.1:8000;\n    }\n}\n";
+    /// let project = Project::from_sources(
+    ///     ProjectOptions::default(),
+    ///     &[("Procfile", "web: gunicorn site.wsgi:application --bind 127.0.0.1:8000\n"), ("site/wsgi.py", wsgi), ("site/settings.py", settings), ("nginx/app.conf", nginx)],
+    /// );
+    /// let run = project.gunicorn_settings(&project.gunicorn[0]).unwrap();
+    /// assert_eq!(run.setting.value, "site.settings");
+    /// let routes = project.proxied_gunicorn();
+    /// assert_eq!(routes.len(), 1);
+    /// assert!(routes[0].server.is_some());
+    /// assert_eq!(routes[0].settings(&project).unwrap().module.path, run.module.path);
+    /// ```
     pub fn gunicorn_settings(&self, g: &GunicornProcess) -> Option<RunSettings<'_>> {
         let app = g.app.as_ref()?.value.as_str();
         let app_module = app.split(':').next().filter(|m| m.rsplit('.').next().is_some_and(|last| last == "wsgi" || last == "asgi"))?;
