@@ -85,7 +85,7 @@ fn check(cx: &mut Checker) {
     for route in project.proxied_gunicorn() {
         let Some(set) = model.in_effect_known(project, Level::inside(route.location), "proxy_read_timeout") else { continue };
         let (ms, directive) = match set.last() {
-            Some(&at) => match model.node(project, at).filter(|d| d.args.len() == 1 && !d.args.iter().any(|a| a.has_variable())).and_then(|d| d.arg(0)).and_then(nginx_ms) {
+            Some(&at) => match model.node(project, at).filter(|d| d.args.len() == 1 && d.args.iter().all(|a| !a.has_variable())).and_then(|d| d.arg(0)).and_then(nginx_ms) {
                 Some(ms) => (ms, Some(at)),
                 None => continue,
             },
@@ -161,7 +161,7 @@ fn line_of(project: &Project, file: &std::path::Path, range: TextRange) -> Strin
 
 /// `60 s`, `1.5 s`.
 fn seconds_text(ms: u64) -> String {
-    if ms % 1000 == 0 { format!("{} s", ms / 1000) } else { format!("{ms} ms") }
+    if ms.is_multiple_of(1000) { format!("{} s", ms / 1000) } else { format!("{ms} ms") }
 }
 
 /// An nginx time (`60`, `60s`, `5m`, `1m30s`, `500ms`) in milliseconds.
