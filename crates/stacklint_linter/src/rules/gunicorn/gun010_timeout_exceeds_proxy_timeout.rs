@@ -74,8 +74,8 @@ const DEFAULT_PROXY_READ_MS: u64 = 60_000;
 struct Front {
     location: At,
     ms: u64,
-    /// The `proxy_read_timeout` directive; `None` for nginx's default.
-    directive: Option<At>,
+    /// The `proxy_read_timeout` directive and its time as written; `None` for nginx's default.
+    directive: Option<(At, String)>,
 }
 
 fn check(cx: &mut Checker) {
@@ -85,14 +85,14 @@ fn check(cx: &mut Checker) {
     for route in project.proxied_gunicorn() {
         let Some(set) = model.in_effect_known(project, Level::inside(route.location), "proxy_read_timeout") else { continue };
         let (ms, directive) = match set.last() {
-            Some(&at) => match model.node(project, at).filter(|d| d.args.len() == 1 && d.args.iter().all(|a| !a.has_variable())).and_then(|d| d.arg(0)).and_then(nginx_ms) {
-                Some(ms) => (ms, Some(at)),
+            Some(&at) => match model.node(project, at).filter(|d| d.args.len() == 1 && d.args.iter().all(|a| !a.has_variable())).and_then(|d| d.arg(0)).and_then(|a| Some((nginx_ms(a)?, a.to_owned()))) {
+                Some((ms, text)) => (ms, Some((at, text))),
                 None => continue,
             },
             None => (DEFAULT_PROXY_READ_MS, None),
         };
         for g in route.processes {
-            let front = Front { location: route.location, ms, directive };
+            let front = Front { location: route.location, ms, directive: directive.clone() };
             match fronts.iter_mut().find(|(k, _)| std::ptr::eq(*k, g)) {
                 Some((_, f)) if f.ms > ms => *f = front,
                 Some(_) => {}
@@ -131,7 +131,7 @@ fn check(cx: &mut Checker) {
         let (Some(doc), Some(loc)) = (model.doc(front.location.doc), model.node(project, front.location)) else { continue };
         let loc_range = doc.file_range(crate::rules::nginx::head_range(loc));
         let loc_text = crate::rules::nginx::written(project, doc, loc);
-        let proxy = match front.directive.and_then(|at| Some((model.doc(at.doc)?, model.node(project, at)?))) {
+        let proxy = match front.directive.as_ref().and_then(|(at, _)| Some((model.doc(at.doc)?, model.node(project, *at)?))) {
             Some((pdoc, d)) => format!("`{}` ({})", crate::rules::nginx::written(project, pdoc, d), line_of(project, &pdoc.file, pdoc.file_range(d.range))),
             None => format!("nginx's default `proxy_read_timeout` of {}", seconds_text(DEFAULT_PROXY_READ_MS)),
         };
@@ -147,7 +147,7 @@ fn check(cx: &mut Checker) {
         };
         let message = format!(
             "{what}: on a slow request nginx answers 504 Gateway Timeout after {} while the sync worker keeps working on it {keeps}; keep `timeout` at or below the proxy timeout",
-            seconds_text(front.ms),
+            front.directive.as_ref().map_or_else(|| seconds_text(front.ms), |(_, text)| format!("`{text}`")),
         );
         let d = cx.diagnostic(&file, range, message).with_related(doc.file.clone(), loc_range, "the nginx location that proxies to this gunicorn");
         cx.report(d);

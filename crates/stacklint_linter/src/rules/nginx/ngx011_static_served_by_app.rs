@@ -24,7 +24,8 @@ declare_rule! {
     /// Every CSS, JavaScript and image request then goes through nginx to a gunicorn
     /// worker: a sync worker is busy for the whole transfer of each file, and with
     /// `DEBUG = False` and no WhiteNoise Django does not serve them at all (404). nginx
-    /// serves files from disk with `sendfile`, without touching the app.
+    /// serves files from disk with `sendfile`, without touching the app: an `alias` to
+    /// `STATIC_ROOT`, where `collectstatic` puts them.
     ///
     /// ## Example
     /// ```text path=Procfile
