@@ -201,6 +201,14 @@ impl Project {
         self.deployment.services.iter().filter(|s| service_runs(s, g)).collect()
     }
 
+    /// Whether every place that may set `g`'s settings is read: the config file its
+    /// command names (`-c`) is a project file, and no service that runs it reads an
+    /// `env_file` the project lacks (which may hold `GUNICORN_CMD_ARGS`).
+    pub fn gunicorn_settings_known(&self, g: &GunicornProcess) -> bool {
+        let config_read = g.config_file.as_ref().is_none_or(|c| c.implicit || c.resolved.is_some());
+        config_read && self.services_running(g).iter().all(|s| s.missing_env_files.is_empty())
+    }
+
     /// The Django settings module gunicorn process `g` runs: that of every service whose
     /// command it is, when they agree and it is a settings module of the project. `None`
     /// when no service runs it, its app is not a `wsgi`/`asgi` module, gunicorn sets

@@ -21,7 +21,9 @@ declare_rule! {
     /// (`DJANGO_SETTINGS_MODULE`, `--settings`, or the default set by the wsgi module
     /// gunicorn loads); when nothing links them, nothing is reported. A pool class of
     /// its own (`CONNECTION_POOL_CLASS`, such as a `BlockingConnectionPool` that waits
-    /// instead of failing) is a deliberate cap and is left alone.
+    /// instead of failing) is a deliberate cap and is left alone, and values read from the
+    /// environment (or from a `-c` config file or `env_file` the project lacks) are not
+    /// guessed.
     ///
     /// ## Why is this bad?
     /// django-redis keeps one connection pool per process, shared by every thread or
@@ -158,22 +160,22 @@ fn check(cx: &mut Checker) {
 /// The requests one worker of `g` serves at once, and how that is known; `None` for sync
 /// workers, other classes, and values that are not known statically.
 fn concurrency(project: &Project, g: &GunicornProcess) -> Option<(i64, String)> {
-    if g.get("worker_class").is_some_and(|c| c.origin.conditional || !matches!(c.value, SettingValue::Str(_))) {
+    // Values read from the environment or under a condition may be others.
+    let uncertain = |name: &str| g.get(name).is_some_and(|s| s.origin.conditional || !matches!(s.value, SettingValue::Int(_) | SettingValue::Str(_)));
+    if uncertain("worker_class") || uncertain("threads") || uncertain("worker_connections") || !project.gunicorn_settings_known(g) {
         return None;
     }
-    let cpus = g.target.whole_cpus();
     match g.worker_class() {
         WorkerKind::Gthread => {
-            let t = g.get("threads").filter(|t| !t.origin.conditional)?;
-            let n = t.value.int_with_cpus(cpus)?;
+            let t = g.get("threads")?;
+            let n = t.value.as_int()?;
             Some((n, format!("{n} threads per gthread worker ({})", at(project, t))))
         }
         kind @ (WorkerKind::Gevent | WorkerKind::Eventlet) => {
             let unit = if kind == WorkerKind::Gevent { "greenlets" } else { "green threads" };
             match g.get("worker_connections") {
-                Some(c) if c.origin.conditional => None,
                 Some(c) => {
-                    let n = c.value.int_with_cpus(cpus)?;
+                    let n = c.value.as_int()?;
                     Some((n, format!("{n} concurrent {unit} per {} worker ({})", kind.name(), at(project, c))))
                 }
                 None => Some((DEFAULT_WORKER_CONNECTIONS, format!("{DEFAULT_WORKER_CONNECTIONS} concurrent {unit} per {} worker (gunicorn's default `worker_connections`)", kind.name()))),

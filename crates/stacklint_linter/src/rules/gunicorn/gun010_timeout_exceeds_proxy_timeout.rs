@@ -1,7 +1,6 @@
-use stacklint_diagnostics::{Severity, TextRange};
-use stacklint_project::gunicorn::{GunicornProcess, WorkerKind};
+use stacklint_diagnostics::Severity;
+use stacklint_project::gunicorn::{GunicornProcess, SettingValue, WorkerKind};
 use stacklint_project::nginx::{At, Scope as Level};
-use stacklint_project::Project;
 
 use super::{Seen, location, written};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -15,7 +14,9 @@ declare_rule! {
     /// location must reach the gunicorn through the deployment (the compose service an
     /// `upstream` server or `proxy_pass` names and the gunicorn it runs, or on a host
     /// without compose the gunicorn bound to that loopback port or socket); when an
-    /// `include` the project does not have may set `proxy_read_timeout`, nothing is said.
+    /// `include` the project does not have may set `proxy_read_timeout`, nothing is said;
+    /// nor when gunicorn's `timeout`, worker class or threads are read from the
+    /// environment, or its `-c` config file or a service's `env_file` is not in the project.
     ///
     /// ## Why is this bad?
     /// When a request takes longer than `proxy_read_timeout`, nginx gives up and answers
@@ -102,15 +103,14 @@ fn check(cx: &mut Checker) {
     }
     let mut seen = Seen::default();
     for (g, front) in fronts {
-        if g.worker_class() != WorkerKind::Sync || g.get("worker_class").is_some_and(|c| c.origin.conditional) {
+        // Values read from the environment or under a condition may be others.
+        let uncertain = |name: &str| g.get(name).is_some_and(|s| s.origin.conditional || !matches!(s.value, SettingValue::Int(_) | SettingValue::Str(_)));
+        if g.worker_class() != WorkerKind::Sync || uncertain("worker_class") || uncertain("threads") || uncertain("timeout") || !project.gunicorn_settings_known(g) {
             continue;
         }
         let setting = g.get("timeout");
-        if setting.is_some_and(|s| s.origin.conditional) {
-            continue;
-        }
         let seconds = match setting {
-            Some(s) => match s.value.int_with_cpus(g.target.whole_cpus()) {
+            Some(s) => match s.value.as_int() {
                 Some(n) => n,
                 None => continue,
             },
@@ -132,14 +132,14 @@ fn check(cx: &mut Checker) {
         let loc_range = doc.file_range(crate::rules::nginx::head_range(loc));
         let loc_text = crate::rules::nginx::written(project, doc, loc);
         let proxy = match front.directive.as_ref().and_then(|(at, _)| Some((model.doc(at.doc)?, model.node(project, *at)?))) {
-            Some((pdoc, d)) => format!("`{}` ({})", crate::rules::nginx::written(project, pdoc, d), line_of(project, &pdoc.file, pdoc.file_range(d.range))),
+            Some((pdoc, d)) => format!("`{}` ({})", crate::rules::nginx::written(project, pdoc, d), location(project, &pdoc.file, pdoc.file_range(d.range))),
             None => format!("nginx's default `proxy_read_timeout` of {}", seconds_text(DEFAULT_PROXY_READ_MS)),
         };
         let ours = match setting {
             Some(s) => written(project, s, &file),
             None => format!("gunicorn's default `timeout` of {DEFAULT_TIMEOUT} s"),
         };
-        let place = format!("`{loc_text}` ({})", line_of(project, &doc.file, loc_range));
+        let place = format!("`{loc_text}` ({})", location(project, &doc.file, loc_range));
         let (what, keeps) = if disabled {
             (format!("{ours} turns the worker timeout off, while {place}, which proxies to this gunicorn, has {proxy}"), "until it finishes".to_owned())
         } else {
@@ -152,11 +152,6 @@ fn check(cx: &mut Checker) {
         let d = cx.diagnostic(&file, range, message).with_related(doc.file.clone(), loc_range, "the nginx location that proxies to this gunicorn");
         cx.report(d);
     }
-}
-
-/// `path:line` of a range.
-fn line_of(project: &Project, file: &std::path::Path, range: TextRange) -> String {
-    location(project, file, range)
 }
 
 /// `60 s`, `1.5 s`.
