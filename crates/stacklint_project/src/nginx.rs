@@ -936,6 +936,20 @@ mod tests {
         Project::from_sources(ProjectOptions::default(), files)
     }
 
+    /// An include the project lacks may hold the answer: unknown, unless it is a stock
+    /// file that holds other directives only.
+    #[test]
+    fn in_effect_known_stops_at_unknown_includes() {
+        let p = project(&[("nginx/conf.d/app.conf", "server {\n    include mime.types;\n    location / {\n        include proxy_params;\n        proxy_pass http://app;\n    }\n    location /b/ {\n        include /etc/nginx/snippets/own.conf;\n        proxy_pass http://app;\n    }\n}\n")]);
+        let m = &p.nginx;
+        let doc = m.doc_by_name(Path::new("nginx/conf.d/app.conf")).unwrap();
+        let locations: Vec<At> = m.find(&p, doc, "location").collect();
+        let (a, b) = (Scope::inside(locations[0]), Scope::inside(locations[1]));
+        assert_eq!(m.in_effect_known(&p, a, "proxy_set_header"), None);
+        assert_eq!(m.in_effect_known(&p, a, "proxy_read_timeout"), Some(Vec::new()));
+        assert_eq!(m.in_effect_known(&p, b, "proxy_read_timeout"), None);
+    }
+
     #[test]
     fn includes_contexts_and_mounts() {
         let p = project(&[
