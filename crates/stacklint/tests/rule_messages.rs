@@ -38,9 +38,11 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "DJS003" => &["security.W018"],
         "DJS005" => &["Host"],
         "DJS006" => &["DummyCache", "LocMemCache", "CACHES", "cache.delete", "Redis", "Memcached"],
+        "DJS007" => &["worker_connections", "1000", "maxclients"],
         "DJS008" => &["StaticFilesStorage", "FileSystemStorage", "STORAGES", "staticfiles", "default", "4.2", "5.1", "Django", "versions"],
         "DJS010" => &["channels_redis.core.RedisChannelLayer"],
         "DJS011" => &["SESSION_ENGINE", "django.contrib.sessions.backends.db", "cached_db"],
+        "DJS012" => &["X-Forwarded-Proto", "proxy_set_header", "scheme", "request.is_secure"],
         "DJS101" => &["django.middleware.security.SecurityMiddleware", "MIDDLEWARE", "security.W001"],
         "DJS102" => &["django.middleware.clickjacking.XFrameOptionsMiddleware", "X-Frame-Options", "security.W002"],
         "DJS103" => &["django.middleware.csrf.CsrfViewMiddleware", "security.W003"],
@@ -75,6 +77,7 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         // An illustration the documentation gives (a 32-CPU host gets 65 workers), not a
         // claim about the project.
         "GUN009" => &["65", "32"],
+        "GUN010" => &["proxy_read_timeout", "60", "504"],
         // nginx.
         "NGX001" => &["gzip", "4", "10"],
         "NGX002" => &["gzip_types", "text/html", "application/json"],
@@ -84,6 +87,7 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "NGX007" => &["worker_connections", "512", "1024"],
         "NGX008" => &["server_tokens", "on", "off", "Server", "http", "server"],
         "NGX009" => &["ssl_protocols", "TLSv1", "TLSv1.1", "1.27.3", "8996"],
+        "NGX011" => &["404", "collectstatic"],
         "NGX012" => &["worker_rlimit_nofile", "worker_connections", "1024", "512"],
         _ => &[],
     }
@@ -138,6 +142,7 @@ const COUNTED: &[(&str, &str, &str, &str)] = &[
 /// `(rule, name, from what)`.
 const DERIVED: &[(&str, &str, &str)] = &[
     ("GUN006", "uvicorn_worker.UvicornH11Worker", "the `uvicorn.workers.UvicornH11Worker` read, in its new package"),
+    ("NGX011", "/srv/mysite/static/", "`STATIC_ROOT` with the trailing slash `alias` needs"),
     ("NGX003", "gthread", "the worker class gunicorn runs: sync with `--threads` above 1 is gthread"),
 ];
 

@@ -22,7 +22,9 @@ use stacklint_workspace::{Overrides, RunOutcome, RunRequest, build_models, run};
 const CROSS_FILE: &[(&str, &str)] = &[
     ("DJS001", "the server that serves the app (ASGI closes connections per request)"),
     ("DJS002", "the server that serves the app (under ASGI, DJS001 reports instead)"),
+    ("DJS007", "the gunicorn process that runs the module (its `threads` or `worker_connections`)"),
     ("DJS009", "the project's own middleware modules, read for whether they use the body"),
+    ("DJS012", "the nginx location that proxies to the gunicorn running the module"),
     ("DJS108", "whether an nginx server of the project redirects HTTP to HTTPS"),
 ];
 

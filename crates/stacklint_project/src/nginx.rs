@@ -227,6 +227,26 @@ const STOCK_FILES: &[&str] = &[
     "snippets/snakeoil.conf",
 ];
 
+/// Whether an unresolved include may hold directive `name`: a stock file only the
+/// directives it ships with, anything else anything.
+fn may_hold(u: &UnresolvedInclude, name: &str) -> bool {
+    if !u.stock {
+        return true;
+    }
+    let file = u.pattern.rsplit('/').next().unwrap_or(&u.pattern);
+    let holds: &[&str] = match file {
+        "mime.types" => &["types"],
+        "fastcgi_params" | "fastcgi.conf" => &["fastcgi_param"],
+        "uwsgi_params" => &["uwsgi_param"],
+        "scgi_params" => &["scgi_param"],
+        "proxy_params" => &["proxy_set_header"],
+        "koi-utf" | "koi-win" | "win-utf" => &["charset_map"],
+        "snakeoil.conf" => &["ssl_certificate", "ssl_certificate_key"],
+        _ => return true,
+    };
+    holds.contains(&name)
+}
+
 /// Directive names that put a file into the main context when written at its top level.
 const MAIN_ONLY: &[&str] = &["http", "events", "worker_processes", "worker_rlimit_nofile", "stream", "pid", "user", "load_module"];
 
@@ -722,6 +742,27 @@ impl NginxModel {
         self.scope_chain(project, scope).into_iter().map(|level| self.named(project, level, name)).find(|found| !found.is_empty()).map(<[At]>::to_vec).unwrap_or_default()
     }
 
+    /// [`Self::in_effect`], or `None` when an `include` the project does not have may hold
+    /// the answer: one at a level from `scope` out to the level that decides (the first
+    /// with a `name`), that is not a stock file known to hold other directives only
+    /// (`mime.types` holds `types`; `proxy_params` holds `proxy_set_header`).
+    pub fn in_effect_known(&self, project: &Project, scope: Scope, name: &str) -> Option<Vec<At>> {
+        for level in self.scope_chain(project, scope) {
+            for &inc in self.named(project, level, "include") {
+                if let Some(u) = self.unresolved.iter().find(|u| u.at == inc)
+                    && may_hold(u, name)
+                {
+                    return None;
+                }
+            }
+            let found = self.named(project, level, name);
+            if !found.is_empty() {
+                return Some(found.to_vec());
+            }
+        }
+        Some(Vec::new())
+    }
+
     /// The last directive called `name` in effect inside `scope` (for single-valued directives).
     pub fn last_in_effect<'a>(&'a self, project: &'a Project, scope: Scope, name: &str) -> Option<(At, DirectiveRef<'a>)> {
         let at = *self.in_effect(project, scope, name).last()?;
@@ -893,6 +934,20 @@ mod tests {
 
     fn project(files: &[(&str, &str)]) -> Project {
         Project::from_sources(ProjectOptions::default(), files)
+    }
+
+    /// An include the project lacks may hold the answer: unknown, unless it is a stock
+    /// file that holds other directives only.
+    #[test]
+    fn in_effect_known_stops_at_unknown_includes() {
+        let p = project(&[("nginx/conf.d/app.conf", "server {\n    include mime.types;\n    location / {\n        include proxy_params;\n        proxy_pass http://app;\n    }\n    location /b/ {\n        include /etc/nginx/snippets/own.conf;\n        proxy_pass http://app;\n    }\n}\n")]);
+        let m = &p.nginx;
+        let doc = m.doc_by_name(Path::new("nginx/conf.d/app.conf")).unwrap();
+        let locations: Vec<At> = m.find(&p, doc, "location").collect();
+        let (a, b) = (Scope::inside(locations[0]), Scope::inside(locations[1]));
+        assert_eq!(m.in_effect_known(&p, a, "proxy_set_header"), None);
+        assert_eq!(m.in_effect_known(&p, a, "proxy_read_timeout"), Some(Vec::new()));
+        assert_eq!(m.in_effect_known(&p, b, "proxy_read_timeout"), None);
     }
 
     #[test]

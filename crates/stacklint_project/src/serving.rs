@@ -25,9 +25,11 @@ use std::path::{Path, PathBuf};
 use stacklint_syntax::shell;
 use stacklint_text::TextRange;
 
-use crate::deployment::{DeployedService, LinkKind, LinkTarget, resolve_service};
+use crate::deployment::{DeployedService, LinkKind, LinkTarget, Sourced, resolve_service};
+use crate::django::SettingsModule;
 use crate::gunicorn::{CommandSource, Frontend, GunicornProcess, SettingValue, WorkerKind};
 use crate::kind::FileKind;
+use crate::nginx::{At, Scope};
 use crate::project::{Parsed, Project};
 
 /// The interface between a server and the app.
@@ -166,6 +168,203 @@ impl Project {
         let processes: Vec<&GunicornProcess> = self.gunicorn.iter().filter(|g| bind_ports(g).unwrap_or_else(|| vec!["8000".to_owned()]).contains(&port_text)).collect();
         (!processes.is_empty()).then_some(Backend { processes, matched: BackendMatch::Port { port: port_text } })
     }
+}
+
+/// The Django settings module a gunicorn process runs, and the service that says so.
+#[derive(Clone)]
+pub struct RunSettings<'p> {
+    pub module: &'p SettingsModule,
+    /// The (first) service whose command is the process.
+    pub service: &'p DeployedService,
+    /// `DJANGO_SETTINGS_MODULE`, `--settings` or the entry module's default, with its origin.
+    pub setting: &'p Sourced<String>,
+}
+
+/// An nginx `proxy_pass` whose every address reaches gunicorn processes of the project.
+#[derive(Clone, Debug)]
+pub struct ProxyRoute<'p> {
+    /// The `proxy_pass` directive.
+    pub pass: At,
+    /// The `location` it is written in.
+    pub location: At,
+    /// The `server` block around the location (across includes), when there is one.
+    pub server: Option<At>,
+    /// The gunicorn processes behind it (each address of its upstream reached some).
+    pub processes: Vec<&'p GunicornProcess>,
+    /// How the (first) address was matched.
+    pub matched: BackendMatch,
+}
+
+impl<'p> ProxyRoute<'p> {
+    /// The settings module every process behind the route runs, when they all run one
+    /// and it is the same ([`Project::gunicorn_settings`]).
+    pub fn settings(&self, project: &'p Project) -> Option<RunSettings<'p>> {
+        let mut found: Option<RunSettings<'p>> = None;
+        for g in &self.processes {
+            let run = project.gunicorn_settings(g)?;
+            match &found {
+                Some(f) if f.module.path != run.module.path => return None,
+                Some(_) => {}
+                None => found = Some(run),
+            }
+        }
+        found
+    }
+}
+
+impl Project {
+    /// The services whose command is gunicorn process `g` (see [`Project::gunicorn_behind`]).
+    pub fn services_running<'p>(&'p self, g: &GunicornProcess) -> Vec<&'p DeployedService> {
+        self.deployment.services.iter().filter(|s| service_runs(s, g)).collect()
+    }
+
+    /// Whether every place that may set `g`'s settings is read: the config file its
+    /// command names (`-c`) is a project file, and no service that runs it reads an
+    /// `env_file` the project lacks (which may hold `GUNICORN_CMD_ARGS`).
+    pub fn gunicorn_settings_known(&self, g: &GunicornProcess) -> bool {
+        let config_read = g.config_file.as_ref().is_none_or(|c| c.implicit || c.resolved.is_some());
+        config_read && self.services_running(g).iter().all(|s| s.missing_env_files.is_empty())
+    }
+
+    /// The Django settings module gunicorn process `g` runs: that of every service whose
+    /// command it is, when they agree and it is a settings module of the project. `None`
+    /// when no service runs it, its app is not a `wsgi`/`asgi` module, gunicorn sets
+    /// `DJANGO_SETTINGS_MODULE` itself (`raw_env`), the variable is passed from outside,
+    /// or the module is an entry module's default that an unread `env_file` (or another
+    /// app module than the one gunicorn loads) may change.
+    ///
+    /// ```
+    /// use stacklint_project::{Project, ProjectOptions};
+    ///
+    /// let wsgi = "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"site.settings\")\n";
+    /// let settings = "INSTALLED_APPS = []\nMIDDLEWARE = []\nROOT_URLCONF = \"site.urls\"\nSTATIC_URL = \"/static/\"\n";
+    /// let nginx = "server {\n    location / {\n        proxy_pass http://127.0.0.1:8000;\n    }\n}\n";
+    /// let project = Project::from_sources(
+    ///     ProjectOptions::default(),
+    ///     &[("Procfile", "web: gunicorn site.wsgi:application --bind 127.0.0.1:8000\n"), ("site/wsgi.py", wsgi), ("site/settings.py", settings), ("nginx/app.conf", nginx)],
+    /// );
+    /// let run = project.gunicorn_settings(&project.gunicorn[0]).unwrap();
+    /// assert_eq!(run.setting.value, "site.settings");
+    /// let routes = project.proxied_gunicorn();
+    /// assert_eq!(routes.len(), 1);
+    /// assert!(routes[0].server.is_some());
+    /// assert_eq!(routes[0].settings(&project).unwrap().module.path, run.module.path);
+    /// ```
+    pub fn gunicorn_settings(&self, g: &GunicornProcess) -> Option<RunSettings<'_>> {
+        let app = g.app.as_ref()?.value.as_str();
+        let app_module = app.split(':').next().filter(|m| m.rsplit('.').next().is_some_and(|last| last == "wsgi" || last == "asgi"))?;
+        let sets_module = |v: &SettingValue| match v {
+            SettingValue::Str(v) => v.contains("DJANGO_SETTINGS_MODULE"),
+            SettingValue::List(items) => items.iter().any(|i| i.as_str().is_none_or(|v| v.contains("DJANGO_SETTINGS_MODULE"))),
+            _ => true,
+        };
+        if g.get_all("raw_env").iter().any(|s| sets_module(&s.value)) {
+            return None;
+        }
+        let app_file = self.python_module(app_module).map(|f| f.path.as_path());
+        let mut found: Option<RunSettings<'_>> = None;
+        let services = self.services_running(g);
+        if services.is_empty() {
+            return None;
+        }
+        for s in services {
+            if s.env("DJANGO_SETTINGS_MODULE").is_some_and(|e| e.value.is_none()) {
+                return None;
+            }
+            let setting = s.settings_module.as_ref()?;
+            let from_default = s.env("DJANGO_SETTINGS_MODULE").is_none() && !s.command.as_ref().is_some_and(|c| c.argv.iter().any(|a| a.starts_with("--settings")));
+            if from_default && (!s.missing_env_files.is_empty() || app_file != Some(setting.origin.file.as_path())) {
+                return None;
+            }
+            let file = self.python_module(&setting.value)?;
+            let module = self.django.iter().find(|m| m.path == file.path)?;
+            match &found {
+                Some(f) if f.module.path != module.path => return None,
+                Some(_) => {}
+                None => found = Some(RunSettings { module, service: s, setting }),
+            }
+        }
+        found
+    }
+
+    /// Every `proxy_pass` of the project's nginx files (not dumps, not an image's own
+    /// configuration) whose address — or every `server` of the `upstream` it names — is
+    /// a gunicorn process of the project ([`Project::gunicorn_behind`]). An address matched
+    /// by its port alone counts only when it is a loopback host and the processes bind it
+    /// statically. Addresses with variables are never followed.
+    pub fn proxied_gunicorn(&self) -> Vec<ProxyRoute<'_>> {
+        let model = &self.nginx;
+        let mut upstreams: std::collections::HashMap<String, Vec<(PathBuf, String)>> = std::collections::HashMap::new();
+        let docs: Vec<_> = model.iter().filter(|(_, d)| d.in_project() && !d.in_dump).collect();
+        for (id, doc) in &docs {
+            for at in model.find(self, *id, "upstream") {
+                let Some(u) = model.node(self, at) else { continue };
+                let (Some(name), Some(_)) = (u.arg(0), u.block.as_ref()) else { continue };
+                let servers = u.children_named("server").filter_map(|s| s.args.first().map(|w| if w.has_variable() { String::new() } else { w.value.clone() })).map(|a| (doc.file.clone(), a)).collect();
+                // Two upstreams of one name: not known which one a `proxy_pass` means.
+                if upstreams.insert(name.to_owned(), servers).is_some() {
+                    upstreams.insert(name.to_owned(), Vec::new());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (id, doc) in &docs {
+            for pass in model.find(self, *id, "proxy_pass") {
+                let Some(d) = model.node(self, pass) else { continue };
+                let Some(url) = d.args.first().filter(|u| !u.has_variable()) else { continue };
+                let Some(location) = d.ancestors().find(|a| a.is("location")) else { continue };
+                let Some(host) = proxy_host(&url.value) else { continue };
+                let addresses: Vec<(PathBuf, String)> = match upstreams.get(&host) {
+                    Some(servers) => servers.clone(),
+                    None => vec![(doc.file.clone(), host.clone())],
+                };
+                if addresses.is_empty() || addresses.iter().any(|(_, a)| a.is_empty()) {
+                    continue;
+                }
+                let mut processes: Vec<&GunicornProcess> = Vec::new();
+                let mut matched = None;
+                let mut all = true;
+                for (file, address) in &addresses {
+                    let Some(backend) = self.gunicorn_behind(file, address) else {
+                        all = false;
+                        break;
+                    };
+                    if let BackendMatch::Port { .. } = backend.matched {
+                        let host = address.rsplit_once(':').map_or(address.as_str(), |(h, _)| h);
+                        let loopback = matches!(host, "127.0.0.1" | "localhost" | "0.0.0.0" | "[::1]" | "::1");
+                        if !loopback || backend.processes.iter().any(|g| bind_ports(g).is_none()) {
+                            all = false;
+                            break;
+                        }
+                    }
+                    for g in backend.processes {
+                        if !processes.iter().any(|k| std::ptr::eq(*k, g)) {
+                            processes.push(g);
+                        }
+                    }
+                    matched.get_or_insert(backend.matched);
+                }
+                let (true, Some(matched)) = (all, matched) else { continue };
+                let location = At { doc: *id, id: location.id };
+                let server = model.scope_chain(self, Scope::inside(location)).into_iter().find_map(|sc| {
+                    let block = sc.block?;
+                    let at = At { doc: sc.doc, id: block };
+                    model.node(self, at).filter(|n| n.is("server")).map(|_| at)
+                });
+                out.push(ProxyRoute { pass, location, server, processes, matched });
+            }
+        }
+        out
+    }
+}
+
+/// `http://web:8000/api` → `web:8000`; `http://unix:/run/app.sock:/` → `unix:/run/app.sock`.
+fn proxy_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    if let Some(sock) = rest.strip_prefix("unix:") {
+        return Some(format!("unix:{}", sock.split(':').next().unwrap_or(sock)));
+    }
+    Some(rest.split('/').next().unwrap_or(rest).to_owned()).filter(|h| !h.is_empty())
 }
 
 /// The gunicorn processes behind an nginx address, and how they were found.

@@ -12,10 +12,12 @@ pub mod djs003_debug_enabled;
 pub mod djs004_insecure_secret_key_fallback;
 pub mod djs005_allowed_hosts_wildcard;
 pub mod djs006_local_memory_cache_in_production;
+pub mod djs007_cache_pool_below_concurrency;
 pub mod djs008_removed_storage_setting;
 pub mod djs009_gzip_middleware_misplaced;
 pub mod djs010_in_memory_channel_layer;
 pub mod djs011_db_backed_sessions_with_cache;
+pub mod djs012_proxy_ssl_header_not_forwarded;
 pub mod djs101_security_middleware_missing;
 pub mod djs102_clickjacking_middleware_missing;
 pub mod djs103_csrf_middleware_missing;
@@ -40,10 +42,12 @@ pub static RULES: &[&Rule] = &[
     &djs004_insecure_secret_key_fallback::RULE,
     &djs005_allowed_hosts_wildcard::RULE,
     &djs006_local_memory_cache_in_production::RULE,
+    &djs007_cache_pool_below_concurrency::RULE,
     &djs008_removed_storage_setting::RULE,
     &djs009_gzip_middleware_misplaced::RULE,
     &djs010_in_memory_channel_layer::RULE,
     &djs011_db_backed_sessions_with_cache::RULE,
+    &djs012_proxy_ssl_header_not_forwarded::RULE,
     &djs101_security_middleware_missing::RULE,
     &djs102_clickjacking_middleware_missing::RULE,
     &djs103_csrf_middleware_missing::RULE,

@@ -23,6 +23,7 @@ pub mod gun006_deprecated_uvicorn_worker;
 pub mod gun007_worker_tmp_dir_on_disk;
 pub mod gun008_unknown_setting;
 pub mod gun009_cpu_count_ignores_container_limits;
+pub mod gun010_timeout_exceeds_proxy_timeout;
 pub mod gun011_setting_annotated_not_assigned;
 
 pub static RULES: &[&Rule] = &[
@@ -35,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &gun007_worker_tmp_dir_on_disk::RULE,
     &gun008_unknown_setting::RULE,
     &gun009_cpu_count_ignores_container_limits::RULE,
+    &gun010_timeout_exceeds_proxy_timeout::RULE,
     &gun011_setting_annotated_not_assigned::RULE,
 ];
 

@@ -24,6 +24,7 @@ pub mod ngx007_low_worker_connections;
 pub mod ngx008_server_tokens_exposed;
 pub mod ngx009_outdated_tls_protocols;
 pub mod ngx010_add_header_inheritance_lost;
+pub mod ngx011_static_served_by_app;
 pub mod ngx012_worker_rlimit_nofile_below_connections;
 
 pub static RULES: &[&Rule] = &[
@@ -37,6 +38,7 @@ pub static RULES: &[&Rule] = &[
     &ngx008_server_tokens_exposed::RULE,
     &ngx009_outdated_tls_protocols::RULE,
     &ngx010_add_header_inheritance_lost::RULE,
+    &ngx011_static_served_by_app::RULE,
     &ngx012_worker_rlimit_nofile_below_connections::RULE,
 ];
 
