@@ -434,7 +434,7 @@ pub struct IncludeProblem {
 #[derive(Clone, Debug)]
 pub struct PgVersion {
     pub major: Option<u32>,
-    /// `postgres:16 from docker-compose.yml`, `[versions]`; empty when unknown.
+    /// "from `postgres:16` of service `db`", "from [versions]"; empty when unknown.
     pub from: String,
 }
 
@@ -466,9 +466,9 @@ impl PgServer {
     pub fn table_note(&self) -> String {
         let t = self.table();
         match self.version.major {
-            Some(m) if m == t.major => format!("PostgreSQL {m} ({})", self.version.from),
-            Some(m) => format!("PostgreSQL {m} ({}), checked against the settings of {} (the nearest table stacklint has)", self.version.from, t.version),
-            None => format!("assuming PostgreSQL {} (declare [versions] postgres)", t.version),
+            Some(m) if m == t.major => format!("PostgreSQL {m} {}", self.version.from),
+            Some(m) => format!("PostgreSQL {m} {}; checked against the settings of {}, the nearest table stacklint has", self.version.from, t.version),
+            None => format!("assuming PostgreSQL {}: declare [versions] postgres", t.version),
         }
     }
 
@@ -667,18 +667,25 @@ fn command_line(s: &DeployedService, server: &mut PgServer) {
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let kv = match a.as_str() {
-            "-c" => it.next().map(String::clone),
-            "-B" => it.next().map(|v| format!("shared_buffers={v}")),
-            "-N" => it.next().map(|v| format!("max_connections={v}")),
-            other => other.strip_prefix("--").or_else(|| other.strip_prefix("-c")).map(str::to_owned),
+        // The `name=value` it sets, and the argument as written (`-c name=value`, `--name=value`, `-B 128`).
+        let (kv, arg) = match a.as_str() {
+            "-c" | "-B" | "-N" => {
+                let v = it.next().map_or("", String::as_str);
+                let kv = match a.as_str() {
+                    "-B" => format!("shared_buffers={v}"),
+                    "-N" => format!("max_connections={v}"),
+                    _ => v.to_owned(),
+                };
+                (Some(kv), format!("{a} {v}"))
+            }
+            other => (other.strip_prefix("--").or_else(|| other.strip_prefix("-c")).map(str::to_owned), a.clone()),
         };
         let Some((name, value)) = kv.as_deref().and_then(|kv| kv.split_once('=')) else { continue };
         let name = name.replace('-', "_");
         if name == "config_file" {
             continue;
         }
-        server.assignments.push(Assignment { name, value: value.to_owned(), source: Source::CommandLine { origin: c.origin.clone(), arg: a.clone() } });
+        server.assignments.push(Assignment { name, value: value.to_owned(), source: Source::CommandLine { origin: c.origin.clone(), arg } });
     }
 }
 
@@ -692,7 +699,7 @@ pub fn image_major(image: &str) -> Option<u32> {
 
 fn service_version(project: &Project, s: &DeployedService) -> PgVersion {
     match s.image.as_ref().and_then(|i| image_major(&i.value).map(|m| (m, i))) {
-        Some((major, image)) => PgVersion { major: Some(major), from: format!("`{}` of service `{}`", image.value, s.name) },
+        Some((major, image)) => PgVersion { major: Some(major), from: format!("from `{}` of service `{}`", image.value, s.name) },
         None => project_version(project),
     }
 }
@@ -863,7 +870,7 @@ mod tests {
         let db = servers.iter().find(|s| s.service.as_deref() == Some("db")).unwrap();
         assert_eq!(db.bytes("shared_buffers"), Some(256 << 20));
         assert_eq!(db.bytes("work_mem"), Some(8 << 20));
-        assert_eq!(db.table_note(), "PostgreSQL 15 (`postgres:15` of service `db`)");
+        assert_eq!(db.table_note(), "PostgreSQL 15 from `postgres:15` of service `db`");
         let plain = servers.iter().find(|s| s.service.as_deref() == Some("plain")).unwrap();
         assert!(plain.main.is_none());
         assert_eq!(plain.bytes("shared_buffers"), Some(128 << 20));

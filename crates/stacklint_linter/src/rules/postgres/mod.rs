@@ -114,16 +114,16 @@ impl Site {
         }
     }
 
-    /// How the value in effect is named in messages: "`shared_buffers = 128MB`", or "unset
-    /// (PostgreSQL's default 128MB)".
+    /// How the value in effect is named in messages: "`shared_buffers = 128MB`", or
+    /// "`shared_buffers` unset (PostgreSQL's default 128MB)".
     pub(crate) fn shows(&self, name: &str, server: &PgServer) -> String {
         match server.get(name) {
             Some(a) => format!("`{} = {}`", a.name, a.value),
             None => {
                 let boot = server.table().get(name).map_or(String::new(), |d| boot_text(d));
                 match self {
-                    Site::Image { image, .. } => format!("`{name}` is the `{image}` image's default, {boot}, and nothing of the project sets it"),
-                    _ => format!("`{name}` is unset (PostgreSQL's default {boot})"),
+                    Site::Image { image, .. } => format!("`{name}` at the `{image}` image's default {boot} (nothing of the project sets it)"),
+                    _ => format!("`{name}` unset (PostgreSQL's default {boot})"),
                 }
             }
         }
@@ -148,7 +148,7 @@ pub(crate) fn site(project: &Project, server: &PgServer, name: &str) -> Option<S
                 let range = origin.range.unwrap_or_default();
                 // The `name=value` of the argument, found once in the command's text.
                 let text = project.file(&origin.file).map_or("", |f| range.slice(&f.text));
-                let kv = arg.strip_prefix("--").or_else(|| arg.strip_prefix("-c")).unwrap_or(arg);
+                let kv = arg.strip_prefix("--").or_else(|| arg.strip_prefix("-c")).unwrap_or(arg).trim_start();
                 let value_range = (text.matches(kv).count() == 1)
                     .then(|| text.find(kv))
                     .flatten()

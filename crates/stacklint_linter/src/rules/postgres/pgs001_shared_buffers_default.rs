@@ -61,9 +61,13 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let percent = current as f64 * 100.0 / server.target.memory.max(1) as f64;
-        let what = if current == DEFAULT { "PostgreSQL's default" } else { "below 1/8 of memory" };
+        let what = match (server.get("shared_buffers").is_some(), current == DEFAULT) {
+            (true, true) => "PostgreSQL's default, ",
+            (false, true) => "",
+            (_, false) => "below 1/8 of memory, ",
+        };
         let message = format!(
-            "{}: {what}, {percent:.1}% of {}; PGTune's web profile gives 25% of memory = {}",
+            "{}: {what}{percent:.1}% of {}; PGTune's web profile gives 25% of memory = {}",
             site.shows("shared_buffers", &server),
             memory_text(&server.target),
             format_memory(want)

@@ -60,7 +60,7 @@ fn check(cx: &mut Checker) {
         if !seen.first(site.file(), site.range()) {
             continue;
         }
-        let message = format!("{} is {why}; memory is {}, and PGTune sets 75% of it = {}", site.shows("effective_cache_size", &server), memory_text(&server.target), format_memory(want));
+        let message = format!("{}: {why}; memory is {}, and PGTune sets 75% of it = {}", site.shows("effective_cache_size", &server), memory_text(&server.target), format_memory(want));
         let fix = set_edits(project, &site, "effective_cache_size", &format_memory(want)).map(|e| Fix::safe(format!("Set `effective_cache_size = {}` (75% of memory)", format_memory(want)), e));
         let d = finding(cx, &site, message, fix);
         cx.report(d);

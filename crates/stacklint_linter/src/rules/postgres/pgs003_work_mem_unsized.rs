@@ -68,9 +68,9 @@ fn check(cx: &mut Checker) {
         // PGTune: whole kB, at least 64kB.
         let want = (allowed / per_gather / 1024).max(64) * 1024;
         let why = if current > allowed {
-            format!("more than memory gives each connection: ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) = {}", memory_text(&server.target), format_memory(shared), format_memory(allowed / 1024 * 1024))
+            format!("more than memory gives each connection: ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) = {}", memory_text(&server.target), format_memory(shared), format_memory(allowed / 1024 * 1024)) + &format!("; PGTune's value is {}", format_memory(want))
         } else if current == DEFAULT && (want >= 2 * DEFAULT || want * 2 <= DEFAULT) {
-            format!("PostgreSQL's default, sized for no machine in particular: for {} PGTune gives ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) / {per_gather} parallel worker{} per gather", memory_text(&server.target), format_memory(memory), format_memory(shared), if per_gather == 1 { "" } else { "s" })
+            format!("the default, sized for no machine in particular: for {} PGTune computes ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) / {per_gather} parallel worker{} per gather = {}", memory_text(&server.target), server.target.memory_text(), format_memory(shared), if per_gather == 1 { "" } else { "s" }, format_memory(want))
         } else {
             continue;
         };
@@ -78,7 +78,7 @@ fn check(cx: &mut Checker) {
         if !seen.first(site.file(), site.range()) {
             continue;
         }
-        let message = format!("{} is {why}; PGTune's value is {}", site.shows("work_mem", &server), format_memory(want));
+        let message = format!("{}: {why}", site.shows("work_mem", &server));
         let fix = set_edits(project, &site, "work_mem", &format_memory(want)).map(|e| Fix::safe(format!("Set `work_mem = {}` (PGTune, web)", format_memory(want)), e));
         let d = finding(cx, &site, message, fix);
         cx.report(d);

@@ -55,7 +55,7 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let capped = if want == CAP { " (capped at 2GB)" } else { "" };
-        let message = format!("{} is below 1/16 of {} = {}{capped}: `VACUUM` and index builds work in smaller pieces than the machine allows", site.shows("maintenance_work_mem", &server), memory_text(&server.target), format_memory(want));
+        let message = format!("{}: below 1/16 of {} = {}{capped}: `VACUUM` and index builds work in smaller pieces than the machine allows", site.shows("maintenance_work_mem", &server), memory_text(&server.target), format_memory(want));
         let fix = set_edits(project, &site, "maintenance_work_mem", &format_memory(want)).map(|e| Fix::safe(format!("Set `maintenance_work_mem = {}` (memory / 16)", format_memory(want)), e));
         let d = finding(cx, &site, message, fix);
         cx.report(d);

@@ -55,7 +55,7 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let message = format!(
-            "{} models a spinning disk's seek on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins): the planner prefers sequential scans over faster index scans; PGTune sets 1.1 for SSDs",
+            "{}: models a spinning disk's seek on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins): the planner prefers sequential scans over faster index scans; PGTune sets 1.1 for SSDs",
             site.shows("random_page_cost", &server)
         );
         let fix = set_edits(project, &site, "random_page_cost", "1.1").map(|e| Fix::safe("Set `random_page_cost = 1.1` (SSD)", e));

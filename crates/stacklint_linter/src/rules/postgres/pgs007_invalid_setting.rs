@@ -83,15 +83,20 @@ fn problem(server: &PgServer, name: &str, value: &str, line: Option<(&std::path:
     if let Some(def) = table.get(name) {
         let why = parse_value(def, value).err()?;
         let fix = line.and_then(|(file, e)| unit_case_fix(def, value).map(|v| Fix::unsafe_(format!("Write `{name} = {v}`"), vec![Edit::replace(file.to_path_buf(), e.value_range, v)])));
-        return Some((format!("{why}: PostgreSQL refuses to start (invalid value for parameter `{name}`; {version})"), fix));
+        return Some((format!("`{name} = {value}`: {why}; PostgreSQL refuses to start ({version})"), fix));
     }
     if let Some(r) = removed(name) {
+        // Still there in the deployed release (`stats_temp_directory` on PostgreSQL 14).
+        let removed_major: u32 = r.removed_in.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        if server.version.major.is_some_and(|m| m < removed_major) {
+            return None;
+        }
         let n: Option<u64> = value.trim().parse().ok();
         let (replacement, fix) = match (&r.replacement, r.scale, n) {
             (Some(to), Some(scale), Some(n)) if scale != 1 => {
                 let v = format!("{}{}", n.saturating_mul(scale), r.replacement_unit);
                 let fix = line.map(|(file, e)| Fix::unsafe_(format!("Replace with `{to} = {v}`"), vec![Edit::replace(file.to_path_buf(), e.name_range, to.clone()), Edit::replace(file.to_path_buf(), e.value_range, v.clone())]));
-                (format!("its documented replacement is `{to}` = {} ({}) = {v}", conversion(r.scale, n, &r.replacement_unit), r.note), fix)
+                (format!("its documented replacement is `{to} = {v}` ({})", conversion(r.scale, n, &r.replacement_unit)), fix)
             }
             (Some(to), _, _) => {
                 let fix = line.map(|(file, e)| Fix::unsafe_(format!("Rename to `{to}`"), vec![Edit::replace(file.to_path_buf(), e.name_range, to.clone())]));
@@ -102,25 +107,26 @@ fn problem(server: &PgServer, name: &str, value: &str, line: Option<(&std::path:
                 (format!("nothing replaces it ({})", r.note), fix)
             }
         };
-        return Some((format!("`{name}` was removed in PostgreSQL {}: the server refuses to start (unrecognized configuration parameter; {version}); {replacement}", r.removed_in), fix));
+        return Some((format!("`{name}` was removed in PostgreSQL {}, so the server refuses to start ({version}); {replacement}", r.removed_in), fix));
     }
     let closest = table.closest(name);
-    // A name newer than the table's release may be real: report it only as a typo of a known one.
-    if server.version.major.is_some_and(|m| m > table.major) && closest.is_none() {
+    // A name of another release than the table's may be real there: report it only as a
+    // typo of a known one.
+    if server.version.major.is_some_and(|m| m != table.major) && closest.is_none() {
         return None;
     }
     let (hint, fix) = match closest {
         Some(c) => (format!("; did you mean `{c}`?"), line.map(|(file, e)| Fix::unsafe_(format!("Rename to `{c}`"), vec![Edit::replace(file.to_path_buf(), e.name_range, c)]))),
         None => (String::new(), None),
     };
-    Some((format!("`{name}` is not a PostgreSQL setting: the server refuses to start (unrecognized configuration parameter; {version}){hint}"), fix))
+    Some((format!("`{name}` is not a PostgreSQL setting, so the server refuses to start ({version}){hint}"), fix))
 }
 
 /// "3 × 32 × 16MB" for `checkpoint_segments` (scale 48 = 3 × 16), "32 × 16MB" otherwise.
 fn conversion(scale: Option<u64>, n: u64, unit: &str) -> String {
     match scale {
-        Some(48) => format!("3 × {n} × 16{unit}"),
-        Some(s) => format!("{n} × {s}{unit}"),
+        Some(48) => format!("3 × {n} segments × 16{unit}, as the 9.5 release notes convert it"),
+        Some(s) => format!("{n} segments × {s}{unit}"),
         None => n.to_string(),
     }
 }

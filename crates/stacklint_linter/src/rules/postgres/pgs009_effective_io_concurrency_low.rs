@@ -54,7 +54,7 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let message = format!(
-            "{} issues {n} read{} ahead in bitmap scans on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins), which serves hundreds at once; PGTune sets 200",
+            "{}: issues {n} read{} ahead in bitmap scans on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins), which serves hundreds at once; PGTune sets 200",
             site.shows("effective_io_concurrency", &server),
             if (n - 1.0).abs() < f64::EPSILON { "" } else { "s" }
         );
