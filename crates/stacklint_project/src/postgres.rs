@@ -428,6 +428,9 @@ pub struct IncludeProblem {
     pub file: PathBuf,
     pub range: TextRange,
     pub message: String,
+    /// It names a path outside the project (absolute, or above its root): it may well
+    /// exist on the server, only stacklint cannot read it.
+    pub outside: bool,
 }
 
 /// How the deployed version was found.
@@ -599,7 +602,13 @@ fn read_file(project: &Project, server: &mut PgServer, path: &Path, depth: usize
             EntryKind::Include | EntryKind::IncludeIfExists => {
                 let Some(target) = resolve(project, server, path, &e.value) else {
                     if e.kind == EntryKind::Include {
-                        server.problems.push(IncludeProblem { file: path.to_path_buf(), range: e.line_range, message: format!("`include '{}'` names no file of the project: PostgreSQL refuses to start when an `include` is missing, and stacklint cannot check what it sets", e.value) });
+                        let outside = e.value.starts_with('/') || join_rel(path, &e.value).starts_with("..");
+                        let message = if outside {
+                            format!("`include '{}'` names a file outside the project: stacklint does not read it, so what it sets is not checked", e.value)
+                        } else {
+                            format!("`include '{}'` names no file of the project: PostgreSQL refuses to start when an `include` is missing, and stacklint cannot check what it sets", e.value)
+                        };
+                        server.problems.push(IncludeProblem { file: path.to_path_buf(), range: e.line_range, message, outside });
                     }
                     continue;
                 };
@@ -616,7 +625,7 @@ fn read_file(project: &Project, server: &mut PgServer, path: &Path, depth: usize
                     .collect();
                 found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
                 if found.is_empty() {
-                    server.problems.push(IncludeProblem { file: path.to_path_buf(), range: e.line_range, message: format!("`include_dir '{}'` holds no `.conf` file of the project: stacklint cannot check what it sets", e.value) });
+                    server.problems.push(IncludeProblem { file: path.to_path_buf(), range: e.line_range, message: format!("`include_dir '{}'` holds no `.conf` file of the project: what the server finds there is not checked", e.value), outside: true });
                 }
                 for f in found {
                     include(project, server, path, e, &f, depth, stack);
@@ -629,11 +638,11 @@ fn read_file(project: &Project, server: &mut PgServer, path: &Path, depth: usize
 
 fn include(project: &Project, server: &mut PgServer, from: &Path, e: &Entry, target: &Path, depth: usize, stack: &mut Vec<PathBuf>) {
     if stack.iter().any(|s| s == target) {
-        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` includes a file that is already being read ({}): PostgreSQL stops at nesting depth 10 and refuses to start", e.name, e.value, target.display()) });
+        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` includes a file that is already being read ({}): PostgreSQL stops at nesting depth 10 and refuses to start", e.name, e.value, target.strip_prefix(&project.root).unwrap_or(target).display()), outside: false });
         return;
     }
     if depth + 1 > MAX_DEPTH {
-        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` nests includes deeper than 10 files: PostgreSQL refuses to start", e.name, e.value) });
+        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` nests includes deeper than 10 files: PostgreSQL refuses to start", e.name, e.value), outside: false });
         return;
     }
     read_file(project, server, target, depth + 1, stack);
