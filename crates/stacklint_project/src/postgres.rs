@@ -449,6 +449,10 @@ pub struct PgServer {
     pub service: Option<String>,
     /// Where the service is defined (its `image:` line), for findings on the image's defaults.
     pub defined_at: Option<Origin>,
+    /// The image the service runs (`postgres:16`).
+    pub image: Option<String>,
+    /// The service, by its index in the deployment (names may repeat across compose files).
+    service_index: Option<usize>,
     /// The project file PostgreSQL reads first; `None` when it runs the image's defaults.
     pub main: Option<PathBuf>,
     /// Every project file read, in order.
@@ -496,6 +500,28 @@ impl PgServer {
         u64::try_from(v).ok().map(|v| v.saturating_mul(unit))
     }
 
+    /// Whether the service runs an official PostgreSQL image as it is (`postgres`, `postgis`,
+    /// `pgvector`, `timescaledb` from compose `image:`, not built from a project Dockerfile,
+    /// which may configure anything): then its boot values are known.
+    pub fn runs_official_image(&self, project: &Project) -> bool {
+        let Some(s) = self.service_index.and_then(|i| project.deployment.services.get(i)) else { return false };
+        let name = self.image.as_deref().map(|i| i.rsplit('/').next().unwrap_or(i).split(':').next().unwrap_or("")).unwrap_or("");
+        s.build.is_none() && matches!(name, "postgres" | "postgis" | "pgvector" | "timescaledb" | "timescaledb-ha")
+    }
+
+    /// Whether `fsync` is off: PostgreSQL's documentation keeps that for data that can be
+    /// thrown away (a test database), so sizing advice does not apply.
+    pub fn disposable(&self) -> bool {
+        self.value("fsync") == Some(Value::Bool(false))
+    }
+
+    /// Whether the main file is a whole configuration (the file a service's PostgreSQL
+    /// reads, or a `postgresql.conf`) rather than a fragment meant to be included
+    /// (`10-tuning.conf`): only a whole one tells that a setting is unset.
+    pub fn main_is_whole(&self) -> bool {
+        self.service.is_some() || self.main.as_deref().and_then(Path::file_name).is_some_and(|n| n == "postgresql.conf")
+    }
+
     /// The file a setting can be added to (the main file), when PostgreSQL reads one.
     pub fn main_file(&self) -> Option<&Path> {
         self.main.as_deref()
@@ -520,7 +546,7 @@ const MAX_DEPTH: usize = 10;
 pub fn servers(project: &Project) -> Vec<PgServer> {
     let mut out = Vec::new();
     let mut covered: HashSet<PathBuf> = HashSet::new();
-    for s in &project.deployment.services {
+    for (index, s) in project.deployment.services.iter().enumerate() {
         let main = s.config_files.iter().filter(|c| c.program == "postgres").find_map(|c| c.file.clone());
         let runs_postgres = s.role == Role::Postgres || main.is_some();
         if !runs_postgres {
@@ -529,6 +555,8 @@ pub fn servers(project: &Project) -> Vec<PgServer> {
         let mut server = PgServer {
             service: Some(s.name.clone()),
             defined_at: Some(s.image.as_ref().map_or_else(|| s.defined_in.clone(), |i| i.origin.clone())),
+            image: s.image.as_ref().map(|i| i.value.clone()),
+            service_index: Some(index),
             main: main.clone(),
             files: Vec::new(),
             assignments: Vec::new(),
@@ -571,6 +599,8 @@ fn blank_server(project: &Project, path: &Path) -> PgServer {
     PgServer {
         service: None,
         defined_at: None,
+        image: None,
+        service_index: None,
         main: None,
         files: Vec::new(),
         assignments: Vec::new(),
@@ -652,7 +682,7 @@ fn include(project: &Project, server: &mut PgServer, from: &Path, e: &Entry, tar
 /// path in the container of the server's service.
 fn resolve(project: &Project, server: &PgServer, from: &Path, value: &str) -> Option<PathBuf> {
     if value.starts_with('/') {
-        let service = project.deployment.service(server.service.as_deref()?)?;
+        let service = project.deployment.services.get(server.service_index?)?;
         return service.file_at(value).map(Path::to_path_buf);
     }
     let p = join_rel(from, value);

@@ -38,15 +38,16 @@ pub static RULES: &[&Rule] = &[
 
 const MIB: u64 = 1 << 20;
 
-/// The servers the rules check: those configured by a project file or a command line, and
-/// (for the rules that say so) image defaults of services in a compose file whose name
-/// does not say development or tests.
+/// The servers the sizing and logging rules check: not those of a compose file whose name
+/// says development or tests, not a disposable one (`fsync = off`), and one that runs an
+/// official image's defaults only for the rules that report at the `image:` line.
 pub(crate) fn servers(project: &Project, with_image_defaults: bool) -> Vec<PgServer> {
     postgres::servers(project)
         .into_iter()
         .filter(|s| {
             let configured = s.main.is_some() || !s.assignments.is_empty();
-            configured || (with_image_defaults && s.defined_at.as_ref().is_some_and(|o| !dev_or_test_path(&o.file)))
+            let dev = s.defined_at.as_ref().is_some_and(|o| dev_or_test_path(&o.file));
+            !dev && !s.disposable() && (configured || with_image_defaults && s.runs_official_image(project))
         })
         .collect()
 }
@@ -139,8 +140,10 @@ pub(crate) fn boot_text(def: &postgres::SettingDef) -> String {
     }
 }
 
-/// Where `name` of `server` stands.
-pub(crate) fn site(project: &Project, server: &PgServer, name: &str) -> Option<Site> {
+/// Where `name` of `server` stands. An unset setting is reported in a whole main file, or
+/// (`at_image`) at the `image:` line of a service running an official image; a fragment
+/// (`10-tuning.conf` on its own) does not tell that a setting is unset.
+pub(crate) fn site(project: &Project, server: &PgServer, name: &str, at_image: bool) -> Option<Site> {
     if let Some(a) = server.get(name) {
         return Some(match &a.source {
             Source::File { path, entry } => Site::Line { file: path.clone(), range: entry.name_range.cover(entry.value_range), value_range: entry.value_range, quoted: entry.quoted },
@@ -159,13 +162,18 @@ pub(crate) fn site(project: &Project, server: &PgServer, name: &str) -> Option<S
         });
     }
     if let Some(main) = server.main_file() {
+        if !server.main_is_whole() {
+            return None;
+        }
         let file = project.file(main)?;
         let first = file.line_index.line_range(0, &file.text);
         return Some(Site::Unset { file: main.to_path_buf(), range: first });
     }
+    if !at_image || !server.runs_official_image(project) {
+        return None;
+    }
     let origin = server.defined_at.as_ref()?;
-    let image = project.deployment.service(server.service.as_deref()?)?.image.as_ref().map_or_else(|| "postgres".to_owned(), |i| i.value.clone());
-    Some(Site::Image { file: origin.file.clone(), range: origin.range.unwrap_or_default(), image })
+    Some(Site::Image { file: origin.file.clone(), range: origin.range.unwrap_or_default(), image: server.image.clone().unwrap_or_else(|| "postgres".to_owned()) })
 }
 
 /// The edits that make `name` of the server `value`: the value replaced where it is

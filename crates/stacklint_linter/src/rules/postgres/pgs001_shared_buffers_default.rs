@@ -56,7 +56,7 @@ fn check(cx: &mut Checker) {
         if !(low || current == DEFAULT && want > DEFAULT) {
             continue;
         }
-        let Some(site) = site(project, &server, "shared_buffers") else { continue };
+        let Some(site) = site(project, &server, "shared_buffers", true) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }

@@ -56,7 +56,7 @@ fn check(cx: &mut Checker) {
         } else {
             continue;
         };
-        let Some(site) = site(project, &server, "effective_cache_size") else { continue };
+        let Some(site) = site(project, &server, "effective_cache_size", false) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }

@@ -74,7 +74,7 @@ fn check(cx: &mut Checker) {
         } else {
             continue;
         };
-        let Some(site) = site(project, &server, "work_mem") else { continue };
+        let Some(site) = site(project, &server, "work_mem", false) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }

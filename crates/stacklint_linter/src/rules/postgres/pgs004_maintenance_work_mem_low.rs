@@ -50,7 +50,7 @@ fn check(cx: &mut Checker) {
         if current >= want {
             continue;
         }
-        let Some(site) = site(project, &server, "maintenance_work_mem") else { continue };
+        let Some(site) = site(project, &server, "maintenance_work_mem", false) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }

@@ -50,7 +50,7 @@ fn check(cx: &mut Checker) {
         if (cost - 4.0).abs() > f64::EPSILON {
             continue;
         }
-        let Some(site) = site(project, &server, "random_page_cost") else { continue };
+        let Some(site) = site(project, &server, "random_page_cost", false) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }

@@ -45,7 +45,7 @@ fn check(cx: &mut Checker) {
         if server.value("log_min_duration_statement") != Some(Value::Int(-1)) {
             continue;
         }
-        let Some(site) = site(project, &server, "log_min_duration_statement") else { continue };
+        let Some(site) = site(project, &server, "log_min_duration_statement", false) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }

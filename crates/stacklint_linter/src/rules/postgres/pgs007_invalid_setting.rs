@@ -49,7 +49,8 @@ declare_rule! {
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let mut seen = Seen::default();
-    for server in super::servers(project, false) {
+    // Every server, a development one too: PostgreSQL refuses these lines wherever they are.
+    for server in stacklint_project::postgres::servers(project) {
         for a in &server.assignments {
             // `extension.setting` names are placeholders PostgreSQL accepts for any extension.
             if a.name.contains('.') {

@@ -49,7 +49,7 @@ fn check(cx: &mut Checker) {
         if n >= 100.0 {
             continue;
         }
-        let Some(site) = site(project, &server, "effective_io_concurrency") else { continue };
+        let Some(site) = site(project, &server, "effective_io_concurrency", false) else { continue };
         if !seen.first(site.file(), site.range()) {
             continue;
         }
