@@ -259,6 +259,7 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 }
 
 /// C's `strtol(s, &end, 0)` then, on `.`/`e`/overflow, `strtod`: the number and what follows.
+#[allow(clippy::cast_precision_loss)] // PostgreSQL holds the number in a double too
 fn c_number(s: &str) -> Option<(f64, &str)> {
     let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, body) = match s.strip_prefix('-') {
@@ -325,6 +326,7 @@ fn unit_size(unit: &str) -> Option<BaseUnit> {
 }
 
 /// A number with an optional unit, in the setting's base unit (not rounded).
+#[allow(clippy::cast_precision_loss)] // unit sizes are powers of two, exact in a double
 fn number_in_base(def: &SettingDef, text: &str) -> Result<f64, String> {
     let Some((v, rest)) = c_number(text) else { return Err(format!("`{text}` is not a number")) };
     if v.is_nan() {
@@ -505,7 +507,7 @@ impl PgServer {
     /// which may configure anything): then its boot values are known.
     pub fn runs_official_image(&self, project: &Project) -> bool {
         let Some(s) = self.service_index.and_then(|i| project.deployment.services.get(i)) else { return false };
-        let name = self.image.as_deref().map(|i| i.rsplit('/').next().unwrap_or(i).split(':').next().unwrap_or("")).unwrap_or("");
+        let name = self.image.as_deref().map_or("", |i| i.rsplit('/').next().unwrap_or(i).split(':').next().unwrap_or(""));
         s.build.is_none() && matches!(name, "postgres" | "postgis" | "pgvector" | "timescaledb" | "timescaledb-ha")
     }
 
@@ -646,7 +648,9 @@ fn read_file(project: &Project, server: &mut PgServer, path: &Path, depth: usize
             }
             EntryKind::IncludeDir => {
                 let dir = join_rel(path, &e.value);
-                // PostgreSQL: the directory's files ending in `.conf`, not starting with `.`, by name.
+                // PostgreSQL: the directory's files ending in `.conf` (case-sensitive, as its
+                // `strcmp`), not starting with `.`, by name.
+                #[allow(clippy::case_sensitive_file_extension_comparisons)]
                 let mut found: Vec<PathBuf> = project
                     .files_under(&dir)
                     .filter(|(p, _)| p.parent() == Some(dir.as_path()))
@@ -760,9 +764,9 @@ fn project_version(project: &Project) -> PgVersion {
 /// them exactly (PGTune writes `7864kB`).
 pub fn format_memory(bytes: u64) -> String {
     const KB: u64 = 1024;
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{}GB", bytes >> 30)
-    } else if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    } else if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{}MB", bytes >> 20)
     } else {
         format!("{}kB", bytes / KB)

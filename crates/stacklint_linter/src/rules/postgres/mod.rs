@@ -142,15 +142,13 @@ impl Site {
     /// How the value in effect is named in messages: "`shared_buffers = 128MB`", or
     /// "`shared_buffers` unset (PostgreSQL's default 128MB)".
     pub(crate) fn shows(&self, name: &str, server: &PgServer) -> String {
-        match server.get(name) {
-            Some(a) => format!("`{} = {}`", a.name, a.value),
-            None => {
-                let boot = server.table().get(name).map_or(String::new(), |d| boot_text(d));
-                match self {
-                    Site::Image { image, .. } => format!("`{name}` at the `{image}` image's default {boot} (nothing of the project sets it)"),
-                    _ => format!("`{name}` unset (PostgreSQL's default {boot})"),
-                }
-            }
+        if let Some(a) = server.get(name) {
+            return format!("`{} = {}`", a.name, a.value);
+        }
+        let boot = server.table().get(name).map_or(String::new(), boot_text);
+        match self {
+            Site::Image { image, .. } => format!("`{name}` at the `{image}` image's default {boot} (nothing of the project sets it)"),
+            _ => format!("`{name}` unset (PostgreSQL's default {boot})"),
         }
     }
 }

@@ -60,6 +60,7 @@ fn check(cx: &mut Checker) {
         if !seen.first(site.file(), site.range()) {
             continue;
         }
+        #[allow(clippy::cast_precision_loss)] // a percentage for the message
         let percent = current as f64 * 100.0 / server.target.memory.max(1) as f64;
         let what = match (server.get("shared_buffers").is_some(), current == DEFAULT) {
             (true, true) => "PostgreSQL's default, ",
