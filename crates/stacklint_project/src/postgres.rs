@@ -549,7 +549,7 @@ pub fn servers(project: &Project) -> Vec<PgServer> {
     let mut out = Vec::new();
     let mut covered: HashSet<PathBuf> = HashSet::new();
     for (index, s) in project.deployment.services.iter().enumerate() {
-        let main = s.config_files.iter().filter(|c| c.program == "postgres").find_map(|c| c.file.clone());
+        let main = s.config_files.iter().filter(|c| c.program == "postgres").find_map(|c| c.file.clone()).or_else(|| data_dir_config(s));
         let runs_postgres = s.role == Role::Postgres || main.is_some();
         if !runs_postgres {
             continue;
@@ -595,6 +595,21 @@ pub fn servers(project: &Project) -> Vec<PgServer> {
         out.push(server);
     }
     out
+}
+
+/// Without `config_file`, PostgreSQL reads `postgresql.conf` in its data directory: the
+/// official image's `PGDATA` (`/var/lib/postgresql/data` before 18, the image's default).
+fn data_dir_config(s: &DeployedService) -> Option<PathBuf> {
+    if s.role != Role::Postgres {
+        return None;
+    }
+    let major = s.image.as_ref().and_then(|i| image_major(&i.value));
+    let default = match major {
+        Some(m) if m >= 18 => format!("/var/lib/postgresql/{m}/docker"),
+        _ => "/var/lib/postgresql/data".to_owned(),
+    };
+    let pgdata = s.env("PGDATA").and_then(|e| e.value.clone()).unwrap_or(default);
+    s.file_at(&format!("{}/postgresql.conf", pgdata.trim_end_matches('/'))).map(Path::to_path_buf)
 }
 
 fn blank_server(project: &Project, path: &Path) -> PgServer {
@@ -903,6 +918,16 @@ mod tests {
         let s = &servers(&p)[0];
         assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
         assert!(s.problems.iter().all(|p| p.message.contains("already being read")));
+    }
+
+    #[test]
+    fn the_data_directory_config_of_the_image() {
+        let compose = "services:\n  db:\n    image: postgres:16\n    environment:\n      PGDATA: /pg\n    volumes:\n      - ./db/postgresql.conf:/pg/postgresql.conf\n";
+        let p = project(&[("docker-compose.yml", compose), ("db/postgresql.conf", "shared_buffers = 1GB\n")]);
+        let servers = servers(&p);
+        assert_eq!(servers.len(), 1, "{servers:?}");
+        assert_eq!(servers[0].main.as_deref(), Some(Path::new("db/postgresql.conf")));
+        assert_eq!(servers[0].bytes("shared_buffers"), Some(1 << 30));
     }
 
     #[test]
