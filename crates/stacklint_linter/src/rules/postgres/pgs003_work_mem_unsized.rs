@@ -7,9 +7,9 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Reports a `work_mem` left at PostgreSQL's default 4MB when PGTune's value for the
-    /// target machine is at least twice or at most half of it, and a `work_mem` above what
-    /// memory can give every connection: (memory − `shared_buffers`) / (`max_connections` × 3),
-    /// `shared_buffers` counted at least at PGTune's 25% of memory.
+    /// target machine is at least twice or at most half of it, and a `work_mem` whose worst
+    /// case (`max_connections` × 3 steps × `work_mem`) is more than twice the memory left
+    /// beside `shared_buffers` (counted at least at PGTune's 25% of memory).
     ///
     /// ## Why is this bad?
     /// `work_mem` is the memory of each sort or hash step, and one query can run several at
@@ -67,8 +67,20 @@ fn check(cx: &mut Checker) {
         let per_gather = u64::from(server.target.whole_cpus().div_ceil(2).clamp(1, 4));
         // PGTune: whole kB, at least 64kB.
         let want = (allowed / per_gather / 1024).max(64) * 1024;
-        let why = if current > allowed {
-            format!("more than memory gives each connection: ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) = {}", memory_text(&server.target), format_memory(shared), format_memory(allowed / 1024 * 1024)) + &format!("; PGTune's value is {}", format_memory(want))
+        // Every connection running three sort or hash steps at once (PGTune's estimate) is
+        // a worst case that rarely happens: report only a demand beyond twice what is there.
+        let available = memory - shared;
+        let demand = current.saturating_mul(connections).saturating_mul(3);
+        let why = if demand > available.saturating_mul(2) {
+            format!(
+                "`max_connections` {connections} × 3 sort or hash steps × {} = {}, more than twice the {} that {} leaves beside `shared_buffers` {}; PGTune's value is {}",
+                format_memory(current),
+                format_memory(demand / (1 << 20) * (1 << 20)),
+                format_memory(available / (1 << 20) * (1 << 20)),
+                memory_text(&server.target),
+                format_memory(shared),
+                format_memory(want)
+            )
         } else if current == DEFAULT && (want >= 2 * DEFAULT || want * 2 <= DEFAULT) {
             format!("the default, sized for no machine in particular: for {} PGTune computes ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) / {per_gather} parallel worker{} per gather = {}", memory_text(&server.target), server.target.memory_text(), format_memory(shared), if per_gather == 1 { "" } else { "s" }, format_memory(want))
         } else {
