@@ -344,7 +344,7 @@ fn number_in_base(def: &SettingDef, text: &str) -> Result<f64, String> {
     match (def.unit, unit_size(unit)) {
         (Some(BaseUnit::Bytes(base)), Some(BaseUnit::Bytes(u))) => Ok(v * u as f64 / base as f64),
         (Some(BaseUnit::Millis(base)), Some(BaseUnit::Millis(u))) => Ok(v * u / base),
-        _ => Err(format!("`{unit}` is not a unit of `{}`: {hint}", def.name)),
+        _ => Err(format!("not a unit of `{}` after the number: {hint}", def.name)),
     }
 }
 
@@ -687,11 +687,11 @@ fn read_file(project: &Project, server: &mut PgServer, path: &Path, depth: usize
 
 fn include(project: &Project, server: &mut PgServer, from: &Path, e: &Entry, target: &Path, depth: usize, stack: &mut Vec<PathBuf>) {
     if stack.iter().any(|s| s == target) {
-        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` includes a file that is already being read ({}): PostgreSQL stops at nesting depth 10 and refuses to start", e.name, e.value, target.strip_prefix(&project.root).unwrap_or(target).display()), outside: false });
+        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` includes a file that is already being read ({}): PostgreSQL gives up at its nesting limit and refuses to start", e.name, e.value, target.strip_prefix(&project.root).unwrap_or(target).display()), outside: false });
         return;
     }
     if depth + 1 > MAX_DEPTH {
-        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` nests includes deeper than 10 files: PostgreSQL refuses to start", e.name, e.value), outside: false });
+        server.problems.push(IncludeProblem { file: from.to_path_buf(), range: e.line_range, message: format!("`{} '{}'` nests includes deeper than PostgreSQL's limit (10 files): it refuses to start", e.name, e.value), outside: false });
         return;
     }
     read_file(project, server, target, depth + 1, stack);
@@ -842,7 +842,7 @@ mod tests {
         assert!(parse_value(def("work_mem"), "100B").unwrap_err().contains("outside the valid range"));
         assert!(parse_value(def("work_mem"), "99999999999GB").unwrap_err().contains("integer range"));
         assert!(parse_value(def("work_mem"), "4mb").unwrap_err().contains("case matters"));
-        assert!(parse_value(def("work_mem"), "4s").unwrap_err().contains("not a unit"));
+        assert!(parse_value(def("work_mem"), "4s").unwrap_err().contains("not a unit of `work_mem`"));
         assert!(parse_value(def("max_connections"), "100MB").unwrap_err().contains("takes no unit"));
         assert!(parse_value(def("shared_buffers"), "12").unwrap_err().contains("16 .. 1073741823"));
         assert!(parse_value(def("work_mem"), "lots").unwrap_err().contains("not a number"));

@@ -38,6 +38,25 @@ pub static RULES: &[&Rule] = &[
 ];
 
 const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+/// The target's memory in MB with the arithmetic that gives it: `("8 × 1024 = 8192MB", 8192)`.
+pub(crate) fn memory_mb(target: &Target) -> (String, u64) {
+    let mb = target.memory / MIB;
+    if target.memory.is_multiple_of(GIB) { (format!("{} × 1024 = {mb}MB", target.memory / GIB), mb) } else { (format!("{mb}MB"), mb) }
+}
+
+/// Bytes in kB with the arithmetic from how they are written: 2GB is `2 × 1048576 = 2097152kB`.
+pub(crate) fn kb_chain(bytes: u64) -> (String, u64) {
+    let kb = bytes / 1024;
+    if bytes >= GIB && bytes.is_multiple_of(GIB) {
+        (format!("{} × 1048576 = {kb}kB", bytes / GIB), kb)
+    } else if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        (format!("{} × 1024 = {kb}kB", bytes / MIB), kb)
+    } else {
+        (format!("{kb}kB"), kb)
+    }
+}
 
 /// The servers the sizing and logging rules check: not those of a compose file whose name
 /// says development or tests, not a disposable one (`fsync = off`), and one that runs an
@@ -91,11 +110,6 @@ pub(crate) fn memory_text(target: &Target) -> String {
 /// "on SSD storage (the default: declare `storage` in [target] if it spins)"
 pub(crate) fn ssd(target: &Target) -> bool {
     target.storage == Storage::Ssd
-}
-
-/// Target memory rounded down to whole MiB times `num / den`.
-pub(crate) fn share(target: &Target, num: u64, den: u64) -> u64 {
-    (target.memory / den).saturating_mul(num) / MIB * MIB
 }
 
 /// A project path as messages show it.

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::postgres::format_memory;
 
-use super::{Seen, finding, memory_text, servers, set_edits, share, site};
+use super::{MIB, Seen, finding, memory_mb, memory_text, servers, set_edits, site};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -11,10 +11,10 @@ declare_rule! {
     ///
     /// ## Why is this bad?
     /// `shared_buffers` is PostgreSQL's own page cache. The default, 128MB, is sized to
-    /// start anywhere, not to serve: on a machine with gigabytes of memory every page past
+    /// start anywhere (128 MB), not to serve: on a machine with gigabytes of memory every page past
     /// it is read through the kernel again, with a copy and a system call each time. The
     /// PostgreSQL documentation advises 25% of memory on a dedicated server, which is
-    /// what PGTune sets. The fix writes 25% of the target's memory (`[target]`, or the
+    /// what PGTune sets (memory / 4, in MB: 8 GiB is 8 × 1024 = 8192MB). The fix writes 25% of the target's memory (`[target]`, or the
     /// compose limits of the service that runs PostgreSQL); a server that runs an image's
     /// defaults is reported at its `image:` without an edit.
     ///
@@ -51,8 +51,9 @@ fn check(cx: &mut Checker) {
     let mut seen = Seen::default();
     for server in servers(project, true) {
         let Some(current) = server.bytes("shared_buffers") else { continue };
-        let want = share(&server.target, 1, 4);
-        let low = current < share(&server.target, 1, 8);
+        let (chain, memory_mb) = memory_mb(&server.target);
+        let want = memory_mb / 4 * MIB;
+        let low = current < server.target.memory / 8;
         if !(low || current == DEFAULT && want > DEFAULT) {
             continue;
         }
@@ -60,19 +61,12 @@ fn check(cx: &mut Checker) {
         if !seen.first(site.file(), site.range()) {
             continue;
         }
-        #[allow(clippy::cast_precision_loss)] // a percentage for the message
-        let percent = current as f64 * 100.0 / server.target.memory.max(1) as f64;
         let what = match (server.get("shared_buffers").is_some(), current == DEFAULT) {
             (true, true) => "PostgreSQL's default, ",
             (false, true) => "",
-            (_, false) => "below 1/8 of memory, ",
+            (_, false) => "below an eighth of memory, ",
         };
-        let message = format!(
-            "{}: {what}{percent:.1}% of {}; PGTune's web profile gives 25% of memory = {}",
-            site.shows("shared_buffers", &server),
-            memory_text(&server.target),
-            format_memory(want)
-        );
+        let message = format!("{}: {what}on a machine with {}; PGTune's web profile gives a quarter of memory: {chain} / 4 = {}MB", site.shows("shared_buffers", &server), memory_text(&server.target), memory_mb / 4);
         let fix = set_edits(project, &site, "shared_buffers", &format_memory(want)).map(|e| Fix::safe(format!("Set `shared_buffers = {}` (25% of memory)", format_memory(want)), e));
         let d = finding(cx, &site, message, fix);
         cx.report(d);

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::postgres::format_memory;
 
-use super::{Seen, finding, memory_text, servers, set_edits, share, site};
+use super::{MIB, Seen, finding, memory_mb, memory_text, servers, set_edits, site};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -14,7 +14,8 @@ declare_rule! {
     /// the kernel's page cache and `shared_buffers` together can hold, and so how cheap an
     /// index scan is. Above the machine's memory (a value copied from a bigger host, or a
     /// container limit lower than the host) the planner picks index scans that then read
-    /// from disk; far below it, it avoids indexes it should use. PGTune sets 75% of memory.
+    /// from disk; far below it, it avoids indexes it should use. PGTune sets 75% of memory
+    /// (memory × 0.75, in MB: 8 GiB is 8 × 1024 = 8192MB). PostgreSQL's default is 4 GB.
     ///
     /// ## Example
     /// ```conf path=postgres/postgresql.conf
@@ -48,7 +49,8 @@ fn check(cx: &mut Checker) {
     for server in servers(project, false) {
         let Some(current) = server.bytes("effective_cache_size") else { continue };
         let memory = server.target.memory;
-        let want = share(&server.target, 3, 4);
+        let (chain, memory_mb) = memory_mb(&server.target);
+        let want = memory_mb * 3 / 4 * MIB;
         let why = if current > memory {
             "more than the machine has: the planner counts on cached pages that cannot exist"
         } else if current < want / 2 {
@@ -60,7 +62,7 @@ fn check(cx: &mut Checker) {
         if !seen.first(site.file(), site.range()) {
             continue;
         }
-        let message = format!("{}: {why}; memory is {}, and PGTune sets 75% of it = {}", site.shows("effective_cache_size", &server), memory_text(&server.target), format_memory(want));
+        let message = format!("{}: {why}; memory is {}, and PGTune sets three quarters of it: {chain} × 0.75 = {}MB", site.shows("effective_cache_size", &server), memory_text(&server.target), memory_mb * 3 / 4);
         let fix = set_edits(project, &site, "effective_cache_size", &format_memory(want)).map(|e| Fix::safe(format!("Set `effective_cache_size = {}` (75% of memory)", format_memory(want)), e));
         let d = finding(cx, &site, message, fix);
         cx.report(d);

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::postgres::{Value, format_memory};
 
-use super::{Seen, finding, memory_text, servers, set_edits, share, site};
+use super::{Seen, finding, kb_chain, memory_text, servers, set_edits, site};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -17,7 +17,9 @@ declare_rule! {
     /// a burst of connections asks for more memory than there is and the kernel's OOM
     /// killer ends the server. PGTune's web profile divides what `shared_buffers` leaves by
     /// three steps per connection and by the parallel workers per gather
-    /// (min(⌈CPUs / 2⌉, 4)).
+    /// (min(⌈CPUs / 2⌉, 4)). With `max_connections` at its default 100, 8 GiB and 4 CPUs:
+    /// 8 × 1048576 = 8388608kB (1024 kB per MB), a quarter for `shared_buffers`, (8388608kB − 2097152kB) /
+    /// (100 × 3) / 2 = 10486kB.
     ///
     /// ## Example
     /// ```conf path=postgres/postgresql.conf
@@ -49,6 +51,11 @@ declare_rule! {
 
 const DEFAULT: u64 = 4 << 20;
 
+/// `a / b` rounded to the nearest whole number.
+fn div_round(a: u64, b: u64) -> u64 {
+    (a + b / 2) / b.max(1)
+}
+
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let mut seen = Seen::default();
@@ -59,30 +66,36 @@ fn check(cx: &mut Checker) {
         // What PGTune's own `shared_buffers` (25% of memory) leaves, or what a larger one
         // does: the same base for the limit and the fix, so that fixing `shared_buffers`
         // (PGS001) does not move `work_mem` out of its limit again.
-        let shared = shared.max(share(&server.target, 1, 4));
-        if shared >= memory || connections == 0 {
+        let quarter = memory / 4;
+        if shared.max(quarter) >= memory || connections == 0 {
             continue;
         }
-        let allowed = (memory - shared) / (connections * 3);
-        let per_gather = u64::from(server.target.whole_cpus().div_ceil(2).clamp(1, 4));
-        // PGTune: whole kB, at least 64kB.
-        let want = (allowed / per_gather / 1024).max(64) * 1024;
-        // Every connection running three sort or hash steps at once (PGTune's estimate) is
-        // a worst case that rarely happens: report only a demand beyond twice what is there.
-        let available = memory - shared;
-        let demand = current.saturating_mul(connections).saturating_mul(3);
-        let why = if demand > available.saturating_mul(2) {
-            format!(
-                "`max_connections` {connections} × 3 sort or hash steps × {} = {}, more than twice the {} that {} leaves beside `shared_buffers` {}; PGTune's value is {}",
-                format_memory(current),
-                format_memory(demand / (1 << 20) * (1 << 20)),
-                format_memory(available / (1 << 20) * (1 << 20)),
-                memory_text(&server.target),
-                format_memory(shared),
-                format_memory(want)
-            )
+        // The arithmetic in kB, each step shown as PGTune does it (rounded to whole kB).
+        let (memory_chain, memory_kb) = kb_chain(memory);
+        let (shared_chain, shared_kb) = if shared <= quarter {
+            (format!("{memory_kb}kB / 4 = {}kB for `shared_buffers` (a quarter of memory)", memory_kb / 4), memory_kb / 4)
+        } else {
+            let (c, kb) = kb_chain(shared);
+            (format!("`shared_buffers` {c}"), kb)
+        };
+        let Some(left) = memory_kb.checked_sub(shared_kb).filter(|l| *l > 0) else { continue };
+        let steps = connections * 3;
+        let per = div_round(left, steps);
+        let cpus = server.target.whole_cpus();
+        let per_gather = u64::from(cpus.div_ceil(2).clamp(1, 4));
+        let want_kb = div_round(per, per_gather).max(64);
+        let want = want_kb * 1024;
+        let gather = if cpus.div_ceil(2) > 4 { format!("{per_gather} parallel workers per gather (at most 4)") } else { format!("{cpus} / 2 = {per_gather} parallel workers per gather") };
+        let base = format!("{memory_chain}; {shared_chain}; {memory_kb}kB − {shared_kb}kB = {left}kB; `max_connections` {connections} × 3 = {steps} sorts or hashes at once (PGTune's estimate)");
+        let pgtune = format!("{left}kB / {steps} = {per}kB; {gather}; {per}kB / {per_gather} = {want_kb}kB");
+        let (current_chain, current_kb) = kb_chain(current);
+        // Every connection running three sort or hash steps at once is a worst case that
+        // rarely happens: report only a demand beyond twice the memory there is.
+        let demand = current_kb.saturating_mul(steps);
+        let why = if demand > left.saturating_mul(2) {
+            format!("its worst case is more than twice the memory left beside `shared_buffers` on {}: {base}; {current_chain}; {steps} × {current_kb}kB = {demand}kB, above 2 × {left}kB = {}kB; PGTune's web profile gives {pgtune}", memory_text(&server.target), left * 2)
         } else if current == DEFAULT && (want >= 2 * DEFAULT || want * 2 <= DEFAULT) {
-            format!("the default, sized for no machine in particular: for {} PGTune computes ({} − `shared_buffers` {}) / (`max_connections` {connections} × 3) / {per_gather} parallel worker{} per gather = {}", memory_text(&server.target), server.target.memory_text(), format_memory(shared), if per_gather == 1 { "" } else { "s" }, format_memory(want))
+            format!("sized for no machine in particular; PGTune's web profile for {}: {base}; {pgtune}", memory_text(&server.target))
         } else {
             continue;
         };

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::postgres::format_memory;
 
-use super::{Seen, finding, memory_text, servers, set_edits, share, site};
+use super::{MIB, Seen, finding, memory_mb, memory_text, servers, set_edits, site};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -13,7 +13,8 @@ declare_rule! {
     /// `maintenance_work_mem` is the memory of `VACUUM`, `CREATE INDEX` and
     /// `ALTER TABLE ADD FOREIGN KEY`. With the default 64MB, autovacuum passes over a big
     /// table's indexes several times and index builds sort on disk; few such operations run
-    /// at once, so a larger value costs little. PGTune sets memory / 16, at most 2GB.
+    /// at once, so a larger value costs little. PGTune sets memory / 16 (in MB: 8 GiB is
+    /// 8 × 1024 = 8192MB), at most 2GB; PostgreSQL's default is 64 MB.
     ///
     /// ## Example
     /// ```conf path=postgres/postgresql.conf
@@ -46,7 +47,9 @@ fn check(cx: &mut Checker) {
     let mut seen = Seen::default();
     for server in servers(project, false) {
         let Some(current) = server.bytes("maintenance_work_mem") else { continue };
-        let want = share(&server.target, 1, 16).min(CAP);
+        let (chain, memory_mb) = memory_mb(&server.target);
+        let sixteenth = memory_mb / 16;
+        let want = (sixteenth * MIB).min(CAP);
         if current >= want {
             continue;
         }
@@ -54,8 +57,12 @@ fn check(cx: &mut Checker) {
         if !seen.first(site.file(), site.range()) {
             continue;
         }
-        let capped = if want == CAP { " (capped at 2GB)" } else { "" };
-        let message = format!("{}: below 1/16 of {} = {}{capped}: `VACUUM` and index builds work in smaller pieces than the machine allows", site.shows("maintenance_work_mem", &server), memory_text(&server.target), format_memory(want));
+        let capped = if want == CAP { ", capped at 2GB" } else { "" };
+        let message = format!(
+            "{}: below a sixteenth of memory ({}): {chain} / 16 = {sixteenth}MB{capped}; `VACUUM` and index builds work in smaller pieces than the machine allows",
+            site.shows("maintenance_work_mem", &server),
+            memory_text(&server.target)
+        );
         let fix = set_edits(project, &site, "maintenance_work_mem", &format_memory(want)).map(|e| Fix::safe(format!("Set `maintenance_work_mem = {}` (memory / 16)", format_memory(want)), e));
         let d = finding(cx, &site, message, fix);
         cx.report(d);

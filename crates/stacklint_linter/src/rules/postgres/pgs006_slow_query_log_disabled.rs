@@ -13,7 +13,7 @@ declare_rule! {
     /// The slow-query log is how a slow endpoint is traced to its SQL: with
     /// `log_min_duration_statement = 500ms` every statement that ran longer is logged with
     /// its duration. At -1 nothing is, and the only trace of a slow query is the response
-    /// time the users see. The fix logs statements slower than 500ms.
+    /// time the users see. The fix logs statements slower than 500 ms.
     ///
     /// ## Example
     /// ```conf path=postgres/postgresql.conf

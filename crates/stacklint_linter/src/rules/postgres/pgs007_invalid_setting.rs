@@ -20,6 +20,10 @@ declare_rule! {
     /// (`checkpoint_segments = N` becomes `max_wal_size` = 3 × N × 16MB, as the 9.5 release
     /// notes convert it) or comments out a setting that has none; check the result.
     ///
+    /// Booleans are `on`, `off`, `true`, `false`, `yes`, `no`, `1`, `0` (and unambiguous
+    /// prefixes); memory units `B`, `kB`, `MB`, `GB`, `TB` and time units `us`, `ms`, `s`,
+    /// `min`, `h`, `d`, case-sensitive.
+    ///
     /// ## Example
     /// ```conf path=postgres/postgresql.conf
     /// checkpoint_segments = 32
@@ -97,7 +101,7 @@ fn problem(server: &PgServer, name: &str, value: &str, line: Option<(&std::path:
             (Some(to), Some(scale), Some(n)) if scale != 1 => {
                 let v = format!("{}{}", n.saturating_mul(scale), r.replacement_unit);
                 let fix = line.map(|(file, e)| Fix::unsafe_(format!("Replace with `{to} = {v}`"), vec![Edit::replace(file.to_path_buf(), e.name_range, to.clone()), Edit::replace(file.to_path_buf(), e.value_range, v.clone())]));
-                (format!("its documented replacement is `{to} = {v}` ({})", conversion(r.scale, n, &r.replacement_unit)), fix)
+                (format!("its documented replacement is `{to}`: {}", conversion(r.scale, n, &r.replacement_unit)), fix)
             }
             (Some(to), _, _) => {
                 let fix = line.map(|(file, e)| Fix::unsafe_(format!("Rename to `{to}`"), vec![Edit::replace(file.to_path_buf(), e.name_range, to.clone())]));
@@ -126,8 +130,8 @@ fn problem(server: &PgServer, name: &str, value: &str, line: Option<(&std::path:
 /// "3 × 32 × 16MB" for `checkpoint_segments` (scale 48 = 3 × 16), "32 × 16MB" otherwise.
 fn conversion(scale: Option<u64>, n: u64, unit: &str) -> String {
     match scale {
-        Some(48) => format!("3 × {n} segments × 16{unit}, as the 9.5 release notes convert it"),
-        Some(s) => format!("{n} segments × {s}{unit}"),
+        Some(48) => format!("3 × {n} = {} segments, {} × 16{unit} = {}{unit}, as the 9.5 release notes convert it", 3 * n, 3 * n, 48 * n),
+        Some(s) => format!("{n} segments × {s}{unit} = {}{unit}", s * n),
         None => n.to_string(),
     }
 }
