@@ -2,7 +2,9 @@
 //! and the PGS/SYN002 rule fixtures that the real server accepts
 //! (`postgres -D SCRATCH --config-file=FILE -C shared_buffers` after `initdb` of a scratch
 //! data directory, as a non-root user), apply `--fix --unsafe-fixes` to a copy, check the
-//! server still accepts it, and that a second `--fix` changes nothing. The ragstack
+//! server still accepts it, and that a second `--fix` changes nothing. Before and after
+//! fixing, the values the model reads for the sizing settings must be those `postgres -C`
+//! prints, and a syntax error postgres reports must be one the parser reports. The ragstack
 //! scenario's file is refused before (`checkpoint_segments`, removed in 9.5) and must be
 //! accepted after the unsafe fixes.
 //!
@@ -71,8 +73,14 @@ impl Server {
 
     /// `Err(message)` when postgres refuses the configuration.
     fn check(&self, conf: &Path) -> Result<(), String> {
-        let out = as_user(&self.bin).arg("-D").arg(&self.data).arg(format!("--config-file={}", conf.display())).args(["-C", "shared_buffers"]).output().map_err(|e| e.to_string())?;
-        if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).lines().take(3).collect::<Vec<_>>().join(" | ")) }
+        self.show(conf, "shared_buffers").map(|_| ())
+    }
+
+    /// `postgres -C name`: the value in effect, in the setting's base unit (`16384` for
+    /// 128MB of 8kB pages).
+    fn show(&self, conf: &Path, name: &str) -> Result<String, String> {
+        let out = as_user(&self.bin).arg("-D").arg(&self.data).arg(format!("--config-file={}", conf.display())).args(["-C", name]).output().map_err(|e| e.to_string())?;
+        if out.status.success() { Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned()) } else { Err(String::from_utf8_lossy(&out.stderr).lines().take(3).collect::<Vec<_>>().join(" | ")) }
     }
 }
 
@@ -121,6 +129,36 @@ fn cases() -> Vec<Case> {
     out
 }
 
+/// Settings whose value in effect the model must read as postgres does (units, rounding,
+/// includes, later lines winning).
+const COMPARED: &[&str] = &["shared_buffers", "work_mem", "maintenance_work_mem", "effective_cache_size", "max_connections", "log_min_duration_statement", "random_page_cost", "effective_io_concurrency"];
+
+fn values_agree(server: &Server, work: &Path, case: &Case, conf: &Path, failures: &mut Vec<String>, compared: &mut usize) {
+    // The files as they are in `work` now (before or after fixing).
+    let texts: Vec<(String, String)> = common::files_under(work).into_iter().filter(|f| f.extension().is_some_and(|e| e == "conf")).filter_map(|f| Some((common::rel(&f, work).display().to_string(), std::fs::read_to_string(&f).ok()?))).collect();
+    let sources: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let project = stacklint_project::Project::from_sources(stacklint_project::ProjectOptions::default(), &sources);
+    let servers = stacklint_project::postgres::servers(&project);
+    let Some(model) = servers.iter().find(|s| s.main.as_deref() == Some(case.main.as_path())) else {
+        failures.push(format!("{}: the model has no server reading {}", case.name, case.main.display()));
+        return;
+    };
+    // postgres reads `postgresql.auto.conf` from its data directory (here the scratch one),
+    // the model from beside the configuration (where a data directory's copy sits).
+    if work.join(&case.main).with_file_name("postgresql.auto.conf").is_file() {
+        return;
+    }
+    for name in COMPARED {
+        let Ok(shown) = server.show(conf, name) else { continue };
+        let ours = model.value(name).and_then(|v| v.number());
+        let theirs: Option<f64> = shown.parse().ok();
+        *compared += 1;
+        if ours.zip(theirs).is_none_or(|(a, b)| (a - b).abs() > 1e-9) {
+            failures.push(format!("{}: `{name}` is {shown} for postgres, {ours:?} for the model", case.name));
+        }
+    }
+}
+
 /// `syntax error in file "FILE" line N` in postgres's log.
 fn syntax_error_at(message: &str) -> Option<(PathBuf, usize)> {
     let rest = message.split("syntax error in file \"").nth(1)?;
@@ -146,7 +184,7 @@ fn fixes_keep_postgres_configs_valid() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let server = Server::init(bin, &tmp.path().join("pg"));
-    let (mut rejected_before, mut checked, mut fixes_applied, mut repaired) = (0usize, 0usize, 0usize, 0usize);
+    let (mut rejected_before, mut checked, mut fixes_applied, mut repaired, mut values_compared) = (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let work = tmp.path().join(format!("p{i}"));
@@ -154,8 +192,10 @@ fn fixes_keep_postgres_configs_valid() {
         open_up(&work);
         let conf = work.join(&case.main);
         let before = server.check(&conf);
-        // What postgres reads without a syntax error, the parser reads without one too.
+        // What postgres reads without a syntax error, the parser reads without one too, and
+        // the model reads the values postgres has in effect.
         if before.is_ok() {
+            values_agree(&server, &work, case, &conf, &mut failures, &mut values_compared);
             for (path, text) in &case.files {
                 let parsed = stacklint_syntax::postgres::parse(&String::from_utf8_lossy(text));
                 if path.extension().is_some_and(|e| e == "conf") && !parsed.errors.is_empty() {
@@ -185,6 +225,10 @@ fn fixes_keep_postgres_configs_valid() {
             (Err(_), Ok(())) => repaired += 1,
             _ => {}
         }
+        // The fixed values read as postgres reads them.
+        if after.is_ok() {
+            values_agree(&server, &work, case, &conf, &mut failures, &mut values_compared);
+        }
         if before.is_err() {
             rejected_before += 1;
             // The scenario's only error is `checkpoint_segments`: PGS007's unsafe fix repairs it.
@@ -201,7 +245,7 @@ fn fixes_keep_postgres_configs_valid() {
             failures.push(format!("{}: a second fix pass changed {:?}", case.name, again.fixed.iter().map(|f| f.diff(&work)).collect::<Vec<_>>()));
         }
     }
-    println!("postgres -C: {checked} configs accepted before fixing, all accepted after ({rejected_before} refused before, {repaired} of them accepted after); {fixes_applied} fixes applied; {} failures", failures.len());
+    println!("postgres -C: {checked} configs accepted before fixing, all accepted after ({rejected_before} refused before, {repaired} of them accepted after); {values_compared} values compared with the model; {fixes_applied} fixes applied; {} failures", failures.len());
     assert!(checked > 0, "no configuration was accepted before fixing: is the scratch cluster usable?");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
