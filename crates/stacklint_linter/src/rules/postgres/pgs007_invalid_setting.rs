@@ -11,6 +11,9 @@ declare_rule! {
     /// the setting does not take, a value out of its range, not a boolean or not one of its
     /// enum values. Names, types, units and ranges come from `pg_settings` of the real
     /// server (the deployed major version's table, or the nearest one, which the message names).
+    /// A name no release of the table knows is reported as a typo of the closest known name;
+    /// without one, only when the deployed release is the table's own (a newer release may
+    /// have added it).
     ///
     /// ## Why is this bad?
     /// PostgreSQL reads the whole file at start and refuses to start on any such line
@@ -115,9 +118,9 @@ fn problem(server: &PgServer, name: &str, value: &str, line: Option<(&std::path:
         return Some((format!("`{name}` was removed in PostgreSQL {}, so the server refuses to start ({version}); {replacement}", r.removed_in), fix));
     }
     let closest = table.closest(name);
-    // A name of another release than the table's may be real there: report it only as a
-    // typo of a known one.
-    if server.version.major.is_some_and(|m| m != table.major) && closest.is_none() {
+    // A name of another release than the table's (or of a release not declared) may be
+    // real there: report it only as a typo of a known one.
+    if server.version.major != Some(table.major) && closest.is_none() {
         return None;
     }
     let (hint, fix) = match closest {
