@@ -20,6 +20,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("compose", compose),
     ("supervisord", supervisord),
     ("systemd", systemd),
+    ("postgres", postgres),
     ("lint", lint),
     ("fix", fix),
 ];
@@ -141,6 +142,31 @@ pub fn systemd(data: &[u8]) {
     }
 }
 
+pub fn postgres(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::postgres::parse(&text);
+    errors_in_bounds(&text, &parsed.errors);
+    for line in &parsed.tree.lines {
+        assert_in_bounds(&text, line.range, "postgres line");
+        if let Some(c) = line.comment {
+            assert_in_bounds(&text, c, "postgres comment");
+            assert!(line.range.contains_range(c), "comment {c:?} outside its line");
+        }
+    }
+    for e in parsed.tree.entries() {
+        for r in [e.line_range, e.name_range, e.value_range] {
+            assert_in_bounds(&text, r, "postgres entry");
+        }
+        assert_eq!(e.name_range.slice(&text), e.name);
+        // The value reads back: a quoted value re-quoted parses to the same value.
+        if e.quoted {
+            assert_eq!(stacklint_syntax::postgres::unescape(e.value_range.slice(&text)), e.value);
+        } else {
+            assert_eq!(e.value_range.slice(&text), e.value);
+        }
+    }
+}
+
 /// The whole engine on one file whose kind the first byte picks: every rule runs, every
 /// finding and fix edit stays inside the file.
 pub fn lint(data: &[u8]) {
@@ -193,6 +219,7 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("nginx/conf.d/site.conf", K::Nginx, SITE),
         ("deploy/supervisord.conf", K::Supervisord, &[]),
         ("deploy/web.service", K::Systemd, &[]),
+        ("postgres/postgresql.conf", K::Postgres, &[]),
     ]
 };
 

@@ -89,6 +89,15 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "NGX009" => &["ssl_protocols", "TLSv1", "TLSv1.1", "1.27.3", "8996"],
         "NGX011" => &["404", "collectstatic"],
         "NGX012" => &["worker_rlimit_nofile", "worker_connections", "1024", "512"],
+        // PostgreSQL (names, units, bounds and defaults come from its settings table as well).
+        "PGS001" => &["PostgreSQL", "128", "1024", "4", "8"],
+        "PGS002" => &["PostgreSQL", "1024", "0.75", "4"],
+        "PGS003" => &["PostgreSQL", "1024", "1048576", "3", "4", "100"],
+        "PGS004" => &["PostgreSQL", "1024", "16", "64", "VACUUM"],
+        "PGS005" => &["PostgreSQL", "4", "1.1", "storage", "hdd"],
+        "PGS006" => &["PostgreSQL", "500"],
+        "PGS007" => &["PostgreSQL", "3", "on", "off", "true", "false", "yes", "no", "B", "kB", "MB", "GB", "TB", "us", "ms", "s", "min", "h", "d"],
+        "PGS009" => &["PostgreSQL", "100", "200", "storage", "hdd"],
         _ => &[],
     }
 }
@@ -103,6 +112,41 @@ fn allowed_for(code: &str, case: &str) -> Vec<String> {
     }
     if code.starts_with("NGX") {
         out.extend(nginx_image_conf());
+    }
+    if code.starts_with("PGS") {
+        out.extend(postgres_settings());
+    }
+    out
+}
+
+/// PostgreSQL's settings table and removed settings (`crates/stacklint_project/data/postgres/`,
+/// the truth the PGS rules read): the release, every name, unit, boot value, bound and enum
+/// value, and the releases that removed settings with their replacements.
+fn postgres_settings() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../stacklint_project/data/postgres");
+    let mut out = Vec::new();
+    for file in ["15/settings.tsv", "removed.tsv"] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("postgres settings data");
+        if let Some(version) = text.lines().next().and_then(|l| l.strip_prefix("# PostgreSQL ")).and_then(|l| l.split_whitespace().next()) {
+            out.push(version.to_owned());
+            out.extend(version.split('.').next().map(str::to_owned));
+        }
+        for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            for (i, col) in line.split('\t').enumerate() {
+                // Notes (removed.tsv's last column) are prose, not values.
+                if file == "removed.tsv" && i == 5 {
+                    continue;
+                }
+                for v in col.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                    out.push(v.to_owned());
+                    // The number of a unit (`8kB`: pages of 8 kB).
+                    let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+                    if !digits.is_empty() && digits.len() < v.len() {
+                        out.push(digits);
+                    }
+                }
+            }
+        }
     }
     out
 }
@@ -218,7 +262,14 @@ struct Check<'a> {
 
 impl Check<'_> {
     fn known_word(&self, w: &str) -> bool {
-        SMALL.contains(&w) || PYTHON.contains(&w) || self.allowed(w) || has_word(self.text, w)
+        SMALL.contains(&w) || PYTHON.contains(&w) || self.allowed(w) || has_word(self.text, w) || self.number_with_unit(w)
+    }
+
+    /// A number written with its memory unit glued to it (`memory: 3G`, `memory = "16GiB"`,
+    /// `shared_buffers = 128MB`): the number is read.
+    fn number_with_unit(&self, n: &str) -> bool {
+        const UNITS: &[&str] = &["GiB", "MiB", "KiB", "GB", "MB", "kB", "TB", "G", "M", "g", "m", "gb", "mb"];
+        n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() && UNITS.iter().any(|u| has_word(self.text, &format!("{n}{u}")))
     }
 
     fn allowed(&self, w: &str) -> bool {

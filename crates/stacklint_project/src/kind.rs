@@ -277,8 +277,8 @@ static POSTGRES: KindSpec = KindSpec {
     path: |p| if p.ext_is("conf") && (p.name == "postgresql.auto.conf" || p.name.contains("postgres")) { PathMatch::Name } else { PathMatch::No },
     sniff: postgres_sniff,
     comments: HASH,
-    parse: parse_text,
-    fuzz_target: None,
+    parse: |t| Parsed::Postgres(stacklint_syntax::postgres::parse(t)),
+    fuzz_target: Some("postgres"),
 };
 
 /// Settings that only PostgreSQL has (MySQL's `max_connections` is always under `[mysqld]`).

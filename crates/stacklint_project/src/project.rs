@@ -94,6 +94,8 @@ pub enum Parsed {
     Compose(std::sync::Arc<stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>>),
     Supervisord(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     Systemd(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
+    /// postgresql.conf, postgresql.auto.conf, files of an `include_dir`.
+    Postgres(stacklint_syntax::Parsed<stacklint_syntax::postgres::PgConf>),
     /// Formats this model does not parse (yet): kept as text.
     Text,
 }
@@ -157,6 +159,14 @@ impl SourceFile {
         }
     }
 
+    /// The lines of a PostgreSQL configuration file.
+    pub fn postgres(&self) -> Option<&stacklint_syntax::postgres::PgConf> {
+        match &self.parsed {
+            Parsed::Postgres(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
     /// 1-based row of a byte offset.
     pub fn row(&self, offset: usize) -> usize {
         self.line_index.line_of(offset) + 1
@@ -194,6 +204,7 @@ pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
         Parsed::Shell(p) => from(&p.errors),
         Parsed::Compose(p) => from(&p.errors),
         Parsed::Supervisord(p) | Parsed::Systemd(p) => from(&p.errors),
+        Parsed::Postgres(p) => from(&p.errors),
         Parsed::Text => Vec::new(),
     }
 }

@@ -12,6 +12,7 @@ pub mod compose;
 pub mod dockerfile;
 pub mod ini;
 pub mod nginx;
+pub mod postgres;
 pub mod procfile;
 pub mod shell;
 pub mod supervisord;

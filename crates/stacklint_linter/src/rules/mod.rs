@@ -5,4 +5,5 @@ pub mod django;
 pub mod docker;
 pub mod gunicorn;
 pub mod nginx;
+pub mod postgres;
 pub mod syntax;

@@ -22,6 +22,9 @@ declare_rule! {
     /// nothing mounts) is never read: it is reported (at info level for absolute paths,
     /// which may well exist on the server) so nobody believes it was checked. An include
     /// cycle is reported at the `include` that closes it.
+    /// In PostgreSQL configurations, an `include` of a missing file, a cycle of includes
+    /// and an `include`/`include_dir` outside the project (at info level) are reported
+    /// the same way; `include_if_exists` of a missing file is valid.
     ///
     /// ## Why is this bad?
     /// nginx refuses to start when an `include` without a glob names a missing file
@@ -103,6 +106,20 @@ fn check(cx: &mut Checker) {
         let (Some(range), Some(_)) = (x.range, project.file(&x.file)) else { continue };
         let d = cx.diagnostic(&x.file, range, x.message.clone());
         cx.report(d);
+    }
+    // PostgreSQL: `include`, `include_dir`, cycles (each place once, however many servers read it).
+    let mut seen = std::collections::HashSet::new();
+    for server in stacklint_project::postgres::servers(project) {
+        for x in &server.problems {
+            if !seen.insert((x.file.clone(), x.range.start())) {
+                continue;
+            }
+            let mut d = cx.diagnostic(&x.file, x.range, x.message.clone());
+            if x.outside {
+                d.severity = Severity::Info;
+            }
+            cx.report(d);
+        }
     }
     // Compose: an `include` or `extends` file that does not exist.
     for x in &project.compose.problems {

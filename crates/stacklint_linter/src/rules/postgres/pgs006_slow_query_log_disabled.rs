@@ -1,0 +1,57 @@
+use stacklint_diagnostics::{Fix, Severity};
+use stacklint_project::postgres::Value;
+
+use super::{Seen, finding, servers, set_edits, site};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports `log_min_duration_statement` at -1 (PostgreSQL's default, set or unset):
+    /// no statement is ever logged for being slow.
+    ///
+    /// ## Why is this bad?
+    /// The slow-query log is how a slow endpoint is traced to its SQL: with
+    /// `log_min_duration_statement = 500ms` every statement that ran longer is logged with
+    /// its duration. At -1 nothing is, and the only trace of a slow query is the response
+    /// time the users see. The fix logs statements slower than 500 ms.
+    ///
+    /// ## Example
+    /// ```conf path=postgres/postgresql.conf
+    /// log_min_duration_statement = -1
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```conf path=postgres/postgresql.conf
+    /// log_min_duration_statement = 500ms
+    /// ```
+    ///
+    /// ## References
+    /// - [PostgreSQL: log_min_duration_statement](https://www.postgresql.org/docs/current/runtime-config-logging.html#GUC-LOG-MIN-DURATION-STATEMENT)
+    pub static RULE = {
+        code: "PGS006",
+        name: "slow-query-log-disabled",
+        family: Family::Postgres,
+        scope: Scope::File,
+        severity: Severity::Warning,
+        fix: FixAvailability::Safe,
+        check: check,
+    }
+}
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    let mut seen = Seen::default();
+    for server in servers(project, false) {
+        if server.value("log_min_duration_statement") != Some(Value::Int(-1)) {
+            continue;
+        }
+        let Some(site) = site(project, &server, "log_min_duration_statement", false) else { continue };
+        if !seen.first(site.file(), site.range()) {
+            continue;
+        }
+        let message = format!("{}: -1 logs no statement for being slow, so slow queries leave no trace; 500ms logs each one slower than that with its duration", site.shows("log_min_duration_statement", &server));
+        let fix = set_edits(project, &site, "log_min_duration_statement", "500ms").map(|e| Fix::safe("Set `log_min_duration_statement = 500ms`", e));
+        let d = finding(cx, &site, message, fix);
+        cx.report(d);
+    }
+}
