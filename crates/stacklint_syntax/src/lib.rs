@@ -13,6 +13,7 @@ pub mod dockerfile;
 pub mod ini;
 pub mod nginx;
 pub mod procfile;
+pub mod redis;
 pub mod shell;
 pub mod supervisord;
 pub mod systemd;
