@@ -20,6 +20,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("compose", compose),
     ("supervisord", supervisord),
     ("systemd", systemd),
+    ("redis", redis),
     ("lint", lint),
     ("fix", fix),
 ];
@@ -138,6 +139,38 @@ pub fn systemd(data: &[u8]) {
     ini(&text, &parsed);
     for e in stacklint_syntax::systemd::exec_start(&parsed.tree) {
         assert!(!e.value.is_empty());
+    }
+}
+
+/// A redis.conf: every range in bounds, an argument's range holds it when unquoted; the
+/// same bytes as a command line (split on spaces) keep their ranges too.
+pub fn redis(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::redis::parse(&text);
+    errors_in_bounds(&text, &parsed.errors);
+    for line in &parsed.tree.lines {
+        assert_in_bounds(&text, line.range, "redis line");
+    }
+    for d in parsed.tree.directives() {
+        assert_in_bounds(&text, d.range, "redis directive");
+        for a in std::iter::once(&d.name).chain(&d.args) {
+            assert_in_bounds(&text, a.range, "redis argument");
+            if !a.quoted {
+                assert_eq!(a.range.slice(&text), a.value, "an unquoted argument's range holds its value");
+            }
+        }
+    }
+    let mut words = Vec::new();
+    let mut at = 0;
+    for w in text.split(' ') {
+        words.push(stacklint_syntax::redis::ArgvWord { value: w, range: TextRange::new(at, at + w.len()) });
+        at += w.len() + 1;
+    }
+    let argv = stacklint_syntax::redis::parse_argv(&words);
+    for d in &argv.tree.directives {
+        for a in &d.args {
+            assert_in_bounds(&text, a.range, "redis argv argument");
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod gunicorn;
 pub mod interpolation;
 pub mod django;
 pub mod nginx;
+pub mod redis;
 pub mod serving;
 mod kind;
 mod project;

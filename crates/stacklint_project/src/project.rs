@@ -94,6 +94,7 @@ pub enum Parsed {
     Compose(std::sync::Arc<stacklint_syntax::Parsed<stacklint_syntax::compose::ComposeFile>>),
     Supervisord(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     Systemd(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
+    Redis(stacklint_syntax::Parsed<stacklint_syntax::redis::RedisConfig>),
     /// Formats this model does not parse (yet): kept as text.
     Text,
 }
@@ -157,6 +158,13 @@ impl SourceFile {
         }
     }
 
+    pub fn redis(&self) -> Option<&stacklint_syntax::redis::RedisConfig> {
+        match &self.parsed {
+            Parsed::Redis(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
     /// 1-based row of a byte offset.
     pub fn row(&self, offset: usize) -> usize {
         self.line_index.line_of(offset) + 1
@@ -194,6 +202,7 @@ pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
         Parsed::Shell(p) => from(&p.errors),
         Parsed::Compose(p) => from(&p.errors),
         Parsed::Supervisord(p) | Parsed::Systemd(p) => from(&p.errors),
+        Parsed::Redis(p) => from(&p.errors),
         Parsed::Text => Vec::new(),
     }
 }

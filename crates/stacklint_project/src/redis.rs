@@ -1,0 +1,619 @@
+//! Redis as it runs: the directive table of the real server, values read the way Redis
+//! reads them, and the effective configuration of each Redis of the deployment — its file
+//! (`redis-server FILE`) with `include`s expanded, then `--name value` from its command
+//! line (later wins) — with the roles the application gives it (cache, broker, ...).
+//!
+//! ```
+//! use stacklint_project::redis::{parse_size, SizeError};
+//! assert_eq!(parse_size("1k"), Ok(1000));
+//! assert_eq!(parse_size("1KB"), Ok(1024));
+//! assert_eq!(parse_size("30mb"), Ok(30 * 1024 * 1024));
+//! assert!(matches!(parse_size("99999999999gb"), Err(SizeError::Overflow { .. })));
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use stacklint_syntax::redis::{self as syntax, ArgvWord, Directive};
+use stacklint_syntax::shell::{self, Word};
+use stacklint_text::TextRange;
+
+use crate::deployment::{DeployedService, LinkKind, LinkTarget, Role};
+use crate::kind::FileKind;
+use crate::project::Project;
+use crate::target::Target;
+
+/// The release the table was read from (`scripts/gen-redis-config`).
+pub const TABLE_VERSION: &str = "7.0.15";
+static TSV: &str = include_str!("../data/redis/7.0/config.tsv");
+
+/// Directives of releases after the table's (their `redis.conf`): never called unknown when
+/// the deployed Redis may be newer.
+const NEWER_DIRECTIVES: &[&str] = &[
+    "locale-collate",
+    "cluster-announce-human-nodename",
+    "hide-user-data-from-log",
+    "max-new-connections-per-cycle",
+    "max-new-tls-connections-per-cycle",
+    "cluster-slot-stats-enabled",
+    "lookahead",
+];
+
+/// How a directive's value is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// `yes` / `no`.
+    Bool,
+    /// One of a fixed list (`maxmemory-policy`).
+    Enum,
+    /// A size: `100`, `1k` (1000), `1kb` (1024), `m`, `mb`, `g`, `gb`.
+    Memory,
+    /// An integer, no units.
+    Number,
+    String,
+    /// Read by the file loader itself (`include`, `rename-command`, `user`, ...).
+    Special,
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+pub struct DirectiveInfo {
+    pub name: &'static str,
+    pub kind: ValueKind,
+    /// The compiled-in default as `CONFIG GET` shows it.
+    pub default: &'static str,
+    /// An enum's values.
+    pub values: Vec<&'static str>,
+}
+
+/// Directives taking several arguments (`MULTI_ARG_CONFIG` in src/config.c).
+const MULTI_ARG: &[&str] = &["save", "bind", "client-output-buffer-limit", "oom-score-adj-values", "shutdown-on-sigint", "shutdown-on-sigterm"];
+
+fn table() -> &'static HashMap<&'static str, DirectiveInfo> {
+    static TABLE: OnceLock<HashMap<&'static str, DirectiveInfo>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        TSV.lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| {
+                let mut cols = l.split('\t');
+                let name = cols.next()?;
+                let kind = match cols.next()? {
+                    "bool" => ValueKind::Bool,
+                    "enum" => ValueKind::Enum,
+                    "memory" => ValueKind::Memory,
+                    "number" => ValueKind::Number,
+                    "special" => ValueKind::Special,
+                    _ => ValueKind::String,
+                };
+                let default = cols.next().unwrap_or("");
+                let values = cols.next().unwrap_or("").split(',').filter(|v| !v.is_empty()).collect();
+                Some((name, DirectiveInfo { name, kind, default, values }))
+            })
+            .collect()
+    })
+}
+
+/// The table's row for a directive (case-insensitive).
+pub fn directive(name: &str) -> Option<&'static DirectiveInfo> {
+    table().get(name.to_ascii_lowercase().as_str())
+}
+
+/// The known directive closest to an unknown name.
+pub fn closest_directive(name: &str) -> Option<&'static str> {
+    let mut names: Vec<&'static str> = table().keys().copied().collect();
+    names.sort_unstable();
+    stacklint_text::closest(name, names)
+}
+
+/// Whether `name` is a directive of a Redis release after the table's.
+pub fn is_newer_directive(name: &str) -> bool {
+    NEWER_DIRECTIVES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// A size Redis refuses or reads as something else than written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SizeError {
+    /// Not digits and a unit (`1.5gb`, `-1`, `1t`): Redis refuses the file.
+    Invalid,
+    /// A unit with no digits (`kb`): Redis reads 0.
+    NoDigits,
+    /// Above 2^64 - 1 bytes: Redis 7.0 does not check and wraps around to `wrapped`.
+    Overflow { wrapped: u64 },
+}
+
+impl fmt::Display for SizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SizeError::Invalid => f.write_str("not a size: Redis reads digits and an optional unit `b`, `k` (1000), `kb` (1024), `m`, `mb`, `g` or `gb`, and refuses to start"),
+            SizeError::NoDigits => f.write_str("a unit with no digits: Redis reads it as 0"),
+            SizeError::Overflow { wrapped } => write!(f, "more than 2^64 bytes: Redis 7.0 does not check and wraps around to {wrapped} bytes"),
+        }
+    }
+}
+
+/// A size as Redis's `memtoull` reads it: digits then an optional unit, any case: `b`,
+/// `k` = 1000, `kb` = 1024, `m` = 1000², `mb` = 1024², `g` = 1000³, `gb` = 1024³.
+pub fn parse_size(s: &str) -> Result<u64, SizeError> {
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(digits);
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return Err(SizeError::Invalid),
+    };
+    if num.is_empty() {
+        return if unit.is_empty() { Err(SizeError::Invalid) } else { Err(SizeError::NoDigits) };
+    }
+    // strtoull saturates past 2^64 - 1 (ERANGE, refused): only the multiplication wraps.
+    let n: u64 = num.parse().map_err(|_| SizeError::Invalid)?;
+    n.checked_mul(mul).ok_or(SizeError::Overflow { wrapped: n.wrapping_mul(mul) })
+}
+
+/// `30mb` → `30 MiB (31457280 bytes)`: what Redis reads, in words.
+pub fn size_text(bytes: u64) -> String {
+    format!("{} ({bytes} bytes)", crate::target::format_bytes(bytes))
+}
+
+/// A value problem: which argument (index into the directive's args; `None`: the
+/// directive itself) and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueProblem {
+    pub arg: Option<usize>,
+    pub message: String,
+}
+
+/// Check a directive's arguments against the table as Redis would. `None` when fine or
+/// when the directive is unknown (see [`directive`]).
+pub fn check_value(d: &Directive) -> Option<ValueProblem> {
+    let info = directive(&d.name.value)?;
+    let name = info.name;
+    let n = d.args.len();
+    let multi = MULTI_ARG.contains(&name);
+    let arity_ok = match info.kind {
+        ValueKind::Special => match name {
+            "include" => n == 1,
+            "rename-command" => n == 2,
+            _ => n >= 1,
+        },
+        _ if multi => n >= 1,
+        _ => n == 1,
+    };
+    if !arity_ok {
+        let want = match (info.kind, name) {
+            (ValueKind::Special, "rename-command") => "2 arguments",
+            (ValueKind::Special, "include") => "1 argument",
+            _ if multi => "at least 1 argument",
+            _ => "1 argument",
+        };
+        return Some(ValueProblem { arg: None, message: format!("`{name}` takes {want}, {n} given: Redis refuses the file (\"wrong number of arguments\")") });
+    }
+    let bad = |i: usize, message: String| Some(ValueProblem { arg: Some(i), message });
+    for (i, a) in d.args.iter().enumerate() {
+        let v = a.value.as_str();
+        match info.kind {
+            ValueKind::Bool if !v.eq_ignore_ascii_case("yes") && !v.eq_ignore_ascii_case("no") => {
+                return bad(i, format!("`{name} {v}`: Redis accepts only `yes` or `no` and refuses the file"));
+            }
+            ValueKind::Enum if !info.values.iter().any(|x| x.eq_ignore_ascii_case(v)) => {
+                return bad(i, format!("`{name} {v}`: Redis accepts only {} and refuses the file", info.values.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ")));
+            }
+            ValueKind::Memory => {
+                // `maxmemory-clients` also takes a percentage of maxmemory.
+                if name == "maxmemory-clients" && v.strip_suffix('%').is_some_and(|p| p.parse::<u64>().is_ok()) {
+                    continue;
+                }
+                if let Err(e) = parse_size(v) {
+                    return bad(i, format!("`{name} {v}`: {e}"));
+                }
+            }
+            ValueKind::Number if v.parse::<i64>().is_err() => {
+                return bad(i, format!("`{name} {v}`: not an integer (Redis takes no units here) and refuses the file"));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A `yes`/`no` value.
+pub fn is_yes(v: &str) -> bool {
+    v.eq_ignore_ascii_case("yes")
+}
+
+/// One directive in effect for a Redis, and where it was written.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub directive: Directive,
+    /// The file it was written in: a redis.conf, or the compose file / Dockerfile of the
+    /// command line.
+    pub file: PathBuf,
+    /// From the command line (`--name value`).
+    pub command_line: bool,
+    /// Its ranges are exact (a replacement there is a valid edit); `false` for a command
+    /// line whose words could not be mapped back.
+    pub exact: bool,
+    /// An argument holds a variable (`--requirepass ${PASSWORD}`): its value is unknown.
+    pub variable: bool,
+}
+
+impl Setting {
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.directive.arg(i)
+    }
+}
+
+/// Why an `include` was not followed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncludeProblem {
+    /// It names a path no project file lands at.
+    Outside,
+    /// It includes a file already being read.
+    Cycle,
+    /// A glob (`include /etc/redis/conf.d/*.conf`): not followed.
+    Glob,
+}
+
+/// An `include` that was not followed.
+#[derive(Clone, Debug)]
+pub struct UnresolvedInclude {
+    pub file: PathBuf,
+    pub range: TextRange,
+    pub path: String,
+    pub problem: IncludeProblem,
+}
+
+/// A Redis process: a service of the deployment running `redis-server` (or the Redis
+/// image), or a Redis file no service reads.
+#[derive(Clone, Debug)]
+pub struct RedisServer {
+    /// The service, `None` for a file alone.
+    pub service: Option<String>,
+    /// Where the service is defined (compose service, Dockerfile).
+    pub defined_in: Option<(PathBuf, Option<TextRange>)>,
+    /// The project file `redis-server` reads first, if any.
+    pub config_file: Option<PathBuf>,
+    /// The config file named on the command line that the project does not hold.
+    pub missing_config: Option<String>,
+    /// Every directive in effect order: the file (includes in place), then the command line.
+    pub settings: Vec<Setting>,
+    /// The project files read (the config file and its includes).
+    pub files: Vec<PathBuf>,
+    pub unresolved: Vec<UnresolvedInclude>,
+    /// The machine it runs on (the container's limits narrow the host).
+    pub target: Target,
+    /// The image tag (`7.4` of `redis:7.4`), when the service names one.
+    pub image_tag: Option<String>,
+    /// What the application uses it for, from the deployment's links.
+    pub roles: Vec<RoleUse>,
+    /// The command line was seen but its words could not be read (a variable program,
+    /// an unparsed Dockerfile form): settings may be missing.
+    pub command_unknown: bool,
+}
+
+/// A use of a Redis by a service of the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleUse {
+    pub kind: LinkKind,
+    /// The service that uses it.
+    pub from: String,
+    /// Where the link was read (the settings line).
+    pub origin: crate::deployment::Origin,
+}
+
+/// The role of a Redis, from how the application uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedisRole {
+    /// A cache (Django CACHES, sessions in the cache): evicting is fine.
+    Cache,
+    /// A queue or a channel layer (Celery broker, Channels): evicting loses messages.
+    Queue,
+}
+
+impl RedisServer {
+    /// The last setting of `name` (the one in effect for single-valued directives).
+    pub fn last(&self, name: &str) -> Option<&Setting> {
+        self.settings.iter().rev().find(|s| s.directive.is(name))
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Setting> + 'a {
+        self.settings.iter().filter(move |s| s.directive.is(name))
+    }
+
+    /// `maxmemory` in effect: the setting and its bytes; `None` when unset or unreadable.
+    pub fn maxmemory(&self) -> Option<(&Setting, u64)> {
+        let s = self.last("maxmemory")?;
+        if s.variable {
+            return None;
+        }
+        Some((s, parse_size(s.arg(0)?).ok()?))
+    }
+
+    /// Whether any use is `kind`.
+    pub fn used_as(&self, kinds: &[LinkKind]) -> bool {
+        self.roles.iter().any(|r| kinds.contains(&r.kind))
+    }
+
+    /// The roles it plays (cache and/or queue), each with its first use.
+    pub fn role_uses(&self, role: RedisRole) -> Vec<&RoleUse> {
+        let kinds: &[LinkKind] = match role {
+            RedisRole::Cache => &[LinkKind::Cache],
+            RedisRole::Queue => &[LinkKind::Broker, LinkKind::Channels],
+        };
+        self.roles.iter().filter(|r| kinds.contains(&r.kind)).collect()
+    }
+
+    /// A name for messages: service `redis`, or the file.
+    pub fn label(&self, project: &Project) -> String {
+        match (&self.service, &self.config_file) {
+            (Some(s), _) => format!("service `{s}`"),
+            (None, Some(f)) => f.strip_prefix(&project.root).unwrap_or(f).display().to_string(),
+            (None, None) => "Redis".to_owned(),
+        }
+    }
+}
+
+/// Include chains deeper than this stop (a cycle is caught before; this bounds the rest).
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Every Redis of the project: the services that run it, then the Redis files no service
+/// reads (each on its own, as the server it configures).
+pub fn servers(project: &Project) -> Vec<RedisServer> {
+    let mut out = Vec::new();
+    let mut read: Vec<PathBuf> = Vec::new();
+    for s in project.deployment.services.iter().filter(|s| s.role == Role::Redis) {
+        let server = service_server(project, s);
+        read.extend(server.files.iter().cloned());
+        out.push(server);
+    }
+    // Files included by another Redis file are read through it.
+    let mut included = Vec::new();
+    for f in project.files_of(FileKind::Redis) {
+        let Some(tree) = f.redis() else { continue };
+        for d in tree.named("include") {
+            if let Some(p) = d.arg(0) {
+                included.push(p.to_owned());
+            }
+        }
+    }
+    for f in project.files_of(FileKind::Redis) {
+        if read.contains(&f.path) || included.iter().any(|p| crate::path_ends_with(&f.path, p.trim_start_matches('/'))) {
+            continue;
+        }
+        let mut server = RedisServer {
+            service: None,
+            defined_in: None,
+            config_file: Some(f.path.clone()),
+            missing_config: None,
+            settings: Vec::new(),
+            files: Vec::new(),
+            unresolved: Vec::new(),
+            target: project.compose.target_for_file(project, &f.path),
+            image_tag: None,
+            roles: Vec::new(),
+            command_unknown: false,
+        };
+        read_file(project, None, &f.path, &mut server, &mut Vec::new());
+        out.push(server);
+    }
+    out
+}
+
+fn service_server(project: &Project, s: &DeployedService) -> RedisServer {
+    let image_tag = s.image.as_ref().and_then(|i| i.value.rsplit_once(':').map(|(_, t)| t.to_owned())).filter(|t| !t.contains('/'));
+    let mut server = RedisServer {
+        service: Some(s.name.clone()),
+        defined_in: Some((s.defined_in.file.clone(), s.defined_in.range)),
+        config_file: None,
+        missing_config: None,
+        settings: Vec::new(),
+        files: Vec::new(),
+        unresolved: Vec::new(),
+        target: s.target.clone(),
+        image_tag,
+        roles: roles(project, &s.name),
+        command_unknown: false,
+    };
+    if let Some(c) = s.config_files.iter().find(|c| c.program == "redis-server") {
+        match &c.file {
+            Some(file) => {
+                server.config_file = Some(file.clone());
+                read_file(project, Some(s), file, &mut server, &mut Vec::new());
+            }
+            None => server.missing_config = Some(c.path.clone()),
+        }
+    }
+    if let Some(cmd) = &s.command
+        && cmd.program.as_deref() == Some("redis-server")
+    {
+        match command_words(project, cmd) {
+            Some((file, words)) => {
+                let argv: Vec<ArgvWord<'_>> = words.iter().map(|w| ArgvWord { value: &w.value, range: w.range }).collect();
+                let parsed = syntax::parse_argv(&argv);
+                for d in parsed.tree.directives {
+                    let variable = d.args.iter().any(|a| words.iter().any(|w| w.range == a.range && w.has_expansion));
+                    server.settings.push(Setting { directive: d, file: file.clone(), command_line: true, exact: true, variable });
+                }
+            }
+            None => {
+                // The argv without positions: settings at the command, never edited.
+                let at = cmd.argv.iter().position(|a| shell::basename(a) == "redis-server");
+                let range = cmd.origin.range.unwrap_or_default();
+                let args: Vec<&String> = at.map(|i| cmd.argv.iter().skip(i + 1).collect()).unwrap_or_default();
+                let argv: Vec<ArgvWord<'_>> = args.iter().map(|a| ArgvWord { value: a, range }).collect();
+                let parsed = syntax::parse_argv(&argv);
+                server.command_unknown = at.is_none();
+                for d in parsed.tree.directives {
+                    let variable = d.args.iter().any(|a| a.value.contains('$'));
+                    server.settings.push(Setting { directive: d, file: cmd.origin.file.clone(), command_line: true, exact: false, variable });
+                }
+            }
+        }
+    }
+    server
+}
+
+/// The words after `redis-server` of a compose `command:`/`entrypoint:`, mapped to the
+/// compose file; `None` when the command is not a compose one.
+fn command_words(project: &Project, cmd: &crate::deployment::RunCommand) -> Option<(PathBuf, Vec<Word>)> {
+    let range = cmd.origin.range?;
+    let file = project.file(&cmd.origin.file)?;
+    let compose = file.compose()?;
+    let service = compose.services.iter().find(|s| s.command.iter().chain(&s.entrypoint).any(|c| c.range == range))?;
+    let tokens: Vec<shell::Token> = service.entrypoint.iter().chain(&service.command).flat_map(|c| c.tokens.iter().cloned()).collect();
+    let inv = shell::find_commands(&tokens, "redis-server").into_iter().next()?;
+    Some((file.path.clone(), inv.args))
+}
+
+/// Read a project Redis file into `server` (includes in place).
+fn read_file(project: &Project, service: Option<&DeployedService>, path: &Path, server: &mut RedisServer, stack: &mut Vec<PathBuf>) {
+    let Some(file) = project.file(path) else { return };
+    let Some(tree) = file.redis() else { return };
+    stack.push(path.to_path_buf());
+    if !server.files.iter().any(|f| f == path) {
+        server.files.push(path.to_path_buf());
+    }
+    for d in tree.directives() {
+        if d.is("include")
+            && let Some(target) = d.args.first()
+        {
+            let written = target.value.clone();
+            let problem = |problem| UnresolvedInclude { file: path.to_path_buf(), range: d.range, path: written.clone(), problem };
+            if written.contains(['*', '?', '[']) {
+                server.unresolved.push(problem(IncludeProblem::Glob));
+                continue;
+            }
+            let found = match service {
+                Some(s) => s.file_at(&written).map(Path::to_path_buf),
+                // A file alone: a path relative to it, when the project has that file.
+                None => {
+                    let candidate = crate::compose::normalize(&path.parent().unwrap_or(Path::new("")).join(&written));
+                    project.file(&candidate).map(|f| f.path.clone())
+                }
+            };
+            match found {
+                Some(next) if stack.contains(&next) || stack.len() >= MAX_INCLUDE_DEPTH => server.unresolved.push(problem(IncludeProblem::Cycle)),
+                Some(next) => read_file(project, service, &next, server, stack),
+                None => server.unresolved.push(problem(IncludeProblem::Outside)),
+            }
+            continue;
+        }
+        server.settings.push(Setting { directive: d.clone(), file: path.to_path_buf(), command_line: false, exact: true, variable: false });
+    }
+    stack.pop();
+}
+
+/// The uses of service `name` by the application: links to it that are Redis uses.
+pub fn roles(project: &Project, name: &str) -> Vec<RoleUse> {
+    project
+        .deployment
+        .links
+        .iter()
+        .filter(|l| matches!(&l.to, LinkTarget::Service { name: n, .. } if n == name))
+        .filter(|l| matches!(l.kind, LinkKind::Cache | LinkKind::Broker | LinkKind::ResultBackend | LinkKind::Channels | LinkKind::Sessions | LinkKind::Redis))
+        .map(|l| RoleUse { kind: l.kind.clone(), from: l.from.clone(), origin: l.origin.clone() })
+        .collect()
+}
+
+/// The `bind` addresses that listen on every interface.
+pub fn binds_all(addresses: &[&str]) -> bool {
+    addresses.iter().any(|a| matches!(a.trim_start_matches('-'), "0.0.0.0" | "*" | "::" | "::*"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProjectOptions;
+
+    #[test]
+    fn sizes_as_memtoull() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("1b"), Ok(1));
+        assert_eq!(parse_size("1k"), Ok(1000));
+        assert_eq!(parse_size("1Kb"), Ok(1024));
+        assert_eq!(parse_size("2m"), Ok(2_000_000));
+        assert_eq!(parse_size("2MB"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_size("3g"), Ok(3_000_000_000));
+        assert_eq!(parse_size("3gB"), Ok(3 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("1.5gb"), Err(SizeError::Invalid));
+        assert_eq!(parse_size("-1"), Err(SizeError::Invalid));
+        assert_eq!(parse_size("1t"), Err(SizeError::Invalid));
+        assert_eq!(parse_size(""), Err(SizeError::Invalid));
+        assert_eq!(parse_size("kb"), Err(SizeError::NoDigits));
+        assert_eq!(parse_size("99999999999gb"), Err(SizeError::Overflow { wrapped: 99_999_999_999u64.wrapping_mul(1 << 30) }));
+        assert_eq!(parse_size("99999999999999999999999"), Err(SizeError::Invalid));
+    }
+
+    fn first(src: &str) -> Directive {
+        syntax::parse(src).tree.directives().next().cloned().unwrap()
+    }
+
+    #[test]
+    fn values_against_the_table() {
+        assert_eq!(directive("MAXMEMORY").map(|d| d.kind), Some(ValueKind::Memory));
+        assert_eq!(directive("maxmemory-policy").map(|d| d.default), Some("noeviction"));
+        assert!(check_value(&first("maxmemory 30mb")).is_none());
+        assert!(check_value(&first("maxmemory 1.5gb")).unwrap().message.contains("not a size"));
+        assert!(check_value(&first("maxmemory 99999999999gb")).unwrap().message.contains("wraps around"));
+        assert!(check_value(&first("maxmemory-policy allkeys-LRU")).is_none());
+        assert!(check_value(&first("maxmemory-policy lru")).unwrap().message.contains("`noeviction`"));
+        assert!(check_value(&first("protected-mode maybe")).is_some());
+        assert!(check_value(&first("maxclients 1k")).unwrap().message.contains("not an integer"));
+        assert!(check_value(&first("save 900 1 300 10")).is_none());
+        assert!(check_value(&first("rename-command CONFIG \"\"")).is_none());
+        assert!(check_value(&first("rename-command CONFIG")).is_some());
+        assert!(check_value(&first("maxmemory 1 2")).unwrap().message.contains("wrong number"));
+        assert!(directive("maxmemory-polcy").is_none());
+        assert_eq!(closest_directive("maxmemory-polcy"), Some("maxmemory-policy"));
+        assert!(is_newer_directive("locale-collate"));
+    }
+
+    #[test]
+    fn effective_configuration_of_a_compose_service() {
+        let project = Project::from_sources(
+            ProjectOptions::default(),
+            &[
+                ("docker-compose.yml", "services:\n  redis:\n    image: redis:7.4\n    command: redis-server /usr/local/etc/redis/redis.conf --maxmemory 64mb\n    volumes:\n      - ./redis/redis.conf:/usr/local/etc/redis/redis.conf:ro\n      - ./redis/extra.conf:/etc/redis/extra.conf:ro\n    deploy:\n      resources:\n        limits:\n          memory: 256M\n"),
+                ("redis/redis.conf", "maxmemory 30mb\ninclude /etc/redis/extra.conf\ninclude /etc/redis/missing.conf\n"),
+                ("redis/extra.conf", "maxmemory-policy allkeys-lru\ninclude /usr/local/etc/redis/redis.conf\n"),
+            ],
+        );
+        let servers = servers(&project);
+        assert_eq!(servers.len(), 1, "{servers:#?}");
+        let s = &servers[0];
+        assert_eq!(s.service.as_deref(), Some("redis"));
+        assert_eq!(s.image_tag.as_deref(), Some("7.4"));
+        assert_eq!(s.target.memory, 256 * crate::MIB);
+        let (setting, bytes) = s.maxmemory().unwrap();
+        assert!(setting.command_line && setting.exact);
+        assert_eq!(bytes, 64 * 1024 * 1024);
+        assert_eq!(setting.directive.args[0].range.slice(&project.files[0].text), "64mb");
+        assert_eq!(s.last("maxmemory-policy").and_then(|x| x.arg(0)), Some("allkeys-lru"));
+        assert_eq!(s.all("maxmemory").count(), 2);
+        let problems: Vec<_> = s.unresolved.iter().map(|u| (u.path.as_str(), u.problem.clone())).collect();
+        assert_eq!(problems, [("/usr/local/etc/redis/redis.conf", IncludeProblem::Cycle), ("/etc/redis/missing.conf", IncludeProblem::Outside)]);
+    }
+
+    #[test]
+    fn roles_from_the_links_and_files_alone() {
+        let project = Project::from_sources(
+            ProjectOptions::default(),
+            &[
+                ("docker-compose.yml", "services:\n  redis:\n    image: redis:7\n    command: redis-server --maxmemory 30mb\n  web:\n    image: app\n    environment:\n      CELERY_BROKER_URL: redis://redis:6379/0\n      CACHE_URL: redis://redis:6379/1\n"),
+                ("conf/redis.conf", "maxmemory 1gb\n"),
+            ],
+        );
+        let servers = servers(&project);
+        assert_eq!(servers.len(), 2);
+        let kinds: Vec<LinkKind> = servers[0].roles.iter().map(|r| r.kind.clone()).collect();
+        assert!(kinds.contains(&LinkKind::Broker) && kinds.contains(&LinkKind::Cache), "{kinds:?}");
+        assert!(servers[1].service.is_none());
+        assert_eq!(servers[1].maxmemory().map(|(_, b)| b), Some(1 << 30));
+    }
+}
