@@ -4,4 +4,5 @@ pub mod django;
 pub mod docker;
 pub mod gunicorn;
 pub mod nginx;
+pub mod redis;
 pub mod syntax;
