@@ -80,7 +80,7 @@ declare_rule! {
         family: Family::Redis,
         scope: Scope::Stack,
         severity: Severity::Warning,
-        fix: FixAvailability::Safe,
+        fix: FixAvailability::Sometimes,
         check: check,
     }
 }
@@ -108,7 +108,7 @@ fn check(cx: &mut Checker) {
             None => "no `maxmemory`".to_owned(),
         };
         let message = format!(
-            "{} is the {} and has {set}: it grows until the {} it has run out and the OOM killer ends it; set `maxmemory {rec}` ({share}) with an `allkeys-*` policy",
+            "{} is the {} and has {set}: it grows until it runs out of its {} and the OOM killer ends it; set `maxmemory {rec}` ({share}) with an `allkeys-*` policy",
             server.label(project),
             use_text(project, first),
             memory_text(t)

@@ -1,4 +1,4 @@
-use stacklint_diagnostics::{Edit, Fix, Severity};
+use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
 use stacklint_project::redis::{TABLE_VERSION, check_value, closest_directive, directive, is_newer_directive};
 
 use super::{Seen, editable, servers};
@@ -88,6 +88,32 @@ fn check(cx: &mut Checker) {
                     && editable(project, &s.file)
                 {
                     diag = diag.with_fix(Fix::unsafe_(format!("Rename to `{c}`"), vec![Edit::replace(s.file.clone(), d.name.range, c)]));
+                }
+                cx.report(diag);
+                continue;
+            }
+            // `maxmemory 256mb # cache`: redis.conf has no trailing comments.
+            if let Some(i) = d.args.iter().position(|a| !a.quoted && a.value.starts_with('#')) {
+                let (Some(hash), Some(last)) = (d.args.get(i), d.args.last()) else { continue };
+                let comment = TextRange::new(hash.range.start(), last.range.end());
+                let before = i.checked_sub(1).and_then(|j| d.args.get(j)).map_or(d.name.range.end(), |a| a.range.end());
+                let mut diag = cx.diagnostic(
+                    &s.file,
+                    comment,
+                    format!("a `#` after `{name}` is not a comment in redis.conf: Redis reads `#` and the words after it as more arguments and refuses the file (\"wrong number of arguments\") or takes them as values; put the comment on its own line"),
+                );
+                if !s.command_line
+                    && editable(project, &s.file)
+                    && let Some(f) = project.file(&s.file)
+                {
+                    let line_start = f.line_index.line_start(f.line_index.line_of(d.range.start()));
+                    let indent = f.text.get(line_start..d.range.start()).unwrap_or_default();
+                    let text = comment.slice(&f.text);
+                    let nl = stacklint_text::line_ending(&f.text);
+                    diag = diag.with_fix(Fix::unsafe_(
+                        "Move the comment to its own line",
+                        vec![Edit::insert(s.file.clone(), line_start, format!("{indent}{text}{nl}")), Edit::delete(s.file.clone(), TextRange::new(before, comment.end()))],
+                    ));
                 }
                 cx.report(diag);
                 continue;
