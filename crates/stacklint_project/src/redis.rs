@@ -359,6 +359,9 @@ impl RedisServer {
     }
 }
 
+/// Programs that read redis.conf and `--name value` options the same way.
+const SERVERS: &[&str] = &["redis-server", "valkey-server", "redis-stack-server"];
+
 /// Include chains deeper than this stop (a cycle is caught before; this bounds the rest).
 const MAX_INCLUDE_DEPTH: usize = 16;
 
@@ -429,45 +432,57 @@ fn service_server(project: &Project, s: &DeployedService) -> RedisServer {
             None => server.missing_config = Some(c.path.clone()),
         }
     }
-    if let Some(cmd) = &s.command
-        && cmd.program.as_deref() == Some("redis-server")
-    {
-        match command_words(project, cmd) {
-            Some((file, words)) => {
-                let argv: Vec<ArgvWord<'_>> = words.iter().map(|w| ArgvWord { value: &w.value, range: w.range }).collect();
-                let parsed = syntax::parse_argv(&argv);
-                for d in parsed.tree.directives {
-                    let variable = d.args.iter().any(|a| words.iter().any(|w| w.range == a.range && w.has_expansion));
-                    server.settings.push(Setting { directive: d, file: file.clone(), command_line: true, exact: true, variable });
-                }
-            }
-            None => {
-                // The argv without positions: settings at the command, never edited.
-                let at = cmd.argv.iter().position(|a| shell::basename(a) == "redis-server");
-                let range = cmd.origin.range.unwrap_or_default();
-                let args: Vec<&String> = at.map(|i| cmd.argv.iter().skip(i + 1).collect()).unwrap_or_default();
-                let argv: Vec<ArgvWord<'_>> = args.iter().map(|a| ArgvWord { value: a, range }).collect();
-                let parsed = syntax::parse_argv(&argv);
-                server.command_unknown = at.is_none();
-                for d in parsed.tree.directives {
-                    let variable = d.args.iter().any(|a| a.value.contains('$'));
-                    server.settings.push(Setting { directive: d, file: cmd.origin.file.clone(), command_line: true, exact: false, variable });
-                }
-            }
+    let Some(cmd) = &s.command else { return server };
+    // The deployment model names `redis-server` only; look for the others too (through
+    // `sh -c` in a compose command).
+    let found = SERVERS.iter().find_map(|p| command_words(project, cmd, p).map(|(file, words)| (*p, file, words)));
+    let (file, words, exact) = match found {
+        Some((_, file, words)) => (file, words, true),
+        None => {
+            let at = cmd.argv.iter().position(|a| SERVERS.contains(&shell::basename(a)));
+            let Some(at) = at else {
+                // Another program (a wrapper script): the options it passes are unknown.
+                server.command_unknown = true;
+                return server;
+            };
+            // The argv without positions: settings at the command, never edited.
+            let range = cmd.origin.range.unwrap_or_default();
+            let words = cmd.argv.iter().skip(at + 1).map(|a| Word::verbatim(a.clone(), range.start())).collect();
+            (cmd.origin.file.clone(), words, false)
         }
+    };
+    let range_of = |w: &Word| if exact { w.range } else { cmd.origin.range.unwrap_or_default() };
+    let argv: Vec<ArgvWord<'_>> = words.iter().map(|w| ArgvWord { value: &w.value, range: range_of(w) }).collect();
+    let parsed = syntax::parse_argv(&argv);
+    // `valkey-server FILE`: the deployment model reads `redis-server FILE` only.
+    if server.config_file.is_none()
+        && server.missing_config.is_none()
+        && let Some(path) = &parsed.tree.config_file
+    {
+        match s.file_at(&path.value) {
+            Some(file) => {
+                server.config_file = Some(file.to_path_buf());
+                read_file(project, Some(s), file, &mut server, &mut Vec::new());
+            }
+            None => server.missing_config = Some(path.value.clone()),
+        }
+    }
+    for d in parsed.tree.directives {
+        let variable = d.args.iter().any(|a| a.value.contains('$') || words.iter().any(|w| exact && w.range == a.range && w.has_expansion));
+        server.settings.push(Setting { directive: d, file: file.clone(), command_line: true, exact, variable });
     }
     server
 }
 
 /// The words after `redis-server` of a compose `command:`/`entrypoint:`, mapped to the
 /// compose file; `None` when the command is not a compose one.
-fn command_words(project: &Project, cmd: &crate::deployment::RunCommand) -> Option<(PathBuf, Vec<Word>)> {
+fn command_words(project: &Project, cmd: &crate::deployment::RunCommand, program: &str) -> Option<(PathBuf, Vec<Word>)> {
     let range = cmd.origin.range?;
     let file = project.file(&cmd.origin.file)?;
     let compose = file.compose()?;
     let service = compose.services.iter().find(|s| s.command.iter().chain(&s.entrypoint).any(|c| c.range == range))?;
     let tokens: Vec<shell::Token> = service.entrypoint.iter().chain(&service.command).flat_map(|c| c.tokens.iter().cloned()).collect();
-    let inv = shell::find_commands(&tokens, "redis-server").into_iter().next()?;
+    let inv = shell::find_commands(&tokens, program).into_iter().next()?;
     Some((file.path.clone(), inv.args))
 }
 
@@ -475,6 +490,9 @@ fn command_words(project: &Project, cmd: &crate::deployment::RunCommand) -> Opti
 fn read_file(project: &Project, service: Option<&DeployedService>, path: &Path, server: &mut RedisServer, stack: &mut Vec<PathBuf>) {
     let Some(file) = project.file(path) else { return };
     let Some(tree) = file.redis() else { return };
+    // A template is parsed as its skeleton: a masked tag (`port {{ port }}` read as
+    // `port $________`) is a value only the rendering knows.
+    let template = file.template.is_some();
     stack.push(path.to_path_buf());
     if !server.files.iter().any(|f| f == path) {
         server.files.push(path.to_path_buf());
@@ -504,7 +522,8 @@ fn read_file(project: &Project, service: Option<&DeployedService>, path: &Path, 
             }
             continue;
         }
-        server.settings.push(Setting { directive: d.clone(), file: path.to_path_buf(), command_line: false, exact: true, variable: false });
+        let variable = template && d.args.iter().any(|a| a.value.contains('$'));
+        server.settings.push(Setting { directive: d.clone(), file: path.to_path_buf(), command_line: false, exact: true, variable });
     }
     stack.pop();
 }
@@ -521,6 +540,14 @@ pub fn roles(project: &Project, name: &str) -> Vec<RoleUse> {
         .collect()
 }
 
+/// Whether every `bind` address is a loopback one (`127.0.0.1`, `-::1`, `localhost`).
+pub fn binds_loopback_only(addresses: &[&str]) -> bool {
+    !addresses.is_empty() && addresses.iter().all(|a| {
+        let a = a.trim_start_matches('-');
+        a.starts_with("127.") || a == "::1" || a.eq_ignore_ascii_case("localhost")
+    })
+}
+
 /// The `bind` addresses that listen on every interface.
 pub fn binds_all(addresses: &[&str]) -> bool {
     addresses.iter().any(|a| matches!(a.trim_start_matches('-'), "0.0.0.0" | "*" | "::" | "::*"))
@@ -530,6 +557,15 @@ pub fn binds_all(addresses: &[&str]) -> bool {
 mod tests {
     use super::*;
     use crate::ProjectOptions;
+
+    #[test]
+    fn loopback_binds() {
+        assert!(binds_loopback_only(&["127.0.0.1", "-::1"]));
+        assert!(!binds_loopback_only(&["127.0.0.1", "10.0.0.5"]));
+        assert!(!binds_loopback_only(&[]));
+        assert!(binds_all(&["*", "-::*"]));
+        assert!(!binds_all(&["127.0.0.1"]));
+    }
 
     #[test]
     fn sizes_as_memtoull() {
@@ -598,6 +634,26 @@ mod tests {
         assert_eq!(s.all("maxmemory").count(), 2);
         let problems: Vec<_> = s.unresolved.iter().map(|u| (u.path.as_str(), u.problem.clone())).collect();
         assert_eq!(problems, [("/usr/local/etc/redis/redis.conf", IncludeProblem::Cycle), ("/etc/redis/missing.conf", IncludeProblem::Outside)]);
+    }
+
+    #[test]
+    fn valkey_through_a_shell_with_a_variable() {
+        let project = Project::from_sources(
+            ProjectOptions::default(),
+            &[
+                ("docker-compose.yml", "services:\n  cache:\n    image: valkey/valkey:8.0\n    command: sh -c 'valkey-server /etc/valkey/valkey.conf --requirepass $$PASSWORD --maxmemory 64mb'\n    volumes:\n      - ./valkey.conf:/etc/valkey/valkey.conf:ro\n  other:\n    image: redis:7.4\n    command: /start-redis.sh\n"),
+                ("valkey.conf", "maxmemory 1gb\n"),
+            ],
+        );
+        let servers = servers(&project);
+        let cache = servers.iter().find(|s| s.service.as_deref() == Some("cache")).unwrap();
+        assert!(cache.config_file.as_ref().is_some_and(|f| f.ends_with("valkey.conf")), "{cache:#?}");
+        assert!(cache.last("requirepass").unwrap().variable);
+        let (max, bytes) = cache.maxmemory().unwrap();
+        assert!(max.command_line && max.exact);
+        assert_eq!(bytes, 64 << 20);
+        let other = servers.iter().find(|s| s.service.as_deref() == Some("other")).unwrap();
+        assert!(other.command_unknown);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 
+use stacklint_project::redis::binds_loopback_only;
+
 use super::{Seen, append_lines, first_line, servers};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
@@ -10,7 +12,8 @@ declare_rule! {
     /// ## What it does
     /// Reports a Redis configuration file that leaves `FLUSHALL`, `FLUSHDB` and `CONFIG`
     /// (and `DEBUG` when `enable-debug-command yes`) to every client: no `rename-command`
-    /// for them and no ACL (`user`, `aclfile`).
+    /// for them and no ACL (`user`, `aclfile`), on a Redis that other machines can reach (a
+    /// TCP port, bound to more than loopback; Redis 7's default binds every interface).
     ///
     /// ## Why is this bad?
     /// Any client that connects (a compromised app container, a script pointed at the
@@ -54,6 +57,13 @@ fn check(cx: &mut Checker) {
         // The file is where hardening goes; an unread part may hold it.
         let Some(file) = server.config_file.clone() else { continue };
         if server.command_unknown || !server.unresolved.is_empty() || server.last("aclfile").is_some() || server.all("user").next().is_some() {
+            continue;
+        }
+        // Only local processes reach a Redis on loopback or on no TCP port at all (a unix
+        // socket): those are the application itself.
+        let local_only = server.last("port").and_then(|p| p.arg(0)).is_some_and(|p| p == "0")
+            || server.last("bind").is_some_and(|b| !b.variable && binds_loopback_only(&b.directive.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>()));
+        if local_only {
             continue;
         }
         let renamed = |cmd: &str| server.all("rename-command").any(|r| r.arg(0).is_some_and(|c| c.eq_ignore_ascii_case(cmd)));
