@@ -96,7 +96,7 @@ fn cases() -> Vec<(String, Vec<u8>)> {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules/fixtures");
     for f in common::files_under(&fixtures) {
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if name.starts_with("redis") && name.ends_with(".conf") {
+        if name.starts_with("redis") && f.extension().is_some_and(|e| e == "conf") {
             out.push((format!("fixture {}", common::rel(&f, &fixtures).display()), std::fs::read(&f).unwrap()));
         }
     }

@@ -436,20 +436,19 @@ fn service_server(project: &Project, s: &DeployedService) -> RedisServer {
     // The deployment model names `redis-server` only; look for the others too (through
     // `sh -c` in a compose command).
     let found = SERVERS.iter().find_map(|p| command_words(project, cmd, p).map(|(file, words)| (*p, file, words)));
-    let (file, words, exact) = match found {
-        Some((_, file, words)) => (file, words, true),
-        None => {
-            let at = cmd.argv.iter().position(|a| SERVERS.contains(&shell::basename(a)));
-            let Some(at) = at else {
-                // Another program (a wrapper script): the options it passes are unknown.
-                server.command_unknown = true;
-                return server;
-            };
-            // The argv without positions: settings at the command, never edited.
-            let range = cmd.origin.range.unwrap_or_default();
-            let words = cmd.argv.iter().skip(at + 1).map(|a| Word::verbatim(a.clone(), range.start())).collect();
-            (cmd.origin.file.clone(), words, false)
-        }
+    let (file, words, exact) = if let Some((_, file, words)) = found {
+        (file, words, true)
+    } else {
+        let at = cmd.argv.iter().position(|a| SERVERS.contains(&shell::basename(a)));
+        let Some(at) = at else {
+            // Another program (a wrapper script): the options it passes are unknown.
+            server.command_unknown = true;
+            return server;
+        };
+        // The argv without positions: settings at the command, never edited.
+        let range = cmd.origin.range.unwrap_or_default();
+        let words = cmd.argv.iter().skip(at + 1).map(|a| Word::verbatim(a.clone(), range.start())).collect();
+        (cmd.origin.file.clone(), words, false)
     };
     let range_of = |w: &Word| if exact { w.range } else { cmd.origin.range.unwrap_or_default() };
     let argv: Vec<ArgvWord<'_>> = words.iter().map(|w| ArgvWord { value: &w.value, range: range_of(w) }).collect();
@@ -507,13 +506,12 @@ fn read_file(project: &Project, service: Option<&DeployedService>, path: &Path, 
                 server.unresolved.push(problem(IncludeProblem::Glob));
                 continue;
             }
-            let found = match service {
-                Some(s) => s.file_at(&written).map(Path::to_path_buf),
+            let found = if let Some(s) = service {
+                s.file_at(&written).map(Path::to_path_buf)
+            } else {
                 // A file alone: a path relative to it, when the project has that file.
-                None => {
-                    let candidate = crate::compose::normalize(&path.parent().unwrap_or(Path::new("")).join(&written));
-                    project.file(&candidate).map(|f| f.path.clone())
-                }
+                let candidate = crate::compose::normalize(&path.parent().unwrap_or(Path::new("")).join(&written));
+                project.file(&candidate).map(|f| f.path.clone())
             };
             match found {
                 Some(next) if stack.contains(&next) || stack.len() >= MAX_INCLUDE_DEPTH => server.unresolved.push(problem(IncludeProblem::Cycle)),

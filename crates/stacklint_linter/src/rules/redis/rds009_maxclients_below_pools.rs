@@ -162,7 +162,7 @@ fn pool_size(project: &Project, svc: &DeployedService, redis: &str) -> Option<(u
         let max = get(alias, "OPTIONS").and_then(|o| get(o, "CONNECTION_POOL_KWARGS")).and_then(|k| get(k, "max_connections"))?;
         let Value::Int(n) = max.value else { return None };
         let n = u64::try_from(n).ok()?;
-        found = Some((n, at(project, &max.file.to_path_buf(), max.range.start())));
+        found = Some((n, at(project, &max.file, max.range.start())));
     }
     found
 }
