@@ -12,8 +12,10 @@ declare_rule! {
     /// ## What it does
     /// Reports a Redis configuration file that leaves `FLUSHALL`, `FLUSHDB` and `CONFIG`
     /// (and `DEBUG` when `enable-debug-command yes`) to every client: no `rename-command`
-    /// for them and no ACL (`user`, `aclfile`), on a Redis that other machines can reach (a
-    /// TCP port, bound to more than loopback; Redis 7's default binds every interface).
+    /// for them and no ACL (`user`, `aclfile`), on a Redis that other machines can reach: a
+    /// TCP port, bound to more than loopback (Redis 7's default binds every interface), and
+    /// a `requirepass` or `protected-mode no` (with neither, protected mode turns remote
+    /// clients away).
     ///
     /// ## Why is this bad?
     /// Any client that connects (a compromised app container, a script pointed at the
@@ -25,12 +27,14 @@ declare_rule! {
     ///
     /// ## Example
     /// ```conf path=redis/redis.conf
-    /// maxmemory 256mb
+    /// bind 0.0.0.0
+    /// requirepass "a-long-random-secret"
     /// ```
     ///
     /// ## Use instead
     /// ```conf path=redis/redis.conf
-    /// maxmemory 256mb
+    /// bind 0.0.0.0
+    /// requirepass "a-long-random-secret"
     /// rename-command FLUSHALL ""
     /// rename-command FLUSHDB ""
     /// rename-command CONFIG ""
@@ -59,11 +63,15 @@ fn check(cx: &mut Checker) {
         if server.command_unknown || !server.unresolved.is_empty() || server.last("aclfile").is_some() || server.all("user").next().is_some() {
             continue;
         }
-        // Only local processes reach a Redis on loopback or on no TCP port at all (a unix
-        // socket): those are the application itself.
-        let local_only = server.last("port").and_then(|p| p.arg(0)).is_some_and(|p| p == "0")
+        // Only local processes reach a Redis on loopback or on no TCP port (a unix socket),
+        // and protected mode (the default) turns away remote clients when there is no
+        // password: then the only clients are the application's own processes.
+        let arg0 = |name: &str| server.last(name).and_then(|s| s.arg(0).map(str::to_owned));
+        let local_only = arg0("port").is_some_and(|p| p == "0")
             || server.last("bind").is_some_and(|b| !b.variable && binds_loopback_only(&b.directive.args.iter().map(|a| a.value.as_str()).collect::<Vec<_>>()));
-        if local_only {
+        let password = server.last("requirepass").is_some_and(|p| p.variable || p.arg(0).is_some_and(|v| !v.is_empty()));
+        let protected = !arg0("protected-mode").is_some_and(|v| v.eq_ignore_ascii_case("no"));
+        if local_only || (protected && !password) {
             continue;
         }
         let renamed = |cmd: &str| server.all("rename-command").any(|r| r.arg(0).is_some_and(|c| c.eq_ignore_ascii_case(cmd)));
