@@ -128,7 +128,7 @@ impl fmt::Display for SizeError {
         match self {
             SizeError::Invalid => f.write_str("not a size: Redis reads digits and an optional unit `b`, `k` (1000), `kb` (1024), `m`, `mb`, `g` or `gb`, and refuses to start"),
             SizeError::NoDigits => f.write_str("a unit with no digits: Redis reads it as 0"),
-            SizeError::Overflow { wrapped } => write!(f, "more than 2^64 bytes: Redis 7.0 does not check and wraps around to {wrapped} bytes"),
+            SizeError::Overflow { .. } => f.write_str("more than 2^64 bytes: Redis 7.0 does not check and wraps it around to a much smaller size"),
         }
     }
 }
@@ -288,6 +288,8 @@ pub struct RedisServer {
     pub unresolved: Vec<UnresolvedInclude>,
     /// The machine it runs on (the container's limits narrow the host).
     pub target: Target,
+    /// The compose memory limit as written (`512M`), when the target comes from it.
+    pub memory_limit: Option<String>,
     /// The image tag (`7.4` of `redis:7.4`), when the service names one.
     pub image_tag: Option<String>,
     /// What the application uses it for, from the deployment's links.
@@ -398,6 +400,7 @@ pub fn servers(project: &Project) -> Vec<RedisServer> {
             files: Vec::new(),
             unresolved: Vec::new(),
             target: project.compose.target_for_file(project, &f.path),
+            memory_limit: None,
             image_tag: None,
             roles: Vec::new(),
             command_unknown: false,
@@ -419,6 +422,7 @@ fn service_server(project: &Project, s: &DeployedService) -> RedisServer {
         files: Vec::new(),
         unresolved: Vec::new(),
         target: s.target.clone(),
+        memory_limit: project.compose.service(&s.defined_in.file, &s.name).and_then(|cs| cs.merged.memory.as_ref()).map(|m| m.value.value.clone()),
         image_tag,
         roles: roles(project, &s.name),
         command_unknown: false,

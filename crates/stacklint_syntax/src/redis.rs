@@ -250,13 +250,13 @@ fn split_args(body: &str, base: usize) -> (Vec<Arg>, Option<ParseError>) {
                 }
             }
             if !rest.starts_with(quote) {
-                let e = ParseError::new(TextRange::new(open, base + body.len()), format!("unbalanced quotes: the `{quote}` opened here is not closed on this line (Redis refuses the file)"));
+                let e = ParseError::new(TextRange::new(open, base + body.len()), format!("unbalanced quotes: the `{quote}` opened here is not closed on this line"));
                 return (args, Some(e));
             }
             rest = rest.get(1..).unwrap_or("");
             if let Some(c) = rest.chars().next().filter(|c| !is_space(*c)) {
                 let after = at(rest);
-                let e = ParseError::new(TextRange::new(after, after + c.len_utf8()), format!("a closing `{quote}` must be followed by a space (Redis refuses the line as unbalanced quotes)"));
+                let e = ParseError::new(TextRange::new(after, after + c.len_utf8()), format!("a closing `{quote}` must be followed by a space, or the line is refused as unbalanced quotes"));
                 return (args, Some(e));
             }
             break;

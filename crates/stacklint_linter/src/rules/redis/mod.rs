@@ -113,10 +113,11 @@ pub(crate) fn append_lines(project: &Project, path: &Path, lines: &[String]) -> 
     Some(Edit::insert(path.to_path_buf(), text.len(), add))
 }
 
-/// The memory a Redis gets and where that came from: `256 MiB (from the compose limits of
-/// service `redis`)`, `8 GiB (assumed: declare [target])`.
-pub(crate) fn memory_text(t: &Target) -> String {
-    format!("{} ({})", format_bytes(t.memory), t.memory_source)
+/// The container's limit as a message shows it: `` `512M` (the compose memory limit of
+/// service `redis`) ``.
+pub(crate) fn limit_text(server: &RedisServer) -> String {
+    let shown = server.memory_limit.clone().unwrap_or_else(|| format_bytes(server.target.memory));
+    format!("`{shown}` ({})", server.target.memory_source)
 }
 
 /// Whether the memory was declared (a limit, `[target]`, `--target`), not assumed.

@@ -1,8 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::MIB;
-use stacklint_project::redis::size_text;
 
-use super::{Seen, container_limit, memory_declared, memory_text, recommended_maxmemory, replace_arg, servers, size_value};
+use super::{Seen, container_limit, limit_text, memory_declared, recommended_maxmemory, replace_arg, servers, size_value};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 /// Below this, `maxmemory` is too small for any real cache or queue.
@@ -18,7 +17,8 @@ declare_rule! {
     /// fragmentation come on top. With a few MiB Redis starts evicting keys (a cache that
     /// misses all the time) or, under `noeviction`, refuses every write with `OOM command
     /// not allowed when used memory > 'maxmemory'` (a broker that drops tasks). Sizes are
-    /// read as Redis reads them: `30mb` is 30 MiB, `30m` is 30,000,000 bytes. When the
+    /// read as Redis reads them: `k`, `m` and `g` count powers of 1000, `kb`, `mb` and `gb`
+    /// powers of 1024, so `64m` (64000000 bytes) is below 64 MiB. When the
     /// container's limit is known, the fix writes half of it (the other half covers the fork
     /// of a background save and the buffers), else 64 MiB: a host's memory is shared with
     /// the other services, so no larger share of it is Redis's for sure.
@@ -68,15 +68,18 @@ fn check(cx: &mut Checker) {
         }
         let written = s.arg(0).unwrap_or_default();
         let rec = limit.map_or(FLOOR, recommended_maxmemory);
+        // `64m` is 64000000 bytes: say so when the unit is a decimal one.
+        let unit = written.trim_start_matches(|c: char| c.is_ascii_digit()).to_ascii_lowercase();
+        let decimal = if matches!(unit.as_str(), "k" | "m" | "g") { format!(" (`{unit}` counts powers of 1000, `{unit}b` powers of 1024)") } else { String::new() };
         let why = if small {
-            format!("`maxmemory {written}` is {}, below 64 MiB: with client buffers and fragmentation on top, Redis evicts keys (or refuses writes under `noeviction`) almost at once", size_text(bytes))
+            format!("`maxmemory {written}` is below 64 MiB{decimal}: with client buffers and fragmentation on top, Redis evicts keys (or refuses writes under `noeviction`) almost at once")
         } else {
-            format!("`maxmemory {written}` is {}, under a quarter of the memory Redis has: keys are evicted while most of it stays unused", size_text(bytes))
+            format!("`maxmemory {written}` is under a quarter of the container's {}: keys are evicted while most of the memory stays unused", limit_text(&server))
         };
-        let has = if limit.is_some() {
-            format!("Redis has {}; use half of it, `{}`", memory_text(t), size_value(rec))
-        } else {
-            format!("use at least `{}` (the host has {}, {}, shared with the other services)", size_value(rec), stacklint_project::format_bytes(t.memory), t.memory_source)
+        let has = match limit {
+            Some(_) if small => format!("the container has {}; use half of it, `{}`", limit_text(&server), size_value(rec)),
+            Some(_) => format!("use half of it, `{}`", size_value(rec)),
+            None => format!("use at least `{}`", size_value(rec)),
         };
         let mut d = cx.diagnostic(&s.file, s.directive.range, format!("{why}; {has}"));
         // A value at or above the limit would only trade this for RDS007.

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Fix, Severity};
 use stacklint_project::redis::RedisRole;
 
-use super::{append_lines, container_limit, memory_text, recommended_maxmemory, replace_arg, server_place, servers, size_value, use_text};
+use super::{append_lines, container_limit, limit_text, recommended_maxmemory, replace_arg, server_place, servers, size_value, use_text};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -102,17 +102,15 @@ fn check(cx: &mut Checker) {
         let limit = container_limit(t);
         // A host is shared with the other services: a quarter of it is a guess to review.
         let rec = size_value(limit.map_or_else(|| recommended_maxmemory(t.memory / 2), recommended_maxmemory));
-        let share = if limit.is_some() { "half of it" } else { "a quarter of the host, shared with the other services" };
         let set = match current {
             Some(_) => "`maxmemory 0` (no limit)".to_owned(),
             None => "no `maxmemory`".to_owned(),
         };
-        let message = format!(
-            "{} is the {} and has {set}: it grows until it runs out of its {} and the OOM killer ends it; set `maxmemory {rec}` ({share}) with an `allkeys-*` policy",
-            server.label(project),
-            use_text(project, first),
-            memory_text(t)
-        );
+        let runs_out = match limit {
+            Some(_) => format!("it grows until it reaches the container's {} and the OOM killer ends it; set `maxmemory {rec}` (half of it)", limit_text(&server)),
+            None => format!("it grows until the host's {} ({}) run out, shared with the other services; set `maxmemory {rec}` (a quarter of the host, to review)", stacklint_project::format_bytes(t.memory), t.memory_source),
+        };
+        let message = format!("{} is the {} and has {set}: {runs_out} with `maxmemory-policy allkeys-lru`", server.label(project), use_text(project, first));
         let (file, range) = match (current, &server.config_file) {
             (Some(s), _) => (s.file.clone(), s.directive.range),
             (None, Some(f)) => (f.clone(), super::first_line(project, f)),

@@ -93,7 +93,7 @@ fn check(cx: &mut Checker) {
             let mut d = cx.diagnostic(
                 file,
                 range,
-                format!("{} is the {} with {how}: once `maxmemory` is reached every cache write fails with `OOM command not allowed` instead of evicting an old key; use `allkeys-lru`", server.label(project), use_text(project, first)),
+                format!("{} is the {} with {how}: once `maxmemory` is reached every cache write fails with an \"OOM command not allowed\" error instead of evicting an old key; use `allkeys-lru`", server.label(project), use_text(project, first)),
             );
             let edit = match policy {
                 Some(p) => replace_arg(project, p, 0, "allkeys-lru"),

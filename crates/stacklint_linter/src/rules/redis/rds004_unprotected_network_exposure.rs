@@ -7,7 +7,7 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Reports `protected-mode no` on a Redis that listens on every interface (`bind
-    /// 0.0.0.0`, `bind *`, or no `bind`) and asks for no password (`requirepass`) and no
+    /// 0.0.0.0`, `bind *`, or no `bind`: Redis 7 listens on every interface without one) and asks for no password (`requirepass`) and no
     /// ACL user (`user`, `aclfile`).
     ///
     /// ## Why is this bad?
@@ -75,7 +75,7 @@ fn check(cx: &mut Checker) {
         let d = cx.diagnostic(
             &pm.file,
             pm.directive.range,
-            format!("`protected-mode no` with {bound} and no `requirepass` or ACL user: anyone who reaches the port reads, changes and deletes every key, and can write files with `CONFIG SET dir` and `SAVE`; bind a private address or set `requirepass`"),
+            format!("`protected-mode no` with {bound} and no `requirepass` or ACL user: anyone who reaches the port reads, changes and deletes every key, and can make Redis write files (CONFIG SET dir, then SAVE); bind a private address or set `requirepass`"),
         );
         cx.report(d);
     }

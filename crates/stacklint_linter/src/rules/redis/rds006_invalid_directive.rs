@@ -11,10 +11,14 @@ declare_rule! {
     /// (`1.5gb`, `1t`), a size past 2^64 bytes (Redis 7.0 wraps it around), a number with a
     /// unit, a boolean other than `yes`/`no`, an enum value it does not have.
     ///
+    /// Sizes are digits and a unit: `b`, `k` (1000), `kb` (1024), `m`, `mb`, `g`, `gb`; past
+    /// 2^64 bytes Redis 7.0 wraps the value around instead of refusing it.
+    ///
     /// ## Why is this bad?
     /// `redis-server` stops at the first bad line of its configuration (`FATAL CONFIG FILE
     /// ERROR ... Bad directive or wrong number of arguments`): the container restarts in a
-    /// loop and nothing runs. Directives are checked against the table read off Redis
+    /// loop and nothing runs (a `#` after a directive is no comment: `redis-server` reads it
+    /// as more arguments). Directives are checked against the table read off Redis
     /// 7.0.15 (`scripts/gen-redis-config`); for a newer or unknown deployed version only
     /// near-misses of known names are reported, as the name may be new. The fix renames a
     /// near-miss to the known name, which is a guess to review.

@@ -1,7 +1,6 @@
 use stacklint_diagnostics::{Fix, Severity};
-use stacklint_project::redis::size_text;
 
-use super::{Seen, memory_declared, memory_text, recommended_maxmemory, replace_arg, servers, size_value};
+use super::{Seen, limit_text, memory_declared, recommended_maxmemory, replace_arg, servers, size_value};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -69,9 +68,8 @@ fn check(cx: &mut Checker) {
             &s.file,
             s.directive.range,
             format!(
-                "`maxmemory {written}` is {}, at or above the {} Redis has: buffers, fragmentation and the fork of a background save come on top, so the OOM killer ends Redis before it evicts; use half the limit, `{}`",
-                size_text(bytes),
-                memory_text(t),
+                "`maxmemory {written}` is at or above the {} Redis has: buffers, fragmentation and the fork of a background save come on top, so the OOM killer ends Redis before it evicts; use half the limit, `{}`",
+                limit_text(&server),
                 size_value(rec)
             ),
         );

@@ -102,7 +102,7 @@ fn check(cx: &mut Checker) {
         let mut users: Vec<&str> = server.roles.iter().filter(|r| r.kind == LinkKind::Cache).map(|r| r.from.as_str()).collect();
         users.dedup();
         let mut total: u64 = 0;
-        let mut parts = Vec::new();
+        let mut parts: Vec<(u64, String)> = Vec::new();
         for u in users {
             let Some(svc) = project.deployment.service(u) else { continue };
             let Some((pool, pool_at)) = pool_size(project, svc, name) else { continue };
@@ -110,8 +110,10 @@ fn check(cx: &mut Checker) {
             let replicas = svc.replicas.as_ref().map_or(1, |r| u64::from(r.value));
             let n = pool.saturating_mul(workers).saturating_mul(replicas);
             total = total.saturating_add(n);
-            let replicas_text = if replicas > 1 { format!(" × {replicas} replicas") } else { String::new() };
-            parts.push(format!("`{u}`: `max_connections` {pool} ({pool_at}) × {workers_text}{replicas_text} = {n}"));
+            let per_replica = pool.saturating_mul(workers);
+            let formula = if replicas > 1 { format!("{pool} × {workers} = {per_replica} × {replicas} = {n}") } else { format!("{pool} × {workers} = {n}") };
+            let replicas_text = if replicas > 1 { format!(", {replicas} replicas") } else { String::new() };
+            parts.push((n, format!("`{u}`: {formula} (`max_connections` {pool} at {pool_at}, {workers_text}{replicas_text})")));
         }
         if total <= maxclients {
             continue;
@@ -131,12 +133,27 @@ fn check(cx: &mut Checker) {
             &file,
             range,
             format!(
-                "the django-redis pools of service `{name}`'s clients may open at least {total} connections ({}), above {limit}: past it Redis refuses new connections with `ERR max number of clients reached`; raise `maxclients` or shrink the pools",
-                parts.join("; ")
+                "the django-redis pools of service `{name}`'s clients may open at least {total} connections ({}{}), above {limit}: past it Redis refuses new connections with \"ERR max number of clients reached\"; raise `maxclients` or shrink the pools",
+                parts.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>().join("; "),
+                running_sum(&parts)
             ),
         );
         cx.report(d);
     }
+}
+
+/// `; 400 + 1200 = 1600 in all` for several clients, shown step by step.
+fn running_sum(parts: &[(u64, String)]) -> String {
+    let mut iter = parts.iter().map(|(n, _)| *n);
+    let Some(first) = iter.next() else { return String::new() };
+    let mut total = first;
+    let mut text = String::new();
+    for n in iter {
+        let next = total.saturating_add(n);
+        text.push_str(&format!(" {total} + {n} = {next}"));
+        total = next;
+    }
+    if text.is_empty() { String::new() } else { format!(";{text} in all") }
 }
 
 /// A dict's value for a string key.
@@ -180,7 +197,7 @@ fn workers(project: &Project, svc: &DeployedService) -> Option<(u64, String)> {
     let p = project.gunicorn.iter().find(|p| matches!(&p.frontend, Frontend::CommandLine(CommandSource::Compose { service }) if service == &svc.name) && p.anchor.file == svc.defined_in.file)?;
     let w = p.effective_workers();
     let n = u64::try_from(w.count?).ok()?;
-    Some((n, format!("{n} gunicorn workers ({})", at(project, &p.anchor.file, p.anchor.range.start()))))
+    Some((n, format!("{n} gunicorn workers at {}", at(project, &p.anchor.file, p.anchor.range.start()))))
 }
 
 #[cfg(test)]
