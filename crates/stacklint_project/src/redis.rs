@@ -598,7 +598,7 @@ mod tests {
         assert_eq!(directive("maxmemory-policy").map(|d| d.default), Some("noeviction"));
         assert!(check_value(&first("maxmemory 30mb")).is_none());
         assert!(check_value(&first("maxmemory 1.5gb")).unwrap().message.contains("not a size"));
-        assert!(check_value(&first("maxmemory 99999999999gb")).unwrap().message.contains("wraps around"));
+        assert!(check_value(&first("maxmemory 99999999999gb")).unwrap().message.contains("wraps it around"));
         assert!(check_value(&first("maxmemory-policy allkeys-LRU")).is_none());
         assert!(check_value(&first("maxmemory-policy lru")).unwrap().message.contains("`noeviction`"));
         assert!(check_value(&first("protected-mode maybe")).is_some());
