@@ -1,3 +1,5 @@
+use std::fmt::Write as _;
+
 use stacklint_diagnostics::Severity;
 use stacklint_project::Project;
 use stacklint_project::deployment::{DeployedService, LinkKind};
@@ -150,7 +152,7 @@ fn running_sum(parts: &[(u64, String)]) -> String {
     let mut text = String::new();
     for n in iter {
         let next = total.saturating_add(n);
-        text.push_str(&format!(" {total} + {n} = {next}"));
+        let _ = write!(text, " {total} + {n} = {next}");
         total = next;
     }
     if text.is_empty() { String::new() } else { format!(";{text} in all") }
