@@ -215,6 +215,11 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("requirements.txt", K::Requirements, "Django==5.2.8\ngunicorn==23.0.0\n"),
     ];
     const SITE: &[ProjectFile] = &[("nginx/nginx.conf", K::Nginx, "events {}\nhttp {\n    include conf.d/*.conf;\n}\n")];
+    // A Redis in a container with a limit, used as a cache: the stack rules run too.
+    const RUNS_REDIS: &[ProjectFile] = &[
+        ("docker-compose.yml", K::Compose, "services:\n  web:\n    build: .\n    command: gunicorn proj.wsgi\n    environment:\n      DJANGO_SETTINGS_MODULE: proj.settings\n  redis:\n    image: redis:7.4\n    command: redis-server /usr/local/etc/redis/redis.conf\n    volumes:\n      - ./redis/redis.conf:/usr/local/etc/redis/redis.conf:ro\n    deploy:\n      resources:\n        limits:\n          memory: 512M\n"),
+        ("proj/settings.py", K::DjangoSettings, "CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://redis:6379/1\"}}\n"),
+    ];
     &[
         ("Dockerfile", K::Dockerfile, &[]),
         ("nginx/nginx.conf", K::Nginx, &[]),
@@ -226,6 +231,7 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("nginx/conf.d/site.conf", K::Nginx, SITE),
         ("deploy/supervisord.conf", K::Supervisord, &[]),
         ("deploy/web.service", K::Systemd, &[]),
+        ("redis/redis.conf", K::Redis, RUNS_REDIS),
     ]
 };
 
