@@ -66,10 +66,19 @@ pub struct DirectiveInfo {
     pub default: &'static str,
     /// An enum's values.
     pub values: Vec<&'static str>,
+    /// How many arguments it takes, as the server accepted them.
+    pub arity: Arity,
 }
 
-/// Directives taking several arguments (`MULTI_ARG_CONFIG` in src/config.c).
-const MULTI_ARG: &[&str] = &["save", "bind", "client-output-buffer-limit", "oom-score-adj-values", "shutdown-on-sigint", "shutdown-on-sigterm"];
+/// How many arguments a directive takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    Exactly(usize),
+    /// A list (`save 900 1 300 10`, `bind a b`): any number.
+    List,
+    /// Read by the file loader (`include`, `rename-command`, ...): see [`check_value`].
+    Special,
+}
 
 fn table() -> &'static HashMap<&'static str, DirectiveInfo> {
     static TABLE: OnceLock<HashMap<&'static str, DirectiveInfo>> = OnceLock::new();
@@ -89,7 +98,13 @@ fn table() -> &'static HashMap<&'static str, DirectiveInfo> {
                 };
                 let default = cols.next().unwrap_or("");
                 let values = cols.next().unwrap_or("").split(',').filter(|v| !v.is_empty()).collect();
-                Some((name, DirectiveInfo { name, kind, default, values }))
+                let arity = match cols.next().unwrap_or("") {
+                    "n" => Arity::List,
+                    "2" => Arity::Exactly(2),
+                    "1" => Arity::Exactly(1),
+                    _ => Arity::Special,
+                };
+                Some((name, DirectiveInfo { name, kind, default, values, arity }))
             })
             .collect()
     })
@@ -167,6 +182,9 @@ pub fn size_text(bytes: u64) -> String {
 pub struct ValueProblem {
     pub arg: Option<usize>,
     pub message: String,
+    /// Redis refuses the file; `false`: it starts but reads another value (an overflowing
+    /// size, a unit without digits).
+    pub refused: bool,
 }
 
 /// Check a directive's arguments against the table as Redis would. `None` when fine or
@@ -175,26 +193,28 @@ pub fn check_value(d: &Directive) -> Option<ValueProblem> {
     let info = directive(&d.name.value)?;
     let name = info.name;
     let n = d.args.len();
-    let multi = MULTI_ARG.contains(&name);
-    let arity_ok = match info.kind {
-        ValueKind::Special => match name {
-            "include" => n == 1,
-            "rename-command" => n == 2,
-            _ => n >= 1,
-        },
-        _ if multi => n >= 1,
-        _ => n == 1,
+    let want = match (info.arity, name) {
+        (Arity::List, _) => None,
+        (Arity::Exactly(k), _) => Some((k, k)),
+        (Arity::Special, "include") => Some((1, 1)),
+        (Arity::Special, "rename-command") => Some((2, 2)),
+        (Arity::Special, _) => Some((1, usize::MAX)),
     };
-    if !arity_ok {
-        let want = match (info.kind, name) {
-            (ValueKind::Special, "rename-command") => "2 arguments",
-            (ValueKind::Special, "include") => "1 argument",
-            _ if multi => "at least 1 argument",
-            _ => "1 argument",
+    if let Some((min, max)) = want
+        && (n < min || n > max)
+    {
+        let want = match (min, max) {
+            (1, usize::MAX) => "at least 1 argument".to_owned(),
+            (1, 1) => "1 argument".to_owned(),
+            (k, _) => format!("{k} arguments"),
         };
-        return Some(ValueProblem { arg: None, message: format!("`{name}` takes {want}, {n} given: Redis refuses the file (\"wrong number of arguments\")") });
+        return Some(ValueProblem { arg: None, message: format!("`{name}` takes {want}, {n} given: Redis refuses the file (\"wrong number of arguments\")"), refused: true });
     }
-    let bad = |i: usize, message: String| Some(ValueProblem { arg: Some(i), message });
+    // `client-output-buffer-limit CLASS HARD SOFT SECONDS`, repeated.
+    if name == "client-output-buffer-limit" && !n.is_multiple_of(4) {
+        return Some(ValueProblem { arg: None, message: format!("`{name}` takes groups of 4 arguments (class, hard limit, soft limit, seconds), {n} given: Redis refuses the file"), refused: true });
+    }
+    let bad = |i: usize, message: String| Some(ValueProblem { arg: Some(i), message, refused: true });
     for (i, a) in d.args.iter().enumerate() {
         let v = a.value.as_str();
         match info.kind {
@@ -210,7 +230,8 @@ pub fn check_value(d: &Directive) -> Option<ValueProblem> {
                     continue;
                 }
                 if let Err(e) = parse_size(v) {
-                    return bad(i, format!("`{name} {v}`: {e}"));
+                    let refused = e == SizeError::Invalid;
+                    return Some(ValueProblem { arg: Some(i), message: format!("`{name} {v}`: {e}"), refused });
                 }
             }
             ValueKind::Number if v.parse::<i64>().is_err() => {
@@ -607,6 +628,13 @@ mod tests {
         assert!(check_value(&first("rename-command CONFIG \"\"")).is_none());
         assert!(check_value(&first("rename-command CONFIG")).is_some());
         assert!(check_value(&first("maxmemory 1 2")).unwrap().message.contains("wrong number"));
+        // As the real server accepts them (scripts/gen-redis-config probes the arity).
+        assert!(check_value(&first("replicaof redis-primary 6379")).is_none());
+        assert!(check_value(&first("replicaof redis-primary")).unwrap().message.contains("2 arguments"));
+        assert!(check_value(&first("latency-tracking-info-percentiles 50 99 99.9")).is_none());
+        assert!(check_value(&first("bind")).is_none());
+        assert!(check_value(&first("shutdown-on-sigterm save now")).is_none());
+        assert!(check_value(&first("proc-title-template {title} {listen-addr}")).is_some());
         assert!(directive("maxmemory-polcy").is_none());
         assert_eq!(closest_directive("maxmemory-polcy"), Some("maxmemory-policy"));
         assert!(is_newer_directive("locale-collate"));
