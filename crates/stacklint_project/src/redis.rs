@@ -29,16 +29,23 @@ use crate::target::Target;
 pub const TABLE_VERSION: &str = "7.0.15";
 static TSV: &str = include_str!("../data/redis/7.0/config.tsv");
 
-/// Directives of releases after the table's (their `redis.conf`): never called unknown when
-/// the deployed Redis may be newer.
+/// Directives of releases after the table's, from the self-documented redis.conf of
+/// redis/redis at 4f8cdc2a (`../shared/corpus/peer-suites/redis/redis.conf`: its
+/// directives and commented-out examples that Redis 7.0.15 does not know), and Valkey's:
+/// never called unknown when the deployed Redis may be newer.
 const NEWER_DIRECTIVES: &[&str] = &[
     "locale-collate",
+    "set-max-listpack-entries",
+    "set-max-listpack-value",
     "cluster-announce-human-nodename",
     "hide-user-data-from-log",
     "max-new-connections-per-cycle",
     "max-new-tls-connections-per-cycle",
+    "server-cpulist",
+    "bio-cpulist",
+    "aof-rewrite-cpulist",
+    "bgsave-cpulist",
     "cluster-slot-stats-enabled",
-    "lookahead",
 ];
 
 /// How a directive's value is read.
