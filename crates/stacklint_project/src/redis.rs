@@ -505,14 +505,28 @@ fn service_server(project: &Project, s: &DeployedService) -> RedisServer {
     server
 }
 
-/// The words after `redis-server` of a compose `command:`/`entrypoint:`, mapped to the
-/// compose file; `None` when the command is not a compose one.
+/// The words after the server program of a compose `command:`/`entrypoint:` or a
+/// Dockerfile exec-form `CMD`/`ENTRYPOINT`, mapped to that file; `None` when the command
+/// cannot be mapped back.
 fn command_words(project: &Project, cmd: &crate::deployment::RunCommand, program: &str) -> Option<(PathBuf, Vec<Word>)> {
     let range = cmd.origin.range?;
     let file = project.file(&cmd.origin.file)?;
-    let compose = file.compose()?;
-    let service = compose.services.iter().find(|s| s.command.iter().chain(&s.entrypoint).any(|c| c.range == range))?;
-    let tokens: Vec<shell::Token> = service.entrypoint.iter().chain(&service.command).flat_map(|c| c.tokens.iter().cloned()).collect();
+    let tokens: Vec<shell::Token> = if let Some(compose) = file.compose() {
+        let service = compose.services.iter().find(|s| s.command.iter().chain(&s.entrypoint).any(|c| c.range == range))?;
+        service.entrypoint.iter().chain(&service.command).flat_map(|c| c.tokens.iter().cloned()).collect()
+    } else {
+        // `CMD ["redis-server", "--maxmemory", "30mb"]`: each element keeps its literal.
+        let inst = file.dockerfile()?.instructions.iter().find(|i| i.range == range)?;
+        inst.exec()?
+            .elements
+            .iter()
+            .map(|e| {
+                let plain = e.range.slice(&file.text) == format!("\"{}\"", e.value);
+                let word = if plain { Word::quoted_verbatim(e.value.clone(), e.range, e.range.start() + 1) } else { Word::with_map(e.value.clone(), e.range, Vec::new()) };
+                shell::Token::Word(word)
+            })
+            .collect()
+    };
     let inv = shell::find_commands(&tokens, program).into_iter().next()?;
     Some((file.path.clone(), inv.args))
 }
@@ -691,6 +705,24 @@ mod tests {
         assert_eq!(bytes, 64 << 20);
         let other = servers.iter().find(|s| s.service.as_deref() == Some("other")).unwrap();
         assert!(other.command_unknown);
+    }
+
+    #[test]
+    fn a_dockerfile_exec_form_maps_to_its_literals() {
+        let project = Project::from_sources(
+            ProjectOptions::default(),
+            &[
+                ("docker-compose.yml", "services:\n  redis:\n    build: ./redis\n"),
+                ("redis/Dockerfile", "FROM redis:7.4\nCMD [\"redis-server\", \"--maxmemory\", \"30mb\"]\n"),
+            ],
+        );
+        let servers = servers(&project);
+        let s = servers.iter().find(|s| s.service.as_deref() == Some("redis")).unwrap();
+        let (max, bytes) = s.maxmemory().unwrap();
+        assert_eq!(bytes, 30 << 20);
+        assert!(max.exact, "{max:#?}");
+        let text = &project.file(Path::new("redis/Dockerfile")).unwrap().text;
+        assert_eq!(max.directive.args[0].range.slice(text), "\"30mb\"");
     }
 
     #[test]
