@@ -21,6 +21,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("supervisord", supervisord),
     ("systemd", systemd),
     ("postgres", postgres),
+    ("redis", redis),
     ("lint", lint),
     ("fix", fix),
 ];
@@ -167,6 +168,38 @@ pub fn postgres(data: &[u8]) {
     }
 }
 
+/// A redis.conf: every range in bounds, an argument's range holds it when unquoted; the
+/// same bytes as a command line (split on spaces) keep their ranges too.
+pub fn redis(data: &[u8]) {
+    let text = text(data);
+    let parsed = stacklint_syntax::redis::parse(&text);
+    errors_in_bounds(&text, &parsed.errors);
+    for line in &parsed.tree.lines {
+        assert_in_bounds(&text, line.range, "redis line");
+    }
+    for d in parsed.tree.directives() {
+        assert_in_bounds(&text, d.range, "redis directive");
+        for a in std::iter::once(&d.name).chain(&d.args) {
+            assert_in_bounds(&text, a.range, "redis argument");
+            if !a.quoted {
+                assert_eq!(a.range.slice(&text), a.value, "an unquoted argument's range holds its value");
+            }
+        }
+    }
+    let mut words = Vec::new();
+    let mut at = 0;
+    for w in text.split(' ') {
+        words.push(stacklint_syntax::redis::ArgvWord { value: w, range: TextRange::new(at, at + w.len()) });
+        at += w.len() + 1;
+    }
+    let argv = stacklint_syntax::redis::parse_argv(&words);
+    for d in &argv.tree.directives {
+        for a in &d.args {
+            assert_in_bounds(&text, a.range, "redis argv argument");
+        }
+    }
+}
+
 /// The whole engine on one file whose kind the first byte picks: every rule runs, every
 /// finding and fix edit stays inside the file.
 pub fn lint(data: &[u8]) {
@@ -208,6 +241,11 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("requirements.txt", K::Requirements, "Django==5.2.8\ngunicorn==23.0.0\n"),
     ];
     const SITE: &[ProjectFile] = &[("nginx/nginx.conf", K::Nginx, "events {}\nhttp {\n    include conf.d/*.conf;\n}\n")];
+    // A Redis in a container with a limit, used as a cache: the stack rules run too.
+    const RUNS_REDIS: &[ProjectFile] = &[
+        ("docker-compose.yml", K::Compose, "services:\n  web:\n    build: .\n    command: gunicorn proj.wsgi\n    environment:\n      DJANGO_SETTINGS_MODULE: proj.settings\n  redis:\n    image: redis:7.4\n    command: redis-server /usr/local/etc/redis/redis.conf\n    volumes:\n      - ./redis/redis.conf:/usr/local/etc/redis/redis.conf:ro\n    deploy:\n      resources:\n        limits:\n          memory: 512M\n"),
+        ("proj/settings.py", K::DjangoSettings, "CACHES = {\"default\": {\"BACKEND\": \"django.core.cache.backends.redis.RedisCache\", \"LOCATION\": \"redis://redis:6379/1\"}}\n"),
+    ];
     &[
         ("Dockerfile", K::Dockerfile, &[]),
         ("nginx/nginx.conf", K::Nginx, &[]),
@@ -220,6 +258,7 @@ const FIX_KINDS: &[(&str, stacklint_project::FileKind, &[ProjectFile])] = {
         ("deploy/supervisord.conf", K::Supervisord, &[]),
         ("deploy/web.service", K::Systemd, &[]),
         ("postgres/postgresql.conf", K::Postgres, &[]),
+        ("redis/redis.conf", K::Redis, RUNS_REDIS),
     ]
 };
 

@@ -98,6 +98,11 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "PGS006" => &["PostgreSQL", "500"],
         "PGS007" => &["PostgreSQL", "3", "on", "off", "true", "false", "yes", "no", "B", "kB", "MB", "GB", "TB", "us", "ms", "s", "min", "h", "d"],
         "PGS009" => &["PostgreSQL", "100", "200", "storage", "hdd"],
+        // Redis (directive names, defaults and enum values come from the table, below).
+        "RDS001" => &["64", "64mb", "Redis", "m", "mb", "1000", "1024"],
+        "RDS004" => &["7", "Redis"],
+        "RDS005" => &["FLUSHALL", "FLUSHDB", "CONFIG", "DEBUG", "NAME", "@dangerous"],
+        "RDS006" => &["Redis", "redis-server", "b", "k", "kb", "m", "mb", "g", "gb", "1000", "1024", "64", "7.0", "7.0.15"],
         _ => &[],
     }
 }
@@ -115,6 +120,9 @@ fn allowed_for(code: &str, case: &str) -> Vec<String> {
     }
     if code.starts_with("PGS") {
         out.extend(postgres_settings());
+    }
+    if code.starts_with("RDS") {
+        out.extend(redis_directives());
     }
     out
 }
@@ -161,6 +169,21 @@ fn nginx_image_conf() -> Vec<String> {
     out
 }
 
+/// Redis's directive table (`crates/stacklint_project/data/redis/7.0/config.tsv`, read off
+/// the real server, the truth the RDS rules read): every name, default word and enum value.
+fn redis_directives() -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../stacklint_project/data/redis/7.0/config.tsv");
+    let text = std::fs::read_to_string(path).expect("redis directive table");
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        out.extend(cols.first().map(|n| (*n).to_owned()));
+        out.extend(cols.get(2).into_iter().flat_map(|d| d.split_whitespace()).map(str::to_owned));
+        out.extend(cols.get(3).into_iter().flat_map(|v| v.split(',')).filter(|v| !v.is_empty()).map(str::to_owned));
+    }
+    out
+}
+
 /// gunicorn's settings list (`crates/stacklint_project/data/gunicorn-settings.tsv`, the
 /// truth the GUN rules read): every name, flag and default.
 fn gunicorn_settings() -> Vec<String> {
@@ -180,6 +203,12 @@ fn gunicorn_settings() -> Vec<String> {
 const COUNTED: &[(&str, &str, &str, &str)] = &[
     ("DJS109", "fail_short_fallback", "9", "the length of the fallback key"),
     ("DJS125", "fail_weak", "13", "the length of the fallback key"),
+    ("RDS001", "fail_far_below_container", "512mb", "half the compose memory limit `1G`"),
+    ("RDS002", "fail_container", "256mb", "half the compose memory limit `512M`"),
+    ("RDS002", "fail_host_assumed", "2gb", "a quarter of the assumed 8 GiB host"),
+    ("RDS002", "fail_image_defaults", "2gb", "a quarter of the assumed 8 GiB host"),
+    ("RDS007", "fail", "256mb", "half the compose memory limit `512M`"),
+    ("RDS007", "fail_file", "256mb", "half the compose memory limit `512M`"),
 ];
 
 /// Names a rule computes from what it read, where the computation is not arithmetic:

@@ -321,8 +321,8 @@ static REDIS: KindSpec = KindSpec {
     path: |p| if p.ext_is("conf") && (p.name.starts_with("redis") || p.name == "valkey.conf") { PathMatch::Name } else { PathMatch::No },
     sniff: redis_sniff,
     comments: HASH_LINE,
-    parse: parse_text,
-    fuzz_target: None,
+    parse: |t| Parsed::Redis(stacklint_syntax::redis::parse(t)),
+    fuzz_target: Some("redis"),
 };
 
 /// Redis directives; the ones marked in [`redis_sniff`] are Redis's alone.

@@ -12,6 +12,7 @@ pub mod interpolation;
 pub mod django;
 pub mod nginx;
 pub mod postgres;
+pub mod redis;
 pub mod serving;
 mod kind;
 mod project;

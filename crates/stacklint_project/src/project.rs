@@ -96,6 +96,7 @@ pub enum Parsed {
     Systemd(stacklint_syntax::Parsed<stacklint_syntax::ini::IniFile>),
     /// postgresql.conf, postgresql.auto.conf, files of an `include_dir`.
     Postgres(stacklint_syntax::Parsed<stacklint_syntax::postgres::PgConf>),
+    Redis(stacklint_syntax::Parsed<stacklint_syntax::redis::RedisConfig>),
     /// Formats this model does not parse (yet): kept as text.
     Text,
 }
@@ -167,6 +168,13 @@ impl SourceFile {
         }
     }
 
+    pub fn redis(&self) -> Option<&stacklint_syntax::redis::RedisConfig> {
+        match &self.parsed {
+            Parsed::Redis(p) => Some(&p.tree),
+            _ => None,
+        }
+    }
+
     /// 1-based row of a byte offset.
     pub fn row(&self, offset: usize) -> usize {
         self.line_index.line_of(offset) + 1
@@ -205,6 +213,7 @@ pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
         Parsed::Compose(p) => from(&p.errors),
         Parsed::Supervisord(p) | Parsed::Systemd(p) => from(&p.errors),
         Parsed::Postgres(p) => from(&p.errors),
+        Parsed::Redis(p) => from(&p.errors),
         Parsed::Text => Vec::new(),
     }
 }

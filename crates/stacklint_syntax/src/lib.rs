@@ -14,6 +14,7 @@ pub mod ini;
 pub mod nginx;
 pub mod postgres;
 pub mod procfile;
+pub mod redis;
 pub mod shell;
 pub mod supervisord;
 pub mod systemd;

@@ -6,4 +6,5 @@ pub mod docker;
 pub mod gunicorn;
 pub mod nginx;
 pub mod postgres;
+pub mod redis;
 pub mod syntax;

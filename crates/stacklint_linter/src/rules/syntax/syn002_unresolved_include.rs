@@ -1,5 +1,7 @@
 use stacklint_diagnostics::Severity;
 
+use stacklint_project::redis::IncludeProblem;
+
 use crate::rules::nginx::relative;
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
@@ -18,6 +20,10 @@ declare_rule! {
     /// file that does not exist (relative to the compose file) is reported too, and so is
     /// what docker compose refuses on the way: a circular `extends`, an `extends` of a
     /// service the file does not define, a `build` whose Dockerfile is not there.
+    /// A Redis
+    /// `include` is looked up where the Redis service sees project files (a file no
+    /// service reads: relative to it); one outside the project, or an include cycle, is
+    /// reported (globs are not followed).
     /// An include that points outside the project (`../../../etc/passwd`, an absolute path
     /// nothing mounts) is never read: it is reported (at info level for absolute paths,
     /// which may well exist on the server) so nobody believes it was checked. An include
@@ -118,6 +124,25 @@ fn check(cx: &mut Checker) {
             if x.outside {
                 d.severity = Severity::Info;
             }
+            cx.report(d);
+        }
+    }
+    // Redis: an `include` no project file lands at, or one that includes itself again.
+    let mut seen = std::collections::HashSet::new();
+    for server in stacklint_project::redis::servers(project) {
+        for u in &server.unresolved {
+            if !seen.insert((u.file.clone(), u.range.start())) {
+                continue;
+            }
+            let d = match u.problem {
+                IncludeProblem::Glob => continue,
+                IncludeProblem::Cycle => cx.diagnostic(&u.file, u.range, format!("`include {}` includes a file that is already being read (an include cycle): Redis reads it again and again until it fails, and stacklint reads it once", u.path)),
+                IncludeProblem::Outside => {
+                    let mut d = cx.diagnostic(&u.file, u.range, format!("`include {}` names a file outside the project: stacklint does not read it, so what it adds to {} is not checked (and `redis-server` refuses to start if it is missing)", u.path, server.label(project)));
+                    d.severity = Severity::Info;
+                    d.with_help("Keep the file in the project and mount it where the include points, or suppress this if it comes from the server")
+                }
+            };
             cx.report(d);
         }
     }
