@@ -6,6 +6,7 @@
 
 pub mod compose;
 pub mod deployment;
+pub mod environments;
 pub mod roles;
 pub mod gunicorn;
 pub mod interpolation;

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use stacklint_diagnostics::{Diagnostic, Edit, Fix, TextRange};
 use stacklint_project::postgres::{self, PgServer, Source};
-use stacklint_project::deployment::Role;
 use stacklint_project::{Project, Storage, Target};
 
 use crate::{Checker, Rule};
@@ -66,40 +65,10 @@ pub(crate) fn servers(project: &Project, with_image_defaults: bool) -> Vec<PgSer
         .into_iter()
         .filter(|s| {
             let configured = s.main.is_some() || !s.assignments.is_empty();
-            let dev = s.defined_at.as_ref().is_some_and(|o| dev_or_test_path(&o.file) || dev_compose(project, &o.file));
+            let dev = s.defined_at.as_ref().is_some_and(|o| stacklint_project::environments::development_reason(project, &o.file).is_some());
             !dev && !s.disposable() && (configured || with_image_defaults && s.runs_official_image(project))
         })
         .collect()
-}
-
-/// Whether a path's folders or file name say development, tests or CI
-/// (`docker-compose.local.yml`, `.ci/compose.yaml`, `.devcontainer/`).
-pub(crate) fn dev_or_test_path(path: &Path) -> bool {
-    const WORDS: &[&str] = &["local", "dev", "develop", "development", "devcontainer", "test", "tests", "testing", "ci", "cypress", "e2e", "worktree", "example", "sample"];
-    path.to_string_lossy().to_ascii_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).any(|w| WORDS.contains(&w))
-}
-
-/// Whether a compose file describes a development environment: one of its services runs a
-/// development server (`manage.py runserver`, `--reload`, `--mode=development`) or says
-/// so in its environment (`NODE_ENV=development`, `DJANGO_ENV=dev`) or its Django settings
-/// module (`app.settings.dev`), or the file's leading
-/// comment says development and not production.
-pub(crate) fn dev_compose(project: &Project, file: &Path) -> bool {
-    const ENV: &[&str] = &["NODE_ENV", "DJANGO_ENV", "FLASK_ENV", "APP_ENV", "ENVIRONMENT", "ENV", "RAILS_ENV"];
-    let dev_word = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "development" | "dev" | "local");
-    let services = project.deployment.services.iter().filter(|s| s.defined_in.file == file);
-    let runs_dev = services.clone().any(|s| {
-        matches!(&s.role, Role::App { server } if server == "runserver")
-            || s.command.as_ref().is_some_and(|c| c.argv.iter().any(|a| a == "--reload" || a == "--mode=development" || a.contains("runserver")))
-            || ENV.iter().any(|name| s.env(name).and_then(|e| e.value.as_deref()).is_some_and(dev_word))
-            // `DJANGO_SETTINGS_MODULE=app.settings.dev`
-            || s.settings_module.as_ref().is_some_and(|m| m.value.split('.').any(|part| dev_word(part) || matches!(part, "test" | "tests" | "testing")))
-    });
-    if runs_dev {
-        return true;
-    }
-    let head: String = project.file(file).map(|f| f.text.lines().take_while(|l| l.trim_start().starts_with('#') || l.trim().is_empty()).collect::<Vec<_>>().join(" ").to_ascii_lowercase()).unwrap_or_default();
-    head.contains("development") && !head.contains("production")
 }
 
 /// "3 GiB (from the compose limits of service `db`)"
