@@ -73,6 +73,10 @@ def main():
         rows.append((what, n, wall, rss))
         return wall
 
+    # Startup: an empty folder, beside the cost of starting any process at all.
+    with tempfile.TemporaryDirectory() as empty:
+        row("stacklint, an empty folder (startup)", sl + [empty], 0)
+        row("  /bin/true (starting a process)", ["/bin/true"], 0)
     s_py = row(f"stacklint, Python files ({size / 1e6:.2f} MB)", sl + py, len(py))
     if shutil.which("ruff"):
         r = row("ruff check --select DJ --no-cache, same files", ["ruff", "check", "--select", "DJ", "--no-cache", "--exit-zero", "--quiet", *py], len(py))
