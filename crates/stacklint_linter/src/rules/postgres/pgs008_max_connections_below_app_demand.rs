@@ -23,7 +23,7 @@ declare_rule! {
     /// the sum over every service whose `DATABASE_URL` or `DATABASES` names it of replicas ×
     /// processes × connections per process. Gunicorn sync workers hold 1 connection each,
     /// gthread workers one per thread, gevent/eventlet workers one per greenlet
-    /// (`worker_connections`, 1000 by default, or the Django pool size when smaller);
+    /// (`worker_connections`, 1000 by default, or the Django pool's `max_size` when smaller);
     /// Celery workers one per pool process (`--concurrency`, the target's CPUs by
     /// default); ASGI workers the Django pool's size. Only what the project states is
     /// counted: when a linked service's concurrency is not known the sum is a lower bound,
@@ -44,7 +44,7 @@ declare_rule! {
     /// services:
     ///   web:
     ///     build: .
-    ///     command: gunicorn proj.wsgi --workers 9 --threads 8
+    ///     command: gunicorn proj.wsgi --workers 9 --threads 16
     ///     environment:
     ///       DATABASE_URL: postgres://app:secret@db:5432/app
     ///   db:
@@ -56,7 +56,7 @@ declare_rule! {
     /// services:
     ///   web:
     ///     build: .
-    ///     command: gunicorn proj.wsgi --workers 9 --threads 8
+    ///     command: gunicorn proj.wsgi --workers 9 --threads 16
     ///     environment:
     ///       DATABASE_URL: postgres://app:secret@db:5432/app
     ///   db:
@@ -123,7 +123,7 @@ fn check(cx: &mut Checker) {
         }
         let Some(at) = site(project, &server, "max_connections", true) else { continue };
         let limit = limit_text(project, &server, max, reserved, budget);
-        let sum = if terms.len() > 1 { format!("; total {} = {total}", terms.iter().map(|t| t.n.to_string()).collect::<Vec<_>>().join(" + ")) } else { String::new() };
+        let sum = if terms.len() > 1 { format!("; total {}", chain(&terms.iter().map(|t| t.n.to_string()).collect::<Vec<_>>(), " + ", u64::saturating_add)) } else { String::new() };
         let (least, rest) = if unknown.is_empty() {
             ("", String::new())
         } else {
@@ -319,7 +319,28 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
     }
     related.insert(0, (g.anchor.file.clone(), g.anchor.range, format!("gunicorn of `{}`", s.name)));
     let n = reps.saturating_mul(workers).saturating_mul(per);
-    Ok(Term { n, text: format!("`{}`: {reps_text}{workers_text} {} workers × {per_text} = {n} ({})", s.name, kind.name(), places.join(", ")), related })
+    Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}{workers_text} {} workers × {per_text}", kind.name()), &[reps, workers, per], n, &places), related })
+}
+
+/// "`web`: 2 replicas × 9 sync workers × 1 (2 × 9 × 1 = 18; docker-compose.yml:4)": the
+/// words, the arithmetic on the factors other than a single replica, and the places.
+fn term_text(name: &str, words: &str, factors: &[u64], n: u64, places: &[String]) -> String {
+    let shown: Vec<String> = factors.iter().enumerate().filter(|(i, f)| !(*i == 0 && **f == 1)).map(|(_, f)| f.to_string()).collect();
+    let arith = if shown.len() > 1 { format!("{}; ", chain(&shown, " × ", |a, b| a.saturating_mul(b))) } else { String::new() };
+    format!("`{name}`: {words} ({arith}{})", places.join(", "))
+}
+
+/// `2 × 9 = 18 × 4 = 72`: the operation applied step by step, each result shown.
+fn chain(items: &[String], op: &str, f: impl Fn(u64, u64) -> u64) -> String {
+    let mut it = items.iter();
+    let Some(first) = it.next() else { return String::new() };
+    let mut acc: u64 = first.parse().unwrap_or(0);
+    let mut text = first.clone();
+    for x in it {
+        acc = f(acc, x.parse().unwrap_or(0));
+        text.push_str(&format!("{op}{x} = {acc}"));
+    }
+    text
 }
 
 /// A gunicorn setting as a source of a number.
@@ -377,7 +398,7 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<Term, String>
     let pool = option(&args, "-P", "--pool");
     if pool.as_deref() == Some("solo") {
         let n = reps;
-        return Ok(Term { n, text: format!("`{}`: {reps_text}celery `--pool solo` 1 = {n} ({})", s.name, places.join(", ")), related });
+        return Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}celery `--pool solo` 1"), &[reps, 1], n, &places), related });
     }
     let (conc, conc_text) = if let Some(v) = option(&args, "", "--autoscale") {
         let max = v.split(',').next().and_then(|m| m.parse::<u64>().ok()).ok_or_else(|| "its celery `--autoscale` is not known".to_owned())?;
@@ -400,7 +421,7 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<Term, String>
         (n, format!("celery's default concurrency {} ({})", s.target.cpus_text(), s.target.cpus_source))
     };
     let n = reps.saturating_mul(conc);
-    Ok(Term { n, text: format!("`{}`: {reps_text}{conc_text} = {n} ({})", s.name, places.join(", ")), related })
+    Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}{conc_text}"), &[reps, conc], n, &places), related })
 }
 
 fn uvicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, String> {
@@ -422,5 +443,5 @@ fn uvicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, String
         related.insert(0, (c.origin.file.clone(), range, format!("uvicorn of `{}`", s.name)));
     }
     let n = reps.saturating_mul(workers).saturating_mul(max);
-    Ok(Term { n, text: format!("`{}`: {reps_text}{workers} uvicorn workers × {max} ({pool_text}) = {n} ({})", s.name, places.join(", ")), related })
+    Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}{workers} uvicorn workers × {max} ({pool_text})"), &[reps, workers, max], n, &places), related })
 }
