@@ -83,6 +83,8 @@ declare_rule! {
 /// One service's share of the connections.
 struct Term {
     n: u64,
+    /// Only a lower bound of this service's share.
+    lower: bool,
     text: String,
     related: Vec<(PathBuf, TextRange, String)>,
 }
@@ -124,10 +126,10 @@ fn check(cx: &mut Checker) {
         let Some(at) = site(project, &server, "max_connections", true) else { continue };
         let limit = limit_text(project, &server, max, reserved, budget);
         let sum = if terms.len() > 1 { format!("; total {}", chain(&terms.iter().map(|t| t.n.to_string()).collect::<Vec<_>>(), " + ", u64::saturating_add)) } else { String::new() };
-        let (least, rest) = if unknown.is_empty() {
+        let (least, rest) = if unknown.is_empty() && !terms.iter().any(|t| t.lower) {
             ("", String::new())
         } else {
-            ("at least ", format!("; not counted, concurrency not known: {}", unknown.join(", ")))
+            ("at least ", if unknown.is_empty() { String::new() } else { format!("; not counted, concurrency not known: {}", unknown.join(", ")) })
         };
         let message = format!(
             "the services linked to PostgreSQL service `{name}` may open {least}{total} connections ({}{sum}{rest}), above {limit}: past it PostgreSQL refuses new connections with \"sorry, too many clients already\"; raise `max_connections` or put a pooler (PgBouncer) in front",
@@ -272,7 +274,14 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
     let module = project.gunicorn_settings(g).map(|r| r.module).or_else(|| settings(project, s));
     let pool = pool(project, module)?;
     let kind = g.worker_class();
+    let mut lower = false;
     let (per, per_text) = match &kind {
+        // Without the Django settings, the app's own pool (SQLAlchemy's...) may cap what its
+        // threads or greenlets open: each busy worker holds at least one.
+        WorkerKind::Gthread | WorkerKind::Gevent | WorkerKind::Eventlet if module.is_none() => {
+            lower = true;
+            (1, "at least 1 (no Django settings module known: the app's own pool may cap its threads)".to_owned())
+        }
         WorkerKind::Sync => match &pool {
             Some((min, _, t)) => (*min, format!("{min} ({t})")),
             None => (1, "1".to_owned()),
@@ -319,12 +328,12 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
     }
     related.insert(0, (g.anchor.file.clone(), g.anchor.range, format!("gunicorn of `{}`", s.name)));
     let n = reps.saturating_mul(workers).saturating_mul(per);
-    Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}{workers_text} {} workers × {per_text}", kind.name()), &[reps, workers, per], n, &places), related })
+    Ok(Term { n, lower, text: term_text(&s.name, &format!("{reps_text}{workers_text} {} workers × {per_text}", kind.name()), &[reps, workers, per], n, &places), related })
 }
 
 /// "`web`: 2 replicas × 9 sync workers × 1 (2 × 9 × 1 = 18; docker-compose.yml:4)": the
 /// words, the arithmetic on the factors other than a single replica, and the places.
-fn term_text(name: &str, words: &str, factors: &[u64], n: u64, places: &[String]) -> String {
+fn term_text(name: &str, words: &str, factors: &[u64], _n: u64, places: &[String]) -> String {
     let shown: Vec<String> = factors.iter().enumerate().filter(|(i, f)| !(*i == 0 && **f == 1)).map(|(_, f)| f.to_string()).collect();
     let arith = if shown.len() > 1 { format!("{}; ", chain(&shown, " × ", |a, b| a.saturating_mul(b))) } else { String::new() };
     format!("`{name}`: {words} ({arith}{})", places.join(", "))
@@ -396,9 +405,13 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<Term, String>
         return Err("a celery command that is not `celery worker`".to_owned());
     }
     let pool = option(&args, "-P", "--pool");
+    if matches!(pool.as_deref(), Some("gevent" | "eventlet")) && settings(project, s).is_none() {
+        let n = reps;
+        return Ok(Term { n, lower: true, text: term_text(&s.name, &format!("{reps_text}celery `--pool` greenlets × at least 1 (no Django settings module known)"), &[reps, 1], n, &places), related });
+    }
     if pool.as_deref() == Some("solo") {
         let n = reps;
-        return Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}celery `--pool solo` 1"), &[reps, 1], n, &places), related });
+        return Ok(Term { n, lower: false, text: term_text(&s.name, &format!("{reps_text}celery `--pool solo` 1"), &[reps, 1], n, &places), related });
     }
     let (conc, conc_text) = if let Some(v) = option(&args, "", "--autoscale") {
         let max = v.split(',').next().and_then(|m| m.parse::<u64>().ok()).ok_or_else(|| "its celery `--autoscale` is not known".to_owned())?;
@@ -421,7 +434,7 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<Term, String>
         (n, format!("celery's default concurrency {} ({})", s.target.cpus_text(), s.target.cpus_source))
     };
     let n = reps.saturating_mul(conc);
-    Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}{conc_text}"), &[reps, conc], n, &places), related })
+    Ok(Term { n, lower: false, text: term_text(&s.name, &format!("{reps_text}{conc_text}"), &[reps, conc], n, &places), related })
 }
 
 fn uvicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, String> {
@@ -443,5 +456,5 @@ fn uvicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, String
         related.insert(0, (c.origin.file.clone(), range, format!("uvicorn of `{}`", s.name)));
     }
     let n = reps.saturating_mul(workers).saturating_mul(max);
-    Ok(Term { n, text: term_text(&s.name, &format!("{reps_text}{workers} uvicorn workers × {max} ({pool_text})"), &[reps, workers, max], n, &places), related })
+    Ok(Term { n, lower: false, text: term_text(&s.name, &format!("{reps_text}{workers} uvicorn workers × {max} ({pool_text})"), &[reps, workers, max], n, &places), related })
 }
