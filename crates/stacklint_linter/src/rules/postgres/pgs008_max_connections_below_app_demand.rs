@@ -40,24 +40,40 @@ declare_rule! {
     /// it) or put a pooler such as PgBouncer between the app and the database.
     ///
     /// ## Example
+    /// ```python path=proj/settings.py
+    /// import dj_database_url
+    ///
+    /// INSTALLED_APPS = ["django.contrib.contenttypes"]
+    /// DATABASES = {"default": dj_database_url.config(conn_max_age=600, conn_health_checks=True)}
+    /// ```
+    ///
     /// ```yaml path=docker-compose.yml
     /// services:
     ///   web:
     ///     build: .
     ///     command: gunicorn proj.wsgi --workers 9 --threads 16
     ///     environment:
+    ///       DJANGO_SETTINGS_MODULE: proj.settings
     ///       DATABASE_URL: postgres://app:secret@db:5432/app
     ///   db:
     ///     image: postgres:16
     /// ```
     ///
     /// ## Use instead
+    /// ```python path=proj/settings.py
+    /// import dj_database_url
+    ///
+    /// INSTALLED_APPS = ["django.contrib.contenttypes"]
+    /// DATABASES = {"default": dj_database_url.config(conn_max_age=600, conn_health_checks=True)}
+    /// ```
+    ///
     /// ```yaml path=docker-compose.yml
     /// services:
     ///   web:
     ///     build: .
     ///     command: gunicorn proj.wsgi --workers 9 --threads 16
     ///     environment:
+    ///       DJANGO_SETTINGS_MODULE: proj.settings
     ///       DATABASE_URL: postgres://app:secret@db:5432/app
     ///   db:
     ///     image: postgres:16
