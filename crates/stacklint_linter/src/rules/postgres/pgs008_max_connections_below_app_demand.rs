@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use stacklint_diagnostics::{Severity, TextRange};
@@ -181,7 +182,7 @@ fn limit_text(project: &Project, server: &PgServer, max: u64, reserved: u64, bud
 fn source_place(project: &Project, a: &stacklint_project::postgres::Assignment) -> String {
     match &a.source {
         stacklint_project::postgres::Source::File { path, entry } => place(project, path, entry.line_range.start()),
-        stacklint_project::postgres::Source::CommandLine { origin, .. } => place(project, &origin.file, origin.range.map_or(0, |r| r.start())),
+        stacklint_project::postgres::Source::CommandLine { origin, .. } => place(project, &origin.file, origin.range.map_or(0, TextRange::start)),
     }
 }
 
@@ -272,9 +273,9 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
     let mut places = Vec::new();
     let mut related = Vec::new();
     let (reps, reps_text) = replicas(project, s, &mut places, &mut related);
-    let w = g.effective_workers();
-    let workers = w.count.and_then(|c| u64::try_from(c).ok()).ok_or_else(|| "its gunicorn workers are not known".to_owned())?;
-    match &w.source {
+    let eff = g.effective_workers();
+    let workers = eff.count.and_then(|c| u64::try_from(c).ok()).ok_or_else(|| "its gunicorn workers are not known".to_owned())?;
+    match &eff.source {
         WorkersSource::Setting(x) | WorkersSource::WebConcurrency(x) => {
             if x.origin.conditional {
                 return Err("its gunicorn workers are not known".to_owned());
@@ -283,7 +284,7 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
         }
         WorkersSource::Default => {}
     }
-    let workers_text = match w.source {
+    let workers_text = match eff.source {
         WorkersSource::Default => "gunicorn's default 1".to_owned(),
         _ => workers.to_string(),
     };
@@ -299,41 +300,41 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
             (1, "at least 1 (no Django settings module known: the app's own pool may cap its threads)".to_owned())
         }
         WorkerKind::Sync => match &pool {
-            Some((min, _, t)) => (*min, format!("{min} ({t})")),
+            Some((min, _, ptext)) => (*min, format!("{min} ({ptext})")),
             None => (1, "1".to_owned()),
         },
         WorkerKind::Gthread => {
             let threads = g.get("threads").and_then(|t| t.value.as_int()).and_then(|n| u64::try_from(n).ok()).unwrap_or(1);
-            if let Some(t) = g.get("threads") {
-                note(project, t, &mut places, &mut related, format!("{threads} threads per worker"));
+            if let Some(th) = g.get("threads") {
+                note(project, th, &mut places, &mut related, format!("{threads} threads per worker"));
             }
             match &pool {
-                Some((min, max, t)) => {
+                Some((min, max, ptext)) => {
                     let n = threads.min(*max).max(*min);
-                    (n, format!("{n} ({threads} threads, {t})"))
+                    (n, format!("{n} ({threads} threads, {ptext})"))
                 }
                 None => (threads, format!("{threads} threads")),
             }
         }
         WorkerKind::Gevent | WorkerKind::Eventlet => {
             let conns = match g.get("worker_connections") {
-                Some(c) => {
-                    let n = c.value.as_int().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| "its `worker_connections` is not known".to_owned())?;
-                    note(project, c, &mut places, &mut related, format!("{n} greenlets per worker"));
+                Some(wc) => {
+                    let n = wc.value.as_int().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| "its `worker_connections` is not known".to_owned())?;
+                    note(project, wc, &mut places, &mut related, format!("{n} greenlets per worker"));
                     (n, format!("`worker_connections` {n}"))
                 }
                 None => (DEFAULT_WORKER_CONNECTIONS, format!("gunicorn's default `worker_connections` {DEFAULT_WORKER_CONNECTIONS}")),
             };
             match &pool {
-                Some((min, max, t)) => {
+                Some((min, max, ptext)) => {
                     let n = conns.0.min(*max).max(*min);
-                    (n, format!("{n} ({t})"))
+                    (n, format!("{n} ({ptext})"))
                 }
                 None => (conns.0, conns.1),
             }
         }
         WorkerKind::Uvicorn { .. } | WorkerKind::Asgi => match &pool {
-            Some((_, max, t)) => (*max, format!("{max} ({t})")),
+            Some((_, max, ptext)) => (*max, format!("{max} ({ptext})")),
             None => return Err("ASGI workers without a Django pool size".to_owned()),
         },
         other => return Err(format!("gunicorn `{}` workers", other.name())),
@@ -351,7 +352,7 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
 /// words, the arithmetic on the factors other than a single replica, and the places.
 fn term_text(name: &str, words: &str, factors: &[u64], _n: u64, places: &[String]) -> String {
     let shown: Vec<String> = factors.iter().enumerate().filter(|(i, f)| !(*i == 0 && **f == 1)).map(|(_, f)| f.to_string()).collect();
-    let arith = if shown.len() > 1 { format!("{}; ", chain(&shown, " × ", |a, b| a.saturating_mul(b))) } else { String::new() };
+    let arith = if shown.len() > 1 { format!("{}; ", chain(&shown, " × ", u64::saturating_mul)) } else { String::new() };
     format!("`{name}`: {words} ({arith}{})", places.join(", "))
 }
 
@@ -363,7 +364,7 @@ fn chain(items: &[String], op: &str, f: impl Fn(u64, u64) -> u64) -> String {
     let mut text = first.clone();
     for x in it {
         acc = f(acc, x.parse().unwrap_or(0));
-        text.push_str(&format!("{op}{x} = {acc}"));
+        let _ = write!(text, "{op}{x} = {acc}");
     }
     text
 }
