@@ -416,7 +416,9 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<Term, String>
         related.insert(0, (file.clone(), *range, format!("celery of `{}`", s.name)));
     }
     if args.iter().any(|a| a == "beat") && !args.iter().any(|a| a == "worker") {
-        return Err("celery beat".to_owned());
+        // One scheduler process, one thread: one connection at most (its database scheduler).
+        let n = reps;
+        return Ok(Term { n, lower: false, text: term_text(&s.name, &format!("{reps_text}celery beat 1"), &[reps, 1], n, &places), related });
     }
     if !args.iter().any(|a| a == "worker") {
         return Err("a celery command that is not `celery worker`".to_owned());
