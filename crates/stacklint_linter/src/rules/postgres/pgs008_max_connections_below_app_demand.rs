@@ -33,7 +33,8 @@ declare_rule! {
     /// ## Why is this bad?
     /// Django opens one connection per thread (or greenlet) that runs a query, and with
     /// `CONN_MAX_AGE` it keeps it open between requests; with `OPTIONS["pool"]` each process
-    /// holds its own psycopg pool (4 connections by default). Past `max_connections` minus
+    /// holds its own psycopg pool (`min_size` 4 connections by default, up to `max_size`), so a
+    /// Celery prefork child holds `min_size` of them. Past `max_connections` minus
     /// the slots reserved for superusers, PostgreSQL refuses new connections with "FATAL:
     /// sorry, too many clients already", and the requests that needed them fail — at the
     /// moment of highest load, or when a deployment starts new replicas before the old ones
@@ -257,7 +258,7 @@ fn pool(project: &Project, module: Option<&SettingsModule>) -> Result<Option<(u6
     };
     let min = key("min_size")?.unwrap_or(DEFAULT_POOL_SIZE);
     let max = key("max_size")?.unwrap_or(min).max(min);
-    Ok(Some((min, max, format!("Django pool `max_size` {max} ({at})"))))
+    Ok(Some((min, max, format!("Django pool `min_size` {min}, `max_size` {max} ({at})"))))
 }
 
 fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, String> {
@@ -340,9 +341,8 @@ fn gunicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, Strin
         other => return Err(format!("gunicorn `{}` workers", other.name())),
     };
     let anchor = place(project, &g.anchor.file, g.anchor.range.start());
-    if !places.contains(&anchor) {
-        places.insert(0, anchor);
-    }
+    places.retain(|p| *p != anchor);
+    places.insert(0, anchor);
     related.insert(0, (g.anchor.file.clone(), g.anchor.range, format!("gunicorn of `{}`", s.name)));
     let n = reps.saturating_mul(workers).saturating_mul(per);
     Ok(Term { n, lower, text: term_text(&s.name, &format!("{reps_text}{workers_text} {} workers × {per_text}", kind.name()), &[reps, workers, per], n, &places), related })
@@ -452,8 +452,23 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<Term, String>
         let n = u64::from(s.target.whole_cpus());
         (n, format!("celery's default concurrency {} ({})", s.target.cpus_text(), s.target.cpus_source))
     };
-    let n = reps.saturating_mul(conc);
-    Ok(Term { n, lower: false, text: term_text(&s.name, &format!("{reps_text}{conc_text}"), &[reps, conc], n, &places), related })
+    // With a Django pool, a process holds its pool: each prefork child at least `min_size`,
+    // a thread or greenlet worker (one process) up to its concurrency within the pool's bounds.
+    let (words, factors) = match (pool.as_deref(), pool_of(project, s)?) {
+        (_, None) => (conc_text, vec![reps, conc]),
+        (Some("threads" | "gevent" | "eventlet"), Some((min, max, ptext))) => {
+            let per = conc.min(max).max(min);
+            (format!("{conc_text} in one process, {per} connections ({ptext})"), vec![reps, per])
+        }
+        (_, Some((min, _, ptext))) => (format!("{conc_text} processes × {min} ({ptext})"), vec![reps, conc, min]),
+    };
+    let n = factors.iter().fold(1u64, |a, f| a.saturating_mul(*f));
+    Ok(Term { n, lower: false, text: term_text(&s.name, &format!("{reps_text}{words}"), &factors, n, &places), related })
+}
+
+/// The Django pool of the settings a service runs.
+fn pool_of(project: &Project, s: &DeployedService) -> Result<Option<(u64, u64, String)>, String> {
+    pool(project, settings(project, s))
 }
 
 fn uvicorn_demand(project: &Project, s: &DeployedService) -> Result<Term, String> {
