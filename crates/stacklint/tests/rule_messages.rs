@@ -97,6 +97,7 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "PGS005" => &["PostgreSQL", "4", "1.1", "storage", "hdd"],
         "PGS006" => &["PostgreSQL", "500"],
         "PGS007" => &["PostgreSQL", "3", "on", "off", "true", "false", "yes", "no", "B", "kB", "MB", "GB", "TB", "us", "ms", "s", "min", "h", "d"],
+        "PGS008" => &["PostgreSQL", "100", "3", "worker_connections", "1000", "4", "pool", "min_size", "max_size"],
         "PGS009" => &["PostgreSQL", "100", "200", "storage", "hdd"],
         // Redis (directive names, defaults and enum values come from the table, below).
         "RDS001" => &["64", "64mb", "Redis", "m", "mb", "1000", "1024"],

@@ -495,7 +495,7 @@ fn service_server(project: &Project, s: &DeployedService) -> RedisServer {
                 server.config_file = Some(file.to_path_buf());
                 read_file(project, Some(s), file, &mut server, &mut Vec::new());
             }
-            None => server.missing_config = Some(path.value.clone()),
+            None => server.missing_config = Some(path.value.to_string()),
         }
     }
     for d in parsed.tree.directives {
@@ -547,7 +547,7 @@ fn read_file(project: &Project, service: Option<&DeployedService>, path: &Path, 
             && let Some(target) = d.args.first()
         {
             let written = target.value.clone();
-            let problem = |problem| UnresolvedInclude { file: path.to_path_buf(), range: d.range, path: written.clone(), problem };
+            let problem = |problem| UnresolvedInclude { file: path.to_path_buf(), range: d.range, path: written.to_string(), problem };
             if written.contains(['*', '?', '[']) {
                 server.unresolved.push(problem(IncludeProblem::Glob));
                 continue;

@@ -29,6 +29,8 @@ use nom::character::complete::{anychar, char};
 use nom::combinator::{map, map_opt, value};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
+use std::sync::Arc;
+
 use stacklint_text::TextRange;
 
 use crate::{ParseError, Parsed};
@@ -72,10 +74,170 @@ pub struct Directive {
 /// written with (quotes included).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arg {
-    pub value: String,
+    pub value: ArgText,
     pub range: TextRange,
     /// Written with quotes (in whole or in part).
     pub quoted: bool,
+}
+
+/// The text of an argument: a range of the parsed file's text, shared by every argument
+/// of the file (no allocation per argument), or its own string when quotes or escapes
+/// make it differ from the bytes written. Reads as a `&str`.
+#[derive(Clone)]
+pub struct ArgText(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Short arguments (most of them) are copied in place: no allocation, no shared count.
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Shared { src: Arc<String>, start: u32, end: u32 },
+    Owned(Box<str>),
+}
+
+/// The longest argument kept in place (an [`ArgText`] is 24 bytes, whatever it holds).
+const INLINE: usize = 22;
+
+impl ArgText {
+    /// `src[range]`, shared; its own copy when the range does not fit in `u32` offsets.
+    fn shared(src: &Arc<String>, range: TextRange) -> ArgText {
+        if let Some(text) = src.get(range.start()..range.end())
+            && let Some(inline) = ArgText::inline(text)
+        {
+            return inline;
+        }
+        match (u32::try_from(range.start()), u32::try_from(range.end())) {
+            (Ok(start), Ok(end)) if src.get(range.start()..range.end()).is_some() => ArgText(Repr::Shared { src: Arc::clone(src), start, end }),
+            _ => ArgText::from(src.get(range.start()..range.end()).unwrap_or("")),
+        }
+    }
+
+    fn inline(text: &str) -> Option<ArgText> {
+        let len = u8::try_from(text.len()).ok().filter(|l| usize::from(*l) <= INLINE)?;
+        let mut bytes = [0u8; INLINE];
+        bytes.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+        Some(ArgText(Repr::Inline { len, bytes }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Inline { len, bytes } => bytes.get(..usize::from(*len)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or(""),
+            Repr::Shared { src, start, end } => src.get(*start as usize..*end as usize).unwrap_or(""),
+            Repr::Owned(s) => s,
+        }
+    }
+}
+
+impl Default for ArgText {
+    fn default() -> Self {
+        ArgText(Repr::Inline { len: 0, bytes: [0; INLINE] })
+    }
+}
+
+impl std::ops::Deref for ArgText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for ArgText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<std::path::Path> for ArgText {
+    fn as_ref(&self) -> &std::path::Path {
+        std::path::Path::new(self.as_str())
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for ArgText {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        std::ffi::OsStr::new(self.as_str())
+    }
+}
+
+impl std::borrow::Borrow<str> for ArgText {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for ArgText {
+    fn from(s: String) -> Self {
+        ArgText::inline(&s).unwrap_or_else(|| ArgText(Repr::Owned(s.into_boxed_str())))
+    }
+}
+
+impl From<&str> for ArgText {
+    fn from(s: &str) -> Self {
+        ArgText::inline(s).unwrap_or_else(|| ArgText(Repr::Owned(Box::from(s))))
+    }
+}
+
+impl From<ArgText> for String {
+    fn from(a: ArgText) -> Self {
+        a.as_str().to_owned()
+    }
+}
+
+impl PartialEq for ArgText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for ArgText {}
+
+impl std::hash::Hash for ArgText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for ArgText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ArgText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for ArgText {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<ArgText> for str {
+    fn eq(&self, other: &ArgText) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<ArgText> for &str {
+    fn eq(&self, other: &ArgText) -> bool {
+        *self == other.as_str()
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<ArgText>() == 24);
+
+impl std::fmt::Debug for ArgText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for ArgText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Directive {
@@ -119,6 +281,10 @@ pub fn parse(text: &str) -> Parsed<RedisConfig> {
     // One allocation for the lines (counting is far cheaper than regrowing big nodes).
     let mut lines = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
     let mut errors = Vec::new();
+    // The arguments share one copy of the text (a range each, no allocation per argument).
+    let src: Arc<String> = Arc::new(text.to_owned());
+    // The arguments of the line being read (reused: each directive then gets its exact size).
+    let mut scratch: Vec<Arg> = Vec::new();
     let mut start = 0;
     while start <= text.len() {
         let rest = text.get(start..).unwrap_or("");
@@ -129,7 +295,7 @@ pub fn parse(text: &str) -> Parsed<RedisConfig> {
         if line.is_empty() && next > text.len() {
             break;
         }
-        lines.push(parse_line(line, start, &mut errors));
+        lines.push(parse_line(&src, &mut scratch, line, start, &mut errors));
         start = next;
     }
     Parsed { tree: RedisConfig { lines }, errors }
@@ -144,7 +310,7 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0b' | '\x0c')
 }
 
-fn parse_line(line: &str, start: usize, errors: &mut Vec<ParseError>) -> Line {
+fn parse_line(src: &Arc<String>, scratch: &mut Vec<Arg>, line: &str, start: usize, errors: &mut Vec<ParseError>) -> Line {
     let range = TextRange::new(start, start + line.len());
     let body = line.trim_start_matches(is_trim);
     let body_start = start + (line.len() - body.len());
@@ -155,14 +321,17 @@ fn parse_line(line: &str, start: usize, errors: &mut Vec<ParseError>) -> Line {
     if body.starts_with('#') {
         return Line { range, kind: LineKind::Comment(TextRange::new(body_start, body_start + body.len())) };
     }
-    let (mut args, error) = split_args(body, body_start);
+    let error = split_args_into(body, body_start, Some(src), scratch);
     let broken = error.is_some();
     errors.extend(error);
-    if args.is_empty() {
+    // The arguments after the name, in a vector of their exact size.
+    let mut parts = scratch.drain(..);
+    let first = parts.next();
+    let args: Vec<Arg> = parts.collect();
+    let Some(name) = first else {
         // Only a broken first argument: keep the line as a directive with an empty name.
-        return Line { range, kind: LineKind::Directive(Directive { range: TextRange::new(body_start, body_start + body.len()), name: Arg { value: String::new(), range: TextRange::empty(body_start), quoted: false }, args, broken: true }) };
-    }
-    let name = args.remove(0);
+        return Line { range, kind: LineKind::Directive(Directive { range: TextRange::new(body_start, body_start + body.len()), name: Arg { value: ArgText::default(), range: TextRange::empty(body_start), quoted: false }, args, broken: true }) };
+    };
     let end = if broken { body_start + body.len() } else { args.last().map_or(name.range.end(), |a| a.range.end()) };
     Line { range, kind: LineKind::Directive(Directive { range: TextRange::new(name.range.start(), end), name, args, broken }) }
 }
@@ -205,21 +374,35 @@ fn bare(input: &str) -> IResult<&str, &str> {
 }
 
 /// Split a trimmed line like `sdssplitargs`; the arguments read and the error that stopped it.
-fn split_args(body: &str, base: usize) -> (Vec<Arg>, Option<ParseError>) {
+/// With `src` (the whole text `body` is a part of, at `base`), an argument written as it
+/// reads is a range of it; otherwise (and for quotes or escapes) it gets its own string.
+fn split_args(body: &str, base: usize, src: Option<&Arc<String>>) -> (Vec<Arg>, Option<ParseError>) {
     let mut args = Vec::new();
+    let error = split_args_into(body, base, src, &mut args);
+    (args, error)
+}
+
+/// [`split_args`] into `args` (cleared first).
+fn split_args_into(body: &str, base: usize, src: Option<&Arc<String>>, args: &mut Vec<Arg>) -> Option<ParseError> {
+    args.clear();
     let mut rest = body;
     let at = |rest: &str| base + (body.len() - rest.len());
     loop {
         rest = rest.trim_start_matches(is_space);
         if rest.is_empty() {
-            return (args, None);
+            return None;
         }
         let arg_start = at(rest);
-        // The common case: a bare word that ends at whitespace (one exact allocation).
+        // The common case: a bare word that ends at whitespace (a range of the text).
         if let Ok((r, text)) = bare(rest)
             && r.chars().next().is_none_or(is_space)
         {
-            args.push(Arg { value: text.to_owned(), range: TextRange::new(arg_start, at(r)), quoted: false });
+            let range = TextRange::new(arg_start, at(r));
+            let value = match src {
+                Some(src) => ArgText::shared(src, range),
+                None => ArgText::from(text),
+            };
+            args.push(Arg { value, range, quoted: false });
             rest = r;
             continue;
         }
@@ -251,17 +434,17 @@ fn split_args(body: &str, base: usize) -> (Vec<Arg>, Option<ParseError>) {
             }
             if !rest.starts_with(quote) {
                 let e = ParseError::new(TextRange::new(open, base + body.len()), format!("unbalanced quotes: the `{quote}` opened here is not closed on this line"));
-                return (args, Some(e));
+                return Some(e);
             }
             rest = rest.get(1..).unwrap_or("");
             if let Some(c) = rest.chars().next().filter(|c| !is_space(*c)) {
                 let after = at(rest);
                 let e = ParseError::new(TextRange::new(after, after + c.len_utf8()), format!("a closing `{quote}` must be followed by a space, or the line is refused as unbalanced quotes"));
-                return (args, Some(e));
+                return Some(e);
             }
             break;
         }
-        args.push(Arg { value, range: TextRange::new(arg_start, at(rest)), quoted });
+        args.push(Arg { value: ArgText::from(value), range: TextRange::new(arg_start, at(rest)), quoted });
     }
 }
 
@@ -294,7 +477,7 @@ pub fn parse_argv(words: &[ArgvWord<'_>]) -> Parsed<CommandLine> {
     if let Some(first) = words.first()
         && !first.value.starts_with('-')
     {
-        out.config_file = Some(Arg { value: first.value.to_owned(), range: first.range, quoted: false });
+        out.config_file = Some(Arg { value: ArgText::from(first.value), range: first.range, quoted: false });
         iter.next();
     }
     // Whether the current directive has a value yet (`handled_last_config_arg`).
@@ -308,7 +491,7 @@ pub fn parse_argv(words: &[ArgvWord<'_>]) -> Parsed<CommandLine> {
             if let Some(d) = current.take() {
                 out.directives.push(d);
             }
-            let (mut parts, error) = split_args(option, 0);
+            let (mut parts, error) = split_args(option, 0, None);
             if let Some(e) = error {
                 errors.push(ParseError::new(w.range, e.message));
             }
@@ -317,12 +500,12 @@ pub fn parse_argv(words: &[ArgvWord<'_>]) -> Parsed<CommandLine> {
                 p.range = w.range;
             }
             let mut parts = parts.into_iter();
-            let name = parts.next().unwrap_or(Arg { value: String::new(), range: w.range, quoted: false });
+            let name = parts.next().unwrap_or(Arg { value: ArgText::default(), range: w.range, quoted: false });
             let args: Vec<Arg> = parts.collect();
             has_value = !args.is_empty();
             current = Some(Directive { range: w.range, name, args, broken: false });
         } else if let Some(d) = current.as_mut() {
-            d.args.push(Arg { value: w.value.to_owned(), range: w.range, quoted: false });
+            d.args.push(Arg { value: ArgText::from(w.value), range: w.range, quoted: false });
             d.range = d.range.cover(w.range);
             has_value = true;
         } else {
@@ -336,6 +519,26 @@ pub fn parse_argv(words: &[ArgvWord<'_>]) -> Parsed<CommandLine> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
+
+    #[test]
+    fn arguments_read_as_written_whatever_their_length() {
+        let long = "/var/lib/redis/a-rather-long-directory-name/dump.rdb";
+        let src = format!("dir {long}\nrequirepass \"a\\tb\"\nport 6379\n");
+        let p = parse(&src);
+        let ds: Vec<&Directive> = p.tree.directives().collect();
+        assert_eq!(ds[0].args[0].value, long);
+        assert_eq!(ds[0].args[0].value.as_str(), ds[0].args[0].range.slice(&src));
+        assert_eq!(ds[1].args[0].value, "a\tb");
+        assert!(ds[1].args[0].quoted);
+        assert_eq!(ds[2].name.value, "port");
+        assert_eq!(ds[2].arg(0), Some("6379"));
+        // Clones and owned copies compare by text.
+        let copy = ds[0].args[0].value.clone();
+        drop(p);
+        assert_eq!(copy.to_string(), long);
+        assert_eq!(ArgText::from(long), copy);
+    }
+
     use super::*;
 
     fn values(d: &Directive) -> Vec<&str> {

@@ -23,6 +23,7 @@ pub mod pgs004_maintenance_work_mem_low;
 pub mod pgs005_random_page_cost_hdd_default;
 pub mod pgs006_slow_query_log_disabled;
 pub mod pgs007_invalid_setting;
+pub mod pgs008_max_connections_below_app_demand;
 pub mod pgs009_effective_io_concurrency_low;
 
 pub static RULES: &[&Rule] = &[
@@ -33,6 +34,7 @@ pub static RULES: &[&Rule] = &[
     &pgs005_random_page_cost_hdd_default::RULE,
     &pgs006_slow_query_log_disabled::RULE,
     &pgs007_invalid_setting::RULE,
+    &pgs008_max_connections_below_app_demand::RULE,
     &pgs009_effective_io_concurrency_low::RULE,
 ];
 
