@@ -1094,8 +1094,7 @@ const LINK_SETTINGS: &[(&str, LinkKind)] = &[
 /// and channel URLs (literal, or the default of an environment lookup).
 fn settings_links(project: &Project, s: &DeployedService, services: &[DeployedService], out: &mut Vec<Link>) {
     let Some(dotted) = s.settings_module.as_ref().map(|m| m.value.as_str()) else { return };
-    let Some(file) = project.python_module(dotted) else { return };
-    let Some(module) = project.django.iter().find(|m| m.path == file.path) else { return };
+    let Some(module) = project.settings_module_named(dotted) else { return };
     for (name, kind) in LINK_SETTINGS {
         let Some(expr) = module.settings.value(name) else { continue };
         let mut found = Vec::new();

@@ -331,6 +331,12 @@ impl Project {
         self.files.iter().filter(|f| f.kind.is_python()).find(|f| candidates.iter().any(|c| path_ends_with(&f.path, c)))
     }
 
+    /// The settings module a `DJANGO_SETTINGS_MODULE` value names, found as Python imports it.
+    pub fn settings_module_named(&self, dotted: &str) -> Option<&crate::django::SettingsModule> {
+        let file = self.python_module(dotted)?;
+        self.django.iter().find(|m| m.path == file.path)
+    }
+
     /// The settings modules production runs (usually one).
     pub fn production_settings(&self) -> impl Iterator<Item = &crate::django::SettingsModule> {
         self.django.iter().filter(|m| m.production.is_some())

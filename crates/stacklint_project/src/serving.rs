@@ -78,8 +78,7 @@ impl Project {
         for g in &self.gunicorn {
             if let Some(mut server) = gunicorn_server(g) {
                 // The service whose gunicorn command is this one tells its settings module.
-                let runs_it = |s: &&crate::deployment::DeployedService| s.command.as_ref().is_some_and(|c| c.program.as_deref() == Some("gunicorn") && (c.origin.file == g.anchor.file || c.via.iter().any(|v| v.file == g.anchor.file)));
-                server.settings_module = self.deployment.services.iter().find(runs_it).and_then(|s| s.settings_module.as_ref()).map(|m| m.value.clone());
+                server.settings_module = self.services_running(g).into_iter().find_map(|s| s.settings_module.as_ref()).map(|m| m.value.clone());
                 out.push(server);
             }
         }
@@ -110,7 +109,7 @@ impl Project {
     /// the deployment shows running another settings module does not serve this one.
     pub fn app_servers_for_settings(&self, path: &Path) -> Vec<AppServer> {
         let runs = |dotted: &str| {
-            let Some(module) = self.django.iter().find(|m| m.dotted.as_deref() == Some(dotted)) else { return true };
+            let Some(module) = self.settings_module_named(dotted) else { return true };
             module.path == path || module.settings.all().iter().any(|b| b.file.as_ref() == path)
         };
         self.app_servers().into_iter().filter(|s| s.settings_module.as_deref().is_none_or(runs)).collect()
@@ -276,8 +275,7 @@ impl Project {
             if from_default && (!s.missing_env_files.is_empty() || app_file != Some(setting.origin.file.as_path())) {
                 return None;
             }
-            let file = self.python_module(&setting.value)?;
-            let module = self.django.iter().find(|m| m.path == file.path)?;
+            let module = self.settings_module_named(&setting.value)?;
             match &found {
                 Some(f) if f.module.path != module.path => return None,
                 Some(_) => {}

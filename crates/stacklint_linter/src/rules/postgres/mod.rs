@@ -221,6 +221,30 @@ pub(crate) fn finding(cx: &Checker, site: &Site, message: String, fix: Option<Fi
     }
 }
 
+/// What a sizing rule would change in one setting of a server.
+pub(crate) struct Change<'a> {
+    pub name: &'a str,
+    /// The message after the value in effect ("`shared_buffers = 128MB`: ...").
+    pub why: String,
+    /// The value the safe fix writes, and the fix's title.
+    pub value: String,
+    pub title: String,
+}
+
+/// Reports `change` where the setting stands (see [`site`]), once per place, with the safe
+/// fix that writes the new value when the place can be edited.
+pub(crate) fn report_change(cx: &mut Checker, seen: &mut Seen, server: &PgServer, at_image: bool, change: Change) {
+    let project = cx.project();
+    let Some(site) = site(project, server, change.name, at_image) else { return };
+    if !seen.first(site.file(), site.range()) {
+        return;
+    }
+    let message = format!("{}: {}", site.shows(change.name, server), change.why);
+    let fix = set_edits(project, &site, change.name, &change.value).map(|e| Fix::safe(change.title, e));
+    let d = finding(cx, &site, message, fix);
+    cx.report(d);
+}
+
 /// "service `db`" / "postgres/postgresql.conf" for messages.
 pub(crate) fn where_(project: &Project, server: &PgServer) -> String {
     match (&server.service, &server.main) {

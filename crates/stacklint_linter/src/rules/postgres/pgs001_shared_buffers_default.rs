@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::postgres::format_memory;
 
-use super::{MIB, Seen, finding, memory_mb, memory_text, servers, set_edits, site};
+use super::{MIB, Change, Seen, report_change, memory_mb, memory_text, servers};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -57,18 +57,17 @@ fn check(cx: &mut Checker) {
         if !(low || current == DEFAULT && want > DEFAULT) {
             continue;
         }
-        let Some(site) = site(project, &server, "shared_buffers", true) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
         let what = match (server.get("shared_buffers").is_some(), current == DEFAULT) {
             (true, true) => "PostgreSQL's default, ",
             (false, true) => "",
             (_, false) => "below an eighth of memory, ",
         };
-        let message = format!("{}: {what}on a machine with {}; PGTune's web profile gives a quarter of memory: {chain} / 4 = {}MB", site.shows("shared_buffers", &server), memory_text(&server.target), memory_mb / 4);
-        let fix = set_edits(project, &site, "shared_buffers", &format_memory(want)).map(|e| Fix::safe(format!("Set `shared_buffers = {}` (25% of memory)", format_memory(want)), e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change {
+            name: "shared_buffers",
+            why: format!("{what}on a machine with {}; PGTune's web profile gives a quarter of memory: {chain} / 4 = {}MB", memory_text(&server.target), memory_mb / 4),
+            value: format_memory(want),
+            title: format!("Set `shared_buffers = {}` (25% of memory)", format_memory(want)),
+        };
+        report_change(cx, &mut seen, &server, true, change);
     }
 }

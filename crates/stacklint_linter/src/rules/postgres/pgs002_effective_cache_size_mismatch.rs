@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::postgres::format_memory;
 
-use super::{MIB, Seen, finding, memory_mb, memory_text, servers, set_edits, site};
+use super::{MIB, Change, Seen, report_change, memory_mb, memory_text, servers};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -58,13 +58,12 @@ fn check(cx: &mut Checker) {
         } else {
             continue;
         };
-        let Some(site) = site(project, &server, "effective_cache_size", false) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
-        let message = format!("{}: {why}; memory is {}, and PGTune sets three quarters of it: {chain} × 0.75 = {}MB", site.shows("effective_cache_size", &server), memory_text(&server.target), memory_mb * 3 / 4);
-        let fix = set_edits(project, &site, "effective_cache_size", &format_memory(want)).map(|e| Fix::safe(format!("Set `effective_cache_size = {}` (75% of memory)", format_memory(want)), e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change {
+            name: "effective_cache_size",
+            why: format!("{why}; memory is {}, and PGTune sets three quarters of it: {chain} × 0.75 = {}MB", memory_text(&server.target), memory_mb * 3 / 4),
+            value: format_memory(want),
+            title: format!("Set `effective_cache_size = {}` (75% of memory)", format_memory(want)),
+        };
+        report_change(cx, &mut seen, &server, false, change);
     }
 }

@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::postgres::{Value, format_memory};
 
-use super::{Seen, finding, kb_chain, memory_text, servers, set_edits, site};
+use super::{Change, Seen, report_change, kb_chain, memory_text, servers};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -99,13 +99,7 @@ fn check(cx: &mut Checker) {
         } else {
             continue;
         };
-        let Some(site) = site(project, &server, "work_mem", false) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
-        let message = format!("{}: {why}", site.shows("work_mem", &server));
-        let fix = set_edits(project, &site, "work_mem", &format_memory(want)).map(|e| Fix::safe(format!("Set `work_mem = {}` (PGTune, web)", format_memory(want)), e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change { name: "work_mem", why, value: format_memory(want), title: format!("Set `work_mem = {}` (PGTune, web)", format_memory(want)) };
+        report_change(cx, &mut seen, &server, false, change);
     }
 }

@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::postgres::format_memory;
 
-use super::{MIB, Seen, finding, memory_mb, memory_text, servers, set_edits, site};
+use super::{MIB, Change, Seen, report_change, memory_mb, memory_text, servers};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -53,18 +53,16 @@ fn check(cx: &mut Checker) {
         if current >= want {
             continue;
         }
-        let Some(site) = site(project, &server, "maintenance_work_mem", false) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
         let capped = if want == CAP { ", capped at 2GB" } else { "" };
-        let message = format!(
-            "{}: below a sixteenth of memory ({}): {chain} / 16 = {sixteenth}MB{capped}; `VACUUM` and index builds work in smaller pieces than the machine allows",
-            site.shows("maintenance_work_mem", &server),
-            memory_text(&server.target)
-        );
-        let fix = set_edits(project, &site, "maintenance_work_mem", &format_memory(want)).map(|e| Fix::safe(format!("Set `maintenance_work_mem = {}` (memory / 16)", format_memory(want)), e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change {
+            name: "maintenance_work_mem",
+            why: format!(
+                "below a sixteenth of memory ({}): {chain} / 16 = {sixteenth}MB{capped}; `VACUUM` and index builds work in smaller pieces than the machine allows",
+                memory_text(&server.target)
+            ),
+            value: format_memory(want),
+            title: format!("Set `maintenance_work_mem = {}` (memory / 16)", format_memory(want)),
+        };
+        report_change(cx, &mut seen, &server, false, change);
     }
 }

@@ -1,6 +1,6 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 
-use super::{Seen, finding, servers, set_edits, site, ssd};
+use super::{Change, Seen, report_change, servers, ssd};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -50,16 +50,12 @@ fn check(cx: &mut Checker) {
         if (cost - 4.0).abs() > f64::EPSILON {
             continue;
         }
-        let Some(site) = site(project, &server, "random_page_cost", false) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
-        let message = format!(
-            "{}: models a spinning disk's seek on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins): the planner prefers sequential scans over faster index scans; PGTune sets 1.1 for SSDs",
-            site.shows("random_page_cost", &server)
-        );
-        let fix = set_edits(project, &site, "random_page_cost", "1.1").map(|e| Fix::safe("Set `random_page_cost = 1.1` (SSD)", e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change {
+            name: "random_page_cost",
+            why: "models a spinning disk's seek on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins): the planner prefers sequential scans over faster index scans; PGTune sets 1.1 for SSDs".to_owned(),
+            value: "1.1".to_owned(),
+            title: "Set `random_page_cost = 1.1` (SSD)".to_owned(),
+        };
+        report_change(cx, &mut seen, &server, false, change);
     }
 }

@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::postgres::Value;
 
-use super::{Seen, finding, servers, set_edits, site};
+use super::{Change, Seen, report_change, servers};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -45,13 +45,12 @@ fn check(cx: &mut Checker) {
         if server.value("log_min_duration_statement") != Some(Value::Int(-1)) {
             continue;
         }
-        let Some(site) = site(project, &server, "log_min_duration_statement", false) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
-        let message = format!("{}: -1 logs no statement for being slow, so slow queries leave no trace; 500ms logs each one slower than that with its duration", site.shows("log_min_duration_statement", &server));
-        let fix = set_edits(project, &site, "log_min_duration_statement", "500ms").map(|e| Fix::safe("Set `log_min_duration_statement = 500ms`", e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change {
+            name: "log_min_duration_statement",
+            why: "-1 logs no statement for being slow, so slow queries leave no trace; 500ms logs each one slower than that with its duration".to_owned(),
+            value: "500ms".to_owned(),
+            title: "Set `log_min_duration_statement = 500ms`".to_owned(),
+        };
+        report_change(cx, &mut seen, &server, false, change);
     }
 }

@@ -221,9 +221,7 @@ fn demand(project: &Project, s: &DeployedService) -> Result<Term, String> {
 
 /// The Django settings module a service runs, when the project has it.
 fn settings<'p>(project: &'p Project, s: &DeployedService) -> Option<&'p SettingsModule> {
-    let dotted = &s.settings_module.as_ref()?.value;
-    let file = project.python_module(dotted)?;
-    project.django.iter().find(|m| m.path == file.path)
+    project.settings_module_named(&s.settings_module.as_ref()?.value)
 }
 
 /// The Django pool of the default database: `(min_size, max_size, text, place)`;

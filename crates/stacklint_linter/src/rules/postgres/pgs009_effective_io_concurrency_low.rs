@@ -1,6 +1,6 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 
-use super::{Seen, finding, servers, set_edits, site, ssd};
+use super::{Change, Seen, report_change, servers, ssd};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -49,17 +49,15 @@ fn check(cx: &mut Checker) {
         if n >= 100.0 {
             continue;
         }
-        let Some(site) = site(project, &server, "effective_io_concurrency", false) else { continue };
-        if !seen.first(site.file(), site.range()) {
-            continue;
-        }
-        let message = format!(
-            "{}: issues {n} read{} ahead in bitmap scans on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins), which serves hundreds at once; PGTune sets 200",
-            site.shows("effective_io_concurrency", &server),
-            if (n - 1.0).abs() < f64::EPSILON { "" } else { "s" }
-        );
-        let fix = set_edits(project, &site, "effective_io_concurrency", "200").map(|e| Fix::safe("Set `effective_io_concurrency = 200` (SSD)", e));
-        let d = finding(cx, &site, message, fix);
-        cx.report(d);
+        let change = Change {
+            name: "effective_io_concurrency",
+            why: format!(
+                "issues {n} read{} ahead in bitmap scans on SSD storage (the target's; declare `storage = \"hdd\"` in [target] if it spins), which serves hundreds at once; PGTune sets 200",
+                if (n - 1.0).abs() < f64::EPSILON { "" } else { "s" }
+            ),
+            value: "200".to_owned(),
+            title: "Set `effective_io_concurrency = 200` (SSD)".to_owned(),
+        };
+        report_change(cx, &mut seen, &server, false, change);
     }
 }

@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use stacklint_diagnostics::{Edit, TextRange};
+use stacklint_diagnostics::{Edit, Fix, TextRange};
 use stacklint_project::redis::{RedisServer, Setting};
 use stacklint_project::{MIB, Project, Target, TargetSource, format_bytes};
 
-use crate::Rule;
+use crate::{Checker, Rule};
 
 pub mod rds001_maxmemory_too_small;
 pub mod rds002_maxmemory_unset;
@@ -159,6 +159,15 @@ impl Seen {
     pub(crate) fn first(&mut self, file: &Path, range: TextRange) -> bool {
         self.0.insert((file.to_path_buf(), range.start(), range.end()))
     }
+}
+
+/// Reports a finding at a directive, with the safe fix `title` when its one edit could be made.
+pub(crate) fn report_with_edit(cx: &mut Checker, file: &Path, range: TextRange, message: String, title: String, edit: Option<Edit>) {
+    let d = cx.diagnostic(file, range, message);
+    cx.report(match edit {
+        Some(edit) => d.with_fix(Fix::safe(title, vec![edit])),
+        None => d,
+    });
 }
 
 /// The Redis servers of the project (see [`stacklint_project::redis::servers`]).

@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::MIB;
 
-use super::{Seen, container_limit, limit_text, memory_declared, recommended_maxmemory, replace_arg, servers, size_value};
+use super::{Seen, report_with_edit, container_limit, limit_text, memory_declared, recommended_maxmemory, replace_arg, servers, size_value};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 /// Below this, `maxmemory` is too small for any real cache or queue.
@@ -81,13 +81,8 @@ fn check(cx: &mut Checker) {
             Some(_) => format!("use half of it, `{}`", size_value(rec)),
             None => format!("use at least `{}`", size_value(rec)),
         };
-        let mut d = cx.diagnostic(&s.file, s.directive.range, format!("{why}; {has}"));
         // A value at or above the limit would only trade this for RDS007.
-        if (!memory_declared(t) || rec < t.memory)
-            && let Some(edit) = replace_arg(project, s, 0, &size_value(rec))
-        {
-            d = d.with_fix(Fix::safe(format!("Set `maxmemory {}`", size_value(rec)), vec![edit]));
-        }
-        cx.report(d);
+        let edit = if !memory_declared(t) || rec < t.memory { replace_arg(project, s, 0, &size_value(rec)) } else { None };
+        report_with_edit(cx, &s.file, s.directive.range, format!("{why}; {has}"), format!("Set `maxmemory {}`", size_value(rec)), edit);
     }
 }

@@ -1,7 +1,7 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 use stacklint_project::redis::RedisRole;
 
-use super::{Seen, insert_line_after, replace_arg, servers, use_text};
+use super::{Seen, report_with_edit, insert_line_after, replace_arg, servers, use_text};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -90,33 +90,19 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let how = if policy.is_some() { "`maxmemory-policy noeviction`" } else { "no `maxmemory-policy` (the default is `noeviction`)" };
-            let mut d = cx.diagnostic(
-                file,
-                range,
-                format!("{} is the {} with {how}: once `maxmemory` is reached every cache write fails with an \"OOM command not allowed\" error instead of evicting an old key; use `allkeys-lru`", server.label(project), use_text(project, first)),
-            );
+            let message = format!("{} is the {} with {how}: once `maxmemory` is reached every cache write fails with an \"OOM command not allowed\" error instead of evicting an old key; use `allkeys-lru`", server.label(project), use_text(project, first));
             let edit = match policy {
                 Some(p) => replace_arg(project, p, 0, "allkeys-lru"),
                 None if !max.command_line => insert_line_after(project, &max.file, max.directive.range.end(), "maxmemory-policy allkeys-lru"),
                 None => None,
             };
-            if let Some(edit) = edit {
-                d = d.with_fix(Fix::safe("Set `maxmemory-policy allkeys-lru`", vec![edit]));
-            }
-            cx.report(d);
+            report_with_edit(cx, file, range, message, "Set `maxmemory-policy allkeys-lru`".to_owned(), edit);
         } else if let (Some(first), Some(p)) = (queue.first(), policy) {
             if !value.starts_with("allkeys-") || !seen.first(&p.file, p.directive.range) {
                 continue;
             }
-            let mut d = cx.diagnostic(
-                &p.file,
-                p.directive.range,
-                format!("{} is the {} with `maxmemory-policy {value}`: when memory is full Redis deletes queued messages to make room, and those tasks never run; use `noeviction` (writes fail loudly, nothing queued is lost)", server.label(project), use_text(project, first)),
-            );
-            if let Some(edit) = replace_arg(project, p, 0, "noeviction") {
-                d = d.with_fix(Fix::safe("Set `maxmemory-policy noeviction`", vec![edit]));
-            }
-            cx.report(d);
+            let message = format!("{} is the {} with `maxmemory-policy {value}`: when memory is full Redis deletes queued messages to make room, and those tasks never run; use `noeviction` (writes fail loudly, nothing queued is lost)", server.label(project), use_text(project, first));
+            report_with_edit(cx, &p.file, p.directive.range, message, "Set `maxmemory-policy noeviction`".to_owned(), replace_arg(project, p, 0, "noeviction"));
         }
     }
 }

@@ -1,6 +1,6 @@
-use stacklint_diagnostics::{Fix, Severity};
+use stacklint_diagnostics::Severity;
 
-use super::{Seen, limit_text, memory_declared, recommended_maxmemory, replace_arg, servers, size_value};
+use super::{Seen, report_with_edit, limit_text, memory_declared, recommended_maxmemory, replace_arg, servers, size_value};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
@@ -64,20 +64,12 @@ fn check(cx: &mut Checker) {
         }
         let rec = recommended_maxmemory(t.memory);
         let written = s.arg(0).unwrap_or_default();
-        let mut d = cx.diagnostic(
-            &s.file,
-            s.directive.range,
-            format!(
-                "`maxmemory {written}` is at or above the {} Redis has: buffers, fragmentation and the fork of a background save come on top, so the OOM killer ends Redis before it evicts; use half the limit, `{}`",
-                limit_text(&server),
-                size_value(rec)
-            ),
+        let message = format!(
+            "`maxmemory {written}` is at or above the {} Redis has: buffers, fragmentation and the fork of a background save come on top, so the OOM killer ends Redis before it evicts; use half the limit, `{}`",
+            limit_text(&server),
+            size_value(rec)
         );
-        if rec < t.memory
-            && let Some(edit) = replace_arg(project, s, 0, &size_value(rec))
-        {
-            d = d.with_fix(Fix::safe(format!("Set `maxmemory {}`", size_value(rec)), vec![edit]));
-        }
-        cx.report(d);
+        let edit = if rec < t.memory { replace_arg(project, s, 0, &size_value(rec)) } else { None };
+        report_with_edit(cx, &s.file, s.directive.range, message, format!("Set `maxmemory {}`", size_value(rec)), edit);
     }
 }
