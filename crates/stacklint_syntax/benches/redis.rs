@@ -4,9 +4,15 @@
 //! `cargo bench -p stacklint_syntax --bench redis` (corpus at `STACKLINT_CORPUS`, default
 //! `../shared/corpus`).
 
+
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+// The allocator of the shipped binary (crates/stacklint/src/main.rs): parsing allocates
+// per directive, and the system allocator would measure glibc rather than the parser.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn corpus_text() -> String {
     let root = std::env::var_os("STACKLINT_CORPUS").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
