@@ -4,7 +4,6 @@
 //! `cargo bench -p stacklint_syntax --bench redis` (corpus at `STACKLINT_CORPUS`, default
 //! `../shared/corpus`).
 
-
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
