@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod compose;
+pub mod concurrency;
 pub mod deployment;
 pub mod environments;
 pub mod roles;

@@ -320,6 +320,13 @@ impl Project {
 
     /// The file of a dotted Python module (`config.settings.production`), searched under the
     /// root first, then anywhere in the project (manage.py may live in `src/`).
+    /// `path:line` of a byte offset, the path relative to the project root, as messages cite
+    /// where a value came from (`docker-compose.yml:12`).
+    pub fn place(&self, path: &Path, offset: usize) -> String {
+        let line = self.file(path).map_or(0, |f| f.row(offset));
+        format!("{}:{line}", path.strip_prefix(&self.root).unwrap_or(path).display())
+    }
+
     pub fn python_module(&self, dotted: &str) -> Option<&SourceFile> {
         let rel = dotted.replace('.', "/");
         let candidates = [format!("{rel}.py"), format!("{rel}/__init__.py")];

@@ -43,8 +43,7 @@ pub(crate) fn relative(project: &Project, path: &Path) -> String {
 
 /// `file:line` of an offset.
 pub(crate) fn at(project: &Project, path: &Path, offset: usize) -> String {
-    let line = project.file(path).map_or(0, |f| f.row(offset));
-    format!("{}:{line}", relative(project, path))
+    project.place(path, offset)
 }
 
 /// Whether fixes may edit `path`: a project file that parsed cleanly and is no template.
