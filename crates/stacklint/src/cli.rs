@@ -21,6 +21,43 @@ pub enum Command {
     Rule(RuleArgs),
     /// Print the deployment model: services, what each runs and reads, links, files
     Model(ModelArgs),
+    /// How many requests and users each app service takes, and which resource binds first
+    Capacity(CapacityArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Project folders or files (default: the current folder)
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    /// `text` for people, `markdown` for a pull request, `json` for tools (docs/capacity-json.md)
+    #[arg(long, value_enum, default_value_t = CapacityFormat::Text, value_name = "FORMAT")]
+    pub output_format: CapacityFormat,
+    /// Wall time one request spends in the app, in ms (default 100)
+    #[arg(long, value_name = "MS")]
+    pub request_time: Option<f64>,
+    /// CPU time one request costs in the app, in ms (default 20)
+    #[arg(long, value_name = "MS")]
+    pub cpu_time: Option<f64>,
+    /// Seconds between one user's requests (default 10)
+    #[arg(long, value_name = "SECONDS")]
+    pub think_time: Option<f64>,
+    /// Resident memory of one worker process, in MiB (default 150)
+    #[arg(long, value_name = "MIB")]
+    pub worker_memory: Option<f64>,
+    /// The machine: `cpus=4,memory=8GiB[,storage=ssd]`; overrides [target] key by key
+    #[arg(long, value_name = "SPEC")]
+    pub target: Option<String>,
+    /// Use this configuration file instead of discovering one
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CapacityFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! project discovery and fixing in `stacklint_workspace`.
 
 pub mod cli;
+mod capacity;
 mod model;
 pub mod render;
 mod rule_docs;
@@ -70,6 +71,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn W
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Rule(args) => rule(&args, stdout, stderr),
         Command::Model(args) => model::run(&args, stdout, stderr),
+        Command::Capacity(args) => capacity::run(&args, stdout, stderr),
     };
     match result {
         Ok(code) => code,

@@ -233,7 +233,7 @@ fn note(project: &Project, x: &GunSetting, places: &mut Vec<String>, related: &m
 }
 
 /// The words of a service's command (a `sh -c` text split on blanks).
-fn words(s: &DeployedService) -> Vec<String> {
+pub fn words(s: &DeployedService) -> Vec<String> {
     let Some(c) = &s.command else { return Vec::new() };
     match c.argv.as_slice() {
         [sh, dash_c, text, ..] if sh.ends_with("sh") && dash_c == "-c" => text.split_whitespace().map(str::to_owned).collect(),
@@ -242,7 +242,7 @@ fn words(s: &DeployedService) -> Vec<String> {
 }
 
 /// The value of `-x N`, `-xN`, `--long N`, `--long=N` among `args`.
-fn option(args: &[String], short: &str, long: &str) -> Option<String> {
+pub fn option(args: &[String], short: &str, long: &str) -> Option<String> {
     let mut found = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {

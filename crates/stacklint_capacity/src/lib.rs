@@ -1,0 +1,403 @@
+//! `stacklint capacity`: how many requests per second and concurrent users each app service
+//! of a deployment takes, which resource binds first, and the arithmetic that says so.
+//!
+//! The model is Little's law over the slots the configuration gives (the capacity probe in
+//! the project's reference notes checked it against a real stack):
+//!
+//! - **worker slots**: requests a service runs at once (replicas × workers × per worker: 1
+//!   for sync workers, `threads` for gthread, `worker_connections` for gevent/eventlet, 1
+//!   for Django under an ASGI worker, whose sync views run one at a time per process), each
+//!   busy for the request's wall time `T`: `slots / T` requests per second;
+//! - **CPU**: the GIL lets one thread of a process run Python at a time, so a replica uses at
+//!   most `min(workers, CPUs)` CPUs, each busy for the request's CPU time `D`:
+//!   `replicas × min(workers, CPUs) / D`;
+//! - **database connections**: the services linked to one PostgreSQL share `max_connections`
+//!   − `superuser_reserved_connections`; when they may open more, those beyond fail, and
+//!   the connections there are serve at most `budget / T` requests per second among them.
+//!
+//! A request that opens a new database connection (`CONN_MAX_AGE = 0` without a pool)
+//! costs more wall and CPU time (about 5 ms and 8 ms on loopback with trust auth, measured).
+//! `T`, `D`, that cost, the think time between a user's requests and a worker's memory are
+//! not in the configuration: they are [`Inputs`], each with its source shown.
+
+use serde::Serialize;
+use stacklint_project::concurrency::{connection_demand, database_clients, option, words};
+use stacklint_project::deployment::{DeployedService, Role};
+use stacklint_project::django::{Age, SettingsModule};
+use stacklint_project::gunicorn::{GunicornProcess, WorkerKind, WorkersSource};
+use stacklint_project::postgres::{self, Value as PgValue};
+use stacklint_project::{MIB, Project, format_bytes};
+use stacklint_python::Outcome;
+use stacklint_text::TextRange;
+
+mod render;
+
+pub use render::{markdown, text};
+
+/// One number the configuration cannot know, and where its value came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Input {
+    pub value: f64,
+    pub source: String,
+}
+
+impl Input {
+    pub fn new(value: f64, source: impl Into<String>) -> Input {
+        Input { value, source: source.into() }
+    }
+}
+
+/// What the arithmetic needs besides the configuration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Inputs {
+    /// Wall time one request spends in the app, waiting on the database and other services
+    /// included, in ms.
+    pub request_ms: Input,
+    /// CPU time one request costs in the app's process, in ms.
+    pub cpu_ms: Input,
+    /// Wall time and CPU time added by opening a database connection for a request.
+    pub connect_ms: Input,
+    pub connect_cpu_ms: Input,
+    /// Seconds between one user's requests.
+    pub think_s: Input,
+    /// Resident memory of one worker process, in MiB.
+    pub worker_mib: Input,
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        let probe = "default: measured on loopback with trust auth; more with TLS and SCRAM";
+        Inputs {
+            request_ms: Input::new(100.0, "default: a typical Django view; measure yours and pass --request-time"),
+            cpu_ms: Input::new(20.0, "default: measure yours and pass --cpu-time"),
+            connect_ms: Input::new(5.0, probe),
+            connect_cpu_ms: Input::new(8.0, probe),
+            think_s: Input::new(10.0, "default: pass --think-time"),
+            worker_mib: Input::new(150.0, "default: a Django worker's resident size; pass --worker-memory"),
+        }
+    }
+}
+
+/// The capacity of every app service of a project.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub inputs: Inputs,
+    pub services: Vec<ServiceCapacity>,
+}
+
+/// One app service: its slots, each limit with its arithmetic, and the one that binds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceCapacity {
+    pub service: String,
+    /// `file:line` of the command that runs it.
+    pub place: String,
+    /// "gunicorn, 3 uvicorn workers".
+    pub server: String,
+    /// "4 CPUs (from [target] in stacklint.toml), 8 GiB".
+    pub machine: String,
+    /// How the app reaches its database: "`CONN_MAX_AGE` 0: a new connection per request".
+    pub database: Option<String>,
+    /// The request's wall and CPU time, connection set-up included, with the sum.
+    pub request_ms: f64,
+    pub cpu_ms: f64,
+    pub times: String,
+    pub limits: Vec<Limit>,
+    /// The resource of the lowest limit, and its requests per second.
+    pub binding: Option<String>,
+    pub requests_per_second: Option<f64>,
+    /// Users each sending a request every think time, at that rate, with the arithmetic.
+    pub users: Option<u64>,
+    pub users_arithmetic: Option<String>,
+    /// Budgets that are no rate (memory): exceeded or not, with the arithmetic.
+    pub checks: Vec<Check>,
+    /// What the configuration does not tell, so that a limit could not be computed.
+    pub unknown: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Limit {
+    pub resource: String,
+    pub requests_per_second: f64,
+    pub arithmetic: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub resource: String,
+    pub exceeded: bool,
+    pub arithmetic: String,
+}
+
+/// The capacity of each app service of `project`.
+pub fn analyze(project: &Project, inputs: &Inputs) -> Report {
+    let mut services = Vec::new();
+    for s in &project.deployment.services {
+        let Role::App { server } = &s.role else { continue };
+        let processes: Vec<&GunicornProcess> = project.gunicorn.iter().filter(|g| project.services_running(g).iter().any(|r| std::ptr::eq(*r, s))).collect();
+        let capacity = match (server.as_str(), processes.as_slice()) {
+            ("gunicorn", [g]) => gunicorn_service(project, s, g, inputs),
+            ("uvicorn", _) => uvicorn_service(project, s, inputs),
+            _ => unknown_service(project, s, format!("its {server} workers are not modelled")),
+        };
+        services.push(capacity);
+    }
+    Report { inputs: inputs.clone(), services }
+}
+
+/// How a worker runs requests: how many at once, and why.
+struct PerWorker {
+    /// `None`: no slot limit (an event loop), or not known (`known` false).
+    slots: Option<u64>,
+    known: bool,
+    text: String,
+}
+
+fn gunicorn_service(project: &Project, s: &DeployedService, g: &GunicornProcess, inputs: &Inputs) -> ServiceCapacity {
+    let kind = g.worker_class();
+    let eff = g.effective_workers();
+    let module = project.gunicorn_settings(g).map(|r| r.module);
+    let mut out = base(project, s, module, inputs, format!("gunicorn, {} workers", kind.name()), project.place(&g.anchor.file, g.anchor.range.start()));
+    let Some(workers) = eff.count.and_then(|c| u64::try_from(c).ok()) else {
+        out.unknown.push("the number of gunicorn workers".to_owned());
+        return out;
+    };
+    let workers_text = match &eff.source {
+        WorkersSource::Setting(x) | WorkersSource::WebConcurrency(x) => format!("{} ({})", plural(workers, "worker"), project.place(&x.origin.file, x.origin.range.start())),
+        WorkersSource::Default => "gunicorn's default 1 worker".to_owned(),
+    };
+    let int = |name: &str, default: u64| g.get(name).and_then(|x| x.value.as_int()).and_then(|n| u64::try_from(n).ok()).unwrap_or(default);
+    let per = match &kind {
+        WorkerKind::Sync => PerWorker { slots: Some(1), known: true, text: "1 request at a time (sync)".to_owned() },
+        WorkerKind::Gthread => {
+            let threads = int("threads", 1);
+            PerWorker { slots: Some(threads), known: true, text: format!("{threads} threads") }
+        }
+        WorkerKind::Gevent | WorkerKind::Eventlet => {
+            let n = int("worker_connections", 1000);
+            PerWorker { slots: Some(n), known: true, text: format!("{n} greenlets (`worker_connections`)") }
+        }
+        WorkerKind::Uvicorn { .. } | WorkerKind::Asgi => event_loop(module.is_some()),
+        other => PerWorker { slots: None, known: false, text: format!("`{}` workers are not modelled", other.name()) },
+    };
+    finish(project, s, out, workers, &workers_text, &per, inputs)
+}
+
+fn uvicorn_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> ServiceCapacity {
+    let words = words(s);
+    let args: Vec<String> = words.iter().skip_while(|w| !(*w == "uvicorn" || w.ends_with("/uvicorn"))).skip(1).cloned().collect();
+    let module = project.settings_module_named(s.settings_module.as_ref().map_or("", |m| m.value.as_str()));
+    let place = s.command.as_ref().map_or_else(|| project.place(&s.defined_in.file, 0), |c| project.place(&c.origin.file, c.origin.range.map_or(0, TextRange::start)));
+    let out = base(project, s, module, inputs, "uvicorn".to_owned(), place);
+    let workers = match option(&args, "", "--workers") {
+        Some(v) => v.parse::<u64>().ok(),
+        None if s.env("WEB_CONCURRENCY").is_some() => None,
+        None => Some(1),
+    };
+    let Some(workers) = workers else {
+        let mut out = out;
+        out.unknown.push("the number of uvicorn workers".to_owned());
+        return out;
+    };
+    let per = event_loop(module.is_some());
+    finish(project, s, out, workers, &plural(workers, "uvicorn worker"), &per, inputs)
+}
+
+/// An ASGI worker takes every request it is sent: no slot limit, CPU and pools bind.
+fn event_loop(django: bool) -> PerWorker {
+    let text = if django {
+        // Django's ASGIHandler runs each request in its own `ThreadSensitiveContext`, so a
+        // sync view gets a thread of its own rather than waiting for one.
+        "an event loop; Django gives each request's sync code its own thread, so no worker slot limit"
+    } else {
+        "an event loop: as many requests as the app awaits, so no worker slot limit"
+    };
+    PerWorker { slots: None, known: true, text: text.to_owned() }
+}
+
+fn unknown_service(project: &Project, s: &DeployedService, why: String) -> ServiceCapacity {
+    let place = project.place(&s.defined_in.file, s.defined_in.range.map_or(0, TextRange::start));
+    let mut out = base(project, s, None, &Inputs::default(), s.role.to_string(), place);
+    out.unknown.push(why);
+    out
+}
+
+/// What every service has before its workers are read: the machine, the database
+/// connection cost, the request's times.
+fn base(project: &Project, s: &DeployedService, module: Option<&SettingsModule>, inputs: &Inputs, server: String, place: String) -> ServiceCapacity {
+    let t = &s.target;
+    let machine = format!("{} ({}), {} ({})", t.cpus_text(), t.cpus_source, t.memory_text(), t.memory_source);
+    let (database, new_connection) = database_text(project, module);
+    let (mut request_ms, mut cpu_ms) = (inputs.request_ms.value, inputs.cpu_ms.value);
+    let times = if new_connection {
+        request_ms += inputs.connect_ms.value;
+        cpu_ms += inputs.connect_cpu_ms.value;
+        format!(
+            "T = {} + {} ms to connect = {} ms; D = {} + {} ms CPU to connect = {} ms",
+            num(inputs.request_ms.value),
+            num(inputs.connect_ms.value),
+            num(request_ms),
+            num(inputs.cpu_ms.value),
+            num(inputs.connect_cpu_ms.value),
+            num(cpu_ms)
+        )
+    } else {
+        format!("T = {} ms; D = {} ms CPU", num(request_ms), num(cpu_ms))
+    };
+    ServiceCapacity {
+        service: s.name.clone(),
+        place,
+        server,
+        machine,
+        database,
+        request_ms,
+        cpu_ms,
+        times,
+        limits: Vec::new(),
+        binding: None,
+        requests_per_second: None,
+        users: None,
+        users_arithmetic: None,
+        checks: Vec::new(),
+        unknown: Vec::new(),
+    }
+}
+
+/// How the settings reach the default database, and whether each request opens a new
+/// connection (`CONN_MAX_AGE` 0 on every path, no pool).
+fn database_text(project: &Project, module: Option<&SettingsModule>) -> (Option<String>, bool) {
+    let Some(db) = module.and_then(SettingsModule::database) else { return (None, false) };
+    // Where the value in effect is written, else the settings module.
+    let at = match db.age.last() {
+        Some(Outcome::Value { expr, .. }) => project.place(&expr.file, expr.range.start()),
+        _ => module.map_or_else(String::new, |m| project.place(&m.path, 0)),
+    };
+    if db.pool {
+        return (Some(format!("a connection pool (`OPTIONS[\"pool\"]`, {at}): connections are reused")), false);
+    }
+    match db.ages.as_deref() {
+        Some(ages) if ages.iter().all(|a| *a == Age::Zero) => (Some(format!("`CONN_MAX_AGE` 0 ({at}): a new connection for every request")), true),
+        Some(ages) if ages.iter().all(|a| *a != Age::Zero) => (Some(format!("`CONN_MAX_AGE` above 0 ({at}): connections are reused")), false),
+        _ => (Some(format!("`CONN_MAX_AGE` not known statically ({at}): counted as reused")), false),
+    }
+}
+
+/// The limits of a service with `workers` processes per replica.
+fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, workers: u64, workers_text: &str, per: &PerWorker, inputs: &Inputs) -> ServiceCapacity {
+    let replicas = s.replicas.as_ref().map_or(1, |r| u64::from(r.value));
+    let reps_text = if replicas > 1 { format!("{replicas} replicas × ") } else { String::new() };
+    let reps_factor = if replicas > 1 { format!("{replicas} × ") } else { String::new() };
+    let (t, d) = (out.request_ms / 1000.0, out.cpu_ms / 1000.0);
+    #[allow(clippy::cast_precision_loss)]
+    let as_f = |n: u64| n as f64;
+    match per.slots {
+        Some(per_worker) => {
+            let slots = replicas.saturating_mul(workers).saturating_mul(per_worker);
+            out.limits.push(Limit {
+                resource: "worker slots".to_owned(),
+                requests_per_second: as_f(slots) / t,
+                arithmetic: format!("{reps_text}{workers_text} × {}: {reps_factor}{workers} × {per_worker} = {slots} at once; {slots} / {} s = {} requests/s", per.text, num(t), num(as_f(slots) / t)),
+            });
+        }
+        None if per.known => out.server = format!("{} ({})", out.server, per.text),
+        None => out.unknown.push(format!("slots per worker: {}", per.text)),
+    }
+    let cpus = s.target.cpus;
+    let busy = as_f(workers).min(cpus);
+    let cpu_rps = as_f(replicas) * busy / d;
+    out.limits.push(Limit {
+        resource: "CPU".to_owned(),
+        requests_per_second: cpu_rps,
+        arithmetic: format!(
+            "{reps_factor}min({}, {}) = {reps_factor}{} busy (the GIL runs one thread of a process at a time); {reps_factor}{} / {} s CPU = {} requests/s",
+            plural(workers, "worker"),
+            s.target.cpus_text(),
+            plural_f(busy, "CPU"),
+            num(busy),
+            num(d),
+            num(cpu_rps)
+        ),
+    });
+    if let Some(limit) = database_limit(project, s, t) {
+        out.limits.push(limit);
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let worker_bytes = (inputs.worker_mib.value.max(0.0) * as_f(MIB)) as u64;
+    let need = workers.saturating_mul(worker_bytes);
+    out.checks.push(Check {
+        resource: "memory".to_owned(),
+        exceeded: need > s.target.memory,
+        arithmetic: format!("{} × {} MiB = {} per replica, against {} ({})", plural(workers, "worker"), num(inputs.worker_mib.value), format_bytes(need), s.target.memory_text(), s.target.memory_source),
+    });
+    if let Some(lowest) = out.limits.iter().min_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second)) {
+        let x = lowest.requests_per_second;
+        let cycle = t + inputs.think_s.value;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let users = (x * cycle).floor() as u64;
+        out.users_arithmetic = Some(format!("{} requests/s × ({} s per request + {} s think time) = {users} users", num(x), num(t), num(inputs.think_s.value)));
+        out.users = Some(users);
+        out.binding = Some(lowest.resource.clone());
+        out.requests_per_second = Some(x);
+    }
+    out
+}
+
+/// The connections of the PostgreSQL server `s` is linked to, when its clients may open
+/// more than it accepts: the budget serves `budget / T` requests per second among them.
+fn database_limit(project: &Project, s: &DeployedService, t: f64) -> Option<Limit> {
+    for server in postgres::servers(project) {
+        let (Some(name), Some(origin)) = (server.service.as_deref(), server.defined_at.as_ref()) else { continue };
+        let clients = database_clients(project, name, &origin.file);
+        if !clients.iter().any(|c| std::ptr::eq(*c, s)) {
+            continue;
+        }
+        let int = |n: &str| match server.value(n) {
+            Some(PgValue::Int(v)) => u64::try_from(v).ok(),
+            _ => None,
+        };
+        let (Some(max), Some(reserved)) = (int("max_connections"), int("superuser_reserved_connections")) else { continue };
+        let budget = max.saturating_sub(reserved);
+        let demands: Vec<_> = clients.iter().filter_map(|c| connection_demand(project, c).ok()).collect();
+        let total = demands.iter().fold(0u64, |a, d| a.saturating_add(d.n));
+        if total <= budget {
+            continue;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let rps = budget as f64 / t;
+        return Some(Limit {
+            resource: "database connections".to_owned(),
+            requests_per_second: rps,
+            arithmetic: format!(
+                "the services linked to PostgreSQL `{name}` may open {total} connections ({}); it accepts `max_connections` {max} − {reserved} reserved = {budget}: the rest fail; {budget} / {} s = {} requests/s among them",
+                demands.iter().map(|d| d.text.as_str()).collect::<Vec<_>>().join("; "),
+                num(t),
+                num(rps)
+            ),
+        });
+    }
+    None
+}
+
+/// "1 worker", "3 workers".
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+/// "1 CPU", "1.5 CPUs".
+fn plural_f(x: f64, word: &str) -> String {
+    if (x - 1.0).abs() < 1e-9 { format!("1 {word}") } else { format!("{} {word}s", num(x)) }
+}
+
+/// A number as people read it: whole when it is, else up to three significant decimals.
+pub(crate) fn num(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round())
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}

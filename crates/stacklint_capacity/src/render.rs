@@ -1,0 +1,108 @@
+//! The report for people: a terminal text and Markdown for a pull request. JSON is the
+//! serde form of [`crate::Report`] (docs/capacity-json.md).
+
+use std::fmt::Write as _;
+
+use crate::{Input, Report, ServiceCapacity, num};
+
+/// The inputs the arithmetic assumed, each with its source.
+fn input_lines(report: &Report) -> Vec<String> {
+    let i = &report.inputs;
+    let line = |what: &str, x: &Input, unit: &str| format!("{what}: {}{unit} ({})", num(x.value), x.source);
+    vec![
+        line("time per request in the app (T)", &i.request_ms, " ms"),
+        line("CPU per request (D)", &i.cpu_ms, " ms"),
+        line("opening a database connection", &i.connect_ms, " ms"),
+        line("CPU to open a database connection", &i.connect_cpu_ms, " ms"),
+        line("think time between a user's requests", &i.think_s, " s"),
+        line("memory per worker", &i.worker_mib, " MiB"),
+    ]
+}
+
+fn headline(s: &ServiceCapacity) -> String {
+    let mut line = match (&s.binding, s.requests_per_second, s.users) {
+        (Some(b), Some(x), Some(u)) => format!("{} requests/s, about {u} concurrent users; {b} binds first", num(x)),
+        _ => "not computed".to_owned(),
+    };
+    // A budget that is exceeded stops the service before any rate matters.
+    for c in s.checks.iter().filter(|c| c.exceeded) {
+        let _ = write!(line, "; {} exceeded", c.resource);
+    }
+    line
+}
+
+/// The terminal report.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    if report.services.is_empty() {
+        out.push_str("No app service found (gunicorn, uvicorn, ...): nothing to size.\n");
+    }
+    for s in &report.services {
+        let _ = writeln!(out, "service {} ({}): {}", s.service, s.place, headline(s));
+        let _ = writeln!(out, "  runs: {}", s.server);
+        let _ = writeln!(out, "  machine: {}", s.machine);
+        if let Some(db) = &s.database {
+            let _ = writeln!(out, "  database: {db}");
+        }
+        let _ = writeln!(out, "  per request: {}", s.times);
+        let width = s.limits.iter().map(|l| l.resource.len()).max().unwrap_or(0);
+        for l in &s.limits {
+            let mark = if s.binding.as_deref() == Some(l.resource.as_str()) { "→" } else { " " };
+            let _ = writeln!(out, "  {mark} {:<width$}  {:>8} req/s  {}", l.resource, num(l.requests_per_second), l.arithmetic);
+        }
+        for c in &s.checks {
+            let verdict = if c.exceeded { "EXCEEDED" } else { "fits" };
+            let _ = writeln!(out, "    {:<width$}  {verdict:>14}  {}", c.resource, c.arithmetic);
+        }
+        if let Some(u) = &s.users_arithmetic {
+            let _ = writeln!(out, "  users: {u}");
+        }
+        for u in &s.unknown {
+            let _ = writeln!(out, "  not known: {u}");
+        }
+        out.push('\n');
+    }
+    out.push_str("inputs (not in the configuration):\n");
+    for l in input_lines(report) {
+        let _ = writeln!(out, "  {l}");
+    }
+    out
+}
+
+/// The report as Markdown, for a pull request.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::from("## Capacity\n\n");
+    if report.services.is_empty() {
+        out.push_str("No app service found: nothing to size.\n\n");
+    }
+    for s in &report.services {
+        let _ = writeln!(out, "### `{}`: {}\n", s.service, headline(s));
+        let _ = writeln!(out, "{} on {} (`{}`).", s.server, s.machine, s.place);
+        if let Some(db) = &s.database {
+            let _ = writeln!(out, "Database: {db}.");
+        }
+        let _ = writeln!(out, "Per request: {}.\n", s.times);
+        out.push_str("| resource | requests/s | arithmetic |\n|---|---:|---|\n");
+        for l in &s.limits {
+            let name = if s.binding.as_deref() == Some(l.resource.as_str()) { format!("**{}**", l.resource) } else { l.resource.clone() };
+            let _ = writeln!(out, "| {name} | {} | {} |", num(l.requests_per_second), l.arithmetic.replace('|', "\\|"));
+        }
+        out.push('\n');
+        for c in &s.checks {
+            let verdict = if c.exceeded { "exceeded" } else { "fits" };
+            let _ = writeln!(out, "- {} {verdict}: {}", c.resource, c.arithmetic);
+        }
+        if let Some(u) = &s.users_arithmetic {
+            let _ = writeln!(out, "- users: {u}");
+        }
+        for u in &s.unknown {
+            let _ = writeln!(out, "- not known: {u}");
+        }
+        out.push('\n');
+    }
+    out.push_str("Inputs (not in the configuration):\n\n");
+    for l in input_lines(report) {
+        let _ = writeln!(out, "- {l}");
+    }
+    out
+}
