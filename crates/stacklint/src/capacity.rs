@@ -1,13 +1,17 @@
 //! `stacklint capacity`: the capacity report of each project (crates/stacklint_capacity) as
 //! text, Markdown or JSON (the contract is docs/capacity-json.md).
 
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use stacklint_capacity::{Input, Inputs, analyze};
-use stacklint_workspace::{Overrides, build_models};
+use stacklint_capacity::{AppliedFix, Input, Inputs, Report, analyze};
+use stacklint_linter::FixMode;
+use stacklint_project::Project;
+use stacklint_workspace::{Overrides, RunError, RunRequest, build_models, build_models_with, run as lint};
 
-use crate::cli::{CapacityArgs, CapacityFormat};
+use crate::cli::{CapacityArgs, CapacityFixes, CapacityFormat};
 use crate::exit;
 
 /// Bumped when a field of the JSON changes meaning or goes away (new fields do not bump it).
@@ -32,7 +36,29 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
     for w in &warnings {
         writeln!(stderr, "stacklint: warning: {w}")?;
     }
-    let reports: Vec<_> = models.iter().map(|p| (p, analyze(p, &inputs))).collect();
+    let mut reports: Vec<(&Project, Report)> = models.iter().map(|p| (p, analyze(p, &inputs))).collect();
+    let mode = match args.fixes {
+        CapacityFixes::None => None,
+        CapacityFixes::Safe => Some((FixMode::Safe, "safe")),
+        CapacityFixes::All => Some((FixMode::Unsafe, "all")),
+    };
+    if let Some((mode, name)) = mode {
+        match after_fixes(args, &overrides, mode, &inputs) {
+            Ok(after) => {
+                reports = reports
+                    .into_iter()
+                    .map(|(p, r)| match after.iter().find(|(root, ..)| *root == p.root) {
+                        Some((_, fixes, a)) => {
+                            let fixes = fixes.clone();
+                            (p, r.with_fixes(name, fixes, a.clone()))
+                        }
+                        None => (p, r),
+                    })
+                    .collect();
+            }
+            Err(e) => writeln!(stderr, "stacklint: warning: the numbers after the fixes are left out: {e}")?,
+        }
+    }
     match args.output_format {
         CapacityFormat::Json => {
             let projects: Vec<_> = reports.iter().map(|(p, r)| json!({ "root": p.root.display().to_string(), "report": r })).collect();
@@ -54,6 +80,39 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         }
     }
     Ok(exit::CLEAN)
+}
+
+/// Each project's report with the fixes applied in memory: its root, the findings the fixes
+/// remove, the report.
+fn after_fixes(args: &CapacityArgs, overrides: &Overrides, mode: FixMode, inputs: &Inputs) -> Result<Vec<(PathBuf, Vec<AppliedFix>, Report)>, RunError> {
+    let request = RunRequest { paths: args.paths.clone(), config: args.config.clone(), overrides: overrides.clone(), ..RunRequest::default() };
+    let before = lint(&request)?;
+    let fixed = lint(&RunRequest { fix: Some(mode), diff: true, ..request })?;
+    let texts: HashMap<PathBuf, String> = fixed.fixed.iter().map(|f| (f.path.clone(), f.new.clone())).collect();
+    let (models, _) = build_models_with(&args.paths, args.config.as_deref(), overrides, &texts)?;
+    let mut out = Vec::new();
+    for p in &models {
+        // A fixable finding of this project that is gone once the fixes are applied.
+        let fixes = before
+            .diagnostics
+            .iter()
+            .filter(|d| d.file.starts_with(&p.root))
+            .filter_map(|d| d.fix.as_ref().filter(|f| mode.allows(f.applicability)).map(|f| (d, f)))
+            .filter(|(d, _)| !fixed.diagnostics.iter().any(|a| a.code == d.code && a.file == d.file))
+            .map(|(d, f)| AppliedFix { code: d.code.to_owned(), title: f.title.clone(), place: place(&p.root, &d.file, d.range.start(), before.sources.get(&d.file)) })
+            .collect();
+        out.push((p.root.clone(), fixes, analyze(p, inputs)));
+    }
+    Ok(out)
+}
+
+/// `file:line`, the file relative to the project root.
+fn place(root: &Path, file: &Path, offset: usize, text: Option<&String>) -> String {
+    let shown = file.strip_prefix(root).unwrap_or(file).display();
+    match text {
+        Some(t) => format!("{shown}:{}", stacklint_text::LineIndex::new(t).location(offset, t).row),
+        None => shown.to_string(),
+    }
 }
 
 /// The inputs: each flag given replaces its default, and says so.

@@ -45,12 +45,25 @@ pub struct CapacityArgs {
     /// Resident memory of one worker process, in MiB (default 150)
     #[arg(long, value_name = "MIB")]
     pub worker_memory: Option<f64>,
+    /// Which of stacklint's fixes to apply in memory for the "after" numbers
+    #[arg(long, value_enum, default_value_t = CapacityFixes::Safe, value_name = "WHICH")]
+    pub fixes: CapacityFixes,
     /// The machine: `cpus=4,memory=8GiB[,storage=ssd]`; overrides [target] key by key
     #[arg(long, value_name = "SPEC")]
     pub target: Option<String>,
     /// Use this configuration file instead of discovering one
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CapacityFixes {
+    /// No "after" numbers
+    None,
+    /// The safe fixes (`--fix`)
+    Safe,
+    /// Safe and unsafe fixes (`--fix --unsafe-fixes`)
+    All,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

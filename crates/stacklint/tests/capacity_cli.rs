@@ -60,3 +60,25 @@ fn a_negative_input_is_an_error() {
     assert_eq!(code, 2);
     assert!(err.contains("--request-time must be a number of at least 0"), "{err}");
 }
+
+/// The safe fixes applied in memory: GUN001 sets 4 workers on the 4 CPUs, so the CPU limit
+/// rises from 3 to 4 busy CPUs; the fixed finding is listed, the files are untouched.
+#[test]
+fn what_the_fixes_buy() {
+    let Some(dir) = scenario("wingman") else { return };
+    let dockerfile = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
+    let (code, out, err) = capacity(&dir, &["--output-format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let report = &json["projects"][0]["report"];
+    let before = report["services"][0]["requests_per_second"].as_f64().expect("before");
+    let after = &report["after_fixes"];
+    assert_eq!(after["applied"], "safe");
+    assert!(after["fixes"].as_array().expect("fixes").iter().any(|f| f["code"] == "GUN001"), "{after}");
+    let rate = after["services"][0]["requests_per_second"].as_f64().expect("after");
+    assert!((rate / before - 4.0 / 3.0).abs() < 1e-9, "{before} -> {rate}");
+    assert_eq!(std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile"), dockerfile);
+    let (_, none, _) = capacity(&dir, &["--output-format", "json", "--fixes", "none"]);
+    let json: serde_json::Value = serde_json::from_str(&none).expect("json");
+    assert!(json["projects"][0]["report"]["after_fixes"].is_null());
+}

@@ -83,6 +83,35 @@ impl Default for Inputs {
 pub struct Report {
     pub inputs: Inputs,
     pub services: Vec<ServiceCapacity>,
+    /// The same services with stacklint's fixes applied in memory, when asked.
+    pub after_fixes: Option<AfterFixes>,
+}
+
+/// What the fixes buy: the services as the fixed files configure them.
+#[derive(Clone, Debug, Serialize)]
+pub struct AfterFixes {
+    /// `safe` or `all` (safe and unsafe).
+    pub applied: String,
+    pub fixes: Vec<AppliedFix>,
+    pub services: Vec<ServiceCapacity>,
+}
+
+/// One finding a fix removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppliedFix {
+    pub code: String,
+    pub title: String,
+    /// `file:line` of the finding.
+    pub place: String,
+}
+
+impl Report {
+    /// This report with `after`, the analysis of the fixed project, beside it.
+    #[must_use]
+    pub fn with_fixes(mut self, applied: &str, fixes: Vec<AppliedFix>, after: Report) -> Report {
+        self.after_fixes = Some(AfterFixes { applied: applied.to_owned(), fixes, services: after.services });
+        self
+    }
 }
 
 /// One app service: its slots, each limit with its arithmetic, and the one that binds.
@@ -141,7 +170,7 @@ pub fn analyze(project: &Project, inputs: &Inputs) -> Report {
         };
         services.push(capacity);
     }
-    Report { inputs: inputs.clone(), services }
+    Report { inputs: inputs.clone(), services, after_fixes: None }
 }
 
 /// How a worker runs requests: how many at once, and why.

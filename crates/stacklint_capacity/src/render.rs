@@ -19,6 +19,29 @@ fn input_lines(report: &Report) -> Vec<String> {
     ]
 }
 
+/// The same service after the fixes, when they change its numbers.
+fn after<'a>(report: &'a Report, s: &ServiceCapacity) -> Option<&'a ServiceCapacity> {
+    // Fixes move lines, not services: the same position in the list, the same name.
+    let i = report.services.iter().position(|x| std::ptr::eq(x, s))?;
+    let a = report.after_fixes.as_ref()?.services.get(i).filter(|a| a.service == s.service)?;
+    (a.requests_per_second != s.requests_per_second || a.binding != s.binding || a.checks.iter().map(|c| c.exceeded).ne(s.checks.iter().map(|c| c.exceeded))).then_some(a)
+}
+
+/// "safe" or "safe and unsafe": which fixes the "after" numbers apply.
+fn which_fixes(report: &Report) -> Option<&'static str> {
+    report.after_fixes.as_ref().map(|a| if a.applied == "all" { "safe and unsafe" } else { "safe" })
+}
+
+/// "after the safe fixes: 143 requests/s (was 107), ..."
+fn after_headline(which: &str, before: &ServiceCapacity, a: &ServiceCapacity) -> String {
+    let was = before.requests_per_second.map_or_else(String::new, |x| format!(" (was {})", num(x)));
+    let head = headline(a);
+    match head.split_once(" requests/s") {
+        Some((rate, rest)) => format!("after the {which} fixes: {rate} requests/s{was}{rest}"),
+        None => format!("after the {which} fixes: {head}"),
+    }
+}
+
 fn headline(s: &ServiceCapacity) -> String {
     let mut line = match (&s.binding, s.requests_per_second, s.users) {
         (Some(b), Some(x), Some(u)) => format!("{} requests/s, about {u} concurrent users; {b} binds first", num(x)),
@@ -60,7 +83,24 @@ pub fn text(report: &Report) -> String {
         for u in &s.unknown {
             let _ = writeln!(out, "  not known: {u}");
         }
+        if let (Some(a), Some(which)) = (after(report, s), which_fixes(report)) {
+            let _ = writeln!(out, "  {}", after_headline(which, s, a));
+            for l in &a.limits {
+                let _ = writeln!(out, "      {:<width$}  {:>8} req/s  {}", l.resource, num(l.requests_per_second), l.arithmetic);
+            }
+        }
         out.push('\n');
+    }
+    if let (Some(a), Some(which)) = (&report.after_fixes, which_fixes(report)) {
+        if a.fixes.is_empty() {
+            let _ = writeln!(out, "no {which} fix applies.\n");
+        } else {
+            let _ = writeln!(out, "the {which} fixes, applied in memory for the numbers after them:");
+            for f in &a.fixes {
+                let _ = writeln!(out, "  {} {} ({})", f.code, f.title, f.place);
+            }
+            out.push('\n');
+        }
     }
     out.push_str("inputs (not in the configuration):\n");
     for l in input_lines(report) {
@@ -97,6 +137,16 @@ pub fn markdown(report: &Report) -> String {
         }
         for u in &s.unknown {
             let _ = writeln!(out, "- not known: {u}");
+        }
+        if let (Some(a), Some(which)) = (after(report, s), which_fixes(report)) {
+            let _ = writeln!(out, "- **{}**", after_headline(which, s, a));
+        }
+        out.push('\n');
+    }
+    if let (Some(a), Some(which)) = (report.after_fixes.as_ref().filter(|a| !a.fixes.is_empty()), which_fixes(report)) {
+        let _ = writeln!(out, "The {which} fixes, applied in memory for the numbers after them:\n");
+        for f in &a.fixes {
+            let _ = writeln!(out, "- `{}` {} (`{}`)", f.code, f.title, f.place);
         }
         out.push('\n');
     }

@@ -354,6 +354,17 @@ pub fn build_models(
     config: Option<&Path>,
     overrides: &Overrides,
 ) -> Result<(Vec<Project>, Vec<String>), RunError> {
+    build_models_with(paths, config, overrides, &HashMap::new())
+}
+
+/// [`build_models`] with the text of some files replaced (fixed in memory, say): a file
+/// in `texts` is not read from the disk.
+pub fn build_models_with<S: std::hash::BuildHasher>(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+    overrides: &Overrides,
+    texts: &HashMap<PathBuf, String, S>,
+) -> Result<(Vec<Project>, Vec<String>), RunError> {
     validate_overrides(overrides)?;
     let discovery = discover(paths, config, overrides)?;
     let mut warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
@@ -361,6 +372,10 @@ pub fn build_models(
     for project in &discovery.projects {
         let mut files = Vec::with_capacity(project.files.len());
         for file in &project.files {
+            if let Some(text) = texts.get(&file.path) {
+                files.push((file.path.clone(), file.kind, text.clone()));
+                continue;
+            }
             match read_source(file) {
                 Ok(text) => files.push((file.path.clone(), file.kind, text)),
                 Err(reason) => warnings.push(format!("{}: {reason}", file.path.display())),

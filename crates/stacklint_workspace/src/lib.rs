@@ -57,7 +57,7 @@ pub use suggest::{closest, edit_distance};
 mod engine;
 mod fsio;
 pub use engine::{
-    FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, build_models, decode, fixed_texts,
+    FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, build_models, build_models_with, decode, fixed_texts,
     linter_settings, project_options, read_source, run, write_atomic,
 };
 pub use fsio::{WriteError, WriteMode, write_fixed};
