@@ -111,6 +111,7 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
         fix,
         diff: args.diff,
         stdin,
+        buffers: Vec::new(),
     };
     let outcome = match run(&request) {
         Ok(o) => o,
