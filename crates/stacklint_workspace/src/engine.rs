@@ -201,6 +201,7 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
 }
 
 /// Read, build, lint (or fix) one project of the discovery.
+#[cfg(test)]
 fn run_project(
     project: &crate::discovery::Project,
     request: &RunRequest,
