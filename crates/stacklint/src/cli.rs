@@ -21,6 +21,8 @@ pub enum Command {
     Rule(RuleArgs),
     /// Print the deployment model: services, what each runs and reads, links, files
     Model(ModelArgs),
+    /// Run the language server on stdio (for editors: diagnostics, fixes, hover)
+    Server,
 }
 
 #[derive(Debug, Args)]

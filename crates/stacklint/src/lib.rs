@@ -70,6 +70,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn W
         Command::Check(args) => check(&args, stdout, stderr),
         Command::Rule(args) => rule(&args, stdout, stderr),
         Command::Model(args) => model::run(&args, stdout, stderr),
+        // Standard input and output carry the protocol: nothing else may write there.
+        Command::Server => stacklint_server::run_stdio().map(|()| exit::CLEAN),
     };
     match result {
         Ok(code) => code,

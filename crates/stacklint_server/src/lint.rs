@@ -66,7 +66,11 @@ impl LintResult {
         }
         self.sources.extend(outcome.sources.into_iter().map(|(p, t)| (p, Source::new(t))));
         self.kinds.extend(outcome.files);
-        self.warnings.extend(outcome.warnings.iter().map(ToString::to_string));
+        // A broken configuration or an unreadable folder leaves files unlinted: the user
+        // must hear of it; the rest goes to the log.
+        for w in &outcome.warnings {
+            if w.is_error() { &mut self.errors } else { &mut self.warnings }.push(w.to_string());
+        }
     }
 }
 

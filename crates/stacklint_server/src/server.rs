@@ -122,6 +122,12 @@ impl Server {
         }
     }
 
+    /// `stacklint/malformedMessage`: the transport received something it could not read.
+    pub async fn malformed_message(&self, params: serde_json::Value) {
+        let reason = params.get("reason").and_then(serde_json::Value::as_str).unwrap_or("a malformed message");
+        self.log(MessageType::WARNING, format!("stacklint: ignored {reason}")).await;
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A handler that panicked while holding the lock leaves the state as it was: keep
         // serving with it rather than failing every later request.
