@@ -122,17 +122,16 @@ impl Rule {
     /// `stacklint rule CODE` prints, what `rules/CODE.md` holds and what an editor shows on
     /// hover.
     pub fn markdown(&self) -> String {
-        let mut out = format!("# {} ({})\n\n", self.name, self.code);
-        out.push_str(&format!(
-            "Family: {} · Scope: {} · Default severity: {} · Fix: {}\n\n",
+        format!(
+            "# {} ({})\n\nFamily: {} · Scope: {} · Default severity: {} · Fix: {}\n\n{}\n",
+            self.name,
+            self.code,
             self.family.title(),
             self.scope.as_str(),
             self.severity.as_str(),
-            self.fix.as_str()
-        ));
-        out.push_str(self.documentation().trim_end());
-        out.push('\n');
-        out
+            self.fix.as_str(),
+            self.documentation().trim_end()
+        )
     }
 
     /// Where the rule's page is published: `rules/CODE.md` in the repository.

@@ -19,6 +19,7 @@ pub const SOURCE: &str = "stacklint";
 /// One finding as the client shows it: code and the rule's page, severity, the message
 /// (with the help line, when there is one), the places that explain it, and the rule's
 /// name in `data` (`{"rule": "workers-below-cpu-recommendation"}`).
+#[allow(clippy::implicit_hasher)] // the run's own map; no other hasher is ever passed
 pub fn to_lsp(
     d: &Diagnostic,
     sources: &HashMap<PathBuf, Source>,

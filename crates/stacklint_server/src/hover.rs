@@ -146,11 +146,11 @@ fn gunicorn_page(info: &gunicorn::SettingInfo) -> String {
         let _ = writeln!(out, "{short}\n");
     }
     let _ = writeln!(out, "- Default: `{}`", info.default);
-    if !info.flags.is_empty() {
+    if info.flags.is_empty() {
+        let _ = writeln!(out, "- Command line: none (config file only)");
+    } else {
         let flags: Vec<String> = info.flags.iter().map(|f| format!("`{f}`")).collect();
         let _ = writeln!(out, "- Command line: {}", flags.join(", "));
-    } else {
-        let _ = writeln!(out, "- Command line: none (config file only)");
     }
     if !info.in_baseline {
         let _ = writeln!(out, "- New since gunicorn {}", table.baseline_version());

@@ -115,8 +115,7 @@ impl Server {
         if !self.inner.options.test_hooks {
             return Err(Error::method_not_found());
         }
-        let outcome = guarded(|| -> () { panic!("forced by stacklint/debugPanic") }).await;
-        match outcome {
+        match guarded(forced_panic).await {
             Ok(()) => Ok(()),
             Err(message) => Err(self.internal_error(message).await),
         }
@@ -334,6 +333,10 @@ impl Server {
             }
         }
     }
+}
+
+fn forced_panic() {
+    panic!("forced by stacklint/debugPanic");
 }
 
 fn client_caps(params: &InitializeParams) -> ClientCaps {
