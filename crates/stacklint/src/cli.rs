@@ -23,6 +23,8 @@ pub enum Command {
     Model(ModelArgs),
     /// How many requests and users each app service takes, and which resource binds first
     Capacity(CapacityArgs),
+    /// Run the language server on stdio (for editors: diagnostics, fixes, hover)
+    Server,
 }
 
 #[derive(Debug, Args)]

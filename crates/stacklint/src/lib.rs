@@ -72,6 +72,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = String>, stdout: &mut dyn W
         Command::Rule(args) => rule(&args, stdout, stderr),
         Command::Model(args) => model::run(&args, stdout, stderr),
         Command::Capacity(args) => capacity::run(&args, stdout, stderr),
+        // Standard input and output carry the protocol: nothing else may write there.
+        Command::Server => stacklint_server::run_stdio().map(|()| exit::CLEAN),
     };
     match result {
         Ok(code) => code,
@@ -113,6 +115,7 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
         fix,
         diff: args.diff,
         stdin,
+        buffers: Vec::new(),
     };
     let outcome = match run(&request) {
         Ok(o) => o,

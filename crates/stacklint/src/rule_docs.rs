@@ -4,14 +4,9 @@ use std::fmt::Write;
 
 use stacklint_linter::{RULES, Rule};
 
-/// The page of one rule: title, metadata, then its doc comment.
+/// The page of one rule: title, metadata, then its doc comment ([`Rule::markdown`]).
 pub fn rule_markdown(rule: &Rule) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# {} ({})\n", rule.name, rule.code);
-    let _ = writeln!(out, "Family: {} · Scope: {} · Default severity: {} · Fix: {}\n", rule.family.title(), rule.scope.as_str(), rule.severity.as_str(), rule.fix.as_str());
-    out.push_str(rule.documentation().trim_end());
-    out.push('\n');
-    out
+    rule.markdown()
 }
 
 /// The table of every rule.

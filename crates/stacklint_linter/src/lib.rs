@@ -21,7 +21,7 @@ pub use fix::{DropCause, DroppedFix, FixMode, FixOutcome, MAX_PASSES, Oscillatio
 pub use registry::{RULES, rule_by_code, rule_by_code_or_name, select_rules};
 pub use rule::{Family, FixAvailability, Rule, Scope};
 pub use settings::{LinterSettings, PerFileIgnore, SelectorError};
-pub use suppression::{Suppression, parse_suppressions};
+pub use suppression::{Suppression, SuppressionScope, parse_suppressions};
 
 use std::path::Path;
 

@@ -118,6 +118,27 @@ impl Rule {
         out
     }
 
+    /// The rule's page as markdown: title, metadata, then its doc comment. What
+    /// `stacklint rule CODE` prints, what `rules/CODE.md` holds and what an editor shows on
+    /// hover.
+    pub fn markdown(&self) -> String {
+        format!(
+            "# {} ({})\n\nFamily: {} · Scope: {} · Default severity: {} · Fix: {}\n\n{}\n",
+            self.name,
+            self.code,
+            self.family.title(),
+            self.scope.as_str(),
+            self.severity.as_str(),
+            self.fix.as_str(),
+            self.documentation().trim_end()
+        )
+    }
+
+    /// Where the rule's page is published: `rules/CODE.md` in the repository.
+    pub fn url(&self) -> String {
+        format!("{}/blob/main/rules/{}.md", env!("CARGO_PKG_REPOSITORY"), self.code)
+    }
+
     /// The first sentence of "What it does": the rule's one-line summary.
     pub fn summary(&self) -> String {
         let doc = self.documentation();

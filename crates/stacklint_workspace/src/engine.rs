@@ -38,6 +38,12 @@ pub struct RunRequest {
     pub diff: bool,
     /// `--stdin-filename`: this path's text comes from here instead of the disk.
     pub stdin: Option<(PathBuf, String)>,
+    /// Open editor buffers (the language server): each path's text replaces the disk's in
+    /// a whole-project run, so unsaved edits count and cross-file rules see them. A buffer
+    /// for a file discovery does not list (new, or not saved yet) joins the deepest
+    /// project holding it when its kind can be told from its name or text. Ignored with
+    /// `stdin`.
+    pub buffers: Vec<(PathBuf, String)>,
 }
 
 /// A file whose text a fix changed.
@@ -195,16 +201,41 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
 }
 
 /// Read, build, lint (or fix) one project of the discovery.
+#[cfg(test)]
 fn run_project(
     project: &crate::discovery::Project,
     request: &RunRequest,
 ) -> Result<RunOutcome, RunError> {
+    run_project_with(project, request, &[])
+}
+
+/// [`run_project`] with the open buffers discovery did not list that belong to it.
+fn run_project_with(
+    project: &crate::discovery::Project,
+    request: &RunRequest,
+    unlisted: &[(PathBuf, &str)],
+) -> Result<RunOutcome, RunError> {
     let mut outcome = RunOutcome::default();
     let settings = linter_settings(&project.config)?;
     let options = project_options(&project.root, &project.config);
-    let mut files: Vec<(PathBuf, FileKind, String)> = Vec::with_capacity(project.files.len());
+    let buffers: HashMap<PathBuf, &str> = request
+        .buffers
+        .iter()
+        .map(|(p, t)| (absolute(p), t.as_str()))
+        .collect();
+    let mut files: Vec<(PathBuf, FileKind, String)> =
+        Vec::with_capacity(project.files.len() + unlisted.len());
+    for (path, text) in unlisted {
+        if let Ok(Some(kind)) = detect_kind(&project.config, path, Some(text), false) {
+            files.push((path.clone(), kind, (*text).to_owned()));
+        }
+    }
     for file in &project.files {
-        match read_source(file) {
+        let text = match buffers.get(&file.path) {
+            Some(text) => Ok((*text).to_owned()),
+            None => read_source(file),
+        };
+        match text {
             Ok(text) => files.push((file.path.clone(), file.kind, text)),
             Err(reason) => {
                 outcome.io_error = true;
@@ -303,18 +334,19 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
 
     // Projects are independent: lint them side by side (each also parses in parallel).
     // One project needs no pool of its own here (starting the pool is most of a small run).
-    let parts: Vec<Result<RunOutcome, RunError>> = if discovery.projects.len() > 1 {
-        discovery
-            .projects
-            .par_iter()
-            .map(|project| run_project(project, request))
-            .collect()
-    } else {
-        discovery
-            .projects
+    let unlisted = unlisted_buffers(&discovery, request);
+    let run_one = |(i, project): (usize, &crate::discovery::Project)| {
+        let mine: Vec<(PathBuf, &str)> = unlisted
             .iter()
-            .map(|project| run_project(project, request))
-            .collect()
+            .filter(|(owner, _, _)| *owner == i)
+            .map(|(_, p, t)| (p.clone(), *t))
+            .collect();
+        run_project_with(project, request, &mine)
+    };
+    let parts: Vec<Result<RunOutcome, RunError>> = if discovery.projects.len() > 1 {
+        discovery.projects.par_iter().enumerate().map(run_one).collect()
+    } else {
+        discovery.projects.iter().enumerate().map(run_one).collect()
     };
     let write = request.fix.is_some() && !request.diff;
     for (project, part) in discovery.projects.iter().zip(parts) {
@@ -345,6 +377,35 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         .diagnostics
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(outcome)
+}
+
+/// The open buffers no project lists, each with the index of the deepest project whose
+/// root holds it (and whose configuration does not exclude it).
+fn unlisted_buffers<'r>(
+    discovery: &crate::discovery::Discovery,
+    request: &'r RunRequest,
+) -> Vec<(usize, PathBuf, &'r str)> {
+    if request.buffers.is_empty() {
+        return Vec::new();
+    }
+    let listed: HashSet<&Path> = discovery.files().map(|(_, f)| f.path.as_path()).collect();
+    request
+        .buffers
+        .iter()
+        .filter_map(|(path, text)| {
+            let path = absolute(path);
+            if listed.contains(path.as_path()) {
+                return None;
+            }
+            let (owner, project) = discovery
+                .projects
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| path.starts_with(&p.root))
+                .max_by_key(|(_, p)| p.root.components().count())?;
+            (!project.config.is_excluded(&path)).then_some((owner, path, text.as_str()))
+        })
+        .collect()
 }
 
 /// The models of the projects under `paths` (discovered, read and parsed; not linted):
@@ -739,6 +800,37 @@ pub fn fixed_texts(outcome: &RunOutcome) -> BTreeMap<&Path, &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Open buffers replace the disk's text, and a buffer for a file not on disk yet joins
+    /// its project.
+    #[test]
+    fn buffers_replace_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let good = "workers = 9\nmax_requests = 1000\nmax_requests_jitter = 50\n";
+        fs::write(root.join("gunicorn.conf.py"), good).unwrap();
+        fs::write(root.join("Dockerfile"), "FROM python:3.13\n").unwrap();
+        let codes = |request: &RunRequest, name: &str| -> Vec<&'static str> {
+            let found = run(request).unwrap();
+            found
+                .diagnostics
+                .iter()
+                .filter(|d| d.file.ends_with(name))
+                .map(|d| d.code)
+                .collect()
+        };
+        let mut request = RunRequest {
+            paths: vec![root.to_path_buf()],
+            ..RunRequest::default()
+        };
+        assert!(!codes(&request, "gunicorn.conf.py").contains(&"GUN011"));
+        request.buffers = vec![(root.join("gunicorn.conf.py"), good.replace("workers =", "workers:"))];
+        assert!(codes(&request, "gunicorn.conf.py").contains(&"GUN011"));
+        // Not on disk: linted as part of the project all the same.
+        request.buffers = vec![(root.join("new/gunicorn.conf.py"), "workers: 9\n".into())];
+        assert!(codes(&request, "new/gunicorn.conf.py").contains(&"GUN011"));
+        assert_eq!(fs::read_to_string(root.join("gunicorn.conf.py")).unwrap(), good);
+    }
 
     #[test]
     fn decoding_reasons() {

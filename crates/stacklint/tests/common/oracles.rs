@@ -26,7 +26,7 @@ impl Verdict {
     }
 }
 
-fn skip(what: &str) {
+pub fn skip(what: &str) {
     assert!(!common::oracles_required(), "STACKLINT_REQUIRE_ORACLES=1 but {what}");
     eprintln!("SKIPPED: {what}");
 }

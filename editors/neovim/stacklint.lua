@@ -1,0 +1,54 @@
+-- stacklint for Neovim >= 0.11 (vim.lsp.config / vim.lsp.enable).
+--
+--   require('stacklint').setup()                      -- `stacklint` on PATH
+--   require('stacklint').setup({ cmd = { '/path/to/stacklint', 'server' },
+--                                settings = { target = 'cpus=4,memory=8GiB' } })
+--
+-- settings: target, select, ignore, extendSelect, unsafeFixes (see README.md).
+local M = {}
+
+-- Filetypes Neovim does not know: PostgreSQL's and Redis's configuration, Procfiles,
+-- and nginx files outside /etc/nginx.
+local function add_filetypes()
+  vim.filetype.add({
+    filename = {
+      ['postgresql.conf'] = 'pgconf',
+      ['postgresql.auto.conf'] = 'pgconf',
+      ['redis.conf'] = 'redis',
+      ['sentinel.conf'] = 'redis',
+      ['nginx.conf'] = 'nginx',
+      ['Procfile'] = 'procfile',
+    },
+    pattern = {
+      ['redis[%w_.-]*%.conf'] = 'redis',
+      ['.*/postgres[%w_.-]*/.*%.conf'] = 'pgconf',
+      ['.*/pg[%w_.-]*/.*%.conf'] = 'pgconf',
+      ['.*/nginx/.*%.conf'] = 'nginx',
+      ['.*/conf%.d/.*%.conf'] = 'nginx',
+      ['.*/sites%-available/.*'] = 'nginx',
+      ['.*/sites%-enabled/.*'] = 'nginx',
+    },
+  })
+end
+
+M.filetypes = {
+  'dockerfile', 'python', 'yaml', 'nginx', 'pgconf', 'redis', 'procfile', 'sh',
+  'systemd', 'dosini', 'requirements', 'toml',
+}
+
+function M.setup(opts)
+  opts = opts or {}
+  add_filetypes()
+  local settings = opts.settings or {}
+  vim.lsp.config('stacklint', {
+    cmd = opts.cmd or { 'stacklint', 'server' },
+    filetypes = opts.filetypes or M.filetypes,
+    root_markers = { 'stacklint.toml', '.stacklint.toml', 'pyproject.toml', 'compose.yaml',
+      'docker-compose.yml', 'manage.py', '.git' },
+    init_options = settings,
+    settings = { stacklint = settings },
+  })
+  vim.lsp.enable('stacklint')
+end
+
+return M
