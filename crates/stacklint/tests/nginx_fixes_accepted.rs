@@ -41,8 +41,10 @@ fn site_case(name: String, text: Vec<u8>) -> Case {
 
 fn cases(corpus: Option<&Path>) -> Vec<Case> {
     let mut out = Vec::new();
-    for scenario in ["wingman", "ragstack"] {
-        let path = common::shared_dir().join("scenarios").join(scenario).join("nginx/nginx.conf");
+    let scenarios = common::require_dir(common::scenarios_dir(), "the scenarios");
+    for scenario in scenarios.iter().flat_map(|dir| ["wingman", "ragstack"].map(|name| dir.join(name))) {
+        let path = scenario.join("nginx/nginx.conf");
+        let scenario = scenario.file_name().unwrap().to_string_lossy();
         if let Ok(text) = std::fs::read(&path) {
             out.push(Case { name: format!("scenario {scenario}"), files: vec![(PathBuf::from("nginx/nginx.conf"), text)] });
         }
