@@ -49,6 +49,18 @@ fn cases(corpus: Option<&Path>) -> Vec<Case> {
             out.push(Case { name: format!("scenario {scenario}"), files: vec![(PathBuf::from("nginx/nginx.conf"), text)] });
         }
     }
+    // In the repository, so a clone standing alone checks something: the examples' and the
+    // NGX rule fixtures' nginx folders, includes and all.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for top in ["examples", "rules/fixtures"] {
+        let mut mains: Vec<PathBuf> = common::files_under(&repo.join(top)).into_iter().filter(|f| f.ends_with("nginx/nginx.conf")).collect();
+        mains.sort();
+        for main in mains {
+            let dir = main.parent().unwrap();
+            let files = common::files_under(dir).into_iter().filter_map(|f| Some((Path::new("nginx").join(f.strip_prefix(dir).ok()?), std::fs::read(&f).ok()?))).collect();
+            out.push(Case { name: format!("repo {}", common::rel(dir, &repo).display()), files });
+        }
+    }
     let Some(corpus) = corpus else { return out };
     let mut flat: Vec<PathBuf> = std::fs::read_dir(corpus.join("nginx")).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()).collect();
     flat.sort();
