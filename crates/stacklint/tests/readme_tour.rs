@@ -4,6 +4,7 @@
 //! then standard error. The README is the snapshot: when the output changes on purpose,
 //! `STACKLINT_UPDATE_README=1 cargo test -p stacklint --test readme_tour` rewrites the block.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -101,7 +102,7 @@ fn readme_tour_is_what_stacklint_prints() {
         if i > 0 {
             actual_block.push('\n');
         }
-        actual_block.push_str(&format!("$ {command}\n{actual}"));
+        let _ = write!(actual_block, "$ {command}\n{actual}");
         if actual != *expected {
             mismatches.push(format!("$ {command}\n--- README\n{expected}--- stacklint printed\n{actual}"));
         }
