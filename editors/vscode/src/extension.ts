@@ -19,6 +19,7 @@ import { findExecutable, serverOptions, ServerOptions } from "./options";
 const FIX_ALL_KIND = vscode.CodeActionKind.SourceFixAll.append("stacklint");
 
 let client: LanguageClient | undefined;
+let watcher: vscode.FileSystemWatcher | undefined;
 let output: vscode.OutputChannel;
 
 function settings(): ServerOptions {
@@ -58,8 +59,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     transport: TransportKind.stdio,
     options: { cwd: workspaceDir },
   };
-  const watcher = vscode.workspace.createFileSystemWatcher(WATCHED_PATTERN);
-  context.subscriptions.push(watcher);
+  watcher = vscode.workspace.createFileSystemWatcher(WATCHED_PATTERN);
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(),
     diagnosticCollectionName: "stacklint",
@@ -74,6 +74,8 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   } catch (error) {
     void report(`stacklint: the server did not start (${executable.command} server): ${(error as Error).message ?? error}`);
     await started.dispose().catch(() => undefined);
+    watcher?.dispose();
+    watcher = undefined;
   }
 }
 
@@ -83,6 +85,8 @@ async function stop(): Promise<void> {
   if (running) {
     await running.stop().catch((error) => output.appendLine(`stopping the server: ${error}`));
   }
+  watcher?.dispose();
+  watcher = undefined;
 }
 
 /** An error with the two buttons that usually help. */
