@@ -41,10 +41,24 @@ fn site_case(name: String, text: Vec<u8>) -> Case {
 
 fn cases(corpus: Option<&Path>) -> Vec<Case> {
     let mut out = Vec::new();
-    for scenario in ["wingman", "ragstack"] {
-        let path = common::shared_dir().join("scenarios").join(scenario).join("nginx/nginx.conf");
+    let scenarios = common::require_dir(common::scenarios_dir(), "the scenarios");
+    for scenario in scenarios.iter().flat_map(|dir| ["wingman", "ragstack"].map(|name| dir.join(name))) {
+        let path = scenario.join("nginx/nginx.conf");
+        let scenario = scenario.file_name().unwrap().to_string_lossy();
         if let Ok(text) = std::fs::read(&path) {
             out.push(Case { name: format!("scenario {scenario}"), files: vec![(PathBuf::from("nginx/nginx.conf"), text)] });
+        }
+    }
+    // In the repository, so a clone standing alone checks something: the examples' and the
+    // NGX rule fixtures' nginx folders, includes and all.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for top in ["examples", "rules/fixtures"] {
+        let mut mains: Vec<PathBuf> = common::files_under(&repo.join(top)).into_iter().filter(|f| f.ends_with("nginx/nginx.conf")).collect();
+        mains.sort();
+        for main in mains {
+            let dir = main.parent().unwrap();
+            let files = common::files_under(dir).into_iter().filter_map(|f| Some((Path::new("nginx").join(f.strip_prefix(dir).ok()?), std::fs::read(&f).ok()?))).collect();
+            out.push(Case { name: format!("repo {}", common::rel(dir, &repo).display()), files });
         }
     }
     let Some(corpus) = corpus else { return out };

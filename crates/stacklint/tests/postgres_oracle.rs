@@ -93,8 +93,8 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let mut out = Vec::new();
-    let shared = common::shared_dir();
-    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(shared.join("scenarios")).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()).collect();
+    let scenarios_dir = common::require_dir(common::scenarios_dir(), "the scenarios");
+    let mut scenarios: Vec<PathBuf> = scenarios_dir.iter().filter_map(|d| std::fs::read_dir(d).ok()).flatten().filter_map(Result::ok).map(|e| e.path()).collect();
     scenarios.sort();
     for dir in scenarios {
         let conf = dir.join("postgres/postgresql.conf");
@@ -102,8 +102,8 @@ fn cases() -> Vec<Case> {
             out.push(Case { name: format!("scenario {}", dir.file_name().unwrap().to_string_lossy()), files: vec![(PathBuf::from("postgres/postgresql.conf"), text)], main: PathBuf::from("postgres/postgresql.conf") });
         }
     }
-    let corpus = common::corpus_dir();
-    for sub in ["postgres", "peer-suites/postgres"] {
+    let corpus = common::require_dir(common::corpus_dir(), "the corpus");
+    for (corpus, sub) in corpus.iter().flat_map(|c| ["postgres", "peer-suites/postgres"].map(|sub| (c, sub))) {
         let mut files: Vec<PathBuf> = std::fs::read_dir(corpus.join(sub)).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "conf" || x == "sample")).collect();
         files.sort();
         for f in files {

@@ -78,7 +78,7 @@ fn check(file: &Path, scratch: &Path) -> Verdict {
 /// (case name, config text) for every redis.conf the test knows.
 fn cases() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    let scenarios = common::shared_dir().join("scenarios");
+    let scenarios = common::require_dir(common::scenarios_dir(), "the scenarios").unwrap_or_default();
     for f in common::files_under(&scenarios) {
         if f.extension().is_some_and(|e| e == "conf") && f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("redis")) {
             out.push((format!("scenario {}", common::rel(&f, &scenarios).display()), std::fs::read(&f).unwrap()));

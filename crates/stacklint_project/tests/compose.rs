@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use stacklint_project::{GIB, MIB, Project, ProjectOptions, Target, TargetSource};
 
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
+
 fn project(sources: &[(&str, &str)]) -> Project {
     Project::from_sources(ProjectOptions::default(), sources)
 }
@@ -155,12 +158,7 @@ fn a_jinja_compose_template_is_read_as_its_skeleton() {
 
 #[test]
 fn scenario_ragstack() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scenarios/ragstack");
-    if !dir.is_dir() {
-        assert!(std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"), "scenario missing at {}", dir.display());
-        eprintln!("SKIPPED: scenario not found at {}", dir.display());
-        return;
-    }
+    let Some(dir) = shared_inputs::require(shared_inputs::scenarios_dir().join("ragstack"), "the ragstack scenario") else { return };
     let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
     let sources = [
         ("docker-compose.yml", read("docker-compose.yml")),

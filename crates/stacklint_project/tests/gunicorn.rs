@@ -9,24 +9,16 @@ use stacklint_project::FileKind;
 use stacklint_project::gunicorn::{BuildOptions, Frontend, GunicornProcess, Layer, SettingValue, WorkerKind, WorkersSource, Written, build_processes};
 use stacklint_text::LineIndex;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
 
 /// The shared corpus, or `None` (loudly) when it is missing and not required.
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STACKLINT_CORPUS").map_or_else(|| workspace_root().join("../shared/corpus"), PathBuf::from);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"), "corpus not found at {} and STACKLINT_REQUIRE_ORACLES=1", dir.display());
-    eprintln!("SKIPPED: corpus not found at {} (set STACKLINT_CORPUS)", dir.display());
-    None
+    shared_inputs::require(shared_inputs::corpus_dir(), "the corpus")
 }
 
 fn scenarios() -> Option<PathBuf> {
-    let dir = corpus()?.join("../scenarios");
-    dir.is_dir().then_some(dir)
+    shared_inputs::require(shared_inputs::scenarios_dir(), "the scenarios")
 }
 
 fn kind_of(path: &Path, text: &str) -> FileKind {

@@ -7,28 +7,16 @@ use std::path::{Path, PathBuf};
 use stacklint_python::{Binding, BindingKind, Settings};
 use stacklint_text::{LineIndex, TextRange};
 
-/// The workspace's shared folder (`<workspace>/../shared`).
-pub fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
 
-/// The corpus folder, from `STACKLINT_CORPUS` or `<workspace root>/../shared/corpus`.
+#[allow(unused_imports)] // each test binary uses some of them
+pub use shared_inputs::{require, scenarios_dir};
+
+/// The corpus folder (`STACKLINT_CORPUS`, else `../shared/corpus`), or `None` after saying
+/// loudly that the test is skipped.
 pub fn corpus() -> Option<PathBuf> {
-    let dir =
-        std::env::var_os("STACKLINT_CORPUS").map_or_else(|| shared().join("corpus"), PathBuf::from);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"),
-        "corpus not found at {} and STACKLINT_REQUIRE_ORACLES=1",
-        dir.display()
-    );
-    eprintln!(
-        "\n==========\nSKIPPED: corpus not found at {}\n==========\n",
-        dir.display()
-    );
-    None
+    require(shared_inputs::corpus_dir(), "the corpus")
 }
 
 pub fn slice(text: &str, r: TextRange) -> &str {

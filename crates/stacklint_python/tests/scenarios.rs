@@ -4,20 +4,14 @@ mod common;
 
 use std::path::Path;
 
-use common::{dump, shared, slice};
+use common::{dump, require, scenarios_dir, slice};
 use stacklint_python::{BindingKind, Outcome, PyModule, Settings, Unset, Value};
 use stacklint_text::LineIndex;
 
 fn load(rel: &str) -> Option<(std::path::PathBuf, String)> {
-    let path = shared().join("scenarios").join(rel);
-    if let Ok(t) = std::fs::read_to_string(&path) {
-        Some((path, t))
-    } else {
-        {
-            eprintln!("SKIPPED: scenario file {} not found", path.display());
-            None
-        }
-    }
+    let path = require(scenarios_dir(), "the scenarios")?.join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Some((path, text))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -206,11 +200,8 @@ fn eventmate_wsgi_and_gunicorn() {
 
 #[test]
 fn scenario_python_files_parse_without_panics() {
-    let dir = shared().join("scenarios");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("SKIPPED: scenarios not found");
-        return;
-    };
+    let Some(dir) = require(scenarios_dir(), "the scenarios") else { return };
+    let entries = std::fs::read_dir(&dir).expect("the scenarios folder");
     let mut stack: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
     let mut n = 0;
     while let Some(p) = stack.pop() {

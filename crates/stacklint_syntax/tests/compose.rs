@@ -1,7 +1,7 @@
 //! The compose parser on tricky YAML, the scenario files (snapshot), and the corpus.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use stacklint_syntax::compose::{CommandForm, ComposeFile, NodeKind, ScalarStyle, Service, VolumeKind, parse};
 
@@ -351,18 +351,12 @@ fn render(src: &str, file: &ComposeFile) -> String {
     out
 }
 
-fn scenarios_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scenarios")
-}
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
 
 #[test]
 fn snapshot_scenario_compose_files() {
-    let dir = scenarios_dir();
-    if !dir.is_dir() {
-        assert!(std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"), "scenarios missing at {}", dir.display());
-        eprintln!("SKIPPED: scenarios not found at {}", dir.display());
-        return;
-    }
+    let Some(dir) = shared_inputs::require(shared_inputs::scenarios_dir(), "the scenarios") else { return };
     for name in ["ragstack", "wingman"] {
         let path = dir.join(name).join("docker-compose.yml");
         let src = std::fs::read_to_string(&path).unwrap();
@@ -375,14 +369,8 @@ fn snapshot_scenario_compose_files() {
 // Corpus sweep: no panic, ranges valid, and no parse error on what PyYAML accepts.
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STACKLINT_CORPUS").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
-    if dir.join("compose").is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"), "STACKLINT_REQUIRE_ORACLES=1 but the corpus is missing at {}", dir.display());
-    eprintln!("SKIPPED: corpus not found at {}", dir.display());
-    println!("SKIPPED: corpus not found at {}", dir.display());
-    None
+    let corpus = shared_inputs::require(shared_inputs::corpus_dir(), "the corpus")?;
+    shared_inputs::require(corpus.join("compose"), "the corpus's compose files").map(|_| corpus)
 }
 
 /// What PyYAML says of one file.

@@ -15,31 +15,15 @@ use stacklint_text::LineIndex;
 /// The score reached; the test fails if it drops.
 const EXPECTED_MATCHES: usize = 33;
 
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
+
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STACKLINT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"),
-        "corpus not found at {} and STACKLINT_REQUIRE_ORACLES=1",
-        dir.display()
-    );
-    eprintln!("SKIPPED: corpus not found at {}", dir.display());
-    None
+    shared_inputs::require(shared_inputs::corpus_dir(), "the corpus")
 }
 
 fn suite() -> Option<PathBuf> {
-    let dir = corpus()?.join("peer-suites/buildkit-dockerfile-parser");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var("STACKLINT_REQUIRE_ORACLES").as_deref() != Ok("1"), "{} missing", dir.display());
-    eprintln!("SKIPPED: corpus not found at {}", dir.display());
-    None
+    shared_inputs::require(corpus()?.join("peer-suites/buildkit-dockerfile-parser"), "the BuildKit parser suite")
 }
 
 fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {

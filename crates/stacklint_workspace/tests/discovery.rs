@@ -299,17 +299,11 @@ fn explicit_config_governs_everything() {
     assert_eq!(project.files.len(), 2);
 }
 
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
+
 fn scenarios() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/scenarios");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "{} is absent: scenario discovery not checked",
-            dir.display()
-        );
-        None
-    }
+    shared_inputs::require(shared_inputs::scenarios_dir(), "the scenarios")
 }
 
 #[test]

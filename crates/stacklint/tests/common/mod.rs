@@ -7,30 +7,21 @@ pub mod oracles;
 
 use std::path::{Path, PathBuf};
 
-/// `../shared` beside the checkout (or `STACKLINT_SHARED`).
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("STACKLINT_SHARED").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"), PathBuf::from)
-}
+#[path = "../../../../tests/shared_inputs.rs"]
+mod shared_inputs;
 
-/// The corpus (`STACKLINT_CORPUS`, default `../shared/corpus`).
-pub fn corpus_dir() -> PathBuf {
-    std::env::var_os("STACKLINT_CORPUS").map_or_else(|| shared_dir().join("corpus"), PathBuf::from)
-}
+#[allow(unused_imports)] // each test binary uses some of them
+pub use shared_inputs::{corpus_dir, ecosystem_dir, scenarios_dir, shared_dir, skipped};
 
-/// Whether missing external inputs (corpus, real programs) must fail instead of skip.
+/// Whether missing real programs (nginx, PostgreSQL, ...) must fail instead of skip.
 pub fn oracles_required() -> bool {
     std::env::var("STACKLINT_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
 }
 
 /// `Some(dir)` when it exists; otherwise say loudly that the test is skipped (or fail when
-/// oracles are required).
+/// inputs are required): see `tests/shared_inputs.rs`.
 pub fn require_dir(dir: PathBuf, what: &str) -> Option<PathBuf> {
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(!oracles_required(), "{what} not found at {} and STACKLINT_REQUIRE_ORACLES=1", dir.display());
-    eprintln!("SKIPPED: {what} not found at {}", dir.display());
-    None
+    shared_inputs::require(dir, what)
 }
 
 /// Every file below `dir`, sorted.

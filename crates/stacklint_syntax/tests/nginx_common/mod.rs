@@ -8,24 +8,13 @@ pub fn require_oracles() -> bool {
     std::env::var("STACKLINT_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
 }
 
+#[path = "../../../../tests/shared_inputs.rs"]
+mod shared_inputs;
+
 /// The corpus folder (`STACKLINT_CORPUS`, default `<workspace>/../shared/corpus`), or
 /// `None` after saying loudly that the test is skipped.
 pub fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("STACKLINT_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        !require_oracles(),
-        "STACKLINT_REQUIRE_ORACLES=1 but the corpus is missing at {}",
-        dir.display()
-    );
-    eprintln!("SKIPPED: corpus not found at {}", dir.display());
-    println!("SKIPPED: corpus not found at {}", dir.display());
-    None
+    shared_inputs::require(shared_inputs::corpus_dir(), "the corpus")
 }
 
 /// Every file under `dir`, sorted.
