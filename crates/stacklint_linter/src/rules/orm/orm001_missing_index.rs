@@ -17,7 +17,8 @@ declare_rule! {
     /// its first field is one of the filtered columns; `room__slug` filters on the `room`
     /// foreign key column. Lookups a btree cannot use (`__icontains`, `__iexact`,
     /// `__regex`, `__isnull`, date parts) are left out, and a query on an unresolved model,
-    /// or on a model with a base stacklint cannot read, is not judged.
+    /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
+    /// booleans alone without an ordering to serve (half the table matches).
     ///
     /// ## Why is this bad?
     /// Without an index the database reads every row of the table for each such query: the
@@ -147,6 +148,12 @@ fn check(cx: &mut Checker) {
             continue;
         }
         let order: Vec<String> = q.calls.iter().rev().find(|c| c.method == "order_by").map(|c| c.strings.iter().map(|s| s.trim_start_matches('-').to_owned()).filter(|s| !s.contains("__") && s != "?" && q.model.field(s).is_some()).collect()).unwrap_or_default();
+        // A btree on booleans alone is one the planner rarely picks (half the table
+        // matches): only worth it when it also serves an ordering.
+        let boolean = |f: &String| q.model.field(f).is_some_and(|x| x.def.class.ends_with("BooleanField"));
+        if range.is_empty() && order.is_empty() && eq.iter().all(boolean) {
+            continue;
+        }
         let mut wanted = eq.clone();
         if let Some(r) = range.first() {
             push_new(&mut wanted, r.clone());
