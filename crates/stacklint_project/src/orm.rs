@@ -416,10 +416,10 @@ fn collect(cands: &[Candidate<'_>], bases: &[Vec<Base>], index_of: &HashMap<usiz
     }
 }
 
-fn resolve_target(project: &Project, models: &[Model], me: usize, c: &Candidate<'_>, t: &RelTarget) -> Related {
+fn resolve_target(project: &Project, models: &[Model], me: usize, cand: &Candidate<'_>, target: &RelTarget) -> Related {
     let app = models.get(me).map_or("", |m| m.app.as_str());
     let by = |app: Option<&str>, name: &str| models.iter().position(|m| m.name == name && app.is_none_or(|a| m.app == a));
-    let found = match t {
+    let found = match target {
         RelTarget::Str(s) if s == "self" => Some(me),
         RelTarget::Str(s) => match s.rsplit_once('.') {
             Some((a, n)) => by(Some(a), n).or_else(|| unique_by_name(models, n)),
@@ -428,7 +428,7 @@ fn resolve_target(project: &Project, models: &[Model], me: usize, c: &Candidate<
         RelTarget::Name(n) if n.ends_with("AUTH_USER_MODEL") => None,
         RelTarget::Name(n) => {
             let last = n.rsplit('.').next().unwrap_or(n);
-            models.iter().position(|m| m.file == c.file.path && m.name == *n).or_else(|| resolve_in(project, models, c, n)).or_else(|| if n.contains('.') { None } else { by(Some(app), last) })
+            models.iter().position(|m| m.file == cand.file.path && m.name == *n).or_else(|| resolve_in(project, models, cand, n)).or_else(|| if n.contains('.') { None } else { by(Some(app), last) })
         }
     };
     found.map_or(Related::External, Related::Model)

@@ -257,10 +257,8 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
         bases.push(base);
     }
     for (i, base) in bases.into_iter().enumerate() {
-        if let Some(b) = base {
-            if let Some(bq) = out.queries.get_mut(b) {
-                bq.refined_later = true;
-            }
+        if let Some(bq) = base.and_then(|b| out.queries.get_mut(b)) {
+            bq.refined_later = true;
         }
         if let Some(q) = out.queries.get_mut(i) {
             q.base = base;
@@ -508,19 +506,19 @@ fn block_layout(m: &PyModule, block: Node<'_>) -> (String, usize) {
     (indent, end)
 }
 
-fn field_def(m: &PyModule, a: Node<'_>, stmt: Node<'_>) -> Option<FieldDef> {
-    let left = a.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
-    let right = a.child_by_field_name("right").filter(|r| r.kind() == "call")?;
+fn field_def(m: &PyModule, assign: Node<'_>, stmt: Node<'_>) -> Option<FieldDef> {
+    let left = assign.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
+    let right = assign.child_by_field_name("right").filter(|r| r.kind() == "call")?;
     let callee = dotted_name(m, right.child_by_field_name("function")?)?;
     let class = callee.rsplit('.').next().unwrap_or("").to_owned();
     if !(class.ends_with("Field") || class.ends_with("ForeignKey") || class == "ParentalKey") {
         return None;
     }
-    let mut f = FieldDef { name: m.node_text(left).to_owned(), class, range: node_range(stmt), unique: false, db_index: None, primary_key: false, target: None, related_name: None };
+    let mut field = FieldDef { name: m.node_text(left).to_owned(), class, range: node_range(stmt), unique: false, db_index: None, primary_key: false, target: None, related_name: None };
     let args = right.child_by_field_name("arguments")?;
-    let mut c = args.walk();
+    let mut cursor = args.walk();
     let mut first = true;
-    for arg in args.named_children(&mut c) {
+    for arg in args.named_children(&mut cursor) {
         if arg.kind() == "comment" {
             continue;
         }
@@ -532,21 +530,21 @@ fn field_def(m: &PyModule, a: Node<'_>, stmt: Node<'_>) -> Option<FieldDef> {
                 _ => None,
             };
             match m.node_text(k) {
-                "unique" => f.unique = truth == Some(true),
-                "primary_key" => f.primary_key = truth == Some(true),
-                "db_index" => f.db_index = truth,
-                "to" => f.target = rel_target(m, v),
-                "related_name" => f.related_name = string_literal(m, v),
+                "unique" => field.unique = truth == Some(true),
+                "primary_key" => field.primary_key = truth == Some(true),
+                "db_index" => field.db_index = truth,
+                "to" => field.target = rel_target(m, v),
+                "related_name" => field.related_name = string_literal(m, v),
                 _ => {}
             }
         } else if first {
             first = false;
-            if f.is_foreign_key() || f.is_one_to_one() || f.is_many_to_many() {
-                f.target = rel_target(m, arg);
+            if field.is_foreign_key() || field.is_one_to_one() || field.is_many_to_many() {
+                field.target = rel_target(m, arg);
             }
         }
     }
-    Some(f)
+    Some(field)
 }
 
 fn rel_target(m: &PyModule, v: Node<'_>) -> Option<RelTarget> {
@@ -557,8 +555,8 @@ fn meta_def(m: &PyModule, class: Node<'_>) -> Option<MetaDef> {
     let body = class.child_by_field_name("body")?;
     let (body_indent, body_end) = block_layout(m, body);
     let mut meta = MetaDef { range: node_range(class), abstract_: false, body_indent, body_end, indexes: None, unique_together: Vec::new(), index_together: Vec::new(), unique_constraints: Vec::new() };
-    let mut c = body.walk();
-    for stmt in body.named_children(&mut c) {
+    let mut cursor = body.walk();
+    for stmt in body.named_children(&mut cursor) {
         let Some(a) = stmt.named_child(0).filter(|a| stmt.kind() == "expression_statement" && a.kind() == "assignment") else { continue };
         let (Some(l), Some(v)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
         match m.node_text(l) {
@@ -614,9 +612,9 @@ fn index_def(m: &PyModule, call: Node<'_>) -> Option<IndexDef> {
     let class = call_name(m, call)?;
     let args = call.child_by_field_name("arguments")?;
     let mut ix = IndexDef { fields: Vec::new(), name: None, plain: true, btree: class == "Index" || class == "UniqueConstraint", range: node_range(call) };
-    let mut c = args.walk();
+    let mut cursor = args.walk();
     let mut has_fields = false;
-    for a in args.named_children(&mut c) {
+    for a in args.named_children(&mut cursor) {
         if a.kind() == "comment" {
             continue;
         }

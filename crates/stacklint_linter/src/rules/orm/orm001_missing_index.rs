@@ -175,7 +175,7 @@ fn push_new(v: &mut Vec<String>, s: String) {
 #[allow(clippy::too_many_arguments)]
 fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: stacklint_diagnostics::TextRange, query: &str, model: &Model, eq: &[String], range: &[String], wanted: &[String]) {
     let quoted = |v: &[String]| v.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
-    let has: Vec<String> = model.indexes.iter().map(|ix| ix.describe()).collect();
+    let has: Vec<String> = model.indexes.iter().map(stacklint_project::orm::ModelIndex::describe).collect();
     let filters = match (eq.is_empty(), range.is_empty()) {
         (false, true) => format!("equality on {}", quoted(eq)),
         (true, false) => format!("a range on {}", quoted(range)),
