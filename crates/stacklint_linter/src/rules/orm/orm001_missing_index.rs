@@ -11,7 +11,7 @@ declare_rule! {
     /// ## What it does
     /// Reports a queryset that filters a model (`filter`, `get`, `get_or_create`,
     /// `get_object_or_404`) on columns no index of the model starts with. Indexes are the
-    /// primary key, `unique=True`, `db_index=True`, foreign keys and one-to-one fields,
+    /// primary key (`id` unless a field says `primary_key=True`), `unique=True`, `db_index=True`, foreign keys and one-to-one fields,
     /// `SlugField`s, `Meta.indexes`, `unique_together`, `index_together` and
     /// `UniqueConstraint`s, inherited from abstract bases too. An index serves a query when
     /// its first field is one of the filtered columns; `room__slug` filters on the `room`
@@ -186,9 +186,10 @@ fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: stacklint_
     let models_file = place(project, &model.file, 0);
     let models_file = models_file.trim_end_matches(":1");
     let edit = index_edits(project, model, &fields, &name);
-    let index_text = format!("{}(fields=[{fields}], name=\"{name}\")", edit.as_ref().map_or("models.Index", |(prefix, _)| prefix.as_str()));
+    let prefix = edit.as_ref().map_or_else(|| "models.Index".to_owned(), |(prefix, _)| prefix.clone());
+    let index_text = format!("{prefix}(fields=[{fields}])");
     let message = format!(
-        "`{query}` filters `{}` with {filters}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole table on every call. Add `{index_text}` to `{}.Meta.indexes` in {models_file}, then run `python manage.py makemigrations`",
+        "`{query}` filters `{}` with {filters}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole table on every call. Add `{index_text}` to the `Meta.indexes` of `{}` in {models_file}, then run `python manage.py makemigrations`",
         model.name,
         model.name,
         has.join(", "),
@@ -196,7 +197,7 @@ fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: stacklint_
     );
     let mut d = cx.diagnostic(&file.path, at, message);
     if let Some((_, edits)) = edit {
-        d = d.with_fix(Fix::unsafe_(format!("Add `{index_text}` to `{}.Meta.indexes` (then run makemigrations)", model.name), edits));
+        d = d.with_fix(Fix::unsafe_(format!("Add `{prefix}(fields=[{fields}], name=\"{name}\")` to the `Meta.indexes` of `{}` (then run makemigrations)", model.name), edits));
     }
     cx.report(d);
 }
