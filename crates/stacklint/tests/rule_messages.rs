@@ -59,6 +59,10 @@ fn allowlist(code: &str) -> &'static [&'static str] {
         "DJS121" => &["SECURE_HSTS_PRELOAD", "security.W021"],
         "DJS122" => &["Referrer-Policy", "security.W022"],
         "DJS125" => &["50", "security.W025"],
+        // Django models and queries.
+        "ORM001" => &["id", "models.Index", "fields", "Meta.indexes", "python", "manage.py", "makemigrations"],
+        "ORM002" => &["select_related", "prefetch_related", "annotate", "Count"],
+        "ORM003" => &["Meta.indexes", "python", "manage.py", "makemigrations"],
         // Dockerfile.
         "DKR001" => &["runserver", "uvicorn"],
         "DKR002" => &["/bin/sh", "-c", "docker", "stop", "10"],

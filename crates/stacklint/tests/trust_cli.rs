@@ -269,7 +269,7 @@ fn stdin_has_the_file_size_limit() {
 fn unknown_selectors_are_errors_with_a_suggestion() {
     let dir = stdin_project();
     let mut shown = Vec::new();
-    for args in [&["--select", "GUN999"][..], &["--ignore", "ORM"], &["--extend-select", "NGX9"], &["--select", "SYN,missing-max-request"]] {
+    for args in [&["--select", "GUN999"][..], &["--ignore", "ORM9"], &["--extend-select", "NGX9"], &["--select", "SYN,missing-max-request"]] {
         let mut all = vec!["check", "."];
         all.extend_from_slice(args);
         let (code, out, err) = stacklint(dir.path(), &all);

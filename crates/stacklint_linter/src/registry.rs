@@ -7,7 +7,7 @@ use crate::rules;
 
 /// Every rule stacklint has: each family lists its own rules in `rules/<family>/mod.rs`.
 pub static RULES: LazyLock<Vec<&'static Rule>> = LazyLock::new(|| {
-    let mut all: Vec<&'static Rule> = [rules::syntax::RULES, rules::gunicorn::RULES, rules::django::RULES, rules::docker::RULES, rules::nginx::RULES, rules::compose::RULES, rules::postgres::RULES, rules::redis::RULES].concat();
+    let mut all: Vec<&'static Rule> = [rules::syntax::RULES, rules::gunicorn::RULES, rules::django::RULES, rules::docker::RULES, rules::nginx::RULES, rules::orm::RULES, rules::compose::RULES, rules::postgres::RULES, rules::redis::RULES].concat();
     all.sort_by_key(|r| r.code);
     all
 });

@@ -13,6 +13,7 @@ pub mod gunicorn;
 pub mod interpolation;
 pub mod django;
 pub mod nginx;
+pub mod orm;
 pub mod postgres;
 pub mod redis;
 pub mod serving;

@@ -241,6 +241,8 @@ pub struct Project {
     /// Every file's path with `.` and `..` applied, sorted, with its index (built on first
     /// use): the files under a folder are one range of it.
     normalized: std::sync::OnceLock<Vec<(PathBuf, usize)>>,
+    /// The Django model graph, built on first use from each file's cached extraction.
+    models: std::sync::OnceLock<crate::orm::ModelGraph>,
 }
 
 impl Project {
@@ -270,6 +272,7 @@ impl Project {
             reader: options.reader,
             by_path,
             normalized: std::sync::OnceLock::new(),
+            models: std::sync::OnceLock::new(),
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);
@@ -296,6 +299,11 @@ impl Project {
             })
             .collect();
         Project::build(options, files)
+    }
+
+    /// The Django models of the project (see [`crate::orm`]).
+    pub fn models(&self) -> &crate::orm::ModelGraph {
+        self.models.get_or_init(|| crate::orm::build(self))
     }
 
     pub fn file(&self, path: &Path) -> Option<&SourceFile> {

@@ -48,6 +48,7 @@
 
 mod lower;
 mod module;
+pub mod orm;
 mod settings;
 mod value;
 

@@ -24,6 +24,8 @@ pub struct PyModule {
     text: String,
     tree: Option<Tree>,
     template: bool,
+    /// Models and querysets, extracted on first use (see [`PyModule::orm`]).
+    orm: std::sync::OnceLock<crate::orm::OrmFile>,
 }
 
 impl fmt::Debug for PyModule {
@@ -61,6 +63,7 @@ impl PyModule {
                         text: source.to_owned(),
                         tree: Some(t),
                         template: true,
+                        orm: std::sync::OnceLock::new(),
                     };
                 }
             }
@@ -69,12 +72,19 @@ impl PyModule {
             text: source.to_owned(),
             tree,
             template: false,
+            orm: std::sync::OnceLock::new(),
         }
     }
 
     /// Whether the module was read as a Jinja template (its tags blanked out).
     pub fn is_template(&self) -> bool {
         self.template
+    }
+
+    /// The Django models and querysets of this module, from its syntax alone: computed
+    /// once and kept with the module, so an edited file is the only one re-read.
+    pub fn orm(&self) -> &crate::orm::OrmFile {
+        self.orm.get_or_init(|| crate::orm::extract(self))
     }
 
     /// The source text.

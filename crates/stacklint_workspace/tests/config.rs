@@ -158,7 +158,7 @@ fn errors_name_the_key_file_and_place() {
         ("pyproject.toml", "[project]\nname = \"x\"\n"),
         // Rule selectors that name no rule: an error at the selector, never an empty selection.
         ("stacklint.toml", "select = [\"GUN\", \"GUN999\"]\n"),
-        ("stacklint.toml", "ignore = [\"ORM\"]\n"),
+        ("stacklint.toml", "ignore = [\"ORM9\"]\n"),
         (
             "stacklint.toml",
             "extend-select = [\"missing-max-request\"]\n",

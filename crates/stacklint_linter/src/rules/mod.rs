@@ -5,6 +5,7 @@ pub mod django;
 pub mod docker;
 pub mod gunicorn;
 pub mod nginx;
+pub mod orm;
 pub mod postgres;
 pub mod redis;
 pub mod syntax;

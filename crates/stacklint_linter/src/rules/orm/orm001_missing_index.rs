@@ -1,0 +1,297 @@
+use std::collections::HashSet;
+
+use stacklint_diagnostics::{Edit, Fix, Severity};
+use stacklint_project::orm::{IndexKind, Model};
+use stacklint_project::{Project, SourceFile};
+
+use super::{place, query_text, resolved_queries};
+use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a queryset that filters a model (`filter`, `get`, `get_or_create`,
+    /// `get_object_or_404`) on columns no index of the model starts with. Indexes are the
+    /// primary key (`id` unless a field says `primary_key=True`), `unique=True`, `db_index=True`, foreign keys and one-to-one fields,
+    /// `SlugField`s, `Meta.indexes`, `unique_together`, `index_together` and
+    /// `UniqueConstraint`s, inherited from abstract bases too. An index serves a query when
+    /// its first field is one of the filtered columns; `room__slug` filters on the `room`
+    /// foreign key column. Lookups a btree cannot use (`__icontains`, `__iexact`,
+    /// `__regex`, `__isnull`, date parts) are left out, and a query on an unresolved model,
+    /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
+    /// booleans alone without an ordering to serve (half the table matches).
+    ///
+    /// ## Why is this bad?
+    /// Without an index the database reads every row of the table for each such query: the
+    /// cost grows with the table, and the request gets slower as data accumulates.
+    ///
+    /// The fix adds `models.Index(fields=[...])` to the model's `Meta.indexes` in
+    /// models.py — equality fields first, then a range field or the `order_by` fields —
+    /// and is unsafe: it needs a migration (`python manage.py makemigrations`), and an
+    /// index costs writes.
+    ///
+    /// ## Example
+    /// ```python path=shop/models.py
+    /// from django.db import models
+    ///
+    /// class Order(models.Model):
+    ///     code = models.CharField(max_length=12)
+    /// ```
+    /// ```python path=shop/views.py
+    /// from .models import Order
+    ///
+    /// def lookup(code):
+    ///     return Order.objects.get(code=code)
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```python path=shop/models.py
+    /// from django.db import models
+    ///
+    /// class Order(models.Model):
+    ///     code = models.CharField(max_length=12)
+    ///
+    ///     class Meta:
+    ///         indexes = [
+    ///             models.Index(fields=["code"], name="shop_order_code_idx"),
+    ///         ]
+    /// ```
+    /// ```python path=shop/views.py
+    /// from .models import Order
+    ///
+    /// def lookup(code):
+    ///     return Order.objects.get(code=code)
+    /// ```
+    ///
+    /// ## References
+    /// - [Django: Model index reference](https://docs.djangoproject.com/en/stable/ref/models/indexes/)
+    /// - [Django: Database access optimization](https://docs.djangoproject.com/en/stable/topics/db/optimization/)
+    pub static RULE = {
+        code: "ORM001",
+        name: "missing-index",
+        family: Family::Orm,
+        scope: Scope::Stack,
+        severity: Severity::Warning,
+        fix: FixAvailability::Unsafe,
+        check: check,
+    }
+}
+
+const FILTERS: [&str; 4] = ["filter", "get", "get_or_create", "update_or_create"];
+const EQUALITY: [&str; 2] = ["exact", "in"];
+const RANGE: [&str; 5] = ["gt", "gte", "lt", "lte", "range"];
+
+/// How a lookup uses a column of the model.
+enum Use {
+    Equality(String),
+    Range(String),
+    /// Not a column of this model's table a btree serves (`__icontains`, a reverse join).
+    Ignored,
+    /// A name stacklint does not know: the query is not judged.
+    Unknown,
+}
+
+fn lookup_use(model: &Model, lookup: &str) -> Use {
+    let mut parts = lookup.split("__");
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    if first == "pk" || first == model.pk() {
+        return Use::Equality(model.pk().to_owned());
+    }
+    let field = model.field(first).or_else(|| first.strip_suffix("_id").and_then(|f| model.field(f)).filter(|f| f.def.is_foreign_key() || f.def.is_one_to_one()));
+    let Some(field) = field else {
+        return if model.reverse.iter().any(|r| r.accessor == first || r.accessor.strip_suffix("_set") == Some(first)) { Use::Ignored } else { Use::Unknown };
+    };
+    if field.on_parent {
+        return Use::Unknown;
+    }
+    let name = field.def.name.clone();
+    if field.def.is_many_to_many() {
+        return Use::Ignored;
+    }
+    match rest.first() {
+        None => Use::Equality(name),
+        Some(op) if EQUALITY.contains(op) => Use::Equality(name),
+        Some(op) if RANGE.contains(op) && rest.len() == 1 => Use::Range(name),
+        // `room__slug`: the join runs through this model's `room` column.
+        Some(_) if (field.def.is_foreign_key() || field.def.is_one_to_one()) && !rest.contains(&"isnull") => Use::Equality(name),
+        Some(_) => Use::Ignored,
+    }
+}
+
+fn check(cx: &mut Checker) {
+    let project = cx.project();
+    let mut seen = HashSet::new();
+    for q in resolved_queries(project) {
+        let Some(query) = q.orm.queries.get(q.index) else { continue };
+        if query.refined_later || !q.model.complete || q.model.abstract_ || q.calls.iter().any(|c| c.splat) {
+            continue;
+        }
+        let (mut eq, mut range, mut unknown, mut at) = (Vec::new(), Vec::new(), false, None);
+        for c in q.calls.iter().filter(|c| FILTERS.contains(&c.method.as_str())) {
+            for l in &c.lookups {
+                match lookup_use(q.model, l) {
+                    Use::Equality(f) => push_new(&mut eq, f),
+                    Use::Range(f) => push_new(&mut range, f),
+                    Use::Ignored => continue,
+                    Use::Unknown => unknown = true,
+                }
+                at.get_or_insert(c.range);
+            }
+        }
+        let Some(at) = at else { continue };
+        let columns: Vec<&String> = eq.iter().chain(&range).collect();
+        if unknown || columns.is_empty() {
+            continue;
+        }
+        let covered = q.model.indexes.iter().any(|ix| ix.fields.first().is_some_and(|f| columns.iter().any(|c| *c == f.trim_start_matches('-'))));
+        if covered || !seen.insert((q.file.path.clone(), at)) {
+            continue;
+        }
+        let order: Vec<String> = q.calls.iter().rev().find(|c| c.method == "order_by").map(|c| c.strings.iter().map(|s| s.trim_start_matches('-').to_owned()).filter(|s| !s.contains("__") && s != "?" && q.model.field(s).is_some()).collect()).unwrap_or_default();
+        // A btree on booleans alone is one the planner rarely picks (half the table
+        // matches): only worth it when it also serves an ordering.
+        let boolean = |f: &String| q.model.field(f).is_some_and(|x| x.def.class.ends_with("BooleanField"));
+        if range.is_empty() && order.is_empty() && eq.iter().all(boolean) {
+            continue;
+        }
+        let mut wanted = eq.clone();
+        if let Some(r) = range.first() {
+            push_new(&mut wanted, r.clone());
+        } else {
+            for o in order {
+                push_new(&mut wanted, o);
+            }
+        }
+        report(cx, project, q.file, at, &query_text(q.file, query.range), q.model, &eq, &range, &wanted);
+    }
+}
+
+fn push_new(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: stacklint_diagnostics::TextRange, query: &str, model: &Model, eq: &[String], range: &[String], wanted: &[String]) {
+    let quoted = |v: &[String]| v.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    let has: Vec<String> = model.indexes.iter().map(stacklint_project::orm::ModelIndex::describe).collect();
+    let filters = match (eq.is_empty(), range.is_empty()) {
+        (false, true) => format!("equality on {}", quoted(eq)),
+        (true, false) => format!("a range on {}", quoted(range)),
+        _ => format!("equality on {} and a range on {}", quoted(eq), quoted(range)),
+    };
+    let name = index_name(&model.app, &model.name, wanted);
+    let fields = wanted.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ");
+    let models_file = place(project, &model.file, 0);
+    let models_file = models_file.trim_end_matches(":1");
+    let edit = index_edits(project, model, &fields, &name);
+    let prefix = edit.as_ref().map_or_else(|| "models.Index".to_owned(), |(prefix, _)| prefix.clone());
+    let index_text = format!("{prefix}(fields=[{fields}])");
+    let message = format!(
+        "`{query}` filters `{}` with {filters}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole table on every call. Add `{index_text}` to the `Meta.indexes` of `{}` in {models_file}, then run `python manage.py makemigrations`",
+        model.name,
+        model.name,
+        has.join(", "),
+        model.name,
+    );
+    let mut d = cx.diagnostic(&file.path, at, message);
+    if let Some((_, edits)) = edit {
+        d = d.with_fix(Fix::unsafe_(format!("Add `{prefix}(fields=[{fields}], name=\"{name}\")` to the `Meta.indexes` of `{}` (then run makemigrations)", model.name), edits));
+    }
+    cx.report(d);
+}
+
+/// `<app>_<model>_<fields>_idx`, each part shortened in turn until the name fits the 30
+/// characters Django allows (system check models.E034); it must start with a letter.
+fn index_name(app: &str, model: &str, fields: &[String]) -> String {
+    let mut parts: Vec<String> = [app.to_lowercase(), model.to_lowercase()].into_iter().chain(fields.iter().map(|f| f.to_lowercase())).collect();
+    let len = |p: &[String]| p.iter().map(|s| s.len() + 1).sum::<usize>() + 3;
+    while len(&parts) > 30 {
+        let Some(longest) = parts.iter_mut().max_by_key(|p| p.len()) else { break };
+        if longest.len() <= 1 {
+            break;
+        }
+        longest.pop();
+        while longest.ends_with('_') && longest.len() > 1 {
+            longest.pop();
+        }
+    }
+    let mut name = format!("{}_idx", parts.join("_"));
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert(0, 'i');
+    }
+    name.truncate(30);
+    name
+}
+
+/// The `Index` spelling of models.py (`models.Index`) and the edits that add the entry to
+/// `Meta.indexes`, creating `indexes` or `class Meta` in the file's indentation. `None`
+/// when models.py names neither `models` nor `Index`, `indexes` is not a list literal, or
+/// adding a Meta would drop the one inherited from an abstract base.
+fn index_edits(project: &Project, model: &Model, fields: &str, name: &str) -> Option<(String, Vec<Edit>)> {
+    let file = project.file(&model.file)?;
+    let module = file.python()?;
+    let class = module.orm().classes.get(model.class)?;
+    let aliases = module.import_aliases();
+    let prefix = if let Some((local, _)) = aliases.iter().find(|(_, v)| v.as_str() == "django.db.models.Index") {
+        local.clone()
+    } else {
+        format!("{}.Index", aliases.iter().find(|(_, v)| v.as_str() == "django.db.models")?.0)
+    };
+    let entry = format!("{prefix}(fields=[{fields}], name=\"{name}\")");
+    let inherited = model.indexes.iter().any(|ix| matches!(ix.kind, IndexKind::Meta { own: false, .. }));
+    let text = &file.text;
+    let unit = if class.body_indent.is_empty() { "    ".to_owned() } else { class.body_indent.clone() };
+    let edits = match &class.meta {
+        Some(meta) => match &meta.indexes {
+            Some(list) if list.literal => {
+                let open = list.range.start() + 1;
+                let close = list.range.end().saturating_sub(1);
+                let inner = text.get(open..close)?;
+                let last = inner.trim_end();
+                if last.trim().is_empty() {
+                    vec![Edit::replace(&model.file, stacklint_diagnostics::TextRange::new(open, close), entry.clone())]
+                } else {
+                    let last_end = open + last.len();
+                    let close_line_start = text.get(..close)?.rfind('\n').map(|i| i + 1);
+                    let own_line = close_line_start.is_some_and(|s| text.get(s..close).is_some_and(|t| t.trim().is_empty()) && s > last_end);
+                    let comma = if last.ends_with(',') { "" } else { "," };
+                    if let Some(s) = close_line_start.filter(|_| own_line) {
+                        let line_of_last = text.get(..last_end)?.rfind('\n').map_or(0, |i| i + 1);
+                        let indent: String = text.get(line_of_last..)?.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+                        let mut e = vec![Edit::insert(&model.file, s, format!("{indent}{entry},\n"))];
+                        if !comma.is_empty() {
+                            e.insert(0, Edit::insert(&model.file, last_end, comma));
+                        }
+                        e
+                    } else {
+                        vec![Edit::insert(&model.file, last_end, format!("{comma} {entry}"))]
+                    }
+                }
+            }
+            Some(_) => return None,
+            None if inherited => return None,
+            None => {
+                let ind = &meta.body_indent;
+                vec![Edit::insert(&model.file, meta.body_end, format!("\n{ind}indexes = [\n{ind}{unit}{entry},\n{ind}]"))]
+            }
+        },
+        None if inherited => return None,
+        None => {
+            let ind = &class.body_indent;
+            vec![Edit::insert(&model.file, class.body_end, format!("\n\n{ind}class Meta:\n{ind}{unit}indexes = [\n{ind}{unit}{unit}{entry},\n{ind}{unit}]"))]
+        }
+    };
+    Some((prefix, edits))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn index_names_fit_django_limit() {
+        let n = super::index_name("notifications", "DeliveryAttempt", &["recipient_address".into(), "created_at".into()]);
+        assert!(n.len() <= 30 && n.ends_with("_idx") && n.starts_with("notif"), "{n}");
+        assert_eq!(super::index_name("chat", "Room", &["is_private".into(), "name".into()]), "chat_room_is_private_name_idx");
+    }
+}

@@ -1,0 +1,462 @@
+//! The Django model graph: every model of the project's `models.py` files and `models/`
+//! packages (app label = the app's folder), with inherited fields, relations resolved
+//! (`"app.Model"`, `"self"`, names through imports, `settings.AUTH_USER_MODEL` as an
+//! external model), reverse relations, and every index the database will have.
+//!
+//! Each file's classes and queries come from [`stacklint_python::PyModule::orm`], cached
+//! with the parsed file; the graph itself is built once per project on first use
+//! ([`crate::Project::models`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use stacklint_python::orm::{ClassDef, FieldDef, OrmFile, RelTarget, Root};
+use stacklint_python::{ImportSpec, PyModule};
+
+use crate::project::{Project, SourceFile};
+
+/// Every model of the project.
+#[derive(Debug, Default)]
+pub struct ModelGraph {
+    pub models: Vec<Model>,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub app: String,
+    pub name: String,
+    pub file: PathBuf,
+    /// Its index among the classes of [`OrmFile::classes`] of `file`.
+    pub class: usize,
+    pub abstract_: bool,
+    /// Whether every base is known (an unknown base may add fields and indexes).
+    pub complete: bool,
+    pub fields: Vec<Field>,
+    pub indexes: Vec<ModelIndex>,
+    /// Relations of other models pointing here.
+    pub reverse: Vec<Reverse>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub def: FieldDef,
+    /// Declared on a concrete parent (multi-table inheritance): its column lives in the
+    /// parent's table.
+    pub on_parent: bool,
+    pub target: Option<Related>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Related {
+    Model(usize),
+    /// `settings.AUTH_USER_MODEL` or a model this project does not define.
+    External,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reverse {
+    /// The attribute on instances (`messages`, `booking_set`).
+    pub accessor: String,
+    pub from: usize,
+    pub field: String,
+    /// `False` for the reverse of a OneToOneField (one object, not a manager).
+    pub many: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexKind {
+    PrimaryKey,
+    Unique,
+    DbIndex,
+    ForeignKey,
+    SlugField,
+    /// `Meta.indexes[i]` of the model or of an abstract base.
+    Meta { own: bool, item: usize },
+    UniqueTogether,
+    IndexTogether,
+    UniqueConstraint,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelIndex {
+    pub fields: Vec<String>,
+    pub kind: IndexKind,
+    /// A btree over plain columns in order (Meta indexes with a condition, expressions,
+    /// descending columns or another access method are not).
+    pub plain: bool,
+}
+
+impl ModelIndex {
+    /// How a message names it: `Meta.indexes (category, is_active)`, `unique=True on slug`.
+    pub fn describe(&self) -> String {
+        let f = self.fields.join(", ");
+        match self.kind {
+            IndexKind::PrimaryKey => format!("the primary key `{f}`"),
+            IndexKind::Unique => format!("`unique=True` on `{f}`"),
+            IndexKind::DbIndex => format!("`db_index=True` on `{f}`"),
+            IndexKind::ForeignKey => format!("the foreign key index on `{f}`"),
+            IndexKind::SlugField => format!("the SlugField index on `{f}`"),
+            IndexKind::Meta { .. } => format!("`Meta.indexes` ({f})"),
+            IndexKind::UniqueTogether => format!("`unique_together` ({f})"),
+            IndexKind::IndexTogether => format!("`index_together` ({f})"),
+            IndexKind::UniqueConstraint => format!("`UniqueConstraint` ({f})"),
+        }
+    }
+}
+
+impl Model {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.def.name == name)
+    }
+
+    pub fn reverse(&self, accessor: &str) -> Option<&Reverse> {
+        self.reverse.iter().find(|r| r.accessor == accessor)
+    }
+
+    /// The primary key's name (`id` unless a field says `primary_key=True`).
+    pub fn pk(&self) -> &str {
+        self.fields.iter().find(|f| f.def.primary_key).map_or("id", |f| f.def.name.as_str())
+    }
+}
+
+impl ModelGraph {
+    pub fn get(&self, i: usize) -> Option<&Model> {
+        self.models.get(i)
+    }
+
+    /// The models defined in `file`.
+    pub fn in_file<'a>(&'a self, file: &'a Path) -> impl Iterator<Item = (usize, &'a Model)> + 'a {
+        self.models.iter().enumerate().filter(move |(_, m)| m.file == file)
+    }
+
+    /// The model a query's chain starts from, through the file's imports; `None` when the
+    /// name is not a model of this project.
+    pub fn query_model(&self, project: &Project, file: &SourceFile, q: usize) -> Option<usize> {
+        let module = file.python()?;
+        let orm = module.orm();
+        let origin = orm.origin(q)?;
+        match &origin.root {
+            Root::Manager { model, .. } => self.resolve_name(project, &file.path, module, model),
+            Root::Name(name) if origin.shortcut && origin.base.is_none() => self.resolve_name(project, &file.path, module, name),
+            Root::Name(_) => None,
+        }
+    }
+
+    /// A dotted name used in `file` (`Room`, `models.Room`, `chat.models.Room`) as a model.
+    pub fn resolve_name(&self, project: &Project, file: &Path, module: &PyModule, dotted: &str) -> Option<usize> {
+        let parts: Vec<&str> = dotted.split('.').collect();
+        let (head, rest) = parts.split_first()?;
+        if rest.is_empty()
+            && let Some(i) = self.models.iter().position(|m| m.file == file && m.name == *head)
+        {
+            return Some(i);
+        }
+        for imp in module.imports() {
+            let (spec, class_path): (ImportSpec, Vec<&str>) = if imp.names.is_empty() {
+                match &imp.alias {
+                    Some(a) if a == head => (imp.spec.clone(), rest.to_vec()),
+                    None if imp.spec.module.first().is_some_and(|m| m == head) => {
+                        let n = imp.spec.module.len();
+                        let Some(tail) = parts.get(n..) else { continue };
+                        if parts.get(..n).is_none_or(|p| p.iter().zip(&imp.spec.module).any(|(a, b)| a != b)) {
+                            continue;
+                        }
+                        (imp.spec.clone(), tail.to_vec())
+                    }
+                    _ => continue,
+                }
+            } else {
+                let Some(n) = imp.names.iter().find(|n| n.alias.as_deref().unwrap_or(&n.name) == *head) else { continue };
+                if rest.is_empty() {
+                    (imp.spec.clone(), vec![n.name.as_str()])
+                } else {
+                    let mut s = imp.spec.clone();
+                    s.module.push(n.name.clone());
+                    (s, rest.to_vec())
+                }
+            };
+            let Some((class, modpath)) = class_path.split_last() else { continue };
+            let mut s = spec;
+            s.module.extend(modpath.iter().map(|p| (*p).to_owned()));
+            if let Some(i) = s.candidates(file, Some(&project.root)).iter().find_map(|cand| model_at(&self.models, cand, class)) {
+                return Some(i);
+            }
+        }
+        None
+    }
+}
+
+/// Whether a Python file holds models: `models.py`, or a module of a `models/` package.
+fn models_file(path: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    let app_dir = if path.file_name()? == "models.py" {
+        parent
+    } else if parent.file_name()? == "models" && path.extension()? == "py" {
+        parent.parent()?
+    } else {
+        return None;
+    };
+    Some(app_dir.file_name()?.to_string_lossy().into_owned())
+}
+
+/// One class of a models file, before the graph knows whether it is a model.
+struct Candidate<'a> {
+    app: String,
+    file: &'a SourceFile,
+    module: &'a PyModule,
+    class: usize,
+    def: &'a ClassDef,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Base {
+    /// `models.Model` (or a known Django base whose fields are not read here).
+    Django { complete: bool },
+    Class(usize),
+    /// A class of the project that is not a model (a mixin): adds nothing.
+    Plain,
+    Unknown,
+}
+
+pub(crate) fn build(project: &Project) -> ModelGraph {
+    let mut cands: Vec<Candidate<'_>> = Vec::new();
+    for file in project.files.iter().filter(|f| f.kind.is_python()) {
+        let Some(app) = models_file(&file.path) else { continue };
+        let Some(module) = file.python() else { continue };
+        let orm: &OrmFile = module.orm();
+        for (class, def) in orm.classes.iter().enumerate() {
+            cands.push(Candidate { app: app.clone(), file, module, class, def });
+        }
+    }
+    // Bases: Django's, another candidate (same file, else through the imports), or unknown.
+    let resolve_base = |c: &Candidate<'_>, base: &str| -> Base {
+        let aliases = c.module.import_aliases();
+        let head = base.split('.').next().unwrap_or(base);
+        let full = aliases.get(head).map_or_else(|| base.to_owned(), |f| base.replacen(head, f, 1));
+        if full == "django.db.models.Model" || full == "django.db.models.base.Model" {
+            return Base::Django { complete: true };
+        }
+        if full.starts_with("django.contrib.auth.models.") || full.starts_with("django.contrib.auth.base_user.") {
+            return Base::Django { complete: false };
+        }
+        let last = base.rsplit('.').next().unwrap_or(base);
+        if let Some(i) = cands.iter().position(|o| o.file.path == c.file.path && o.def.name == last) {
+            return Base::Class(i);
+        }
+        // Through an import of the project: `from core.models import TimeStamped`.
+        if aliases.contains_key(head) {
+            for imp in c.module.imports().iter().filter(|i| i.names.iter().any(|n| n.alias.as_deref().unwrap_or(&n.name) == head)) {
+                for cand in imp.spec.candidates(&c.file.path, Some(&project.root)) {
+                    if let Some(i) = cands.iter().position(|o| o.file.path == cand && o.def.name == last) {
+                        return Base::Class(i);
+                    }
+                    if project.file(&cand).is_some() {
+                        return Base::Plain;
+                    }
+                }
+            }
+        }
+        Base::Unknown
+    };
+    let bases: Vec<Vec<Base>> = cands.iter().map(|c| c.def.bases.iter().map(|b| resolve_base(c, b)).collect()).collect();
+    // Is a model: a base is Django's or a model; a class with fields and an unknown base
+    // is taken as a model whose inherited part is unknown.
+    let mut is_model: Vec<Option<bool>> = vec![None; cands.len()];
+    for _ in 0..8 {
+        for i in 0..cands.len() {
+            let Some(bs) = bases.get(i) else { continue };
+            let Some(c) = cands.get(i) else { continue };
+            let v = bs.iter().any(|b| match b {
+                Base::Django { .. } => true,
+                Base::Class(j) => is_model.get(*j).copied().flatten() == Some(true),
+                _ => false,
+            }) || (!c.def.fields.is_empty() && bs.contains(&Base::Unknown));
+            if let Some(slot) = is_model.get_mut(i) {
+                *slot = Some(v);
+            }
+        }
+    }
+    let mut index_of: HashMap<usize, usize> = HashMap::new();
+    let mut models = Vec::new();
+    for (i, c) in cands.iter().enumerate() {
+        if is_model.get(i).copied().flatten() != Some(true) {
+            continue;
+        }
+        index_of.insert(i, models.len());
+        models.push(Model {
+            app: c.app.clone(),
+            name: c.def.name.clone(),
+            file: c.file.path.clone(),
+            class: c.class,
+            abstract_: c.def.meta.as_ref().is_some_and(|m| m.abstract_),
+            complete: true,
+            fields: Vec::new(),
+            indexes: Vec::new(),
+            reverse: Vec::new(),
+        });
+    }
+    // Fields and indexes, own and inherited (depth-first through the bases).
+    for (&ci, &mi) in &index_of {
+        let mut fields = Vec::new();
+        let mut indexes = Vec::new();
+        let mut complete = true;
+        collect(&cands, &bases, &index_of, ci, true, false, 0, &mut fields, &mut indexes, &mut complete);
+        if !fields.iter().any(|f: &Field| f.def.primary_key) {
+            indexes.insert(0, ModelIndex { fields: vec!["id".to_owned()], kind: IndexKind::PrimaryKey, plain: true });
+        }
+        if let Some(m) = models.get_mut(mi) {
+            m.fields = fields;
+            m.indexes = indexes;
+            m.complete = complete;
+        }
+    }
+    // Relations: resolve targets, then the reverse accessors.
+    let mut reverses: Vec<(usize, Reverse)> = Vec::new();
+    for mi in 0..models.len() {
+        let Some(m) = models.get(mi) else { continue };
+        let Some(ci) = index_of.iter().find(|(_, v)| **v == mi).map(|(k, _)| *k) else { continue };
+        let Some(c) = cands.get(ci) else { continue };
+        let targets: Vec<Option<Related>> = m
+            .fields
+            .iter()
+            .map(|f| {
+                let t = f.def.target.as_ref()?;
+                Some(resolve_target(project, &models, mi, c, t))
+            })
+            .collect();
+        let lower = m.name.to_lowercase();
+        for (f, t) in m.fields.iter().zip(&targets) {
+            if let Some(Related::Model(to)) = t
+                && !m.abstract_
+            {
+                let accessor = match &f.def.related_name {
+                    Some(n) if n.ends_with('+') => continue,
+                    Some(n) => n.replace("%(class)s", &lower).replace("%(app_label)s", &m.app.to_lowercase()),
+                    None if f.def.is_one_to_one() => lower.clone(),
+                    None => format!("{lower}_set"),
+                };
+                reverses.push((*to, Reverse { accessor, from: mi, field: f.def.name.clone(), many: !f.def.is_one_to_one() }));
+            }
+        }
+        if let Some(m) = models.get_mut(mi) {
+            for (f, t) in m.fields.iter_mut().zip(targets) {
+                f.target = t;
+            }
+        }
+    }
+    for (to, r) in reverses {
+        if let Some(m) = models.get_mut(to) {
+            m.reverse.push(r);
+        }
+    }
+    ModelGraph { models }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn collect(cands: &[Candidate<'_>], bases: &[Vec<Base>], index_of: &HashMap<usize, usize>, ci: usize, own: bool, on_parent: bool, depth: usize, fields: &mut Vec<Field>, indexes: &mut Vec<ModelIndex>, complete: &mut bool) {
+    let (Some(c), Some(bs)) = (cands.get(ci), bases.get(ci)) else { return };
+    if depth > 16 {
+        *complete = false;
+        return;
+    }
+    for b in bs {
+        match b {
+            Base::Class(j) if index_of.contains_key(j) => {
+                let parent_abstract = cands.get(*j).and_then(|p| p.def.meta.as_ref()).is_some_and(|m| m.abstract_);
+                // A concrete parent's fields live in its table: usable for relations, not
+                // for this model's indexes.
+                if parent_abstract {
+                    collect(cands, bases, index_of, *j, false, on_parent, depth + 1, fields, indexes, complete);
+                } else {
+                    let mut ignored = Vec::new();
+                    collect(cands, bases, index_of, *j, false, true, depth + 1, fields, &mut ignored, complete);
+                }
+            }
+            Base::Django { complete: false } | Base::Unknown => *complete = false,
+            _ => {}
+        }
+    }
+    for f in &c.def.fields {
+        fields.retain(|x| x.def.name != f.name);
+        fields.push(Field { def: f.clone(), on_parent, target: None });
+        let one = || vec![f.name.clone()];
+        let kind = if f.primary_key {
+            Some(IndexKind::PrimaryKey)
+        } else if f.unique {
+            Some(IndexKind::Unique)
+        } else if f.db_index == Some(true) {
+            Some(IndexKind::DbIndex)
+        } else if f.db_index.is_none() && (f.is_foreign_key() || f.is_one_to_one()) {
+            Some(IndexKind::ForeignKey)
+        } else if f.db_index.is_none() && f.class == "SlugField" {
+            Some(IndexKind::SlugField)
+        } else {
+            None
+        };
+        if let Some(kind) = kind.filter(|_| !on_parent) {
+            indexes.push(ModelIndex { fields: one(), kind, plain: true });
+        }
+    }
+    if on_parent {
+        return;
+    }
+    let Some(meta) = &c.def.meta else { return };
+    if let Some(list) = &meta.indexes {
+        if !list.literal {
+            *complete = false;
+        }
+        for (item, ix) in list.items.iter().enumerate() {
+            indexes.push(ModelIndex { fields: ix.fields.clone(), kind: IndexKind::Meta { own, item }, plain: ix.plain && ix.btree });
+        }
+    }
+    for (list, kind) in [(&meta.unique_together, IndexKind::UniqueTogether), (&meta.index_together, IndexKind::IndexTogether), (&meta.unique_constraints, IndexKind::UniqueConstraint)] {
+        for fs in list {
+            indexes.push(ModelIndex { fields: fs.clone(), kind: kind.clone(), plain: true });
+        }
+    }
+}
+
+fn resolve_target(project: &Project, models: &[Model], me: usize, cand: &Candidate<'_>, target: &RelTarget) -> Related {
+    let app = models.get(me).map_or("", |m| m.app.as_str());
+    let by = |app: Option<&str>, name: &str| models.iter().position(|m| m.name == name && app.is_none_or(|a| m.app == a));
+    let found = match target {
+        RelTarget::Str(s) if s == "self" => Some(me),
+        RelTarget::Str(s) => match s.rsplit_once('.') {
+            Some((a, n)) => by(Some(a), n).or_else(|| unique_by_name(models, n)),
+            None => by(Some(app), s).or_else(|| unique_by_name(models, s)),
+        },
+        RelTarget::Name(n) if n.ends_with("AUTH_USER_MODEL") => None,
+        RelTarget::Name(n) => {
+            let last = n.rsplit('.').next().unwrap_or(n);
+            models.iter().position(|m| m.file == cand.file.path && m.name == *n).or_else(|| resolve_in(project, models, cand, n)).or_else(|| if n.contains('.') { None } else { by(Some(app), last) })
+        }
+    };
+    found.map_or(Related::External, Related::Model)
+}
+
+fn unique_by_name(models: &[Model], name: &str) -> Option<usize> {
+    let mut it = models.iter().enumerate().filter(|(_, m)| m.name == name);
+    let first = it.next()?.0;
+    it.next().is_none().then_some(first)
+}
+
+/// A class name through the file's `from x import Name` imports.
+fn resolve_in(project: &Project, models: &[Model], c: &Candidate<'_>, dotted: &str) -> Option<usize> {
+    let name = dotted.rsplit('.').next()?;
+    for imp in c.module.imports() {
+        if !imp.names.iter().any(|n| n.alias.as_deref().unwrap_or(&n.name) == dotted) {
+            continue;
+        }
+        if let Some(i) = imp.spec.candidates(&c.file.path, Some(&project.root)).iter().find_map(|cand| model_at(models, cand, name)) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The model `name` of the module file `cand`; for a package's `__init__.py`, of any module
+/// of that package (`models/__init__.py` re-exports `models/room.py`).
+fn model_at(models: &[Model], cand: &Path, name: &str) -> Option<usize> {
+    let folder = cand.file_name().is_some_and(|n| n == "__init__.py").then(|| cand.parent()).flatten();
+    models.iter().position(|m| m.name == name && (m.file == cand || folder.is_some_and(|d| m.file.parent() == Some(d))))
+}
