@@ -9,7 +9,7 @@ use serde_json::json;
 use stacklint_capacity::{AppliedFix, Input, Inputs, Report, analyze};
 use stacklint_linter::FixMode;
 use stacklint_project::Project;
-use stacklint_workspace::{Overrides, RunError, RunRequest, build_models, build_models_with, run as lint};
+use stacklint_workspace::{Config, Models, Overrides, RunError, RunRequest, build_models, build_models_with, find_config, load_config, run as lint};
 
 use crate::cli::{CapacityArgs, CapacityFixes, CapacityFormat};
 use crate::exit;
@@ -18,15 +18,13 @@ use crate::exit;
 const SCHEMA_VERSION: u32 = 1;
 
 pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
-    let inputs = match inputs(args) {
-        Ok(i) => i,
-        Err(e) => {
-            writeln!(stderr, "stacklint: error: {e}")?;
-            return Ok(exit::ERROR);
-        }
-    };
+    // The flags are checked before anything is read.
+    if let Err(e) = inputs(args, None) {
+        writeln!(stderr, "stacklint: error: {e}")?;
+        return Ok(exit::ERROR);
+    }
     let overrides = Overrides { target: args.target.clone(), ..Overrides::default() };
-    let (models, warnings) = match build_models(&args.paths, args.config.as_deref(), &overrides) {
+    let Models { projects: models, warnings, incomplete } = match build_models(&args.paths, args.config.as_deref(), &overrides) {
         Ok(m) => m,
         Err(e) => {
             writeln!(stderr, "stacklint: error: {e}")?;
@@ -36,14 +34,28 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
     for w in &warnings {
         writeln!(stderr, "stacklint: warning: {w}")?;
     }
-    let mut reports: Vec<(&Project, Report)> = models.iter().map(|p| (p, analyze(p, &inputs))).collect();
+    let mut reports: Vec<(&Project, Report)> = Vec::new();
+    for p in &models {
+        let config = match &args.config {
+            Some(path) => load_config(path).map(Some),
+            None => find_config(&p.root),
+        };
+        let inputs = match config.map_err(|e| e.to_string()).and_then(|c| inputs(args, c.as_ref())) {
+            Ok(i) => i,
+            Err(e) => {
+                writeln!(stderr, "stacklint: error: {e}")?;
+                return Ok(exit::ERROR);
+            }
+        };
+        reports.push((p, analyze(p, &inputs)));
+    }
     let mode = match args.fixes {
         CapacityFixes::None => None,
         CapacityFixes::Safe => Some((FixMode::Safe, "safe")),
         CapacityFixes::All => Some((FixMode::Unsafe, "all")),
     };
     if let Some((mode, name)) = mode {
-        match after_fixes(args, &overrides, mode, &inputs) {
+        match after_fixes(args, &overrides, mode, &reports) {
             Ok(after) => {
                 reports = reports
                     .into_iter()
@@ -79,17 +91,17 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
             }
         }
     }
-    Ok(exit::CLEAN)
+    Ok(if incomplete { exit::ERROR } else { exit::CLEAN })
 }
 
 /// Each project's report with the fixes applied in memory: its root, the findings the fixes
 /// remove, the report.
-fn after_fixes(args: &CapacityArgs, overrides: &Overrides, mode: FixMode, inputs: &Inputs) -> Result<Vec<(PathBuf, Vec<AppliedFix>, Report)>, RunError> {
+fn after_fixes(args: &CapacityArgs, overrides: &Overrides, mode: FixMode, before_reports: &[(&Project, Report)]) -> Result<Vec<(PathBuf, Vec<AppliedFix>, Report)>, RunError> {
     let request = RunRequest { paths: args.paths.clone(), config: args.config.clone(), overrides: overrides.clone(), ..RunRequest::default() };
     let before = lint(&request)?;
     let fixed = lint(&RunRequest { fix: Some(mode), diff: true, ..request })?;
     let texts: HashMap<PathBuf, String> = fixed.fixed.iter().map(|f| (f.path.clone(), f.new.clone())).collect();
-    let (models, _) = build_models_with(&args.paths, args.config.as_deref(), overrides, &texts)?;
+    let models = build_models_with(&args.paths, args.config.as_deref(), overrides, &texts)?.projects;
     let mut out = Vec::new();
     for p in &models {
         // A fixable finding of this project that is gone once the fixes are applied.
@@ -101,7 +113,9 @@ fn after_fixes(args: &CapacityArgs, overrides: &Overrides, mode: FixMode, inputs
             .filter(|(d, _)| !fixed.diagnostics.iter().any(|a| a.code == d.code && a.file == d.file))
             .map(|(d, f)| AppliedFix { code: d.code.to_owned(), title: f.title.clone(), place: place(&p.root, &d.file, d.range.start(), before.sources.get(&d.file)) })
             .collect();
-        out.push((p.root.clone(), fixes, analyze(p, inputs)));
+        // The same inputs as the report without the fixes.
+        let Some((_, before_report)) = before_reports.iter().find(|(b, _)| b.root == p.root) else { continue };
+        out.push((p.root.clone(), fixes, analyze(p, &before_report.inputs)));
     }
     Ok(out)
 }
@@ -115,9 +129,24 @@ fn place(root: &Path, file: &Path, offset: usize, text: Option<&String>) -> Stri
     }
 }
 
-/// The inputs: each flag given replaces its default, and says so.
-fn inputs(args: &CapacityArgs) -> Result<Inputs, String> {
+/// The inputs: `[capacity]` of the project's configuration over the defaults, each flag
+/// given over both; each says where it came from.
+fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String> {
     let mut inputs = Inputs::default();
+    if let Some(c) = config {
+        let source = format!("[capacity] in {}", c.path.as_deref().map_or_else(|| "the configuration".to_owned(), |p| p.display().to_string()));
+        let from = |slot: &mut Input, value: Option<f64>| {
+            if let Some(v) = value {
+                *slot = Input::new(v, source.clone());
+            }
+        };
+        from(&mut inputs.request_ms, c.capacity.request_ms);
+        from(&mut inputs.cpu_ms, c.capacity.cpu_ms);
+        from(&mut inputs.connect_ms, c.capacity.connect_ms);
+        from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
+        from(&mut inputs.think_s, c.capacity.think_s);
+        from(&mut inputs.worker_mib, c.capacity.worker_mib);
+    }
     let set = |slot: &mut Input, value: Option<f64>, flag: &str| -> Result<(), String> {
         if let Some(v) = value {
             if !v.is_finite() || v < 0.0 {

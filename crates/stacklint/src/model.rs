@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use stacklint_project::deployment::{DeployedService, FileVia, Link, Origin};
 use stacklint_project::{FileKind, Project, format_bytes};
-use stacklint_workspace::{Overrides, build_models};
+use stacklint_workspace::{Models, Overrides, build_models};
 
 use crate::cli::{ModelArgs, ModelFormat};
 use crate::exit;
@@ -17,7 +17,7 @@ const SCHEMA_VERSION: u32 = 1;
 
 pub(crate) fn run(args: &ModelArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
     let overrides = Overrides { target: args.target.clone(), ..Overrides::default() };
-    let (models, warnings) = match build_models(&args.paths, args.config.as_deref(), &overrides) {
+    let Models { projects: models, warnings, incomplete } = match build_models(&args.paths, args.config.as_deref(), &overrides) {
         Ok(m) => m,
         Err(e) => {
             writeln!(stderr, "stacklint: error: {e}")?;
@@ -43,7 +43,7 @@ pub(crate) fn run(args: &ModelArgs, stdout: &mut dyn Write, stderr: &mut dyn Wri
             }
         }
     }
-    Ok(exit::CLEAN)
+    Ok(if incomplete { exit::ERROR } else { exit::CLEAN })
 }
 
 /// A path relative to the project root, with `/` separators.

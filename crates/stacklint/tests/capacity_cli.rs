@@ -82,3 +82,29 @@ fn what_the_fixes_buy() {
     let json: serde_json::Value = serde_json::from_str(&none).expect("json");
     assert!(json["projects"][0]["report"]["after_fixes"].is_null());
 }
+
+/// `[capacity]` of the project's configuration replaces the defaults and says so; a flag
+/// replaces both; a bad value is an error naming the key.
+#[test]
+fn capacity_table_in_the_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write_files(
+        dir.path(),
+        &[
+            ("stacklint.toml", "[capacity]\nrequest-time = 40\ncpu-time = 10.5\n"),
+            ("Procfile", "web: gunicorn proj.wsgi --workers 2\n"),
+        ],
+    );
+    let (code, out, err) = capacity(dir.path(), &["--output-format", "json", "--cpu-time", "12"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let inputs = &json["projects"][0]["report"]["inputs"];
+    assert_eq!(inputs["request_ms"]["value"], 40.0);
+    assert!(inputs["request_ms"]["source"].as_str().is_some_and(|s| s.starts_with("[capacity] in ") && s.ends_with("stacklint.toml")), "{inputs}");
+    assert_eq!(inputs["cpu_ms"]["value"], 12.0);
+    assert_eq!(inputs["cpu_ms"]["source"], "--cpu-time");
+    common::write_files(dir.path(), &[("stacklint.toml", "[capacity]\nrequest-time = 0\n")]);
+    let (code, _, err) = capacity(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("capacity.request-time") && err.contains("expected a number above 0"), "{err}");
+}

@@ -51,7 +51,7 @@ fn settings_findings_do_not_depend_on_the_files_beside_them() {
     let mut explained = 0;
     let mut failures = Vec::new();
     for project_dir in projects() {
-        let (models, _) = build_models(std::slice::from_ref(&project_dir), None, &Overrides::default()).expect("model builds");
+        let models = build_models(std::slice::from_ref(&project_dir), None, &Overrides::default()).expect("model builds").projects;
         let whole = run(&RunRequest { paths: vec![project_dir.clone()], ..RunRequest::default() }).expect("lint runs");
         for model in &models {
             for m in &model.django {

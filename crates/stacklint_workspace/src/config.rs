@@ -29,10 +29,29 @@ const TOP_KEYS: &[&str] = &[
     "versions",
     "django",
     "files",
+    "capacity",
 ];
 const TARGET_KEYS: &[&str] = &["cpus", "memory", "storage"];
 const VERSION_KEYS: &[&str] = &["nginx", "postgres", "redis", "django", "gunicorn"];
 const DJANGO_KEYS: &[&str] = &["settings-module"];
+const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "think-time", "worker-memory"];
+
+/// `[capacity]`: the numbers `stacklint capacity` cannot read from the configuration, as
+/// the project measured them (each `None` when not declared).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CapacityInputs {
+    /// `request-time`: wall time of a request in the app, ms.
+    pub request_ms: Option<f64>,
+    /// `cpu-time`: CPU time of a request, ms.
+    pub cpu_ms: Option<f64>,
+    /// `connect-time` / `connect-cpu-time`: what opening a database connection adds, ms.
+    pub connect_ms: Option<f64>,
+    pub connect_cpu_ms: Option<f64>,
+    /// `think-time`: seconds between one user's requests.
+    pub think_s: Option<f64>,
+    /// `worker-memory`: a worker process's resident size, MiB.
+    pub worker_mib: Option<f64>,
+}
 
 /// Versions the project declares in `[versions]`; `None` when not declared there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,6 +90,8 @@ pub struct Config {
     pub django_settings_module: Option<String>,
     /// `[files]`: glob → kind, for files whose kind cannot be guessed.
     pub files: GlobMap<FileKind>,
+    /// `[capacity]`: measured inputs of `stacklint capacity`.
+    pub capacity: CapacityInputs,
 }
 
 /// Command-line settings that override the configuration.
@@ -121,6 +142,7 @@ impl Config {
             versions: Versions::default(),
             django_settings_module: None,
             files: GlobMap::default(),
+            capacity: CapacityInputs::default(),
         }
     }
 
@@ -401,6 +423,30 @@ impl Doc<'_> {
                     }
                 }
                 "target" => self.read_target(self.table("target", value)?, config)?,
+                "capacity" => {
+                    for (name, v) in in_order(self.table("capacity", value)?) {
+                        let slot = match name.get_ref().as_ref() {
+                            "request-time" => &mut config.capacity.request_ms,
+                            "cpu-time" => &mut config.capacity.cpu_ms,
+                            "connect-time" => &mut config.capacity.connect_ms,
+                            "connect-cpu-time" => &mut config.capacity.connect_cpu_ms,
+                            "think-time" => &mut config.capacity.think_s,
+                            "worker-memory" => &mut config.capacity.worker_mib,
+                            _ => return Err(self.unknown("capacity", name, CAPACITY_KEYS)),
+                        };
+                        let key = format!("capacity.{}", name.get_ref());
+                        let number = match v.get_ref() {
+                            DeValue::Integer(i) => i.as_str().replace('_', "").parse::<f64>().ok(),
+                            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+                            _ => None,
+                        };
+                        // Times and sizes: a finite number, and above 0 where it divides.
+                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "think-time");
+                        *slot = Some(number.filter(|n| n.is_finite() && (*n > 0.0 || !positive && *n >= 0.0)).ok_or_else(|| {
+                            self.invalid(&key, v.span(), if positive { "expected a number above 0" } else { "expected a number of at least 0" })
+                        })?);
+                    }
+                }
                 "versions" => {
                     for (name, version) in in_order(self.table("versions", value)?) {
                         let slot = match name.get_ref().as_ref() {

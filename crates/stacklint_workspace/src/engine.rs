@@ -414,7 +414,7 @@ pub fn build_models(
     paths: &[PathBuf],
     config: Option<&Path>,
     overrides: &Overrides,
-) -> Result<(Vec<Project>, Vec<String>), RunError> {
+) -> Result<Models, RunError> {
     build_models_with(paths, config, overrides, &HashMap::new())
 }
 
@@ -425,10 +425,13 @@ pub fn build_models_with<S: std::hash::BuildHasher>(
     config: Option<&Path>,
     overrides: &Overrides,
     texts: &HashMap<PathBuf, String, S>,
-) -> Result<(Vec<Project>, Vec<String>), RunError> {
+) -> Result<Models, RunError> {
     validate_overrides(overrides)?;
     let discovery = discover(paths, config, overrides)?;
     let mut warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
+    // As `check` exits 2 for them: files left out because a path, a configuration or a
+    // file could not be read.
+    let mut incomplete = discovery.warnings.iter().any(DiscoveryWarning::is_error);
     let mut models = Vec::with_capacity(discovery.projects.len());
     for project in &discovery.projects {
         let mut files = Vec::with_capacity(project.files.len());
@@ -439,12 +442,25 @@ pub fn build_models_with<S: std::hash::BuildHasher>(
             }
             match read_source(file) {
                 Ok(text) => files.push((file.path.clone(), file.kind, text)),
-                Err(reason) => warnings.push(format!("{}: {reason}", file.path.display())),
+                Err(reason) => {
+                    incomplete = true;
+                    warnings.push(format!("{}: {reason}", file.path.display()));
+                }
             }
         }
         models.push(Project::build(project_options(&project.root, &project.config), files));
     }
-    Ok((models, warnings))
+    Ok(Models { projects: models, warnings, incomplete })
+}
+
+/// The projects [`build_models`] builds, and what kept files out of them.
+pub struct Models {
+    pub projects: Vec<Project>,
+    /// One line each, for standard error.
+    pub warnings: Vec<String>,
+    /// A named path was missing, a configuration broken or a file unreadable: files are
+    /// missing from the models (exit 2, as `check` does).
+    pub incomplete: bool,
 }
 
 /// Write one project's fixed files; the ones that were not written.

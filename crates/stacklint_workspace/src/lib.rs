@@ -45,7 +45,7 @@ mod glob;
 mod paths;
 mod suggest;
 
-pub use config::{CONFIG_FILE_NAMES, Config, Overrides, Versions, find_config, load_config};
+pub use config::{CONFIG_FILE_NAMES, CapacityInputs, Config, Overrides, Versions, find_config, load_config};
 pub use discovery::{
     DiscoveredFile, Discovery, DiscoveryWarning, Project, SKIPPED_DIRECTORIES, detect_kind,
     discover, resolve_config,
@@ -57,7 +57,7 @@ pub use suggest::{closest, edit_distance};
 mod engine;
 mod fsio;
 pub use engine::{
-    FixedFile, MAX_FILE_BYTES, RunError, RunOutcome, RunRequest, build_models, build_models_with, decode, fixed_texts,
+    FixedFile, MAX_FILE_BYTES, Models, RunError, RunOutcome, RunRequest, build_models, build_models_with, decode, fixed_texts,
     linter_settings, project_options, read_source, run, write_atomic,
 };
 pub use fsio::{WriteError, WriteMode, write_fixed};
