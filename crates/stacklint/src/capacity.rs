@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use stacklint_capacity::{AppliedFix, Input, Inputs, Report, analyze};
+use stacklint_capacity::{AppliedFix, Input, Inputs, Report, WhatIf, analyze};
 use stacklint_linter::FixMode;
 use stacklint_project::Project;
 use stacklint_workspace::{Config, Models, Overrides, RunError, RunRequest, build_models, build_models_with, find_config, load_config, run as lint};
@@ -48,6 +48,15 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
             }
         };
         reports.push((p, analyze(p, &inputs)));
+    }
+    // A what-if naming no app service is a typo, not a question.
+    for spec in &args.what_if {
+        let Ok(w) = WhatIf::parse(spec) else { continue };
+        let names: Vec<&str> = reports.iter().flat_map(|(_, r)| r.services.iter().map(|s| s.service.as_str())).collect();
+        if !names.contains(&w.service.as_str()) {
+            writeln!(stderr, "stacklint: error: --set `{spec}`: no app service `{}` (app services: {})", w.service, if names.is_empty() { "none".to_owned() } else { names.join(", ") })?;
+            return Ok(exit::ERROR);
+        }
     }
     let mode = match args.fixes {
         CapacityFixes::None => None,
@@ -160,6 +169,9 @@ fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String
     set(&mut inputs.cpu_ms, args.cpu_time, "--cpu-time")?;
     set(&mut inputs.think_s, args.think_time, "--think-time")?;
     set(&mut inputs.worker_mib, args.worker_memory, "--worker-memory")?;
+    for spec in &args.what_if {
+        inputs.what_if.push(WhatIf::parse(spec).map_err(|e| format!("--set {e}"))?);
+    }
     if inputs.request_ms.value <= 0.0 || inputs.cpu_ms.value <= 0.0 {
         return Err("--request-time and --cpu-time must be above 0".to_owned());
     }

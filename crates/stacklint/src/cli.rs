@@ -47,6 +47,10 @@ pub struct CapacityArgs {
     /// Resident memory of one worker process, in MiB (default 150)
     #[arg(long, value_name = "MIB")]
     pub worker_memory: Option<f64>,
+    /// What if: replace a value of an app service, e.g. `web.workers=9` (keys: workers,
+    /// threads, worker-connections, replicas, cpus); repeatable
+    #[arg(long = "set", value_name = "SERVICE.KEY=VALUE")]
+    pub what_if: Vec<String>,
     /// Which of stacklint's fixes to apply in memory for the "after" numbers
     #[arg(long, value_enum, default_value_t = CapacityFixes::Safe, value_name = "WHICH")]
     pub fixes: CapacityFixes,

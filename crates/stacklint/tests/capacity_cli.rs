@@ -108,3 +108,27 @@ fn capacity_table_in_the_configuration() {
     assert_eq!(code, 2);
     assert!(err.contains("capacity.request-time") && err.contains("expected a number above 0"), "{err}");
 }
+
+/// `--set` answers "what if": 8 workers on 8 CPUs double the CPU limit of 4 on 4; a
+/// service or key that does not exist is an error that says which exist.
+#[test]
+fn what_if() {
+    let Some(dir) = scenario("wingman") else { return };
+    let rate = |extra: &[&str]| {
+        let mut args = vec!["--output-format", "json", "--fixes", "none"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = capacity(&dir, &args);
+        assert_eq!(code, 0, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+        json["projects"][0]["report"]["services"][0]["requests_per_second"].as_f64().expect("a rate")
+    };
+    let four = rate(&["--set", "web.workers=4"]);
+    let eight = rate(&["--set", "web.workers=8", "--set", "web.cpus=8"]);
+    assert!((eight / four - 2.0).abs() < 1e-9, "{four} -> {eight}");
+    let (code, _, err) = capacity(&dir, &["--set", "api.workers=8"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no app service `api` (app services: web)"), "{err}");
+    let (code, _, err) = capacity(&dir, &["--set", "web.wrkers=8"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown key `wrkers`"), "{err}");
+}

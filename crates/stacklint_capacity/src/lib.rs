@@ -62,6 +62,50 @@ pub struct Inputs {
     pub think_s: Input,
     /// Resident memory of one worker process, in MiB.
     pub worker_mib: Input,
+    /// `--set web.workers=9`: values that replace the configuration's, to ask "what if".
+    pub what_if: Vec<WhatIf>,
+}
+
+/// One value replaced for a what-if: `service.key = value`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WhatIf {
+    pub service: String,
+    /// One of [`WHAT_IF_KEYS`].
+    pub key: String,
+    pub value: f64,
+}
+
+/// What `--set SERVICE.KEY=VALUE` may replace.
+pub const WHAT_IF_KEYS: &[&str] = &["workers", "threads", "worker-connections", "replicas", "cpus"];
+
+impl WhatIf {
+    /// `web.workers=9`; the error says what is wrong.
+    pub fn parse(spec: &str) -> Result<WhatIf, String> {
+        let (lhs, value) = spec.split_once('=').ok_or_else(|| format!("`{spec}`: expected SERVICE.KEY=VALUE, like `web.workers=9`"))?;
+        let (service, key) = lhs.trim().rsplit_once('.').ok_or_else(|| format!("`{spec}`: expected SERVICE.KEY=VALUE, like `web.workers=9`"))?;
+        if !WHAT_IF_KEYS.contains(&key) {
+            return Err(format!("`{spec}`: unknown key `{key}`; expected one of {}", WHAT_IF_KEYS.join(", ")));
+        }
+        let value: f64 = value.trim().parse().map_err(|_| format!("`{spec}`: `{}` is not a number", value.trim()))?;
+        let whole = key != "cpus";
+        if !value.is_finite() || value <= 0.0 || whole && value.fract() != 0.0 {
+            return Err(format!("`{spec}`: expected {} above 0", if whole { "a whole number" } else { "a number" }));
+        }
+        Ok(WhatIf { service: service.to_owned(), key: key.to_owned(), value })
+    }
+}
+
+impl Inputs {
+    /// The what-if value of `service.key`, and how messages cite it.
+    fn what_if(&self, service: &str, key: &str) -> Option<(f64, String)> {
+        self.what_if.iter().rev().find(|w| w.service == service && w.key == key).map(|w| (w.value, format!("--set {service}.{key}={}", num(w.value))))
+    }
+
+    /// A whole what-if value (workers, threads, replicas).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn what_if_count(&self, service: &str, key: &str) -> Option<(u64, String)> {
+        self.what_if(service, key).map(|(v, text)| (v as u64, text))
+    }
 }
 
 impl Default for Inputs {
@@ -74,6 +118,7 @@ impl Default for Inputs {
             connect_cpu_ms: Input::new(8.0, probe),
             think_s: Input::new(10.0, "default: pass --think-time"),
             worker_mib: Input::new(150.0, "default: a Django worker's resident size; pass --worker-memory"),
+            what_if: Vec::new(),
         }
     }
 }
@@ -186,24 +231,33 @@ fn gunicorn_service(project: &Project, s: &DeployedService, g: &GunicornProcess,
     let eff = g.effective_workers();
     let module = project.gunicorn_settings(g).map(|r| r.module);
     let mut out = base(project, s, module, inputs, format!("gunicorn, {} workers", kind.name()), project.place(&g.anchor.file, g.anchor.range.start()));
-    let Some(workers) = eff.count.and_then(|c| u64::try_from(c).ok()) else {
-        out.unknown.push("the number of gunicorn workers".to_owned());
-        return out;
+    let (workers, workers_text) = match (inputs.what_if_count(&s.name, "workers"), eff.count.and_then(|c| u64::try_from(c).ok())) {
+        (Some((n, text)), _) => (n, format!("{} ({text})", plural(n, "worker"))),
+        (None, Some(n)) => match &eff.source {
+            WorkersSource::Setting(x) | WorkersSource::WebConcurrency(x) => (n, format!("{} ({})", plural(n, "worker"), project.place(&x.origin.file, x.origin.range.start()))),
+            WorkersSource::Default => (n, "gunicorn's default 1 worker".to_owned()),
+        },
+        (None, None) => {
+            out.unknown.push("the number of gunicorn workers".to_owned());
+            return out;
+        }
     };
-    let workers_text = match &eff.source {
-        WorkersSource::Setting(x) | WorkersSource::WebConcurrency(x) => format!("{} ({})", plural(workers, "worker"), project.place(&x.origin.file, x.origin.range.start())),
-        WorkersSource::Default => "gunicorn's default 1 worker".to_owned(),
+    // A setting's value, or the what-if's, with how it is cited.
+    let int = |name: &str, key: &str, default: u64| -> (u64, String) {
+        if let Some((n, text)) = inputs.what_if_count(&s.name, key) {
+            return (n, format!(" ({text})"));
+        }
+        (g.get(name).and_then(|x| x.value.as_int()).and_then(|n| u64::try_from(n).ok()).unwrap_or(default), String::new())
     };
-    let int = |name: &str, default: u64| g.get(name).and_then(|x| x.value.as_int()).and_then(|n| u64::try_from(n).ok()).unwrap_or(default);
     let per = match &kind {
         WorkerKind::Sync => PerWorker { slots: Some(1), known: true, text: "1 request at a time (sync)".to_owned() },
         WorkerKind::Gthread => {
-            let threads = int("threads", 1);
-            PerWorker { slots: Some(threads), known: true, text: format!("{threads} threads") }
+            let (threads, cited) = int("threads", "threads", 1);
+            PerWorker { slots: Some(threads), known: true, text: format!("{threads} threads{cited}") }
         }
         WorkerKind::Gevent | WorkerKind::Eventlet => {
-            let n = int("worker_connections", 1000);
-            PerWorker { slots: Some(n), known: true, text: format!("{n} greenlets (`worker_connections`)") }
+            let (n, cited) = int("worker_connections", "worker-connections", 1000);
+            PerWorker { slots: Some(n), known: true, text: format!("{n} greenlets (`worker_connections`){cited}") }
         }
         WorkerKind::Uvicorn { .. } | WorkerKind::Asgi => event_loop(module.is_some()),
         other => PerWorker { slots: None, known: false, text: format!("`{}` workers are not modelled", other.name()) },
@@ -222,13 +276,17 @@ fn uvicorn_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> S
         None if s.env("WEB_CONCURRENCY").is_some() => None,
         None => Some(1),
     };
-    let Some(workers) = workers else {
-        let mut out = out;
-        out.unknown.push("the number of uvicorn workers".to_owned());
-        return out;
+    let (workers, text) = match (inputs.what_if_count(&s.name, "workers"), workers) {
+        (Some((n, cited)), _) => (n, format!("{} ({cited})", plural(n, "uvicorn worker"))),
+        (None, Some(n)) => (n, plural(n, "uvicorn worker")),
+        (None, None) => {
+            let mut out = out;
+            out.unknown.push("the number of uvicorn workers".to_owned());
+            return out;
+        }
     };
     let per = event_loop(module.is_some());
-    finish(project, s, out, workers, &plural(workers, "uvicorn worker"), &per, inputs)
+    finish(project, s, out, workers, &text, &per, inputs)
 }
 
 /// An ASGI worker takes every request it is sent: no slot limit, CPU and pools bind.
@@ -312,8 +370,11 @@ fn database_text(project: &Project, module: Option<&SettingsModule>) -> (Option<
 
 /// The limits of a service with `workers` processes per replica.
 fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, workers: u64, workers_text: &str, per: &PerWorker, inputs: &Inputs) -> ServiceCapacity {
-    let replicas = s.replicas.as_ref().map_or(1, |r| u64::from(r.value));
-    let reps_text = if replicas > 1 { format!("{replicas} replicas × ") } else { String::new() };
+    let (replicas, reps_cited) = match inputs.what_if_count(&s.name, "replicas") {
+        Some((n, text)) => (n, format!(" ({text})")),
+        None => (s.replicas.as_ref().map_or(1, |r| u64::from(r.value)), String::new()),
+    };
+    let reps_text = if replicas > 1 || !reps_cited.is_empty() { format!("{replicas} replicas{reps_cited} × ") } else { String::new() };
     let reps_factor = if replicas > 1 { format!("{replicas} × ") } else { String::new() };
     let (t, d) = (out.request_ms / 1000.0, out.cpu_ms / 1000.0);
     #[allow(clippy::cast_precision_loss)]
@@ -330,7 +391,10 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
         None if per.known => out.server = format!("{} ({})", out.server, per.text),
         None => out.unknown.push(format!("slots per worker: {}", per.text)),
     }
-    let cpus = s.target.cpus;
+    let (cpus, cpus_text) = match inputs.what_if(&s.name, "cpus") {
+        Some((c, text)) => (c, format!("{} ({text})", plural_f(c, "CPU"))),
+        None => (s.target.cpus, s.target.cpus_text()),
+    };
     let busy = as_f(workers).min(cpus);
     let cpu_rps = as_f(replicas) * busy / d;
     out.limits.push(Limit {
@@ -339,7 +403,7 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
         arithmetic: format!(
             "{reps_factor}min({}, {}) = {reps_factor}{} busy (the GIL runs one thread of a process at a time); {reps_factor}{} / {} s CPU = {} requests/s",
             plural(workers, "worker"),
-            s.target.cpus_text(),
+            cpus_text,
             plural_f(busy, "CPU"),
             num(busy),
             num(d),

@@ -17,6 +17,9 @@ fn input_lines(report: &Report) -> Vec<String> {
         line("think time between a user's requests", &i.think_s, " s"),
         line("memory per worker", &i.worker_mib, " MiB"),
     ]
+    .into_iter()
+    .chain(i.what_if.iter().map(|w| format!("what if: {}.{} = {} (--set)", w.service, w.key, num(w.value))))
+    .collect()
 }
 
 /// The same service after the fixes, when they change its numbers.
