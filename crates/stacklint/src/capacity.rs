@@ -87,6 +87,12 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
             serde_json::to_writer_pretty(&mut *stdout, &doc).map_err(io::Error::other)?;
             writeln!(stdout)?;
         }
+        // One chart: the first project's (a chart per file is what a pull request shows).
+        CapacityFormat::Svg => {
+            if let Some((_, r)) = reports.first() {
+                write!(stdout, "{}", stacklint_capacity::svg(r))?;
+            }
+        }
         CapacityFormat::Text | CapacityFormat::Markdown => {
             for (i, (p, r)) in reports.iter().enumerate() {
                 if reports.len() > 1 {

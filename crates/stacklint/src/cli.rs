@@ -32,7 +32,8 @@ pub struct CapacityArgs {
     /// Project folders or files (default: the current folder)
     #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
-    /// `text` for people, `markdown` for a pull request, `json` for tools (docs/capacity-json.md)
+    /// `text` for people, `markdown` for a pull request, `json` for tools (docs/capacity-json.md),
+    /// `svg` for a chart
     #[arg(long, value_enum, default_value_t = CapacityFormat::Text, value_name = "FORMAT")]
     pub output_format: CapacityFormat,
     /// Wall time one request spends in the app, in ms (default 100)
@@ -77,6 +78,8 @@ pub enum CapacityFormat {
     Text,
     Markdown,
     Json,
+    /// A chart of throughput and response time against concurrent users
+    Svg,
 }
 
 #[derive(Debug, Args)]

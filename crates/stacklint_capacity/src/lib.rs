@@ -31,8 +31,10 @@ use stacklint_python::Outcome;
 use stacklint_text::TextRange;
 
 mod render;
+mod svg;
 
 pub use render::{markdown, text};
+pub use svg::svg;
 
 /// One number the configuration cannot know, and where its value came from.
 #[derive(Clone, Debug, PartialEq, Serialize)]

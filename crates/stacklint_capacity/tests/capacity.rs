@@ -1,7 +1,7 @@
 //! The capacity report on small projects: each limit's arithmetic, the one that binds, the
 //! inputs' sources (snapshots, since people read them).
 
-use stacklint_capacity::{Input, Inputs, analyze, markdown, text};
+use stacklint_capacity::{Input, Inputs, analyze, markdown, svg, text};
 use stacklint_project::{Project, ProjectOptions};
 
 const SETTINGS: &str = r#"
@@ -61,4 +61,17 @@ fn no_app_service() {
     let report = analyze(&p, &Inputs::default());
     assert!(report.services.is_empty());
     assert!(text(&report).starts_with("No app service found"));
+}
+
+/// The chart draws each service's throughput and response time; its text is pinned, so a
+/// change to the curves shows in review (render it with `rsvg-convert` to look at it).
+#[test]
+fn chart() {
+    let p = project(
+        "services:\n  web:\n    build: .\n    command: gunicorn proj.wsgi --workers 3\n    environment:\n      DJANGO_SETTINGS_MODULE: proj.settings\n  db:\n    image: postgres:16\n",
+    );
+    let chart = svg(&analyze(&p, &Inputs::default()));
+    assert!(chart.starts_with("<svg ") && chart.trim_end().ends_with("</svg>"));
+    assert_eq!(chart.matches("<polyline").count(), 2, "throughput and response time, one series");
+    insta::assert_snapshot!(chart);
 }
