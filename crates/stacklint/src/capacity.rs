@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use stacklint_capacity::{AppliedFix, Input, Inputs, Report, WhatIf, analyze};
+use stacklint_capacity::{AppliedFix, Input, Inputs, Report, WhatIf, access_log, analyze};
 use stacklint_linter::FixMode;
 use stacklint_project::Project;
 use stacklint_workspace::{Config, Models, Overrides, RunError, RunRequest, build_models, build_models_with, find_config, load_config, run as lint};
@@ -23,6 +23,16 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         writeln!(stderr, "stacklint: error: {e}")?;
         return Ok(exit::ERROR);
     }
+    let log = match &args.access_log {
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => Some((path.as_path(), String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) => {
+                writeln!(stderr, "stacklint: error: {}: {e}", path.display())?;
+                return Ok(exit::ERROR);
+            }
+        },
+        None => None,
+    };
     let overrides = Overrides { target: args.target.clone(), ..Overrides::default() };
     let Models { projects: models, warnings, incomplete } = match build_models(&args.paths, args.config.as_deref(), &overrides) {
         Ok(m) => m,
@@ -40,7 +50,15 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
             Some(path) => load_config(path).map(Some),
             None => find_config(&p.root),
         };
-        let inputs = match config.map_err(|e| e.to_string()).and_then(|c| inputs(args, c.as_ref())) {
+        let measured = |mut i: Inputs| -> Result<Inputs, String> {
+            if let (Some((path, text)), None) = (&log, args.request_time) {
+                let m = access_log::measure(text, &access_log::formats(p)).map_err(|e| format!("{}: {e}", path.display()))?;
+                i.request_ms = m.input(path);
+                i.request_includes_connect = true;
+            }
+            Ok(i)
+        };
+        let inputs = match config.map_err(|e| e.to_string()).and_then(|c| inputs(args, c.as_ref())).and_then(measured) {
             Ok(i) => i,
             Err(e) => {
                 writeln!(stderr, "stacklint: error: {e}")?;

@@ -39,6 +39,10 @@ pub struct CapacityArgs {
     /// Wall time one request spends in the app, in ms (default 100)
     #[arg(long, value_name = "MS")]
     pub request_time: Option<f64>,
+    /// Measure the time per request from an nginx access log whose log_format records
+    /// `$upstream_response_time` or `$request_time` (--request-time wins over it)
+    #[arg(long, value_name = "PATH")]
+    pub access_log: Option<PathBuf>,
     /// CPU time one request costs in the app, in ms (default 20)
     #[arg(long, value_name = "MS")]
     pub cpu_time: Option<f64>,

@@ -132,3 +132,35 @@ fn what_if() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown key `wrkers`"), "{err}");
 }
+
+/// `--access-log`: the time per request is the mean `$upstream_response_time` of the
+/// requests that reached the app, read with the project's own log_format; a log the
+/// project's formats cannot read is an error naming the log.
+#[test]
+fn time_per_request_from_an_access_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nginx = "events {}\nhttp {\n    log_format timed '$remote_addr [$time_local] \"$request\" $status '\n                     '$request_time $upstream_response_time';\n    access_log /var/log/nginx/access.log timed;\n    server {\n        listen 80;\n        location / { proxy_pass http://web:8000; }\n    }\n}\n";
+    let log = "10.0.0.1 [01/Dec/2026:10:00:00 +0000] \"GET /api HTTP/1.1\" 200 0.250 0.240\n10.0.0.1 [01/Dec/2026:10:00:01 +0000] \"GET /static/x.css HTTP/1.1\" 200 0.001 -\n10.0.0.1 [01/Dec/2026:10:00:02 +0000] \"GET /api/2 HTTP/1.1\" 200 0.070 0.060\n";
+    common::write_files(
+        dir.path(),
+        &[
+            ("docker-compose.yml", "services:\n  web:\n    build: .\n    command: gunicorn proj.wsgi --workers 4\n  nginx:\n    image: nginx:1.27\n    volumes:\n      - ./nginx/nginx.conf:/etc/nginx/nginx.conf:ro\n"),
+            ("nginx/nginx.conf", nginx),
+            ("logs/access.log", log),
+        ],
+    );
+    let log_path = dir.path().join("logs/access.log");
+    let log_arg = log_path.display().to_string();
+    let (code, out, err) = capacity(dir.path(), &["--output-format", "json", "--fixes", "none", "--access-log", &log_arg]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let inputs = &json["projects"][0]["report"]["inputs"];
+    // (240 + 60) / 2: the static request has no upstream time.
+    assert_eq!(inputs["request_ms"]["value"], 150.0);
+    let source = inputs["request_ms"]["source"].as_str().expect("source");
+    assert!(source.contains("`$upstream_response_time` of 2 requests") && source.contains("log_format `timed`"), "{source}");
+    common::write_files(dir.path(), &[("logs/access.log", "nothing like the format\n")]);
+    let (code, _, err) = capacity(dir.path(), &["--access-log", &log_arg]);
+    assert_eq!(code, 2);
+    assert!(err.contains("access.log: no line of the access log has the format of `timed`"), "{err}");
+}
