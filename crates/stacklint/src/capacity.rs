@@ -165,21 +165,7 @@ fn place(root: &Path, file: &Path, offset: usize, text: Option<&String>) -> Stri
 /// The inputs: `[capacity]` of the project's configuration over the defaults, each flag
 /// given over both; each says where it came from.
 fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String> {
-    let mut inputs = Inputs::default();
-    if let Some(c) = config {
-        let source = format!("[capacity] in {}", c.path.as_deref().map_or_else(|| "the configuration".to_owned(), |p| p.display().to_string()));
-        let from = |slot: &mut Input, value: Option<f64>| {
-            if let Some(v) = value {
-                *slot = Input::new(v, source.clone());
-            }
-        };
-        from(&mut inputs.request_ms, c.capacity.request_ms);
-        from(&mut inputs.cpu_ms, c.capacity.cpu_ms);
-        from(&mut inputs.connect_ms, c.capacity.connect_ms);
-        from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
-        from(&mut inputs.think_s, c.capacity.think_s);
-        from(&mut inputs.worker_mib, c.capacity.worker_mib);
-    }
+    let mut inputs = config_inputs(config);
     let set = |slot: &mut Input, value: Option<f64>, flag: &str| -> Result<(), String> {
         if let Some(v) = value {
             if !v.is_finite() || v < 0.0 {
@@ -200,4 +186,40 @@ fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String
         return Err("--request-time and --cpu-time must be above 0".to_owned());
     }
     Ok(inputs)
+}
+
+/// The defaults with the configuration's `[capacity]` values over them.
+fn config_inputs(config: Option<&Config>) -> Inputs {
+    let mut inputs = Inputs::default();
+    if let Some(c) = config {
+        let source = format!("[capacity] in {}", c.path.as_deref().map_or_else(|| "the configuration".to_owned(), |p| p.display().to_string()));
+        let from = |slot: &mut Input, value: Option<f64>| {
+            if let Some(v) = value {
+                *slot = Input::new(v, source.clone());
+            }
+        };
+        from(&mut inputs.request_ms, c.capacity.request_ms);
+        from(&mut inputs.cpu_ms, c.capacity.cpu_ms);
+        from(&mut inputs.connect_ms, c.capacity.connect_ms);
+        from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
+        from(&mut inputs.think_s, c.capacity.think_s);
+        from(&mut inputs.worker_mib, c.capacity.worker_mib);
+    }
+    inputs
+}
+
+/// `stacklint check --capacity`: one line per app service of each project (the headline
+/// of `stacklint capacity`, with its configuration's `[capacity]` inputs).
+pub(crate) fn summary(paths: &[PathBuf], config: Option<&Path>, overrides: &Overrides) -> Vec<String> {
+    let Ok(models) = build_models(paths, config, overrides) else { return Vec::new() };
+    let mut out = Vec::new();
+    for p in &models.projects {
+        let loaded = match config {
+            Some(path) => load_config(path).ok(),
+            None => find_config(&p.root).ok().flatten(),
+        };
+        let report = analyze(p, &config_inputs(loaded.as_ref()));
+        out.extend(stacklint_capacity::headlines(&report));
+    }
+    out
 }

@@ -149,6 +149,10 @@ pub struct CheckArgs {
     /// Count findings per rule instead of listing them
     #[arg(long)]
     pub statistics: bool,
+    /// Also say how many requests and users each app service takes, and what binds first
+    /// (`stacklint capacity` shows the arithmetic); with the full and concise formats
+    #[arg(long)]
+    pub capacity: bool,
     /// List the files that would be linted, with their kinds, and exit
     #[arg(long)]
     pub show_files: bool,

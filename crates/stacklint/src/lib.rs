@@ -171,6 +171,17 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
     } else {
         render(args.output_format, &outcome.diagnostics, &cx, &mut out)?;
     }
+    // Info, after the findings: the machine-readable formats stay a list of findings.
+    if args.capacity && matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise) {
+        let lines = capacity::summary(&request.paths, request.config.as_deref(), &request.overrides);
+        if !lines.is_empty() {
+            writeln!(out)?;
+            for l in &lines {
+                writeln!(out, "info: {l}")?;
+            }
+            writeln!(out, "(`stacklint capacity` shows the arithmetic, the inputs it assumes and what the fixes buy)")?;
+        }
+    }
     out.flush()?;
     drop(out);
     if fix.is_some() && !args.quiet && matches!(args.output_format, OutputFormat::Full | OutputFormat::Concise) {

@@ -164,3 +164,22 @@ fn time_per_request_from_an_access_log() {
     assert_eq!(code, 2);
     assert!(err.contains("access.log: no line of the access log has the format of `timed`"), "{err}");
 }
+
+/// `check --capacity` adds one info line per app service after the findings (full and
+/// concise formats); JSON stays a list of findings.
+#[test]
+fn check_with_capacity() {
+    let Some(dir) = scenario("wingman") else { return };
+    let check = |format: &str| {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let args = ["stacklint", "check", "--capacity", "--output-format", format, &dir.display().to_string()].map(String::from);
+        stacklint::main_with_args(args, &mut out, &mut err);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let concise = check("concise");
+    let info: Vec<&str> = concise.lines().filter(|l| l.starts_with("info: capacity of ")).collect();
+    assert_eq!(info, ["info: capacity of `web` (Dockerfile:16): 107 requests/s, about 1082 concurrent users; CPU binds first"], "{concise}");
+    let json: serde_json::Value = serde_json::from_str(&check("json")).expect("json stays a list of findings");
+    assert!(json.is_array());
+}

@@ -57,6 +57,11 @@ fn headline(s: &ServiceCapacity) -> String {
     line
 }
 
+/// One line per service: "capacity of `web` (Dockerfile:16): 107 requests/s, ...".
+pub fn headlines(report: &Report) -> Vec<String> {
+    report.services.iter().map(|s| format!("capacity of `{}` ({}): {}", s.service, s.place, headline(s))).collect()
+}
+
 /// The terminal report.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
