@@ -34,16 +34,10 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
         None => None,
     };
     let overrides = Overrides { target: args.target.clone(), ..Overrides::default() };
-    let Models { projects: models, warnings, incomplete } = match build_models(&args.paths, args.config.as_deref(), &overrides) {
+    let Models { projects: models, incomplete, .. } = match crate::model::load(&args.paths, args.config.as_deref(), &overrides, stderr)? {
         Ok(m) => m,
-        Err(e) => {
-            writeln!(stderr, "stacklint: error: {e}")?;
-            return Ok(exit::ERROR);
-        }
+        Err(code) => return Ok(code),
     };
-    for w in &warnings {
-        writeln!(stderr, "stacklint: warning: {w}")?;
-    }
     let mut reports: Vec<(&Project, Report)> = Vec::new();
     for p in &models {
         let config = match &args.config {

@@ -2,7 +2,7 @@
 //! contract is docs/model-json.md; `schema_version` changes when a field does).
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use stacklint_project::deployment::{DeployedService, FileVia, Link, Origin};
@@ -15,18 +15,28 @@ use crate::exit;
 /// Bumped when a field of the JSON changes meaning or goes away (new fields do not bump it).
 const SCHEMA_VERSION: u32 = 1;
 
-pub(crate) fn run(args: &ModelArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
-    let overrides = Overrides { target: args.target.clone(), ..Overrides::default() };
-    let Models { projects: models, warnings, incomplete } = match build_models(&args.paths, args.config.as_deref(), &overrides) {
+/// The models of `paths`, with the discovery warnings written to `stderr`; `Err` holds the
+/// exit code when the configuration or a selector is wrong (the error is written too).
+pub(crate) fn load(paths: &[PathBuf], config: Option<&Path>, overrides: &Overrides, stderr: &mut dyn Write) -> io::Result<Result<Models, i32>> {
+    let models = match build_models(paths, config, overrides) {
         Ok(m) => m,
         Err(e) => {
             writeln!(stderr, "stacklint: error: {e}")?;
-            return Ok(exit::ERROR);
+            return Ok(Err(exit::ERROR));
         }
     };
-    for w in &warnings {
+    for w in &models.warnings {
         writeln!(stderr, "stacklint: warning: {w}")?;
     }
+    Ok(Ok(models))
+}
+
+pub(crate) fn run(args: &ModelArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io::Result<i32> {
+    let overrides = Overrides { target: args.target.clone(), ..Overrides::default() };
+    let Models { projects: models, incomplete, .. } = match load(&args.paths, args.config.as_deref(), &overrides, stderr)? {
+        Ok(m) => m,
+        Err(code) => return Ok(code),
+    };
     match args.output_format {
         ModelFormat::Json => {
             let projects: Vec<Value> = models.iter().map(project_json).collect();
