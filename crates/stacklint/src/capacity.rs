@@ -196,6 +196,7 @@ fn config_inputs(config: Option<&Config>) -> Inputs {
         from(&mut inputs.cpu_ms, c.capacity.cpu_ms);
         from(&mut inputs.connect_ms, c.capacity.connect_ms);
         from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
+        from(&mut inputs.connect_db_cpu_ms, c.capacity.connect_db_cpu_ms);
         from(&mut inputs.think_s, c.capacity.think_s);
         from(&mut inputs.worker_mib, c.capacity.worker_mib);
     }

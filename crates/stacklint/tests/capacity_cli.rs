@@ -44,9 +44,9 @@ fn json_contract_and_flags() {
     assert_eq!(report["inputs"]["request_ms"]["source"], "--request-time");
     let web = &report["services"][0];
     assert_eq!(web["service"], "web");
-    // CONN_MAX_AGE 0 in the scenario's settings: 40 ms + 5 ms to connect, 10 + 8 ms of CPU.
+    // CONN_MAX_AGE 0 in the scenario's settings: 40 ms + 5 ms to connect, 10 + 0.5 ms of CPU.
     assert_eq!(web["request_ms"], 45.0);
-    assert_eq!(web["cpu_ms"], 18.0);
+    assert_eq!(web["cpu_ms"], 10.5);
     let binding = web["binding"].as_str().expect("a binding resource");
     let lowest = web["limits"].as_array().expect("limits").iter().min_by(|a, b| a["requests_per_second"].as_f64().unwrap_or(0.0).total_cmp(&b["requests_per_second"].as_f64().unwrap_or(0.0))).expect("a limit");
     assert_eq!(lowest["resource"], binding);
@@ -179,7 +179,7 @@ fn check_with_capacity() {
     };
     let concise = check("concise");
     let info: Vec<&str> = concise.lines().filter(|l| l.starts_with("info: capacity of ")).collect();
-    assert_eq!(info, ["info: capacity of `web` (Dockerfile:16): 107 requests/s, about 1082 concurrent users; CPU binds first"], "{concise}");
+    assert_eq!(info, ["info: capacity of `web` (Dockerfile:16): 146 requests/s, about 1478 concurrent users; CPU binds first"], "{concise}");
     let json: serde_json::Value = serde_json::from_str(&check("json")).expect("json stays a list of findings");
     assert!(json.is_array());
 }

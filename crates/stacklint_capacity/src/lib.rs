@@ -58,9 +58,11 @@ pub struct Inputs {
     pub request_ms: Input,
     /// CPU time one request costs in the app's process, in ms.
     pub cpu_ms: Input,
-    /// Wall time and CPU time added by opening a database connection for a request.
+    /// Wall time and CPU time (the app's) added by opening a database connection for a
+    /// request, and the CPU the database spends starting a backend for it.
     pub connect_ms: Input,
     pub connect_cpu_ms: Input,
+    pub connect_db_cpu_ms: Input,
     /// Seconds between one user's requests.
     pub think_s: Input,
     /// Resident memory of one worker process, in MiB.
@@ -116,12 +118,15 @@ impl Inputs {
 
 impl Default for Inputs {
     fn default() -> Self {
-        let probe = "default: measured on loopback with trust auth; more with TLS and SCRAM";
+        // Measured by tests/capacity/harness.py (and reference/capacity-probe.md) on loopback
+        // with trust auth: a real network, TLS and SCRAM cost more.
+        let measured = "default: measured on loopback with trust auth (tests/capacity/harness.py); more with TLS and SCRAM";
         Inputs {
             request_ms: Input::new(100.0, "default: a typical Django view; measure yours and pass --request-time"),
             cpu_ms: Input::new(20.0, "default: measure yours and pass --cpu-time"),
-            connect_ms: Input::new(5.0, probe),
-            connect_cpu_ms: Input::new(8.0, probe),
+            connect_ms: Input::new(5.0, measured),
+            connect_cpu_ms: Input::new(0.5, measured),
+            connect_db_cpu_ms: Input::new(3.5, measured),
             think_s: Input::new(10.0, "default: pass --think-time"),
             worker_mib: Input::new(150.0, "default: a Django worker's resident size; pass --worker-memory"),
             what_if: Vec::new(),
@@ -178,6 +183,8 @@ pub struct ServiceCapacity {
     pub machine: String,
     /// How the app reaches its database: "`CONN_MAX_AGE` 0: a new connection per request".
     pub database: Option<String>,
+    /// Every request opens a new database connection (`CONN_MAX_AGE` 0, no pool).
+    pub new_connection_per_request: bool,
     /// The request's wall and CPU time, connection set-up included, with the sum.
     pub request_ms: f64,
     pub cpu_ms: f64,
@@ -352,6 +359,7 @@ fn base(project: &Project, s: &DeployedService, module: Option<&SettingsModule>,
         server,
         machine,
         database,
+        new_connection_per_request: new_connection,
         request_ms,
         cpu_ms,
         times,
@@ -426,9 +434,7 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
             num(cpu_rps)
         ),
     });
-    if let Some(limit) = database_limit(project, s, t) {
-        out.limits.push(limit);
-    }
+    out.limits.extend(database_limits(project, s, t, out.new_connection_per_request.then_some(&inputs.connect_db_cpu_ms)));
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let worker_bytes = (inputs.worker_mib.value.max(0.0) * as_f(MIB)) as u64;
     let need = workers.saturating_mul(worker_bytes);
@@ -450,14 +456,34 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
     out
 }
 
-/// The connections of the PostgreSQL server `s` is linked to, when its clients may open
-/// more than it accepts: the budget serves `budget / T` requests per second among them.
-fn database_limit(project: &Project, s: &DeployedService, t: f64) -> Option<Limit> {
+/// The limits of the PostgreSQL server `s` is linked to: its connections, when its clients
+/// may open more than it accepts (the budget serves `budget / T` requests per second among
+/// them); and, when every request opens a connection (`connect_cpu`), the CPU the server
+/// spends starting a backend for each.
+fn database_limits(project: &Project, s: &DeployedService, t: f64, connect_cpu: Option<&Input>) -> Vec<Limit> {
+    let mut out = Vec::new();
     for server in postgres::servers(project) {
         let (Some(name), Some(origin)) = (server.service.as_deref(), server.defined_at.as_ref()) else { continue };
         let clients = database_clients(project, name, &origin.file);
         if !clients.iter().any(|c| std::ptr::eq(*c, s)) {
             continue;
+        }
+        if let Some(cost) = connect_cpu.filter(|c| c.value > 0.0) {
+            let cpus = server.target.cpus;
+            let rps = cpus / (cost.value / 1000.0);
+            out.push(Limit {
+                resource: "database CPU (connections)".to_owned(),
+                requests_per_second: rps,
+                arithmetic: format!(
+                    "each request makes PostgreSQL `{name}` start a backend: {} ms of its CPU; it has {} ({}): {} / {} s = {} requests/s, before any query",
+                    num(cost.value),
+                    server.target.cpus_text(),
+                    server.target.cpus_source,
+                    num(cpus),
+                    num(cost.value / 1000.0),
+                    num(rps)
+                ),
+            });
         }
         let int = |n: &str| match server.value(n) {
             Some(PgValue::Int(v)) => u64::try_from(v).ok(),
@@ -472,7 +498,7 @@ fn database_limit(project: &Project, s: &DeployedService, t: f64) -> Option<Limi
         }
         #[allow(clippy::cast_precision_loss)]
         let rps = budget as f64 / t;
-        return Some(Limit {
+        out.push(Limit {
             resource: "database connections".to_owned(),
             requests_per_second: rps,
             arithmetic: format!(
@@ -483,7 +509,7 @@ fn database_limit(project: &Project, s: &DeployedService, t: f64) -> Option<Limi
             ),
         });
     }
-    None
+    out
 }
 
 /// "1 worker", "3 workers".
@@ -505,8 +531,13 @@ pub(crate) fn num(x: f64) -> String {
     } else if x >= 1.0 {
         let s = format!("{x:.2}");
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        let s = format!("{x:.3}");
+    } else if x > 0.0 {
+        // Three significant digits: 0.0035 s stays 0.0035, not 0.004.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let decimals = (-x.log10().floor()) as usize + 2;
+        let s = format!("{x:.decimals$}");
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{x}")
     }
 }

@@ -13,7 +13,8 @@ fn input_lines(report: &Report) -> Vec<String> {
         line("time per request in the app (T)", &i.request_ms, " ms"),
         line("CPU per request (D)", &i.cpu_ms, " ms"),
         line("opening a database connection", &i.connect_ms, " ms"),
-        line("CPU to open a database connection", &i.connect_cpu_ms, " ms"),
+        line("the app's CPU to open a database connection", &i.connect_cpu_ms, " ms"),
+        line("the database's CPU to start a backend for it", &i.connect_db_cpu_ms, " ms"),
         line("think time between a user's requests", &i.think_s, " s"),
         line("memory per worker", &i.worker_mib, " MiB"),
     ]

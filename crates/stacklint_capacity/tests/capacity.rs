@@ -38,7 +38,8 @@ fn sync_workers_bind_on_slots() {
 }
 
 /// Many gthread slots on two CPUs: the CPUs bind; more workers than the database accepts
-/// add a connection limit; a worker count beyond the memory limit is flagged.
+/// add a connection limit, a connection per request a database CPU limit; a worker count
+/// beyond the memory limit is flagged.
 #[test]
 fn threads_bind_on_cpu_and_the_database_budget_shows() {
     let p = project(
@@ -49,7 +50,7 @@ fn threads_bind_on_cpu_and_the_database_budget_shows() {
     let [web] = report.services.as_slice() else { panic!("one app service: {report:#?}") };
     assert_eq!(web.binding.as_deref(), Some("CPU"));
     let resources: Vec<&str> = web.limits.iter().map(|l| l.resource.as_str()).collect();
-    assert_eq!(resources, ["worker slots", "CPU", "database connections"]);
+    assert_eq!(resources, ["worker slots", "CPU", "database CPU (connections)", "database connections"]);
     assert!(web.checks.iter().any(|c| c.resource == "memory" && c.exceeded), "{:?}", web.checks);
     insta::assert_snapshot!(markdown(&report));
 }

@@ -34,7 +34,7 @@ const TOP_KEYS: &[&str] = &[
 const TARGET_KEYS: &[&str] = &["cpus", "memory", "storage"];
 const VERSION_KEYS: &[&str] = &["nginx", "postgres", "redis", "django", "gunicorn"];
 const DJANGO_KEYS: &[&str] = &["settings-module"];
-const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "think-time", "worker-memory"];
+const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "connect-db-cpu-time", "think-time", "worker-memory"];
 
 /// `[capacity]`: the numbers `stacklint capacity` cannot read from the configuration, as
 /// the project measured them (each `None` when not declared).
@@ -44,9 +44,11 @@ pub struct CapacityInputs {
     pub request_ms: Option<f64>,
     /// `cpu-time`: CPU time of a request, ms.
     pub cpu_ms: Option<f64>,
-    /// `connect-time` / `connect-cpu-time`: what opening a database connection adds, ms.
+    /// `connect-time` / `connect-cpu-time` / `connect-db-cpu-time`: what opening a
+    /// database connection adds, ms: wall time, the app's CPU, the database's CPU.
     pub connect_ms: Option<f64>,
     pub connect_cpu_ms: Option<f64>,
+    pub connect_db_cpu_ms: Option<f64>,
     /// `think-time`: seconds between one user's requests.
     pub think_s: Option<f64>,
     /// `worker-memory`: a worker process's resident size, MiB.
@@ -430,6 +432,7 @@ impl Doc<'_> {
                             "cpu-time" => &mut config.capacity.cpu_ms,
                             "connect-time" => &mut config.capacity.connect_ms,
                             "connect-cpu-time" => &mut config.capacity.connect_cpu_ms,
+                            "connect-db-cpu-time" => &mut config.capacity.connect_db_cpu_ms,
                             "think-time" => &mut config.capacity.think_s,
                             "worker-memory" => &mut config.capacity.worker_mib,
                             _ => return Err(self.unknown("capacity", name, CAPACITY_KEYS)),
@@ -441,7 +444,7 @@ impl Doc<'_> {
                             _ => None,
                         };
                         // Times and sizes: a finite number, and above 0 where it divides.
-                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "think-time");
+                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "connect-db-cpu-time" | "think-time");
                         *slot = Some(number.filter(|n| n.is_finite() && (*n > 0.0 || !positive && *n >= 0.0)).ok_or_else(|| {
                             self.invalid(&key, v.span(), if positive { "expected a number above 0" } else { "expected a number of at least 0" })
                         })?);
