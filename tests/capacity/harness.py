@@ -18,7 +18,8 @@ keep-alive connections (rows say so where it matters).
     tests/capacity/harness.py --stacklint target/release/stacklint [--quick] [--out FILE]
 
 Needs: wrk, PostgreSQL's server binaries (/usr/lib/postgresql/*/bin), and a Python with
-django, gunicorn and psycopg (`--python`, default: the one running this script). Exits 1
+django, gunicorn, psycopg and uvicorn-worker (`--python`, default: the one running this
+script). Exits 1
 when fewer than 80% of the rows are within ±25% (--quick: when any row is outside ±25%).
 """
 import argparse
@@ -26,6 +27,7 @@ import glob
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -121,8 +123,16 @@ def write_row_project(work, row):
     with open(settings, "w") as f:
         f.write(text.replace('"CONN_MAX_AGE": 0,', f'"CONN_MAX_AGE": {row["cma"]},'))
     with open(os.path.join(d, "Procfile"), "w") as f:
-        f.write("web: gunicorn bench.wsgi:application " + " ".join(row["gunicorn"]) + "\n")
+        f.write(f"web: gunicorn {app(row)} " + " ".join(row["gunicorn"]) + "\n")
     return d
+
+
+UVICORN = ["-k", "uvicorn_worker.UvicornWorker"]
+
+
+def app(row):
+    """The WSGI or ASGI entry point a row's gunicorn loads."""
+    return "bench.asgi:application" if "uvicorn_worker.UvicornWorker" in row["gunicorn"] else "bench.wsgi:application"
 
 
 def predict(stacklint, project, t_ms, d_ms):
@@ -137,11 +147,11 @@ def predict(stacklint, project, t_ms, d_ms):
 
 
 class Gunicorn:
-    def __init__(self, python, project, args, pg_port, log):
+    def __init__(self, python, project, entry, args, pg_port, log):
         self.port = free_port()
         env = dict(os.environ, PGPORT=str(pg_port), DJANGO_SETTINGS_MODULE="bench.settings")
         gunicorn = os.path.join(os.path.dirname(python), "gunicorn")
-        self.proc = subprocess.Popen([gunicorn, "bench.wsgi:application", "-b", f"127.0.0.1:{self.port}", *args], cwd=project, env=env, stdout=log, stderr=log)
+        self.proc = subprocess.Popen([gunicorn, entry, "-b", f"127.0.0.1:{self.port}", *args], cwd=project, env=env, stdout=log, stderr=log)
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/sleep?ms=0", timeout=2).read()
@@ -177,21 +187,24 @@ class Gunicorn:
 
 def wrk(url, connections, seconds, app_pid=None, db_pid=None):
     """Requests/s, p50 latency in ms, and the CPU seconds per request of the app's
-    processes and of the database's (counted per process, so that other work on the
-    machine does not count)."""
+    processes, of the database's and of wrk (counted per process, so that other work on
+    the machine does not count)."""
     threads = 1 if connections == 1 else 2
     app0 = tree_cpu(app_pid) if app_pid else 0.0
     db0 = tree_cpu(db_pid) if db_pid else 0.0
+    load0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", url], check=True, capture_output=True, text=True).stdout
+    load1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     app1 = tree_cpu(app_pid) if app_pid else 0.0
     db1 = tree_cpu(db_pid) if db_pid else 0.0
+    wrk_cpu = (load1.ru_utime + load1.ru_stime) - (load0.ru_utime + load0.ru_stime)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     p50_ms = float(p50.group(1)) * scale[p50.group(2)] if p50 else float("nan")
     requests = rps * seconds
     per = lambda cpu: cpu / requests if requests > 0 else float("nan")
-    return rps, p50_ms, per(app1 - app0), per(db1 - db0)
+    return rps, p50_ms, per(app1 - app0), per(db1 - db0), per(wrk_cpu)
 
 
 def run(server, path, connections, seconds, db_pid=None):
@@ -229,6 +242,11 @@ def matrix(quick):
     add("gthread-3x4-cpu", gthread(3, 4), "cpu")
     add("gthread-3x4-db", gthread(3, 4), "db")
     add("gthread-3x4-db-cma0", gthread(3, 4), "db", cma=0)
+    uvicorn = lambda n: ["--workers", str(n), *UVICORN]
+    add("uvicorn-1-sleep", uvicorn(1), "sleep")
+    add("uvicorn-2-sleep", uvicorn(2), "sleep")
+    add("uvicorn-2-cpu", uvicorn(2), "cpu")
+    add("uvicorn-2-db", uvicorn(2), "db")
     return rows
 
 
@@ -248,26 +266,33 @@ def main():
     pg = Postgres(work)
     results = []
     try:
-        # T and D of each view at concurrency 1, connections reused.
+        # T and D of each view at concurrency 1, connections reused, on one worker of each
+        # interface the matrix uses (an ASGI worker costs more CPU per request).
+        rows = matrix(args.quick)
         calibration = {}
-        base = write_row_project(work, {"label": "calibration", "gunicorn": ["--workers", "1"], "cma": 600})
-        with open(os.path.join(work, "calibration.log"), "w") as log:
-            server = Gunicorn(args.python, base, ["--workers", "1"], pg.port, log)
-            try:
-                for view, path in VIEWS.items():
-                    rps, p50, app_cpu, db_cpu = run(server, path, 1, 4 if args.quick else 6, pg.postmaster())
-                    calibration[view] = (1000.0 / rps, app_cpu * 1000.0)
-                    print(f"calibration {view}: T = {1000.0 / rps:.2f} ms, D = {app_cpu * 1000.0:.2f} ms CPU in the app, {db_cpu * 1000.0:.2f} ms in PostgreSQL", flush=True)
-            finally:
-                server.stop()
-        for row in matrix(args.quick):
+        for entry in sorted({app(r) for r in rows}):
+            one = ["--workers", "1", *(UVICORN if "asgi" in entry else [])]
+            base = write_row_project(work, {"label": "calibration-" + entry.split(".")[1].split(":")[0], "gunicorn": one, "cma": 600})
+            with open(os.path.join(work, "calibration.log"), "a") as log:
+                server = Gunicorn(args.python, base, entry, one, pg.port, log)
+                try:
+                    for view, path in VIEWS.items():
+                        rps, p50, app_cpu, db_cpu, wrk_cpu = run(server, path, 1, 4 if args.quick else 6, pg.postmaster())
+                        # Everything here shares the same cores: the CPU per request of the
+                        # whole stack (app, PostgreSQL's queries, the load generator).
+                        stack_cpu = (app_cpu + db_cpu + wrk_cpu) * 1000.0
+                        calibration[(entry, view)] = (1000.0 / rps, stack_cpu)
+                        print(f"calibration {entry} {view}: T = {1000.0 / rps:.2f} ms, D = {stack_cpu:.2f} ms CPU (app {app_cpu * 1000.0:.2f}, PostgreSQL {db_cpu * 1000.0:.2f}, wrk {wrk_cpu * 1000.0:.2f})", flush=True)
+                finally:
+                    server.stop()
+        for row in rows:
             project = write_row_project(work, row)
-            t_ms, d_ms = calibration[row["view"]]
+            t_ms, d_ms = calibration[(app(row), row["view"])]
             predicted, binding = predict(stacklint, project, t_ms, d_ms)
             with open(os.path.join(work, row["label"] + ".log"), "w") as log:
-                server = Gunicorn(args.python, project, row["gunicorn"], pg.port, log)
+                server = Gunicorn(args.python, project, app(row), row["gunicorn"], pg.port, log)
                 try:
-                    rps, p50, app_cpu, db_cpu = run(server, VIEWS[row["view"]], CONNECTIONS, seconds, pg.postmaster())
+                    rps, p50, app_cpu, db_cpu, _ = run(server, VIEWS[row["view"]], CONNECTIONS, seconds, pg.postmaster())
                 finally:
                     server.stop()
             ratio = rps / predicted if predicted else float("nan")
@@ -290,7 +315,7 @@ def table_markdown(results, calibration, within, seconds):
     lines = [
         f"wrk -c{CONNECTIONS} for {seconds} s per row, after a 3 s warm-up and a drain; `--target cpus=2`.",
         "",
-        "Calibration at concurrency 1 (connections reused): " + "; ".join(f"{v}: T {t:.2f} ms, D {d:.2f} ms CPU in the app" for v, (t, d) in calibration.items()) + ".",
+        "Calibration at concurrency 1 (connections reused; D is the CPU of the app, PostgreSQL and wrk per request, which share the cores): " + "; ".join(f"{e.split(':')[0]} {v}: T {t:.2f} ms, D {d:.2f} ms" for (e, v), (t, d) in calibration.items()) + ".",
         "",
         "| row | gunicorn | view | CONN_MAX_AGE | predicted req/s | binds | measured req/s | p50 ms | app CPU ms/req | PostgreSQL CPU ms/req | measured / predicted | within ±25% |",
         "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|",

@@ -22,7 +22,7 @@
 
 use serde::Serialize;
 use stacklint_project::concurrency::{connection_demand, database_clients, option, words};
-use stacklint_project::deployment::{DeployedService, Role};
+use stacklint_project::deployment::{DeployedService, LinkKind, LinkTarget, Role};
 use stacklint_project::django::{Age, SettingsModule};
 use stacklint_project::gunicorn::{GunicornProcess, WorkerKind, WorkersSource};
 use stacklint_project::postgres::{self, Value as PgValue};
@@ -434,7 +434,11 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
             num(cpu_rps)
         ),
     });
-    out.limits.extend(database_limits(project, s, t, out.new_connection_per_request.then_some(&inputs.connect_db_cpu_ms)));
+    let connect_cpu = out.new_connection_per_request.then_some(&inputs.connect_db_cpu_ms);
+    out.limits.extend(database_limits(project, s, t, connect_cpu));
+    if let Some(limit) = same_host_database(project, s, &cpus_text, cpus, out.cpu_ms, connect_cpu) {
+        out.limits.push(limit);
+    }
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let worker_bytes = (inputs.worker_mib.value.max(0.0) * as_f(MIB)) as u64;
     let need = workers.saturating_mul(worker_bytes);
@@ -520,6 +524,36 @@ fn plural(n: u64, word: &str) -> String {
 /// "1 CPU", "1.5 CPUs".
 fn plural_f(x: f64, word: &str) -> String {
     if (x - 1.0).abs() < 1e-9 { format!("1 {word}") } else { format!("{} {word}s", num(x)) }
+}
+
+/// A service on the host (a Procfile entry, a systemd unit) whose database is `localhost`
+/// shares its CPUs with it: when every request starts a backend, the machine's CPUs serve
+/// the app's CPU per request and the backend's start-up together.
+fn same_host_database(project: &Project, s: &DeployedService, cpus_text: &str, cpus: f64, app_cpu_ms: f64, connect_cpu: Option<&Input>) -> Option<Limit> {
+    let cost = connect_cpu.filter(|c| c.value > 0.0)?;
+    if s.image.is_some() || s.build.is_some() {
+        return None;
+    }
+    let local = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "::1" | "[::1]");
+    let links = &project.deployment.links;
+    if !links.iter().any(|l| l.from == s.name && l.kind == LinkKind::Database && matches!(&l.to, LinkTarget::External { host, .. } if local(host))) {
+        return None;
+    }
+    let per = (app_cpu_ms + cost.value) / 1000.0;
+    let rps = cpus / per;
+    Some(Limit {
+        resource: "CPU shared with PostgreSQL".to_owned(),
+        requests_per_second: rps,
+        arithmetic: format!(
+            "PostgreSQL runs on the same host (`localhost`): each request costs {} ms of the app's CPU + {} ms for PostgreSQL to start a backend = {} ms; {} / {} s = {} requests/s",
+            num(app_cpu_ms),
+            num(cost.value),
+            num(app_cpu_ms + cost.value),
+            cpus_text,
+            num(per),
+            num(rps)
+        ),
+    })
 }
 
 /// A number as people read it: whole when it is, else up to three significant decimals.

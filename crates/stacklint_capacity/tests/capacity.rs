@@ -76,3 +76,18 @@ fn chart() {
     assert_eq!(chart.matches("<polyline").count(), 2, "throughput and response time, one series");
     insta::assert_snapshot!(chart);
 }
+
+/// A Procfile app whose database is `localhost` shares the host's CPUs with PostgreSQL:
+/// with a connection per request, the backend start-up is charged to the same CPUs.
+#[test]
+fn database_on_the_same_host() {
+    let settings = SETTINGS.replace("\"HOST\": \"db\"", "\"HOST\": \"localhost\"");
+    let p = Project::from_sources(ProjectOptions::default(), &[("Procfile", "web: gunicorn proj.wsgi --workers 8 --threads 8 -k gthread\n"), ("proj/settings.py", settings.as_str()), ("proj/wsgi.py", WSGI), ("proj/__init__.py", "")]);
+    let inputs = Inputs { cpu_ms: Input::new(1.0, "--cpu-time"), request_ms: Input::new(10.0, "--request-time"), ..Inputs::default() };
+    let report = analyze(&p, &inputs);
+    let [web] = report.services.as_slice() else { panic!("one app service: {report:#?}") };
+    let shared = web.limits.iter().find(|l| l.resource == "CPU shared with PostgreSQL").expect("the shared CPU limit");
+    // 4 CPUs (the default target) / (1 + 0.5 + 3.5 ms).
+    assert!((shared.requests_per_second - 4.0 / 0.005).abs() < 1e-6, "{shared:?}");
+    assert_eq!(web.binding.as_deref(), Some("CPU shared with PostgreSQL"));
+}
