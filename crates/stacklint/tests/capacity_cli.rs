@@ -18,7 +18,7 @@ fn capacity(dir: &Path, extra: &[&str]) -> (i32, String, String) {
 }
 
 fn scenario(name: &str) -> Option<std::path::PathBuf> {
-    common::require_dir(common::shared_dir().join("scenarios").join(name), "the scenarios")
+    common::require_dir(common::scenarios_dir().join(name), "the scenarios")
 }
 
 #[test]
@@ -182,4 +182,24 @@ fn check_with_capacity() {
     assert_eq!(info, ["info: capacity of `web` (Dockerfile:16): 146 requests/s, about 1478 concurrent users; CPU binds first"], "{concise}");
     let json: serde_json::Value = serde_json::from_str(&check("json")).expect("json stays a list of findings");
     assert!(json.is_array());
+}
+
+/// Every app service of every ecosystem project is sized, or the report says why not.
+#[test]
+fn ecosystem_services_are_sized_or_say_why() {
+    let Some(root) = common::require_dir(common::ecosystem_dir(), "the ecosystem projects") else { return };
+    let mut sized = 0;
+    for entry in std::fs::read_dir(&root).expect("ecosystem").filter_map(Result::ok).filter(|e| e.path().is_dir()) {
+        let (code, out, err) = capacity(&entry.path(), &["--output-format", "json", "--fixes", "none"]);
+        assert!(code == 0 || code == 2, "{}: {err}", entry.path().display());
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&out) else { panic!("{}: {out}", entry.path().display()) };
+        for project in json["projects"].as_array().into_iter().flatten() {
+            for s in project["report"]["services"].as_array().into_iter().flatten() {
+                let explained = s["requests_per_second"].is_number() || s["not_sized"].is_string() || s["unknown"].as_array().is_some_and(|u| !u.is_empty());
+                assert!(explained, "{}: {s}", entry.path().display());
+                sized += usize::from(s["requests_per_second"].is_number());
+            }
+        }
+    }
+    assert!(sized >= 5, "only {sized} services sized");
 }

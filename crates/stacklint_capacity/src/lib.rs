@@ -200,6 +200,8 @@ pub struct ServiceCapacity {
     pub checks: Vec<Check>,
     /// What the configuration does not tell, so that a limit could not be computed.
     pub unknown: Vec<String>,
+    /// Why the service is left out (a development server or compose file).
+    pub not_sized: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -222,9 +224,25 @@ pub fn analyze(project: &Project, inputs: &Inputs) -> Report {
     for s in &project.deployment.services {
         let Role::App { server } = &s.role else { continue };
         let processes: Vec<&GunicornProcess> = project.gunicorn.iter().filter(|g| project.services_running(g).iter().any(|r| std::ptr::eq(*r, s))).collect();
+        if let Some(why) = stacklint_project::environments::development_reason(project, &s.defined_in.file) {
+            let file = s.defined_in.file.strip_prefix(&project.root).unwrap_or(&s.defined_in.file).display().to_string();
+            let why = if why.starts_with(&file) { why } else { format!("{file}: {why}") };
+            let mut out = unknown_service(project, s, String::new());
+            out.unknown.clear();
+            out.not_sized = Some(format!("a development service ({why})"));
+            services.push(out);
+            continue;
+        }
         let capacity = match (server.as_str(), processes.as_slice()) {
             ("gunicorn", [g]) => gunicorn_service(project, s, g, inputs),
             ("uvicorn", _) => uvicorn_service(project, s, inputs),
+            ("uwsgi", _) => uwsgi_service(project, s, inputs),
+            ("runserver", _) => {
+                let mut out = unknown_service(project, s, String::new());
+                out.unknown.clear();
+                out.not_sized = Some("`runserver` is Django's development server, which its documentation says not to use in production".to_owned());
+                out
+            }
             _ => unknown_service(project, s, format!("its {server} workers are not modelled")),
         };
         services.push(capacity);
@@ -303,6 +321,42 @@ fn uvicorn_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> S
     finish(project, s, out, workers, &text, &per, inputs)
 }
 
+/// uWSGI's `--processes` (or `--workers`) and `--threads` from its command line; an ini
+/// file the command names is not read.
+fn uwsgi_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> ServiceCapacity {
+    let words = words(s);
+    let args: Vec<String> = words.iter().skip_while(|w| !(*w == "uwsgi" || w.ends_with("/uwsgi"))).skip(1).cloned().collect();
+    let place = s.command.as_ref().map_or_else(|| project.place(&s.defined_in.file, 0), |c| project.place(&c.origin.file, c.origin.range.map_or(0, TextRange::start)));
+    let module = project.settings_module_named(s.settings_module.as_ref().map_or("", |m| m.value.as_str()));
+    let mut out = base(project, s, module, inputs, "uWSGI".to_owned(), place);
+    let count = |short: &str, long: &str| option(&args, short, long).map(|v| v.parse::<u64>().ok());
+    let processes = match (count("-p", "--processes"), count("", "--workers")) {
+        (Some(n), _) | (None, Some(n)) => n,
+        // uWSGI's default is one process; an ini file may say otherwise.
+        (None, None) if args.iter().any(|a| a.starts_with("--ini") || a.ends_with(".ini") || a.starts_with("--yaml") || a.starts_with("--json")) => None,
+        (None, None) => Some(1),
+    };
+    let (processes, text) = match (inputs.what_if_count(&s.name, "workers"), processes) {
+        (Some((n, cited)), _) => (n, format!("{} ({cited})", plural(n, "uWSGI process"))),
+        (None, Some(n)) => (n, format!("{} (`--processes`)", plural(n, "uWSGI process"))),
+        (None, None) => {
+            out.unknown.push("the number of uWSGI processes (set in a file the command names)".to_owned());
+            return out;
+        }
+    };
+    let threads = match (inputs.what_if_count(&s.name, "threads"), count("", "--threads")) {
+        (Some((n, cited)), _) => Some((n, format!("{n} threads ({cited})"))),
+        (None, Some(Some(n))) => Some((n, format!("{n} threads (`--threads`)"))),
+        (None, Some(None)) => None,
+        (None, None) => Some((1, "1 request at a time".to_owned())),
+    };
+    let per = match threads {
+        Some((n, text)) => PerWorker { slots: Some(n), known: true, text },
+        None => PerWorker { slots: None, known: false, text: "uWSGI's `--threads` is not a number".to_owned() },
+    };
+    finish(project, s, out, processes, &text, &per, inputs)
+}
+
 /// An ASGI worker takes every request it is sent: no slot limit, CPU and pools bind.
 fn event_loop(django: bool) -> PerWorker {
     let text = if django {
@@ -370,6 +424,7 @@ fn base(project: &Project, s: &DeployedService, module: Option<&SettingsModule>,
         users_arithmetic: None,
         checks: Vec::new(),
         unknown: Vec::new(),
+        not_sized: None,
     }
 }
 

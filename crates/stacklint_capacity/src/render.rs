@@ -47,8 +47,9 @@ fn after_headline(which: &str, before: &ServiceCapacity, a: &ServiceCapacity) ->
 }
 
 fn headline(s: &ServiceCapacity) -> String {
-    let mut line = match (&s.binding, s.requests_per_second, s.users) {
-        (Some(b), Some(x), Some(u)) => format!("{} requests/s, about {u} concurrent users; {b} binds first", num(x)),
+    let mut line = match (&s.binding, s.requests_per_second, s.users, &s.not_sized) {
+        (_, _, _, Some(why)) => format!("not sized: {why}"),
+        (Some(b), Some(x), Some(u), None) => format!("{} requests/s, about {u} concurrent users; {b} binds first", num(x)),
         _ => "not computed".to_owned(),
     };
     // A budget that is exceeded stops the service before any rate matters.
