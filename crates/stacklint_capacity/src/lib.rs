@@ -333,7 +333,7 @@ fn uwsgi_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> Ser
     let processes = match (count("-p", "--processes"), count("", "--workers")) {
         (Some(n), _) | (None, Some(n)) => n,
         // uWSGI's default is one process; an ini file may say otherwise.
-        (None, None) if args.iter().any(|a| a.starts_with("--ini") || a.ends_with(".ini") || a.starts_with("--yaml") || a.starts_with("--json")) => None,
+        (None, None) if args.iter().any(|a| a.starts_with("--ini") || std::path::Path::new(a).extension().is_some_and(|e| e.eq_ignore_ascii_case("ini")) || a.starts_with("--yaml") || a.starts_with("--json")) => None,
         (None, None) => Some(1),
     };
     let (processes, text) = match (inputs.what_if_count(&s.name, "workers"), processes) {
