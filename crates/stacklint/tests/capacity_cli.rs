@@ -203,3 +203,17 @@ fn ecosystem_services_are_sized_or_say_why() {
     }
     assert!(sized >= 5, "only {sized} services sized");
 }
+
+/// The Redis a service caches in: every client's django-redis pool against `maxclients`,
+/// a budget the headline says is exceeded.
+#[test]
+fn redis_pools_against_maxclients() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/fixtures/RDS009/fail");
+    let (code, out, err) = capacity(&dir, &["--output-format", "json", "--fixes", "none"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let web = &json["projects"][0]["report"]["services"][0];
+    let check = web["checks"].as_array().expect("checks").iter().find(|c| c["resource"].as_str().is_some_and(|r| r.starts_with("Redis"))).expect("a Redis check");
+    assert_eq!(check["exceeded"], true, "{check}");
+    assert!(check["arithmetic"].as_str().is_some_and(|a| a.contains("100 × 4 = 400 × 3 = 1200") && a.contains("`maxclients 1000`")), "{check}");
+}

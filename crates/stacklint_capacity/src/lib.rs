@@ -21,7 +21,7 @@
 //! not in the configuration: they are [`Inputs`], each with its source shown.
 
 use serde::Serialize;
-use stacklint_project::concurrency::{connection_demand, database_clients, option, words};
+use stacklint_project::concurrency::{connection_demand, database_clients, option, redis_pool_demands, words};
 use stacklint_project::deployment::{DeployedService, LinkKind, LinkTarget, Role};
 use stacklint_project::django::{Age, SettingsModule};
 use stacklint_project::gunicorn::{GunicornProcess, WorkerKind, WorkersSource};
@@ -494,6 +494,7 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
     if let Some(limit) = same_host_database(project, s, &cpus_text, cpus, out.cpu_ms, connect_cpu) {
         out.limits.push(limit);
     }
+    out.checks.extend(redis_checks(project, s));
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let worker_bytes = (inputs.worker_mib.value.max(0.0) * as_f(MIB)) as u64;
     let need = workers.saturating_mul(worker_bytes);
@@ -579,6 +580,38 @@ fn plural(n: u64, word: &str) -> String {
 /// "1 CPU", "1.5 CPUs".
 fn plural_f(x: f64, word: &str) -> String {
     if (x - 1.0).abs() < 1e-9 { format!("1 {word}") } else { format!("{} {word}s", num(x)) }
+}
+
+/// The Redis servers `s` uses as a cache: the django-redis pools of all their clients
+/// against `maxclients` (past it Redis refuses connections, and requests fail).
+fn redis_checks(project: &Project, s: &DeployedService) -> Vec<Check> {
+    let mut out = Vec::new();
+    for server in stacklint_project::redis::servers(project) {
+        if !server.roles.iter().any(|r| r.kind == LinkKind::Cache && r.from == s.name) {
+            continue;
+        }
+        let parts = redis_pool_demands(project, &server);
+        if parts.is_empty() {
+            continue;
+        }
+        let setting = server.last("maxclients");
+        let (max, max_text) = match setting {
+            Some(x) if x.variable => continue,
+            Some(x) => match x.arg(0).and_then(|v| v.parse::<u64>().ok()) {
+                Some(n) => (n, format!("`maxclients {n}`")),
+                None => continue,
+            },
+            None => (stacklint_project::redis::DEFAULT_MAXCLIENTS, format!("Redis's default `maxclients` {}", stacklint_project::redis::DEFAULT_MAXCLIENTS)),
+        };
+        let total = parts.iter().fold(0u64, |a, (n, _)| a.saturating_add(*n));
+        let name = server.service.as_deref().unwrap_or("redis");
+        out.push(Check {
+            resource: format!("Redis `{name}` connections"),
+            exceeded: total > max,
+            arithmetic: format!("the django-redis pools may open {total} ({}), against {max_text}", parts.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join("; ")),
+        });
+    }
+    out
 }
 
 /// A service on the host (a Procfile entry, a systemd unit) whose database is `localhost`

@@ -6,13 +6,13 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use stacklint_python::{Outcome, Value, truthy};
+use stacklint_python::{Expr, Outcome, Value, truthy};
 use stacklint_text::TextRange;
 
 use crate::Project;
 use crate::deployment::{DeployedService, LinkKind, LinkTarget, Role};
 use crate::django::SettingsModule;
-use crate::gunicorn::{GunSetting, GunicornProcess, SettingValue, WorkerKind, WorkersSource};
+use crate::gunicorn::{CommandSource, Frontend, GunSetting, GunicornProcess, SettingValue, WorkerKind, WorkersSource};
 
 /// The services whose database link reaches service `name` of the compose file `file`
 /// (itself excluded), each once.
@@ -345,4 +345,82 @@ fn uvicorn_demand(project: &Project, s: &DeployedService) -> Result<ConnectionDe
     }
     let n = reps.saturating_mul(workers).saturating_mul(max);
     Ok(ConnectionDemand { n, lower: false, text: term_text(&s.name, &format!("{reps_text}{workers} uvicorn workers × {max} ({pool_text})"), &[reps, workers, max], n, &places), related })
+}
+
+/// Each client's share of the connections of Redis `server` through django-redis pools:
+/// `CONNECTION_POOL_KWARGS["max_connections"]` × gunicorn workers × replicas, with the
+/// arithmetic and its places ("`web`: 50 × 9 = 450 (`max_connections` 50 at settings.py:60,
+/// 9 gunicorn workers at gunicorn.conf.py:3)"). Clients whose pool or workers are not
+/// stated are left out.
+pub fn redis_pool_demands(project: &Project, server: &crate::redis::RedisServer) -> Vec<(u64, String)> {
+    let Some(name) = server.service.as_deref() else { return Vec::new() };
+    let mut users: Vec<&str> = server.roles.iter().filter(|r| r.kind == LinkKind::Cache).map(|r| r.from.as_str()).collect();
+    users.dedup();
+    let mut parts = Vec::new();
+    for u in users {
+        let Some(svc) = project.deployment.service(u) else { continue };
+        let Some((pool, pool_at)) = pool_size(project, svc, name) else { continue };
+        let Some((workers, workers_text)) = workers(project, svc) else { continue };
+        let replicas = svc.replicas.as_ref().map_or(1, |r| u64::from(r.value));
+        let n = pool.saturating_mul(workers).saturating_mul(replicas);
+        let per_replica = pool.saturating_mul(workers);
+        let formula = if replicas > 1 { format!("{pool} × {workers} = {per_replica} × {replicas} = {n}") } else { format!("{pool} × {workers} = {n}") };
+        let replicas_text = if replicas > 1 { format!(", {replicas} replicas") } else { String::new() };
+        parts.push((n, format!("`{u}`: {formula} (`max_connections` {pool} at {pool_at}, {workers_text}{replicas_text})")));
+    }
+    parts
+}
+
+/// A dict's value for a string key.
+fn get<'e>(e: &'e Expr, key: &str) -> Option<&'e Expr> {
+    let Value::Dict(d) = &e.resolved().value else { return None };
+    d.entries.iter().rev().find(|x| x.key.as_ref().and_then(|k| k.resolved().as_str()) == Some(key)).map(|x| x.value.resolved())
+}
+
+/// The `max_connections` of the django-redis cache of `svc`'s settings whose `LOCATION`
+/// names host `redis`, and where it is written. `None` when not stated.
+fn pool_size(project: &Project, svc: &DeployedService, redis: &str) -> Option<(u64, String)> {
+    let module = project.settings_module_named(&svc.settings_module.as_ref()?.value)?;
+    let caches = module.settings.value("CACHES")?.resolved();
+    let Value::Dict(d) = &caches.value else { return None };
+    let mut found = None;
+    for entry in &d.entries {
+        let alias = entry.value.resolved();
+        let location = get(alias, "LOCATION").and_then(Expr::as_str).unwrap_or_default();
+        if !names_host(location, redis) {
+            continue;
+        }
+        let max = get(alias, "OPTIONS").and_then(|o| get(o, "CONNECTION_POOL_KWARGS")).and_then(|k| get(k, "max_connections"))?;
+        let Value::Int(n) = max.value else { return None };
+        let n = u64::try_from(n).ok()?;
+        found = Some((n, project.place(&max.file, max.range.start())));
+    }
+    found
+}
+
+/// Whether a Redis URL (`redis://redis:6379/1`, `redis://:pw@redis/0`) names `host`.
+fn names_host(url: &str, host: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let hostport = authority.rsplit('@').next().unwrap_or_default();
+    hostport.split(':').next() == Some(host)
+}
+
+/// The gunicorn workers of a compose service, when stated (or gunicorn's default 1).
+fn workers(project: &Project, svc: &DeployedService) -> Option<(u64, String)> {
+    let p = project.gunicorn.iter().find(|p| matches!(&p.frontend, Frontend::CommandLine(CommandSource::Compose { service }) if service == &svc.name) && p.anchor.file == svc.defined_in.file)?;
+    let w = p.effective_workers();
+    let n = u64::try_from(w.count?).ok()?;
+    Some((n, format!("{n} gunicorn workers at {}", project.place(&p.anchor.file, p.anchor.range.start()))))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_name_hosts() {
+        assert!(super::names_host("redis://redis:6379/1", "redis"));
+        assert!(super::names_host("redis://:secret@cache/0", "cache"));
+        assert!(!super::names_host("redis://redis-2:6379/1", "redis"));
+        assert!(!super::names_host("unix:///tmp/redis.sock", "redis"));
+    }
 }

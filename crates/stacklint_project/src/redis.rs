@@ -395,6 +395,9 @@ const SERVERS: &[&str] = &["redis-server", "valkey-server", "redis-stack-server"
 /// Include chains deeper than this stop (a cycle is caught before; this bounds the rest).
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// Redis's default `maxclients`.
+pub const DEFAULT_MAXCLIENTS: u64 = 10_000;
+
 /// Every Redis of the project: the services that run it, then the Redis files no service
 /// reads (each on its own, as the server it configures).
 pub fn servers(project: &Project) -> Vec<RedisServer> {
