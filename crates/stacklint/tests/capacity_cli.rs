@@ -179,7 +179,7 @@ fn check_with_capacity() {
     };
     let concise = check("concise");
     let info: Vec<&str> = concise.lines().filter(|l| l.starts_with("info: capacity of ")).collect();
-    assert_eq!(info, ["info: capacity of `web` (Dockerfile:16): 146 requests/s, about 1478 concurrent users; CPU binds first"], "{concise}");
+    assert_eq!(info, ["info: capacity of `web` (Dockerfile:16): 146 requests/s, about 1478 concurrent users; CPU binds first; nginx connections exceeded"], "{concise}");
     let json: serde_json::Value = serde_json::from_str(&check("json")).expect("json stays a list of findings");
     assert!(json.is_array());
 }
@@ -216,4 +216,21 @@ fn redis_pools_against_maxclients() {
     let check = web["checks"].as_array().expect("checks").iter().find(|c| c["resource"].as_str().is_some_and(|r| r.starts_with("Redis"))).expect("a Redis check");
     assert_eq!(check["exceeded"], true, "{check}");
     assert!(check["arithmetic"].as_str().is_some_and(|a| a.contains("100 × 4 = 400 × 3 = 1200") && a.contains("`maxclients 1000`")), "{check}");
+}
+
+/// The nginx in front: `worker_processes × worker_connections` against the users' open
+/// connections; the scenario's 1 × 512 is too few, and NGX006/NGX007's fixes make room.
+#[test]
+fn nginx_connections_against_the_users() {
+    let Some(dir) = scenario("wingman") else { return };
+    let (code, out, err) = capacity(&dir, &["--output-format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let report = &json["projects"][0]["report"];
+    let nginx = |s: &serde_json::Value| s["checks"].as_array().and_then(|c| c.iter().find(|c| c["resource"] == "nginx connections").cloned()).expect("an nginx check");
+    let before = nginx(&report["services"][0]);
+    assert_eq!(before["exceeded"], true, "{before}");
+    assert!(before["arithmetic"].as_str().is_some_and(|a| a.starts_with("`worker_processes 1` at nginx/nginx.conf:2 × `worker_connections 512` at nginx/nginx.conf:8 = 512 connections")), "{before}");
+    let after = nginx(&report["after_fixes"]["services"][0]);
+    assert_eq!(after["exceeded"], false, "{after}");
 }

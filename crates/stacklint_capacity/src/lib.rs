@@ -512,6 +512,9 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
         out.users = Some(users);
         out.binding = Some(lowest.resource.clone());
         out.requests_per_second = Some(x);
+        if let Some(check) = nginx_check(project, s, users, x * t, inputs.think_s.value) {
+            out.checks.push(check);
+        }
     }
     out
 }
@@ -612,6 +615,82 @@ fn redis_checks(project: &Project, s: &DeployedService) -> Vec<Check> {
         });
     }
     out
+}
+
+/// The nginx in front of `s`: its `worker_processes × worker_connections` against the
+/// connections the users need at the service's rate. A user whose think time is shorter
+/// than `keepalive_timeout` keeps an idle connection open (counted as one per user, as
+/// HTTP/2 and one browser tab do); each request in flight holds a second, upstream one.
+fn nginx_check(project: &Project, s: &DeployedService, users: u64, in_flight: f64, think_s: f64) -> Option<Check> {
+    let m = &project.nginx;
+    let route = project.proxied_gunicorn().into_iter().find(|r| r.processes.iter().any(|g| project.services_running(g).iter().any(|x| std::ptr::eq(*x, s))))?;
+    // The main configuration the route's file is included from.
+    let mut doc = route.pass.doc;
+    for _ in 0..32 {
+        let d = m.doc(doc)?;
+        if d.context.as_deref() == Some(&[]) {
+            break;
+        }
+        doc = d.included_by.first()?.doc;
+    }
+    let main = m.doc(doc).filter(|d| d.context.as_deref() == Some(&[]))?;
+    let config = m.config(project, doc)?;
+    let place = |d: stacklint_syntax::nginx::DirectiveRef<'_>| project.place(&main.file, main.offset + d.data().range.start());
+    let (processes, processes_text) = match config.roots().filter(|d| d.is("worker_processes")).last() {
+        Some(d) => match d.arg(0) {
+            Some("auto") => {
+                // One per CPU of the machine nginx runs on.
+                let nginx = project.deployment.services.iter().find(|x| x.role == Role::Nginx && x.files.iter().any(|f| f.file == main.file));
+                let target = nginx.map_or(&project.target, |x| &x.target);
+                (u64::from(target.whole_cpus()), format!("`worker_processes auto` = {} ({}) at {}", plural(u64::from(target.whole_cpus()), "CPU"), target.cpus_source, place(d)))
+            }
+            Some(n) => (n.parse::<u64>().ok()?, format!("`worker_processes {n}` at {}", place(d))),
+            None => return None,
+        },
+        None => (1, "nginx's default `worker_processes 1`".to_owned()),
+    };
+    let events = config.roots().find(|d| d.is("events"));
+    let (connections, connections_text) = match events.and_then(|e| e.children_named("worker_connections").last()) {
+        Some(d) => {
+            let n = d.arg(0)?;
+            (n.parse::<u64>().ok()?, format!("`worker_connections {n}` at {}", place(d)))
+        }
+        None => (512, "nginx's default `worker_connections 512`".to_owned()),
+    };
+    let keepalive = match m.last_in_effect(project, stacklint_project::nginx::Scope::inside(route.location), "keepalive_timeout") {
+        Some((_, d)) => parse_seconds(d.arg(0)?)?,
+        None => 75.0,
+    };
+    let total = processes.saturating_mul(connections);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let in_flight = in_flight.ceil() as u64;
+    let (need, why) = if think_s < keepalive {
+        let need = users.saturating_add(in_flight);
+        (need, format!("{users} users each keep a connection open between requests (`keepalive_timeout` {}s > {} s think time) + {in_flight} upstream connections of the requests in flight = {need}", num(keepalive), num(think_s)))
+    } else {
+        let need = in_flight.saturating_mul(2);
+        (need, format!("{in_flight} requests in flight × 2 (client and upstream) = {need}"))
+    };
+    Some(Check {
+        resource: "nginx connections".to_owned(),
+        exceeded: need > total,
+        arithmetic: format!("{processes_text} × {connections_text} = {total} connections; {why}"),
+    })
+}
+
+/// nginx's time syntax in seconds: `75`, `75s`, `2m`, `1h`, `500ms`.
+fn parse_seconds(v: &str) -> Option<f64> {
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (n, unit) = v.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    Some(match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return None,
+    })
 }
 
 /// A service on the host (a Procfile entry, a systemd unit) whose database is `localhost`
