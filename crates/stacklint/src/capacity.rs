@@ -9,7 +9,7 @@ use serde_json::json;
 use stacklint_capacity::{AppliedFix, Input, Inputs, Report, WhatIf, access_log, analyze};
 use stacklint_linter::FixMode;
 use stacklint_project::Project;
-use stacklint_workspace::{Config, Models, Overrides, RunError, RunRequest, build_models, build_models_with, find_config, load_config, run as lint};
+use stacklint_workspace::{Config, Models, Overrides, capacity_inputs, RunError, RunRequest, build_models, build_models_with, find_config, load_config, run as lint};
 
 use crate::cli::{CapacityArgs, CapacityFixes, CapacityFormat};
 use crate::exit;
@@ -159,7 +159,7 @@ fn place(root: &Path, file: &Path, offset: usize, text: Option<&String>) -> Stri
 /// The inputs: `[capacity]` of the project's configuration over the defaults, each flag
 /// given over both; each says where it came from.
 fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String> {
-    let mut inputs = config_inputs(config);
+    let mut inputs = capacity_inputs(config);
     let set = |slot: &mut Input, value: Option<f64>, flag: &str| -> Result<(), String> {
         if let Some(v) = value {
             if !v.is_finite() || v < 0.0 {
@@ -182,27 +182,6 @@ fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String
     Ok(inputs)
 }
 
-/// The defaults with the configuration's `[capacity]` values over them.
-fn config_inputs(config: Option<&Config>) -> Inputs {
-    let mut inputs = Inputs::default();
-    if let Some(c) = config {
-        let source = format!("[capacity] in {}", c.path.as_deref().map_or_else(|| "the configuration".to_owned(), |p| p.display().to_string()));
-        let from = |slot: &mut Input, value: Option<f64>| {
-            if let Some(v) = value {
-                *slot = Input::new(v, source.clone());
-            }
-        };
-        from(&mut inputs.request_ms, c.capacity.request_ms);
-        from(&mut inputs.cpu_ms, c.capacity.cpu_ms);
-        from(&mut inputs.connect_ms, c.capacity.connect_ms);
-        from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
-        from(&mut inputs.connect_db_cpu_ms, c.capacity.connect_db_cpu_ms);
-        from(&mut inputs.think_s, c.capacity.think_s);
-        from(&mut inputs.worker_mib, c.capacity.worker_mib);
-    }
-    inputs
-}
-
 /// `stacklint check --capacity`: one line per app service of each project (the headline
 /// of `stacklint capacity`, with its configuration's `[capacity]` inputs).
 pub(crate) fn summary(paths: &[PathBuf], config: Option<&Path>, overrides: &Overrides) -> Vec<String> {
@@ -213,7 +192,7 @@ pub(crate) fn summary(paths: &[PathBuf], config: Option<&Path>, overrides: &Over
             Some(path) => load_config(path).ok(),
             None => find_config(&p.root).ok().flatten(),
         };
-        let report = analyze(p, &config_inputs(loaded.as_ref()));
+        let report = analyze(p, &capacity_inputs(loaded.as_ref()));
         out.extend(stacklint_capacity::headlines(&report));
     }
     out

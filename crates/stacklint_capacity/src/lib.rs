@@ -34,7 +34,7 @@ pub mod access_log;
 mod render;
 mod svg;
 
-pub use render::{headlines, markdown, text};
+pub use render::{headlines, markdown, service_markdown, text};
 pub use svg::svg;
 
 /// One number the configuration cannot know, and where its value came from.

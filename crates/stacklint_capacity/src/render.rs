@@ -119,6 +119,38 @@ pub fn text(report: &Report) -> String {
     out
 }
 
+/// One service's section of the Markdown report (also a language server's hover on it).
+pub fn service_markdown(report: &Report, s: &ServiceCapacity) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### `{}`: {}\n", s.service, headline(s));
+    let _ = writeln!(out, "{} on {} (`{}`).", s.server, s.machine, s.place);
+    if let Some(db) = &s.database {
+        let _ = writeln!(out, "Database: {db}.");
+    }
+    let _ = writeln!(out, "Per request: {}.\n", s.times);
+    out.push_str("| resource | requests/s | arithmetic |\n|---|---:|---|\n");
+    for l in &s.limits {
+        let name = if s.binding.as_deref() == Some(l.resource.as_str()) { format!("**{}**", l.resource) } else { l.resource.clone() };
+        let _ = writeln!(out, "| {name} | {} | {} |", num(l.requests_per_second), l.arithmetic.replace('|', "\\|"));
+    }
+    out.push('\n');
+    for c in &s.checks {
+        let verdict = if c.exceeded { "exceeded" } else { "fits" };
+        let _ = writeln!(out, "- {} {verdict}: {}", c.resource, c.arithmetic);
+    }
+    if let Some(u) = &s.users_arithmetic {
+        let _ = writeln!(out, "- users: {u}");
+    }
+    for u in &s.unknown {
+        let _ = writeln!(out, "- not known: {u}");
+    }
+    if let (Some(a), Some(which)) = (after(report, s), which_fixes(report)) {
+        let _ = writeln!(out, "- **{}**", after_headline(which, s, a));
+    }
+    out.push('\n');
+    out
+}
+
 /// The report as Markdown, for a pull request.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::from("## Capacity\n\n");
@@ -126,32 +158,7 @@ pub fn markdown(report: &Report) -> String {
         out.push_str("No app service found: nothing to size.\n\n");
     }
     for s in &report.services {
-        let _ = writeln!(out, "### `{}`: {}\n", s.service, headline(s));
-        let _ = writeln!(out, "{} on {} (`{}`).", s.server, s.machine, s.place);
-        if let Some(db) = &s.database {
-            let _ = writeln!(out, "Database: {db}.");
-        }
-        let _ = writeln!(out, "Per request: {}.\n", s.times);
-        out.push_str("| resource | requests/s | arithmetic |\n|---|---:|---|\n");
-        for l in &s.limits {
-            let name = if s.binding.as_deref() == Some(l.resource.as_str()) { format!("**{}**", l.resource) } else { l.resource.clone() };
-            let _ = writeln!(out, "| {name} | {} | {} |", num(l.requests_per_second), l.arithmetic.replace('|', "\\|"));
-        }
-        out.push('\n');
-        for c in &s.checks {
-            let verdict = if c.exceeded { "exceeded" } else { "fits" };
-            let _ = writeln!(out, "- {} {verdict}: {}", c.resource, c.arithmetic);
-        }
-        if let Some(u) = &s.users_arithmetic {
-            let _ = writeln!(out, "- users: {u}");
-        }
-        for u in &s.unknown {
-            let _ = writeln!(out, "- not known: {u}");
-        }
-        if let (Some(a), Some(which)) = (after(report, s), which_fixes(report)) {
-            let _ = writeln!(out, "- **{}**", after_headline(which, s, a));
-        }
-        out.push('\n');
+        out.push_str(&service_markdown(report, s));
     }
     if let (Some(a), Some(which)) = (report.after_fixes.as_ref().filter(|a| !a.fixes.is_empty()), which_fixes(report)) {
         let _ = writeln!(out, "The {which} fixes, applied in memory for the numbers after them:\n");

@@ -15,6 +15,7 @@ pub mod config;
 pub mod convert;
 pub mod diagnostics;
 pub mod hover;
+pub mod service_hover;
 pub mod lint;
 pub mod server;
 pub mod transport;

@@ -28,7 +28,7 @@ use crate::code_actions::{self, Context};
 use crate::config::{ClientSettings, is_config_file};
 use crate::convert::{self, apply_change, path_to_uri, uri_to_path};
 use crate::diagnostics::{Publication, to_lsp};
-use crate::hover;
+use crate::{hover, service_hover};
 use crate::lint::{LintInput, LintResult, fix_buffer, guarded, lint};
 
 /// How the server is built.
@@ -536,7 +536,18 @@ impl LanguageServer for Server {
         let offset = text.offset(position.position);
         let kind = snapshot.result.kinds.get(&path).copied();
         let findings = snapshot.result.findings.get(&path).map(Vec::as_slice).unwrap_or_default();
-        Ok(hover::hover(&source.text, kind, findings, offset).map(|(markdown, range)| Hover {
+        let mut found = hover::hover(&source.text, kind, findings, offset);
+        if found.is_none() {
+            // Nothing else here: an app service's capacity, when this is where it is defined
+            // or run (the model is built again: hovers are rare, edits are not).
+            let input = {
+                let state = self.state();
+                LintInput { roots: state.roots.clone(), buffers: state.documents.iter().map(|(p, d)| (p.clone(), d.text.clone())).collect(), overrides: state.settings.overrides() }
+            };
+            let at = path.clone();
+            found = guarded(move || service_hover::service_hover(&input, &at, offset)).await.ok().flatten();
+        }
+        Ok(found.map(|(markdown, range)| Hover {
             contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: markdown }),
             range: Some(text.range(range)),
         }))

@@ -134,6 +134,25 @@ async fn hover_on_rule_codes_and_settings() {
     c.stop().await;
 }
 
+/// On an app service's definition: its capacity, each limit with its arithmetic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_service_shows_its_capacity() {
+    let dir = fixture("web");
+    let (mut c, _) = Client::start(dir.path(), push_capabilities(), Value::Null).await;
+    let compose = c.open("docker-compose.yml").await;
+    c.diagnostics("docker-compose.yml").await;
+    let uri = c.uri("docker-compose.yml");
+    let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": at(&compose, 1, "web")})).await;
+    let page = hover["result"]["contents"]["value"].as_str().unwrap_or_default();
+    assert!(page.starts_with("### `web`: ") && page.contains("binds first") && page.contains("| resource | requests/s | arithmetic |"), "{hover}");
+    let page = page.replace(&dir.path().display().to_string(), "<project>");
+    assert_snapshot!("hover_service_capacity", format!("{page}\n{}", c.show(&hover["result"]["range"])));
+    // The database service is no app: nothing to size there.
+    let db = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": at(&compose, 7, "db")})).await;
+    assert!(db["result"].is_null(), "{db}");
+    c.stop().await;
+}
+
 /// One line with non-ASCII text before a finding: UTF-8 clients count bytes, UTF-16
 /// clients count UTF-16 units.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -738,3 +738,26 @@ fn is_dotted_module(s: &str) -> bool {
                 && chars.all(|c| c == '_' || c.is_alphanumeric())
         })
 }
+
+/// The inputs of `stacklint capacity` a configuration declares in `[capacity]`, over the
+/// defaults, each naming the file.
+pub fn capacity_inputs(config: Option<&Config>) -> stacklint_capacity::Inputs {
+    let mut inputs = stacklint_capacity::Inputs::default();
+    if let Some(c) = config {
+        let source = format!("[capacity] in {}", c.path.as_deref().map_or_else(|| "the configuration".to_owned(), |p| p.display().to_string()));
+        let from = |slot: &mut stacklint_capacity::Input, value: Option<f64>| {
+            if let Some(v) = value {
+                *slot = stacklint_capacity::Input::new(v, source.clone());
+            }
+        };
+        from(&mut inputs.request_ms, c.capacity.request_ms);
+        from(&mut inputs.cpu_ms, c.capacity.cpu_ms);
+        from(&mut inputs.connect_ms, c.capacity.connect_ms);
+        from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
+        from(&mut inputs.connect_db_cpu_ms, c.capacity.connect_db_cpu_ms);
+        from(&mut inputs.think_s, c.capacity.think_s);
+        from(&mut inputs.worker_mib, c.capacity.worker_mib);
+    }
+    inputs
+}
+

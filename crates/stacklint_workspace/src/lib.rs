@@ -45,7 +45,7 @@ mod glob;
 mod paths;
 mod suggest;
 
-pub use config::{CONFIG_FILE_NAMES, CapacityInputs, Config, Overrides, Versions, find_config, load_config};
+pub use config::{CONFIG_FILE_NAMES, CapacityInputs, Config, capacity_inputs, Overrides, Versions, find_config, load_config};
 pub use discovery::{
     DiscoveredFile, Discovery, DiscoveryWarning, Project, SKIPPED_DIRECTORIES, detect_kind,
     discover, resolve_config,
