@@ -94,7 +94,7 @@ class Postgres:
         os.makedirs(self.dir)
         shutil.chown(self.dir, "postgres", "postgres")
         os.chmod(work, 0o755)
-        self._su(f"{self.bin}/initdb -D {self.dir}/data -A trust -U postgres >/dev/null")
+        self._su(f"{self.bin}/initdb -D {self.dir}/data -A trust -U postgres --no-sync >/dev/null")
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.dir} -c max_connections=200"
         self._su(f"{self.bin}/pg_ctl -D {self.dir}/data -l {self.dir}/log -o '{opts}' -w start >/dev/null")
         psql = ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q"]
