@@ -317,19 +317,27 @@ impl Server {
         }
     }
 
-    /// Settings asked of a client that sent `didChangeConfiguration` without them.
+    /// The `stacklint` section of a pull-model client's settings (`workspace/configuration`).
     async fn pull_settings(&self) -> Option<serde_json::Value> {
         let item = ConfigurationItem { scope_uri: None, section: Some("stacklint".to_owned()) };
         let values = self.inner.client.configuration(vec![item]).await.ok()?;
         values.into_iter().next()
     }
 
-    async fn apply_settings(&self, value: &serde_json::Value) {
+    /// Take the client's settings (invalid ones are shown and ignored); whether they
+    /// changed.
+    async fn apply_settings(&self, value: &serde_json::Value) -> bool {
         match ClientSettings::from_json(value) {
-            Ok(settings) => self.state().settings = settings,
+            Ok(settings) => {
+                let mut state = self.state();
+                let changed = state.settings != settings;
+                state.settings = settings;
+                changed
+            }
             Err(e) => {
                 self.log(MessageType::ERROR, format!("stacklint: {e}")).await;
                 self.inner.client.show_message(MessageType::ERROR, format!("stacklint: {e}")).await;
+                false
             }
         }
     }
@@ -409,9 +417,17 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let watch = self.state().caps.watch_dynamic;
-        if watch {
+        let caps = self.state().caps;
+        if caps.watch_dynamic {
             self.register_watchers().await;
+        }
+        // A pull-model client keeps its settings for us to ask for; what it answers wins
+        // over `initializationOptions` (no answer, or `null`, keeps those).
+        if caps.configuration
+            && let Some(value) = self.pull_settings().await.filter(|v| !v.is_null())
+            && self.apply_settings(&value).await
+        {
+            self.changed();
         }
         self.log(MessageType::INFO, format!("stacklint {} language server ready", env!("CARGO_PKG_VERSION"))).await;
     }
@@ -488,8 +504,9 @@ impl LanguageServer for Server {
         } else {
             params.settings
         };
-        self.apply_settings(&value).await;
-        self.changed();
+        if self.apply_settings(&value).await {
+            self.changed();
+        }
     }
 
     async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
