@@ -1,5 +1,7 @@
-//! Shared by the end-to-end tests: where the shared corpus and scenarios are, small
-//! projects in temporary folders, and the real programs (`oracles`).
+//! Shared by the end-to-end suites of this folder and `crates/stacklint/tests` (which
+//! include it with `#[path]`): where the repository and the shared corpus and scenarios
+//! are, the `stacklint` binary, small projects in temporary folders, and the real programs
+//! (`oracles`).
 
 #![allow(dead_code)]
 
@@ -7,11 +9,11 @@ pub mod oracles;
 
 use std::path::{Path, PathBuf};
 
-#[path = "../../../../tests/shared_inputs.rs"]
+#[path = "../shared_inputs.rs"]
 mod shared_inputs;
 
 #[allow(unused_imports)] // each test binary uses some of them
-pub use shared_inputs::{corpus_dir, ecosystem_dir, scenarios_dir, shared_dir, skipped};
+pub use shared_inputs::{corpus_dir, ecosystem_dir, repo_root, scenarios_dir, shared_dir, skipped};
 
 /// Whether missing real programs (nginx, PostgreSQL, ...) must fail instead of skip.
 pub fn oracles_required() -> bool {
@@ -22,6 +24,29 @@ pub fn oracles_required() -> bool {
 /// inputs are required): see `tests/shared_inputs.rs`.
 pub fn require_dir(dir: PathBuf, what: &str) -> Option<PathBuf> {
     shared_inputs::require(dir, what)
+}
+
+/// The `stacklint` binary of this build, built first (once per test binary) so that a
+/// suite outside the `stacklint` package never runs a stale one: `cargo build` is a no-op
+/// when `cargo test --workspace` built it already.
+pub fn stacklint_bin() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+        // The profile folder this test binary runs from (`target/debug/deps/e2e-...`).
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--locked", "--quiet", "-p", "stacklint", "--bin", "stacklint"]).current_dir(repo_root());
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p stacklint failed");
+        profile_dir.join(format!("stacklint{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
 }
 
 /// Every file below `dir`, sorted.
