@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use stacklint_diagnostics::Applicability;
+use stacklint_project::ParseCache;
 use stacklint_text::PositionEncoding;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
@@ -81,6 +82,8 @@ struct State {
     published: HashMap<PathBuf, Uri>,
     /// Configuration errors shown already (each is shown once until it goes away).
     shown_errors: HashSet<String>,
+    /// Every linted file, parsed, kept for the next run (see [`ParseCache`]).
+    parse_cache: ParseCache,
 }
 
 struct Inner {
@@ -169,6 +172,7 @@ impl Server {
                 roots: state.roots.clone(),
                 buffers: state.documents.iter().map(|(p, d)| (p.clone(), d.text.clone())).collect(),
                 overrides: state.settings.overrides(),
+                parse_cache: Some(state.parse_cache.clone()),
             };
             let versions: HashMap<PathBuf, i32> = state.documents.iter().map(|(p, d)| (p.clone(), d.version)).collect();
             (input, state.generation, versions)
