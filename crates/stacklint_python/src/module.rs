@@ -479,7 +479,7 @@ impl PyModule {
     pub fn import_aliases(&self) -> std::collections::HashMap<String, String> {
         let mut map = std::collections::HashMap::new();
         for imp in self.imports() {
-            add_import_aliases(&imp, &mut map);
+            add_import_aliases(imp, &mut map);
         }
         map
     }
