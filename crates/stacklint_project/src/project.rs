@@ -508,6 +508,13 @@ fn compose_images(text: &str) -> Vec<(String, Version, TextRange)> {
     out
 }
 
+/// Whether two paths end in different names, so that no lexical normalisation (`.` and
+/// `..` applied) can make them one path: the cheap test before normalising both (a file
+/// looked up among all of a project's mostly ends here).
+pub(crate) fn names_differ(a: &Path, b: &Path) -> bool {
+    matches!((a.file_name(), b.file_name()), (Some(x), Some(y)) if x != y)
+}
+
 /// Whether `path` ends with the `/`-separated relative path `suffix`, component-wise.
 pub fn path_ends_with(path: &Path, suffix: &str) -> bool {
     let mut comps = path.components().rev();
