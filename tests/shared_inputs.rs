@@ -14,13 +14,16 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+/// The checkout: the folder above the including crate that holds `Cargo.lock` (crates
+/// live in `crates/<name>`, the end-to-end suites in `tests/`).
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().find(|d| d.join("Cargo.lock").is_file()).unwrap_or(manifest).to_path_buf()
+}
+
 /// `../shared` beside the checkout, or `STACKLINT_SHARED`.
 pub fn shared_dir() -> PathBuf {
-    // Every crate is at `<workspace>/crates/<name>`.
-    std::env::var_os("STACKLINT_SHARED").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    )
+    std::env::var_os("STACKLINT_SHARED").map_or_else(|| repo_root().join("../shared"), PathBuf::from)
 }
 
 /// The third-party corpus: `STACKLINT_CORPUS`, else `<shared>/corpus`.

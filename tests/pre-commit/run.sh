@@ -5,7 +5,7 @@
 #      with DKR005 and GUN001; `stacklint-fix` fixes the files (and fails: files changed);
 #   2. `pre-commit try-repo <this repo> stacklint --all-files` then passes, and the files
 #      hold the fixes.
-# (crates/stacklint/tests/pre_commit_hooks.rs checks, in `cargo test`, that pre-commit
+# (tests/pre_commit_hooks.rs checks, in `cargo test`, that pre-commit
 # accepts the manifest and that its `files:` regex matches every kind of file stacklint reads.)
 #
 # try-repo clones this repository (with uncommitted changes) and pip-installs the clone,

@@ -116,6 +116,7 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
         diff: args.diff,
         stdin,
         buffers: Vec::new(),
+        parse_cache: None,
     };
     let outcome = match run(&request) {
         Ok(o) => o,

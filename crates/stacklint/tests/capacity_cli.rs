@@ -1,6 +1,7 @@
 //! `stacklint capacity` on the mission scenarios: what binds first, with the arithmetic
 //! (snapshots), the JSON contract of docs/capacity-json.md, and bad input.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;

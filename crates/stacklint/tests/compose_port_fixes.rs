@@ -7,6 +7,7 @@
 //! the file unchanged. A missing PyYAML is `SKIPPED:` (a failure with
 //! `STACKLINT_REQUIRE_ORACLES=1`); a missing `docker compose` is always only `SKIPPED:`.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

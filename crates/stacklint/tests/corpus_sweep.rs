@@ -3,6 +3,7 @@
 //! converge (a second `--fix` changes nothing), drop nothing, and leave Python that still
 //! compiles.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -7,6 +7,7 @@
 //! else `python3` when it can import Django; without Django the test is skipped loudly
 //! (and fails when `STACKLINT_REQUIRE_ORACLES=1`).
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -5,6 +5,7 @@
 //! Python file that compiled before still compiles (`python3 -m py_compile`). The findings
 //! per rule are printed for review.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

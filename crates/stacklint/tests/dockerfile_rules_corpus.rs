@@ -11,6 +11,7 @@
 //! [`MAX_PARSE_ERRORS`] errors (unrendered templates) are not counted, and said so; the
 //! invariants hold for it too.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

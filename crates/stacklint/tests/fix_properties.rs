@@ -28,6 +28,7 @@
 //! `STACKLINT_FIX_PROPERTIES_TRANSFORMS` (comma-separated transform names),
 //! `STACKLINT_FIX_PROPERTIES_THREADS` (workers, default 2).
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 mod fixprop;
 

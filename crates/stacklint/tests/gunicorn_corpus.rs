@@ -3,6 +3,7 @@
 //! few rounds, never touch a file twice the same way, and leave Python that still compiles
 //! (`python3 -m py_compile`, when python3 is installed).
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 //! the text for each (read in place), the facts the scenarios rest on, and the JSON
 //! contract of docs/model-json.md.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;

@@ -9,6 +9,7 @@
 //! includes them from `conf.d/`. The project declares nginx 1.24, so the version-aware
 //! rules (NGX003, NGX009) fix as much as they can.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

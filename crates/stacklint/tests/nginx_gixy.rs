@@ -3,6 +3,7 @@
 //! `.conf` must produce a finding, every `*_fp.conf` none — the fork reports dropped
 //! headers whether or not they are security headers).
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use stacklint_linter::{LinterSettings, lint, rule_by_code};

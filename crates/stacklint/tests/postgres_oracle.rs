@@ -11,6 +11,7 @@
 //! The server: `STACKLINT_POSTGRES`, else the newest `/usr/lib/postgresql/*/bin/postgres`,
 //! else `postgres` on the PATH. Skipped loudly when absent, unless `STACKLINT_REQUIRE_ORACLES=1`.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -2,6 +2,7 @@
 //! `stacklint check parent/a` and `stacklint check parent/b` report, no more, no less, even
 //! when no configuration file marks where one project ends.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;

@@ -11,6 +11,7 @@
 //! Skipped loudly when `redis-server` is not installed (`apt-get install redis-server`),
 //! failed when `STACKLINT_REQUIRE_ORACLES=1`.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::io::Read;

@@ -1,6 +1,7 @@
 //! A file its name and content leave unnamed gets its kind from its place in the
 //! deployment: mounted or copied where nginx (or Redis, PostgreSQL...) reads it.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 fn show_files(dir: &std::path::Path) -> String {

@@ -7,6 +7,7 @@
 //!   second `--fix` changes nothing;
 //! - a doc comment's "Example" triggers its rule and its "Use instead" does not.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::fmt::Write as _;

@@ -10,6 +10,7 @@
 //! Rules whose finding rests on another file of the deployment (an nginx that redirects
 //! to HTTPS, the ASGI server that serves the app) may differ, and are listed.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeSet;

@@ -2,6 +2,7 @@
 //! where they belong and only when unchanged; standard input lints the buffer alone; exit
 //! codes and messages are honest about selectors, configurations, folders and special files.
 
+#[path = "../../../tests/common/mod.rs"]
 mod common;
 
 use std::fs;

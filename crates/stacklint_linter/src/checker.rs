@@ -28,8 +28,8 @@ impl<'a> Checker<'a> {
     }
 
     /// The project's files, in discovery order.
-    pub fn files(&self) -> std::slice::Iter<'a, SourceFile> {
-        self.project.files.iter()
+    pub fn files(&self) -> impl Iterator<Item = &'a SourceFile> + Clone + use<'a> {
+        self.project.files.iter().map(AsRef::as_ref)
     }
 
     /// A new finding of this rule (not yet reported: add a fix or help, then [`Checker::report`]).

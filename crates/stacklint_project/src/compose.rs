@@ -176,7 +176,8 @@ impl ComposeService {
     /// Whether this service builds or mounts `path`.
     pub fn uses(&self, path: &Path) -> bool {
         let path = normalize(path);
-        self.dockerfile.as_deref().is_some_and(|d| normalize(d) == path) || self.mounts.iter().any(|m| normalize(&m.file) == path)
+        let same = |p: &Path| !crate::project::names_differ(p, &path) && normalize(p) == path;
+        self.dockerfile.as_deref().is_some_and(same) || self.mounts.iter().any(|m| same(&m.file))
     }
 
     /// Whether the service runs its image's own `CMD` (no `command:` override).

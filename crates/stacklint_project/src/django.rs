@@ -152,7 +152,7 @@ fn declared_modules(project: &Project) -> Vec<(String, PathBuf, TextRange)> {
         }
     }
     // wsgi.py / asgi.py run in production; manage.py usually names the development settings.
-    let mut entry_points: Vec<&SourceFile> = project.files.iter().filter(|f| f.kind.is_python()).collect();
+    let mut entry_points: Vec<&SourceFile> = project.files.iter().map(AsRef::as_ref).filter(|f| f.kind.is_python()).collect();
     entry_points.sort_by_key(|f| match f.path.file_name().and_then(|n| n.to_str()) {
         Some("wsgi.py" | "asgi.py") => 0,
         Some("manage.py") => 2,
@@ -223,7 +223,7 @@ pub fn checked_settings(project: &Project) -> Vec<&SettingsModule> {
 
 /// Find, evaluate and classify the project's settings modules.
 pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
-    let candidates: Vec<&SourceFile> = project.files.iter().filter(|f| looks_like_settings(f)).collect();
+    let candidates: Vec<&SourceFile> = project.files.iter().map(AsRef::as_ref).filter(|f| looks_like_settings(f)).collect();
     let loader = ProjectLoader { project };
     let evaluate = |file: &&SourceFile| {
         let settings = match file.python() {
@@ -237,7 +237,7 @@ pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
     // few settings it assigns itself (`config/django/production.py`: `from .base import *`).
     let extenders: Vec<&SourceFile> = project
         .files
-        .iter()
+        .iter().map(AsRef::as_ref)
         .filter(|f| f.kind == FileKind::Python && !candidates.iter().any(|c| c.path == f.path) && f.text.contains("import *"))
         .collect();
     let extending: Vec<SettingsModule> = extenders

@@ -24,7 +24,7 @@ mod template;
 mod versions;
 
 pub use kind::{ByName, CommentSyntax, Content, FileKind, KindSpec, PathInfo, PathMatch, Sniff};
-pub use project::{ContextReader, Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
+pub use project::{ContextReader, ParseCache, Parsed, Project, ProjectOptions, SourceFile, SyntaxError, parse, path_ends_with, syntax_errors};
 pub use template::TemplateSyntax;
 pub use target::{GIB, MIB, Storage, Target, TargetSource, format_bytes, parse_cpus, parse_memory};
 pub use versions::{KnownVersion, Version, VersionSource, Versions, parse_requirement, pyproject_names, pyproject_pins, requirement_name, requirements_names, requirements_pins};

@@ -147,7 +147,7 @@ impl ModelGraph {
         let parts: Vec<&str> = dotted.split('.').collect();
         let (head, rest) = parts.split_first()?;
         if rest.is_empty()
-            && let Some(i) = self.models.iter().position(|m| m.file == file && m.name == *head)
+            && let Some(i) = self.models.iter().position(|m| m.name == *head && m.file == file)
         {
             return Some(i);
         }

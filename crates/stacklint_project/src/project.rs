@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use stacklint_text::{LineIndex, TextRange};
@@ -25,6 +26,53 @@ pub struct ProjectOptions {
     /// Reads files the model needs but nobody lints (`.env`, `env_file`s, compose files
     /// named by `extends`/`include`); without one only the project's files are known.
     pub reader: ContextReader,
+    /// Files parsed by earlier builds, reused when unchanged (an editor's runs).
+    pub parse_cache: Option<ParseCache>,
+}
+
+/// Parsed files kept from one build to the next: a file whose path, kind and text are
+/// what they were is not parsed again (its tree and the extractions cached with it are
+/// shared). Clones share the cache.
+#[derive(Clone, Default)]
+pub struct ParseCache(Arc<Mutex<HashMap<PathBuf, Arc<SourceFile>>>>);
+
+impl ParseCache {
+    fn files(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<SourceFile>>> {
+        // A build that panicked leaves whole entries: still good to read.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The file parsed from exactly this path, kind and text, if one was kept.
+    fn reuse(&self, path: &Path, kind: FileKind, text: &str) -> Option<Arc<SourceFile>> {
+        self.files().get(path).filter(|f| f.declared == kind && f.text == text).cloned()
+    }
+
+    fn keep(&self, files: &[Arc<SourceFile>]) {
+        let mut cache = self.files();
+        for f in files {
+            cache.insert(f.path.clone(), f.clone());
+        }
+    }
+
+    /// Forget the files for which `keep` says no (deleted, or no longer linted).
+    pub fn retain(&self, keep: impl Fn(&Path) -> bool) {
+        self.files().retain(|p, _| keep(p));
+    }
+
+    /// How many files are kept.
+    pub fn len(&self) -> usize {
+        self.files().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ParseCache({} files)", self.len())
+    }
 }
 
 /// How the model reads a file that is not one of the project's files: its text, or why
@@ -81,6 +129,8 @@ pub struct SourceFile {
     /// Set when the file holds template tags: its syntax errors are not reported (the
     /// rendered file is what the program reads) and fixes are not applied to it.
     pub template: Option<TemplateSyntax>,
+    /// The kind it was built as, before [`FileKind::refine`] (what [`ParseCache`] compares).
+    declared: FileKind,
 }
 
 /// The parse tree of a file, by kind.
@@ -104,15 +154,15 @@ pub enum Parsed {
 impl SourceFile {
     /// Parse `text` as `kind`, refined by what the content says (a `.py` file whose shebang
     /// runs a shell is a shell script); a template is parsed as its skeleton.
-    pub fn new(path: PathBuf, kind: FileKind, text: String) -> SourceFile {
-        let kind = kind.refine(&text);
+    pub fn new(path: PathBuf, declared: FileKind, text: String) -> SourceFile {
+        let kind = declared.refine(&text);
         let line_index = LineIndex::new(&text);
         let template = TemplateSyntax::detect(&path, &text);
         let parsed = match template {
             Some(syntax) => parse(kind, &syntax.mask(&text, kind)),
             None => parse(kind, &text),
         };
-        SourceFile { path, kind, text, line_index, parsed, template }
+        SourceFile { path, kind, text, line_index, parsed, template, declared }
     }
 
     /// The syntax errors the parser recovered from; none for a template, whose rendering,
@@ -221,7 +271,8 @@ pub fn syntax_errors(parsed: &Parsed) -> Vec<SyntaxError> {
 /// The whole project as rules see it.
 pub struct Project {
     pub root: PathBuf,
-    pub files: Vec<SourceFile>,
+    /// Shared with [`ProjectOptions::parse_cache`] when there is one.
+    pub files: Vec<Arc<SourceFile>>,
     pub target: Target,
     pub versions: Versions,
     pub django_settings_module: Option<String>,
@@ -246,17 +297,28 @@ pub struct Project {
 }
 
 impl Project {
-    /// Parse every file (in parallel) and build the model.
+    /// Parse every file (in parallel; unchanged ones come from the parse cache) and build
+    /// the model.
     pub fn build(options: ProjectOptions, files: Vec<(PathBuf, FileKind, String)>) -> Project {
+        let cache = options.parse_cache.as_ref();
+        let mut parsed: Vec<(usize, Arc<SourceFile>)> = Vec::with_capacity(files.len());
+        let mut fresh: Vec<(usize, (PathBuf, FileKind, String))> = Vec::new();
+        for (i, (path, kind, text)) in files.into_iter().enumerate() {
+            match cache.and_then(|c| c.reuse(&path, kind, &text)) {
+                Some(file) => parsed.push((i, file)),
+                None => fresh.push((i, (path, kind, text))),
+            }
+        }
         // Largest first, so the biggest file isn't the last one a core starts on; the original
         // order (discovery order, which rules and output rely on) is restored after.
-        let mut order: Vec<usize> = (0..files.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(files.get(i).map_or(0, |f| f.2.len())));
-        let mut slots: Vec<Option<(PathBuf, FileKind, String)>> = files.into_iter().map(Some).collect();
-        let by_size: Vec<(usize, (PathBuf, FileKind, String))> = order.iter().filter_map(|&i| slots.get_mut(i).and_then(Option::take).map(|f| (i, f))).collect();
-        let mut parsed: Vec<(usize, SourceFile)> = by_size.into_par_iter().map(|(i, (path, kind, text))| (i, SourceFile::new(path, kind, text))).collect();
+        fresh.sort_by_key(|(_, f)| std::cmp::Reverse(f.2.len()));
+        let fresh: Vec<(usize, Arc<SourceFile>)> = fresh.into_par_iter().map(|(i, (path, kind, text))| (i, Arc::new(SourceFile::new(path, kind, text)))).collect();
+        if let Some(cache) = cache {
+            cache.keep(&fresh.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>());
+        }
+        parsed.extend(fresh);
         parsed.sort_by_key(|(i, _)| *i);
-        let files: Vec<SourceFile> = parsed.into_iter().map(|(_, f)| f).collect();
+        let files: Vec<Arc<SourceFile>> = parsed.into_iter().map(|(_, f)| f).collect();
         let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
         let mut project = Project {
             root: options.root,
@@ -307,7 +369,7 @@ impl Project {
     }
 
     pub fn file(&self, path: &Path) -> Option<&SourceFile> {
-        self.by_path.get(path).and_then(|&i| self.files.get(i))
+        self.by_path.get(path).and_then(|&i| self.files.get(i)).map(AsRef::as_ref)
     }
 
     /// The files at or under `dir` (compared with `.` and `..` applied), each with its
@@ -319,11 +381,11 @@ impl Project {
             v
         });
         let start = all.partition_point(|(p, _)| p.as_path() < dir);
-        all.get(start..).unwrap_or_default().iter().take_while(move |(p, _)| p.starts_with(dir)).filter_map(move |(p, i)| self.files.get(*i).map(|f| (p.as_path(), f)))
+        all.get(start..).unwrap_or_default().iter().take_while(move |(p, _)| p.starts_with(dir)).filter_map(move |(p, i)| self.files.get(*i).map(|f| (p.as_path(), &**f)))
     }
 
     pub fn files_of(&self, kind: FileKind) -> impl Iterator<Item = &SourceFile> {
-        self.files.iter().filter(move |f| f.kind == kind)
+        self.files.iter().map(AsRef::as_ref).filter(move |f: &&SourceFile| f.kind == kind)
     }
 
     /// The file of a dotted Python module (`config.settings.production`), searched under the
@@ -343,7 +405,7 @@ impl Project {
                 return Some(f);
             }
         }
-        self.files.iter().filter(|f| f.kind.is_python()).find(|f| candidates.iter().any(|c| path_ends_with(&f.path, c)))
+        self.files.iter().map(AsRef::as_ref).filter(|f| f.kind.is_python()).find(|f| candidates.iter().any(|c| path_ends_with(&f.path, c)))
     }
 
     /// The settings module a `DJANGO_SETTINGS_MODULE` value names, found as Python imports it.
@@ -446,6 +508,13 @@ fn compose_images(text: &str) -> Vec<(String, Version, TextRange)> {
     out
 }
 
+/// Whether two paths end in different names, so that no lexical normalisation (`.` and
+/// `..` applied) can make them one path: the cheap test before normalising both (a file
+/// looked up among all of a project's mostly ends here).
+pub(crate) fn names_differ(a: &Path, b: &Path) -> bool {
+    matches!((a.file_name(), b.file_name()), (Some(x), Some(y)) if x != y)
+}
+
 /// Whether `path` ends with the `/`-separated relative path `suffix`, component-wise.
 pub fn path_ends_with(path: &Path, suffix: &str) -> bool {
     let mut comps = path.components().rev();
@@ -469,6 +538,27 @@ mod tests {
         let f = SourceFile::new(PathBuf::from("settings.py"), FileKind::DjangoSettings, text.to_string());
         assert!(f.syntax_errors().is_empty(), "{:?}", f.syntax_errors().iter().map(|e| &e.message).collect::<Vec<_>>());
         assert_eq!(f.row(text.find("ALLOWED").unwrap()), 3);
+    }
+
+    /// A second build with the same cache parses only the file whose text changed.
+    #[test]
+    fn unchanged_files_are_not_parsed_again() {
+        let cache = ParseCache::default();
+        let options = ProjectOptions { parse_cache: Some(cache.clone()), ..ProjectOptions::default() };
+        let files = |workers: &str| vec![
+            (PathBuf::from("gunicorn.conf.py"), FileKind::GunicornConfig, format!("workers = {workers}\n")),
+            (PathBuf::from("Dockerfile"), FileKind::Dockerfile, "FROM python:3.12-slim\n".to_owned()),
+        ];
+        let first = Project::build(options.clone(), files("2"));
+        let second = Project::build(options.clone(), files("3"));
+        let same = |i: usize| Arc::ptr_eq(&first.files[i], &second.files[i]);
+        assert!(!same(0) && same(1));
+        assert_eq!(second.files[0].text, "workers = 3\n");
+        // The same text as another kind is parsed as that kind.
+        let as_python = Project::build(options, vec![(PathBuf::from("Dockerfile"), FileKind::Python, "FROM python:3.12-slim\n".to_owned())]);
+        assert_eq!(as_python.files[0].kind, FileKind::Python);
+        cache.retain(|p| p == Path::new("Dockerfile"));
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

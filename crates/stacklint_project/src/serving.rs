@@ -110,7 +110,15 @@ impl Project {
     pub fn app_servers_for_settings(&self, path: &Path) -> Vec<AppServer> {
         let runs = |dotted: &str| {
             let Some(module) = self.settings_module_named(dotted) else { return true };
-            module.path == path || module.settings.all().iter().any(|b| b.file.as_ref() == path)
+            // A module's bindings come a file at a time: compare each file once, not each
+            // binding (a 2,000-line settings module has hundreds).
+            let mut last: Option<&std::sync::Arc<Path>> = None;
+            module.path == path
+                || module.settings.all().iter().any(|b| {
+                    let seen = last.is_some_and(|l| std::sync::Arc::ptr_eq(l, &b.file));
+                    last = Some(&b.file);
+                    !seen && b.file.as_ref() == path
+                })
         };
         self.app_servers().into_iter().filter(|s| s.settings_module.as_deref().is_none_or(runs)).collect()
     }

@@ -26,6 +26,8 @@ pub struct PyModule {
     template: bool,
     /// Models and querysets, extracted on first use (see [`PyModule::orm`]).
     orm: std::sync::OnceLock<crate::orm::OrmFile>,
+    /// The import statements, found on first use (rules ask for them per file, often).
+    imports: std::sync::OnceLock<Vec<Import>>,
 }
 
 impl fmt::Debug for PyModule {
@@ -64,6 +66,7 @@ impl PyModule {
                         tree: Some(t),
                         template: true,
                         orm: std::sync::OnceLock::new(),
+                        imports: std::sync::OnceLock::new(),
                     };
                 }
             }
@@ -73,6 +76,7 @@ impl PyModule {
             tree,
             template: false,
             orm: std::sync::OnceLock::new(),
+            imports: std::sync::OnceLock::new(),
         }
     }
 
@@ -295,8 +299,12 @@ impl PyModule {
             .map_or(self.text.len(), |i| end + i + 1)
     }
 
-    /// Every import statement at any level, in source order.
-    pub fn imports(&self) -> Vec<Import> {
+    /// Every import statement at any level, in source order (found once per module).
+    pub fn imports(&self) -> &[Import] {
+        self.imports.get_or_init(|| self.find_imports())
+    }
+
+    fn find_imports(&self) -> Vec<Import> {
         let mut out = Vec::new();
         self.each_node(|n| {
             match n.kind() {
@@ -471,7 +479,7 @@ impl PyModule {
     pub fn import_aliases(&self) -> std::collections::HashMap<String, String> {
         let mut map = std::collections::HashMap::new();
         for imp in self.imports() {
-            add_import_aliases(&imp, &mut map);
+            add_import_aliases(imp, &mut map);
         }
         map
     }

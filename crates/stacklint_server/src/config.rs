@@ -1,5 +1,6 @@
-//! Settings from the client (`initializationOptions`, `workspace/didChangeConfiguration`)
-//! and which files are configuration.
+//! Settings from the client (`initializationOptions`, `workspace/didChangeConfiguration`,
+//! or asked for with `workspace/configuration` when the client supports it) and which
+//! files are configuration.
 //!
 //! The server keeps no configuration of its own: every run discovers `stacklint.toml`,
 //! `.stacklint.toml` or `[tool.stacklint]` again, so reloading one is re-linting. The

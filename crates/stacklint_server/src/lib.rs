@@ -48,5 +48,8 @@ where
 pub fn run_stdio() -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout(), Options::default()));
+    // Standard input is read on a blocking thread that waits until the client closes the
+    // pipe; after `exit` the server must not wait for it (dropping the runtime would).
+    runtime.shutdown_background();
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use stacklint_diagnostics::Diagnostic;
 use stacklint_linter::FixMode;
-use stacklint_project::FileKind;
+use stacklint_project::{FileKind, ParseCache};
 use stacklint_text::{LineIndex, PositionEncoding};
 use stacklint_workspace::{Overrides, RunRequest, run};
 
@@ -22,6 +22,8 @@ pub struct LintInput {
     /// Every open buffer, by path.
     pub buffers: Vec<(PathBuf, String)>,
     pub overrides: Overrides,
+    /// The session's parsed files: a run parses only what changed since the last one.
+    pub parse_cache: Option<ParseCache>,
 }
 
 /// What a lint found: findings per file and the texts they point into.
@@ -84,6 +86,7 @@ pub fn lint(input: &LintInput) -> LintResult {
             paths: input.roots.clone(),
             overrides: input.overrides.clone(),
             buffers: input.buffers.clone(),
+            parse_cache: input.parse_cache.clone(),
             ..RunRequest::default()
         };
         match run(&request) {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use stacklint_diagnostics::Applicability;
+use stacklint_project::ParseCache;
 use stacklint_text::PositionEncoding;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
@@ -81,6 +82,20 @@ struct State {
     published: HashMap<PathBuf, Uri>,
     /// Configuration errors shown already (each is shown once until it goes away).
     shown_errors: HashSet<String>,
+    /// Every linted file, parsed, kept for the next run (see [`ParseCache`]).
+    parse_cache: ParseCache,
+}
+
+impl State {
+    /// What the engine needs to run on the workspace as the editor has it now.
+    fn lint_input(&self) -> LintInput {
+        LintInput {
+            roots: self.roots.clone(),
+            buffers: self.documents.iter().map(|(p, d)| (p.clone(), d.text.clone())).collect(),
+            overrides: self.settings.overrides(),
+            parse_cache: Some(self.parse_cache.clone()),
+        }
+    }
 }
 
 struct Inner {
@@ -165,11 +180,7 @@ impl Server {
             if state.last.generation == state.generation && state.generation > 0 {
                 return state.last.clone();
             }
-            let input = LintInput {
-                roots: state.roots.clone(),
-                buffers: state.documents.iter().map(|(p, d)| (p.clone(), d.text.clone())).collect(),
-                overrides: state.settings.overrides(),
-            };
+            let input = state.lint_input();
             let versions: HashMap<PathBuf, i32> = state.documents.iter().map(|(p, d)| (p.clone(), d.version)).collect();
             (input, state.generation, versions)
         };
@@ -317,19 +328,27 @@ impl Server {
         }
     }
 
-    /// Settings asked of a client that sent `didChangeConfiguration` without them.
+    /// The `stacklint` section of a pull-model client's settings (`workspace/configuration`).
     async fn pull_settings(&self) -> Option<serde_json::Value> {
         let item = ConfigurationItem { scope_uri: None, section: Some("stacklint".to_owned()) };
         let values = self.inner.client.configuration(vec![item]).await.ok()?;
         values.into_iter().next()
     }
 
-    async fn apply_settings(&self, value: &serde_json::Value) {
+    /// Take the client's settings (invalid ones are shown and ignored); whether they
+    /// changed.
+    async fn apply_settings(&self, value: &serde_json::Value) -> bool {
         match ClientSettings::from_json(value) {
-            Ok(settings) => self.state().settings = settings,
+            Ok(settings) => {
+                let mut state = self.state();
+                let changed = state.settings != settings;
+                state.settings = settings;
+                changed
+            }
             Err(e) => {
                 self.log(MessageType::ERROR, format!("stacklint: {e}")).await;
                 self.inner.client.show_message(MessageType::ERROR, format!("stacklint: {e}")).await;
+                false
             }
         }
     }
@@ -409,9 +428,17 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let watch = self.state().caps.watch_dynamic;
-        if watch {
+        let caps = self.state().caps;
+        if caps.watch_dynamic {
             self.register_watchers().await;
+        }
+        // A pull-model client keeps its settings for us to ask for; what it answers wins
+        // over `initializationOptions` (no answer, or `null`, keeps those).
+        if caps.configuration
+            && let Some(value) = self.pull_settings().await.filter(|v| !v.is_null())
+            && self.apply_settings(&value).await
+        {
+            self.changed();
         }
         self.log(MessageType::INFO, format!("stacklint {} language server ready", env!("CARGO_PKG_VERSION"))).await;
     }
@@ -488,8 +515,9 @@ impl LanguageServer for Server {
         } else {
             params.settings
         };
-        self.apply_settings(&value).await;
-        self.changed();
+        if self.apply_settings(&value).await {
+            self.changed();
+        }
     }
 
     async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
@@ -540,10 +568,7 @@ impl LanguageServer for Server {
         if found.is_none() {
             // Nothing else here: an app service's capacity, when this is where it is defined
             // or run (the model is built again: hovers are rare, edits are not).
-            let input = {
-                let state = self.state();
-                LintInput { roots: state.roots.clone(), buffers: state.documents.iter().map(|(p, d)| (p.clone(), d.text.clone())).collect(), overrides: state.settings.overrides() }
-            };
+            let input = self.state().lint_input();
             let at = path.clone();
             found = guarded(move || service_hover::service_hover(&input, &at, offset)).await.ok().flatten();
         }

@@ -265,3 +265,29 @@ async fn malformed_requests_and_panics_do_not_stop_the_server() {
     assert_snapshot!("survives", shown.join("\n"));
     c.stop().await;
 }
+
+/// A pull-model client: the server asks for the `stacklint` section after `initialized`
+/// (its answer wins over `initializationOptions`) and again when told that the settings
+/// changed without being sent them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_pulled_with_workspace_configuration() {
+    let dir = fixture("web");
+    let (mut c, _) = Client::start_with(dir.path(), push_capabilities(), json!({"target": "cpus=8"}), json!({"target": "cpus=2"})).await;
+    let asked = c.wait(|m| m["method"] == "workspace/configuration").await;
+    assert_snapshot!("configuration_asked", c.show(&asked["params"]));
+    c.open("gunicorn.conf.py").await;
+    let uri = c.uri("gunicorn.conf.py");
+    // The first run may start before the answer lands: wait for the findings it brings.
+    let pulled = c
+        .wait(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri.as_str() && m["params"].to_string().contains("(2 × 2) + 1 = 5"))
+        .await;
+    assert_eq!(codes(&pulled["params"]), ["GUN007", "GUN001"]);
+    c.published_so_far().await;
+
+    c.set_configuration(json!({"target": "cpus=2", "ignore": ["GUN001"]}));
+    c.notify("workspace/didChangeConfiguration", json!({"settings": null})).await;
+    c.wait(|m| m["method"] == "workspace/configuration").await;
+    let changed = c.diagnostics("gunicorn.conf.py").await;
+    assert_eq!(codes(&changed), ["GUN007"]);
+    c.stop().await;
+}

@@ -12,8 +12,9 @@ use rayon::prelude::*;
 
 use stacklint_diagnostics::{Diagnostic, Severity, TextRange, unified_diff};
 use stacklint_linter::{DroppedFix, FixMode, LinterSettings, Oscillation, fix_project, lint};
-use stacklint_project::{ContextReader, 
-    FileKind, KnownVersion, Project, ProjectOptions, Version, VersionSource, Versions,
+use stacklint_project::{
+    ContextReader, FileKind, KnownVersion, ParseCache, Project, ProjectOptions, Version,
+    VersionSource, Versions,
 };
 
 use crate::config::Config;
@@ -44,6 +45,9 @@ pub struct RunRequest {
     /// project holding it when its kind can be told from its name or text. Ignored with
     /// `stdin`.
     pub buffers: Vec<(PathBuf, String)>,
+    /// Parsed files kept between runs (the language server's): unchanged files are not
+    /// parsed again. After a run it holds the files that run linted. Ignored with `stdin`.
+    pub parse_cache: Option<ParseCache>,
 }
 
 /// A file whose text a fix changed.
@@ -197,6 +201,7 @@ pub fn project_options(root: &Path, config: &Config) -> ProjectOptions {
             let root = root.to_path_buf();
             ContextReader::new(move |path| read_context(&root, path))
         },
+        parse_cache: None,
     }
 }
 
@@ -217,7 +222,10 @@ fn run_project_with(
 ) -> Result<RunOutcome, RunError> {
     let mut outcome = RunOutcome::default();
     let settings = linter_settings(&project.config)?;
-    let options = project_options(&project.root, &project.config);
+    let options = ProjectOptions {
+        parse_cache: request.parse_cache.clone(),
+        ..project_options(&project.root, &project.config)
+    };
     let buffers: HashMap<PathBuf, &str> = request
         .buffers
         .iter()
@@ -372,6 +380,9 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     }
     if !write {
         outcome.fixes_written = None;
+    }
+    if let Some(cache) = &request.parse_cache {
+        cache.retain(|p| outcome.sources.contains_key(p));
     }
     outcome
         .diagnostics

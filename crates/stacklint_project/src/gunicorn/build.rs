@@ -238,7 +238,7 @@ fn normalise(p: &Path) -> PathBuf {
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
-    normalise(a) == normalise(b)
+    !crate::project::names_differ(a, b) && normalise(a) == normalise(b)
 }
 
 /// The project file a `-c` value names: relative to the command's folder, then to the

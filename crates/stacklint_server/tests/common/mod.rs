@@ -1,7 +1,8 @@
 //! An in-process LSP client: the server runs on a task, the test talks JSON-RPC to it over
-//! in-memory pipes (the real transport and framing). Requests from the server
-//! (`client/registerCapability`, `workspace/configuration`, refreshes) are answered
-//! `null` and kept with the notifications, so tests can look at them.
+//! in-memory pipes (the real transport and framing). Requests from the server are kept
+//! with the notifications, so tests can look at them, and answered: `workspace/configuration`
+//! with [`Client::configuration`]'s value for each item, the others (`client/registerCapability`,
+//! refreshes) with `null`.
 
 #![allow(dead_code)]
 
@@ -24,6 +25,8 @@ pub struct Client {
     next_id: i64,
     pub root: PathBuf,
     server: tokio::task::JoinHandle<()>,
+    /// What `workspace/configuration` answers (`null` until set).
+    pub configuration: Arc<std::sync::Mutex<Value>>,
 }
 
 async fn write_frame(writer: &Mutex<WriteHalf<DuplexStream>>, message: &Value) {
@@ -74,6 +77,11 @@ pub fn push_capabilities() -> Value {
 impl Client {
     /// Start a server and initialize it on `root` with these client capabilities.
     pub async fn start(root: &Path, capabilities: Value, options: Value) -> (Client, Value) {
+        Client::start_with(root, capabilities, options, Value::Null).await
+    }
+
+    /// [`Client::start`] with the settings `workspace/configuration` answers from the start.
+    pub async fn start_with(root: &Path, capabilities: Value, options: Value, configuration: Value) -> (Client, Value) {
         let (client_side, server_side) = tokio::io::duplex(1 << 20);
         let (server_read, server_write) = tokio::io::split(server_side);
         let server = tokio::spawn(stacklint_server::serve(server_read, server_write, stacklint_server::Options { test_hooks: true }));
@@ -81,6 +89,8 @@ impl Client {
         let writer = Arc::new(Mutex::new(client_write));
         let (tx, incoming) = mpsc::unbounded_channel();
         let answer = writer.clone();
+        let configuration = Arc::new(std::sync::Mutex::new(configuration));
+        let settings = configuration.clone();
         tokio::spawn(async move {
             let mut reader = BufReader::new(client_read);
             loop {
@@ -106,14 +116,21 @@ impl Client {
                 if message.get("method").is_some()
                     && let Some(id) = message.get("id")
                 {
-                    write_frame(&answer, &json!({"jsonrpc": "2.0", "id": id, "result": null})).await;
+                    let result = if message["method"] == "workspace/configuration" {
+                        let value = settings.lock().map(|v| v.clone()).unwrap_or_default();
+                        let items = message["params"]["items"].as_array().map_or(0, Vec::len);
+                        Value::Array(vec![value; items])
+                    } else {
+                        Value::Null
+                    };
+                    write_frame(&answer, &json!({"jsonrpc": "2.0", "id": id, "result": result})).await;
                 }
                 if tx.send(message).is_err() {
                     return;
                 }
             }
         });
-        let mut client = Client { writer, incoming, stash: VecDeque::new(), next_id: 0, root: root.to_path_buf(), server };
+        let mut client = Client { writer, incoming, stash: VecDeque::new(), next_id: 0, root: root.to_path_buf(), server, configuration };
         let init = client
             .request("initialize", json!({
                 "processId": null,
@@ -125,6 +142,13 @@ impl Client {
             .await;
         client.notify("initialized", json!({})).await;
         (client, init)
+    }
+
+    /// What the client answers `workspace/configuration` with from now on.
+    pub fn set_configuration(&self, value: Value) {
+        if let Ok(mut v) = self.configuration.lock() {
+            *v = value;
+        }
     }
 
     pub fn uri(&self, rel: &str) -> String {

@@ -2,7 +2,7 @@
 //! pre-commit reads it: YAML, then Python's `re`) matches every file that
 //! `stacklint check --show-files` lists in a project of every kind, and none of the files
 //! stacklint does not read. The hooks themselves run end to end in `tests/pre-commit/run.sh`
-//! (a release build; `.ci/run` runs it).
+//! (a release build; `.ci/run` runs it, and so does `tests/scripts.rs` when asked).
 //!
 //! The oracles: `pre-commit` (`STACKLINT_PRE_COMMIT`, else on the `PATH`) and a Python with
 //! PyYAML (`STACKLINT_PYTHON`); without them the tests print `SKIPPED:`, and fail under
@@ -10,17 +10,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn hooks_file() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.pre-commit-hooks.yaml")
+    common::repo_root().join(".pre-commit-hooks.yaml")
 }
 
-fn skip(why: &str) {
-    assert!(!common::oracles_required(), "STACKLINT_REQUIRE_ORACLES=1 but {why}");
-    common::skipped(why);
-}
 
 /// A project with a file of every kind stacklint reads, and a few it does not.
 const SAMPLE: &[(&str, &str)] = &[
@@ -72,7 +68,7 @@ print("\n".join(bad))
 fn files_regex_matches_every_file_stacklint_reads() {
     let tmp = tempfile::tempdir().unwrap();
     common::write_files(tmp.path(), SAMPLE);
-    let out = Command::new(env!("CARGO_BIN_EXE_stacklint")).args(["check", ".", "--show-files"]).current_dir(tmp.path()).output().unwrap();
+    let out = Command::new(common::stacklint_bin()).args(["check", ".", "--show-files"]).current_dir(tmp.path()).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     // `path (kind)` per line.
     let listed: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().filter_map(|l| l.rsplit_once(" (")).map(|(path, _)| path.to_owned()).collect();
@@ -93,10 +89,10 @@ fn files_regex_matches_every_file_stacklint_reads() {
             assert!(problems.trim().is_empty(), ".pre-commit-hooks.yaml `files:`:\n{problems}");
         }
         Ok(out) if String::from_utf8_lossy(&out.stderr).contains("No module named 'yaml'") => {
-            skip(&format!("`{python}` has no PyYAML (pip install pyyaml, or set STACKLINT_PYTHON)"));
+            common::oracles::skip(&format!("`{python}` has no PyYAML (pip install pyyaml, or set STACKLINT_PYTHON)"));
         }
         Ok(out) => panic!("{python}: {}", String::from_utf8_lossy(&out.stderr)),
-        Err(e) => skip(&format!("`{python}` does not run ({e}); set STACKLINT_PYTHON")),
+        Err(e) => common::oracles::skip(&format!("`{python}` does not run ({e}); set STACKLINT_PYTHON")),
     }
 }
 
@@ -104,7 +100,7 @@ fn files_regex_matches_every_file_stacklint_reads() {
 fn pre_commit_accepts_the_manifest() {
     let pre_commit = std::env::var_os("STACKLINT_PRE_COMMIT").map_or_else(|| PathBuf::from("pre-commit"), PathBuf::from);
     let Ok(out) = Command::new(&pre_commit).arg("validate-manifest").arg(hooks_file()).output() else {
-        skip(&format!("`{}` not found (pip install pre-commit, or set STACKLINT_PRE_COMMIT)", pre_commit.display()));
+        common::oracles::skip(&format!("`{}` not found (pip install pre-commit, or set STACKLINT_PRE_COMMIT)", pre_commit.display()));
         return;
     };
     assert!(out.status.success(), "pre-commit validate-manifest:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -26,9 +26,10 @@ impl Verdict {
     }
 }
 
+/// Skip loudly for want of a program, or fail under `STACKLINT_REQUIRE_ORACLES=1`.
 pub fn skip(what: &str) {
     assert!(!common::oracles_required(), "STACKLINT_REQUIRE_ORACLES=1 but {what}");
-    eprintln!("SKIPPED: {what}");
+    common::skipped(what);
 }
 
 /// `STACKLINT_PYTHON`, or `python3`.

@@ -2,7 +2,9 @@
 //! of its `console` block is run (on a copy of `examples/`, so nothing in the repository
 //! changes) and what follows it must be exactly what the command prints, standard output
 //! then standard error. The README is the snapshot: when the output changes on purpose,
-//! `STACKLINT_UPDATE_README=1 cargo test -p stacklint --test readme_tour` rewrites the block.
+//! `STACKLINT_UPDATE_README=1 cargo test -p stacklint_e2e --test readme_tour` rewrites the block.
+
+mod common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use std::process::Command;
 const SECTION: &str = "## A quick tour";
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    common::repo_root()
 }
 
 /// The byte range of the tour's `console` block body in the README.
@@ -59,7 +61,7 @@ fn run(command: &str, cwd: &mut PathBuf) -> String {
     assert_eq!(words.next(), Some("stacklint"), "the tour runs stacklint only: {command}");
     let args: Vec<&str> = words.collect();
     assert!(!args.iter().any(|a| a.contains(['"', '\'', '|', '>'])), "no quoting or redirection in the tour: {command}");
-    let output = Command::new(env!("CARGO_BIN_EXE_stacklint"))
+    let output = Command::new(common::stacklint_bin())
         .args(&args)
         .current_dir(&*cwd)
         .env_remove("FORCE_COLOR")

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,12 +23,12 @@ fn neovim_shows_the_finding_and_applies_the_fix() {
         ("requirements.txt", "django\n"),
     ]);
     let result = dir.path().join("result.txt");
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/editor/neovim.lua");
+    let repo = common::repo_root();
+    let script = repo.join("tests/editor/neovim.lua");
     let mut child = Command::new(&nvim)
         .args(["--headless", "--clean", "-c"])
         .arg(format!("luafile {}", script.display()))
-        .env("STACKLINT_BIN", assert_cmd::cargo::cargo_bin("stacklint"))
+        .env("STACKLINT_BIN", common::stacklint_bin())
         .env("PROJECT", dir.path())
         .env("RESULT", &result)
         .env("REPO", &repo)

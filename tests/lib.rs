@@ -1,0 +1,1 @@
+//! Nothing to link: this package is its end-to-end suites (`Cargo.toml` lists them).
