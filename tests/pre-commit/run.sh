@@ -9,16 +9,19 @@
 # accepts the manifest and that its `files:` regex matches every kind of file stacklint reads.)
 #
 # try-repo clones this repository (with uncommitted changes) and pip-installs the clone,
-# which builds the maturin wheel in release mode. CARGO_TARGET_DIR points at this repo's
-# target/ so the dependencies' release build is shared with scripts/build-wheel; the
-# workspace's own crates are rebuilt per clone (cargo sees the fresh checkout's mtimes),
-# which is why step 1 runs both hooks in one try-repo instead of one try-repo each.
+# which builds the maturin wheel. Here it is built with cargo's dev profile
+# (MATURIN_PEP517_ARGS): this test checks how the hooks are wired, and scripts/build-wheel
+# checks the release wheel; CARGO_TARGET_DIR points at this repo's target/ so the
+# dependencies the test suite already built are reused. The workspace's own crates are
+# rebuilt per clone (cargo sees the fresh checkout's mtimes), which is why step 1 runs both
+# hooks in one try-repo instead of one try-repo each.
 #
 # Needs python3 (venv), git, cargo and the network to PyPI (pre-commit, maturin).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS:---profile dev}"
 PYTHON="${PYTHON:-python3}"
 VENV="$CARGO_TARGET_DIR/pre-commit-venv"
 PRE_COMMIT_VERSION="4.7.0"
