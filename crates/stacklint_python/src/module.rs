@@ -26,6 +26,9 @@ pub struct PyModule {
     template: bool,
     /// Models and querysets, extracted on first use (see [`PyModule::orm`]).
     orm: std::sync::OnceLock<crate::orm::OrmFile>,
+    /// The imports and their local names, read on first use: every query resolution asks.
+    imports: std::sync::OnceLock<Vec<Import>>,
+    aliases: std::sync::OnceLock<std::collections::HashMap<String, String>>,
 }
 
 impl fmt::Debug for PyModule {
@@ -64,6 +67,8 @@ impl PyModule {
                         tree: Some(t),
                         template: true,
                         orm: std::sync::OnceLock::new(),
+                        imports: std::sync::OnceLock::new(),
+                        aliases: std::sync::OnceLock::new(),
                     };
                 }
             }
@@ -73,6 +78,8 @@ impl PyModule {
             tree,
             template: false,
             orm: std::sync::OnceLock::new(),
+            imports: std::sync::OnceLock::new(),
+            aliases: std::sync::OnceLock::new(),
         }
     }
 
@@ -295,10 +302,20 @@ impl PyModule {
             .map_or(self.text.len(), |i| end + i + 1)
     }
 
-    /// Every import statement at any level, in source order.
-    pub fn imports(&self) -> Vec<Import> {
+    /// Every import statement at any level, in source order (read once, then kept).
+    pub fn imports(&self) -> &[Import] {
+        self.imports.get_or_init(|| self.read_imports())
+    }
+
+    fn read_imports(&self) -> Vec<Import> {
         let mut out = Vec::new();
+        // Only nodes whose text says `import` can hold one: the rest is not walked.
+        let words: Vec<usize> = self.text.match_indices("import").map(|(i, _)| i).collect();
         self.each_node(|n| {
+            let first = words.partition_point(|&i| i < n.start_byte());
+            if words.get(first).is_none_or(|&i| i >= n.end_byte()) {
+                return false;
+            }
             match n.kind() {
                 "import_statement" => {
                     let mut c = n.walk();
@@ -327,6 +344,8 @@ impl PyModule {
                         out.push(imp);
                     }
                 }
+                // Imports are statements: no need to walk through expressions.
+                "expression_statement" | "return_statement" | "decorator" | "comment" => return false,
                 _ => {}
             }
             true
@@ -468,12 +487,14 @@ impl PyModule {
 
     /// Local name → dotted module path for every import (`import numpy as np` →
     /// `np` → `numpy`; `from os import environ` → `environ` → `os.environ`).
-    pub fn import_aliases(&self) -> std::collections::HashMap<String, String> {
-        let mut map = std::collections::HashMap::new();
-        for imp in self.imports() {
-            add_import_aliases(&imp, &mut map);
-        }
-        map
+    pub fn import_aliases(&self) -> &std::collections::HashMap<String, String> {
+        self.aliases.get_or_init(|| {
+            let mut map = std::collections::HashMap::new();
+            for imp in self.imports() {
+                add_import_aliases(imp, &mut map);
+            }
+            map
+        })
     }
 
     /// The first attribute access named one of `attrs` (`response.content`) inside the

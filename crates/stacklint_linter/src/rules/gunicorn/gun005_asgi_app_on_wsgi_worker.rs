@@ -53,7 +53,7 @@ fn asgi_reason(project: &Project, app: &str) -> Option<String> {
     }
     let file = project.python_module(module)?;
     let py = file.python()?;
-    let framework = py.imports().into_iter().map(|i| i.spec.dotted()).find(|m| ASGI_FRAMEWORKS.iter().any(|f| m == f || m.starts_with(&format!("{f}."))))?;
+    let framework = py.imports().iter().map(|i| i.spec.dotted()).find(|m| ASGI_FRAMEWORKS.iter().any(|f| m == f || m.starts_with(&format!("{f}."))))?;
     Some(format!("`{app}` is an ASGI application (`{module}` imports `{framework}`)"))
 }
 
