@@ -410,7 +410,7 @@ impl PyModule {
                 && let Some(f) = n.child_by_field_name("function")
                 && let Some(d) = dotted_name(self, f)
             {
-                let canon = canonical(&d, &aliases);
+                let canon = canonical(&d, aliases);
                 if callees.contains(&canon.as_str()) {
                     out.push(CallSite {
                         callee: canon,
@@ -446,7 +446,7 @@ impl PyModule {
             if n.kind() == "call"
                 && let Some(f) = n.child_by_field_name("function")
                 && let Some(d) = dotted_name(self, f)
-                && canonical(&d, &aliases) == "os.environ.setdefault"
+                && canonical(&d, aliases) == "os.environ.setdefault"
                 && let Some(args) = n.child_by_field_name("arguments")
             {
                 let mut c = args.walk();
@@ -468,7 +468,7 @@ impl PyModule {
                 && let Some(l) = n.child_by_field_name("left")
                 && l.kind() == "subscript"
                 && let Some(obj) = l.child_by_field_name("value")
-                && dotted_name(self, obj).is_some_and(|d| canonical(&d, &aliases) == "os.environ")
+                && dotted_name(self, obj).is_some_and(|d| canonical(&d, aliases) == "os.environ")
                 && let Some(key) = l.child_by_field_name("subscript")
                 && string_literal(self, key).as_deref() == Some("DJANGO_SETTINGS_MODULE")
                 && let Some(r) = n.child_by_field_name("right")

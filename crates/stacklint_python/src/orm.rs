@@ -237,20 +237,20 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
             return names_a_word(n);
         }
         if kind == k.call || kind == k.subscript || kind == k.attribute {
-            if is_maximal(parent, field) {
-                if let Some(q) = chain(m, n) {
-                    let idx = out.queries.len();
-                    if let Some(parent) = parent
-                        && parent.kind() == "assignment"
-                        && parent.child_by_field_name("right") == Some(n)
-                        && let Some(left) = parent.child_by_field_name("left")
-                        && left.kind() == "identifier"
-                    {
-                        assigned.entry((scope_in(up), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
-                    }
-                    out.queries.push(q);
-                    scopes.push(scope_in(up));
+            if is_maximal(parent, field)
+                && let Some(q) = chain(m, n)
+            {
+                let idx = out.queries.len();
+                if let Some(parent) = parent
+                    && parent.kind() == "assignment"
+                    && parent.child_by_field_name("right") == Some(n)
+                    && let Some(left) = parent.child_by_field_name("left")
+                    && left.kind() == "identifier"
+                {
+                    assigned.entry((scope_in(up), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
                 }
+                out.queries.push(q);
+                scopes.push(scope_in(up));
             }
         } else if kind == k.for_statement {
             if let (Some(l), Some(r), Some(b)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), n.child_by_field_name("body")) {
