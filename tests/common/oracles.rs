@@ -32,6 +32,24 @@ pub fn skip(what: &str) {
     common::skipped(what);
 }
 
+/// A Python that imports Django: `STACKLINT_DJANGO_PYTHON` (CI makes a venv with
+/// `django==5.2.8`; it must work when set), else `python3` when it can import Django;
+/// otherwise `None`, said loudly (a failure when `STACKLINT_REQUIRE_ORACLES=1`).
+pub fn django_python() -> Option<PathBuf> {
+    let works = |py: &std::path::Path| Command::new(py).args(["-c", "import django"]).output().is_ok_and(|o| o.status.success());
+    if let Some(py) = std::env::var_os("STACKLINT_DJANGO_PYTHON").map(PathBuf::from) {
+        assert!(works(&py), "STACKLINT_DJANGO_PYTHON={} cannot import django", py.display());
+        return Some(py);
+    }
+    let py = PathBuf::from("python3");
+    if works(&py) {
+        return Some(py);
+    }
+    assert!(!common::oracles_required(), "Django is not installed and STACKLINT_REQUIRE_ORACLES=1 (set STACKLINT_DJANGO_PYTHON)");
+    eprintln!("\n==========\nSKIPPED: Django not installed (set STACKLINT_DJANGO_PYTHON to a Python with django==5.2.8)\n==========\n");
+    None
+}
+
 /// `STACKLINT_PYTHON`, or `python3`.
 pub fn python() -> String {
     std::env::var("STACKLINT_PYTHON").unwrap_or_else(|_| "python3".into())

@@ -29,21 +29,6 @@ fn cases_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/django_parity")
 }
 
-fn django_python() -> Option<PathBuf> {
-    let works = |py: &Path| Command::new(py).args(["-c", "import django"]).output().is_ok_and(|o| o.status.success());
-    if let Some(py) = std::env::var_os("STACKLINT_DJANGO_PYTHON").map(PathBuf::from) {
-        assert!(works(&py), "STACKLINT_DJANGO_PYTHON={} cannot import django", py.display());
-        return Some(py);
-    }
-    let py = PathBuf::from("python3");
-    if works(&py) {
-        return Some(py);
-    }
-    assert!(!common::oracles_required(), "Django is not installed and STACKLINT_REQUIRE_ORACLES=1 (set STACKLINT_DJANGO_PYTHON)");
-    eprintln!("\n==========\nSKIPPED: Django not installed (set STACKLINT_DJANGO_PYTHON to a Python with django==5.2.8)\n==========\n");
-    None
-}
-
 /// The `security.*` ids in `check --deploy` output (`?: (security.W004) ...`), sorted.
 fn security_ids(text: &str) -> Vec<String> {
     let mut ids = Vec::new();
@@ -88,7 +73,7 @@ fn stacklint_ids(case: &Path) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn deploy_checks_match_django() {
-    let Some(python) = django_python() else { return };
+    let Some(python) = common::oracles::django_python() else { return };
     let version = Command::new(&python).args(["-c", "import django; print(django.get_version())"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(cases_dir()).unwrap().filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("settings.py").is_file()).collect();
     cases.sort();

@@ -26,8 +26,9 @@ pub struct PyModule {
     template: bool,
     /// Models and querysets, extracted on first use (see [`PyModule::orm`]).
     orm: std::sync::OnceLock<crate::orm::OrmFile>,
-    /// The import statements, found on first use (rules ask for them per file, often).
+    /// The imports and their local names, read on first use: every query resolution asks.
     imports: std::sync::OnceLock<Vec<Import>>,
+    aliases: std::sync::OnceLock<std::collections::HashMap<String, String>>,
 }
 
 impl fmt::Debug for PyModule {
@@ -67,6 +68,7 @@ impl PyModule {
                         template: true,
                         orm: std::sync::OnceLock::new(),
                         imports: std::sync::OnceLock::new(),
+                        aliases: std::sync::OnceLock::new(),
                     };
                 }
             }
@@ -77,6 +79,7 @@ impl PyModule {
             template: false,
             orm: std::sync::OnceLock::new(),
             imports: std::sync::OnceLock::new(),
+            aliases: std::sync::OnceLock::new(),
         }
     }
 
@@ -299,14 +302,20 @@ impl PyModule {
             .map_or(self.text.len(), |i| end + i + 1)
     }
 
-    /// Every import statement at any level, in source order (found once per module).
+    /// Every import statement at any level, in source order (read once, then kept).
     pub fn imports(&self) -> &[Import] {
-        self.imports.get_or_init(|| self.find_imports())
+        self.imports.get_or_init(|| self.read_imports())
     }
 
-    fn find_imports(&self) -> Vec<Import> {
+    fn read_imports(&self) -> Vec<Import> {
         let mut out = Vec::new();
+        // Only nodes whose text says `import` can hold one: the rest is not walked.
+        let words: Vec<usize> = self.text.match_indices("import").map(|(i, _)| i).collect();
         self.each_node(|n| {
+            let first = words.partition_point(|&i| i < n.start_byte());
+            if words.get(first).is_none_or(|&i| i >= n.end_byte()) {
+                return false;
+            }
             match n.kind() {
                 "import_statement" => {
                     let mut c = n.walk();
@@ -335,6 +344,8 @@ impl PyModule {
                         out.push(imp);
                     }
                 }
+                // Imports are statements: no need to walk through expressions.
+                "expression_statement" | "return_statement" | "decorator" | "comment" => return false,
                 _ => {}
             }
             true
@@ -399,7 +410,7 @@ impl PyModule {
                 && let Some(f) = n.child_by_field_name("function")
                 && let Some(d) = dotted_name(self, f)
             {
-                let canon = canonical(&d, &aliases);
+                let canon = canonical(&d, aliases);
                 if callees.contains(&canon.as_str()) {
                     out.push(CallSite {
                         callee: canon,
@@ -435,7 +446,7 @@ impl PyModule {
             if n.kind() == "call"
                 && let Some(f) = n.child_by_field_name("function")
                 && let Some(d) = dotted_name(self, f)
-                && canonical(&d, &aliases) == "os.environ.setdefault"
+                && canonical(&d, aliases) == "os.environ.setdefault"
                 && let Some(args) = n.child_by_field_name("arguments")
             {
                 let mut c = args.walk();
@@ -457,7 +468,7 @@ impl PyModule {
                 && let Some(l) = n.child_by_field_name("left")
                 && l.kind() == "subscript"
                 && let Some(obj) = l.child_by_field_name("value")
-                && dotted_name(self, obj).is_some_and(|d| canonical(&d, &aliases) == "os.environ")
+                && dotted_name(self, obj).is_some_and(|d| canonical(&d, aliases) == "os.environ")
                 && let Some(key) = l.child_by_field_name("subscript")
                 && string_literal(self, key).as_deref() == Some("DJANGO_SETTINGS_MODULE")
                 && let Some(r) = n.child_by_field_name("right")
@@ -476,12 +487,14 @@ impl PyModule {
 
     /// Local name → dotted module path for every import (`import numpy as np` →
     /// `np` → `numpy`; `from os import environ` → `environ` → `os.environ`).
-    pub fn import_aliases(&self) -> std::collections::HashMap<String, String> {
-        let mut map = std::collections::HashMap::new();
-        for imp in self.imports() {
-            add_import_aliases(imp, &mut map);
-        }
-        map
+    pub fn import_aliases(&self) -> &std::collections::HashMap<String, String> {
+        self.aliases.get_or_init(|| {
+            let mut map = std::collections::HashMap::new();
+            for imp in self.imports() {
+                add_import_aliases(imp, &mut map);
+            }
+            map
+        })
     }
 
     /// The first attribute access named one of `attrs` (`response.content`) inside the

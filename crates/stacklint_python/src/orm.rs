@@ -196,6 +196,8 @@ impl OrmFile {
 }
 
 const SHORTCUTS: [&str; 2] = ["get_object_or_404", "get_list_or_404"];
+/// Words without which no query of a module can be resolved to a model.
+const QUERY_WORDS: [&str; 2] = ["objects", "_or_404"];
 
 pub(crate) fn extract(m: &PyModule) -> OrmFile {
     let mut out = OrmFile::default();
@@ -209,38 +211,57 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
             out.classes.push(c);
         }
     }
-    // Queries: every maximal chain, in document order.
+    // Queries: every maximal chain, in document order. One walk that keeps the ancestors:
+    // tree-sitter's `parent()` searches down from the root, too slow to ask at every node.
     let mut assigned: HashMap<(usize, String), Vec<(usize, usize)>> = HashMap::new();
-    let mut loops: Vec<(Node<'_>, Node<'_>, Node<'_>, Vec<Node<'_>>)> = Vec::new();
-    m.each_node(|n| {
-        match n.kind() {
-            "call" | "subscript" | "attribute" if is_maximal(n) => {
-                if let Some(q) = chain(m, n) {
-                    let idx = out.queries.len();
-                    if let Some(parent) = n.parent()
-                        && parent.kind() == "assignment"
-                        && parent.child_by_field_name("right") == Some(n)
-                        && let Some(left) = parent.child_by_field_name("left")
-                        && left.kind() == "identifier"
-                    {
-                        assigned.entry((scope_of(n), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
-                    }
-                    out.queries.push(q);
+    let mut loops: Vec<(Node<'_>, Node<'_>, Node<'_>, Vec<Node<'_>>, usize)> = Vec::new();
+    let mut scopes: Vec<usize> = Vec::new();
+    // A query is only ever resolved from a manager (`.objects`) or a shortcut, and a
+    // variable only refines a query of its own function: a function (a module) naming
+    // neither has no query worth the walk.
+    let text = m.text();
+    let mut words: Vec<usize> = QUERY_WORDS.iter().flat_map(|w| text.match_indices(w).map(|(i, _)| i)).collect();
+    if words.is_empty() {
+        return out;
+    }
+    words.sort_unstable();
+    let names_a_word = |n: Node<'_>| {
+        let first = words.partition_point(|&i| i < n.start_byte());
+        words.get(first).is_some_and(|&i| i < n.end_byte())
+    };
+    let k = &*KINDS;
+    walk(root, |n, field, up| {
+        let parent = up.last().copied();
+        let kind = n.kind_id();
+        if kind == k.function_definition || kind == k.lambda {
+            return names_a_word(n);
+        }
+        if kind == k.call || kind == k.subscript || kind == k.attribute {
+            if is_maximal(parent, field)
+                && let Some(q) = chain(m, n)
+            {
+                let idx = out.queries.len();
+                if let Some(parent) = parent
+                    && parent.kind() == "assignment"
+                    && parent.child_by_field_name("right") == Some(n)
+                    && let Some(left) = parent.child_by_field_name("left")
+                    && left.kind() == "identifier"
+                {
+                    assigned.entry((scope_in(up), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
                 }
+                out.queries.push(q);
+                scopes.push(scope_in(up));
             }
-            "for_statement" => {
-                if let (Some(l), Some(r), Some(b)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), n.child_by_field_name("body")) {
-                    loops.push((n, l, r, vec![b]));
-                }
+        } else if kind == k.for_statement {
+            if let (Some(l), Some(r), Some(b)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), n.child_by_field_name("body")) {
+                loops.push((n, l, r, vec![b], scope_in(up)));
             }
-            "for_in_clause" => {
-                if let (Some(l), Some(r), Some(comp)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), n.parent()) {
-                    let mut c = comp.walk();
-                    let body: Vec<Node<'_>> = comp.named_children(&mut c).filter(|x| x.id() != n.id()).collect();
-                    loops.push((n, l, r, body));
-                }
-            }
-            _ => {}
+        } else if kind == k.for_in_clause
+            && let (Some(l), Some(r), Some(comp)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), parent)
+        {
+            let mut c = comp.walk();
+            let body: Vec<Node<'_>> = comp.named_children(&mut c).filter(|x| x.id() != n.id()).collect();
+            loops.push((n, l, r, body, scope_in(up)));
         }
         true
     });
@@ -249,9 +270,9 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
         assigned.get(&(scope, name.to_owned()))?.iter().rev().find(|(end, _)| *end <= before).map(|(_, i)| *i)
     };
     let mut bases = Vec::new();
-    for q in &out.queries {
+    for (q, scope) in out.queries.iter().zip(&scopes) {
         let base = match &q.root {
-            Root::Name(name) => m.root().and_then(|r| r.descendant_for_byte_range(q.range.start(), q.range.start())).and_then(|n| bound(name, scope_of(n), q.range.start())),
+            Root::Name(name) => bound(name, *scope, q.range.start()),
             Root::Manager { .. } => None,
         };
         bases.push(base);
@@ -265,13 +286,13 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
         }
     }
     // A query whose chain continues only in a loop is not "refined": iterating runs it.
-    for (header, left, right, body) in loops {
+    for (header, left, right, body, scope) in loops {
         if left.kind() != "identifier" {
             continue;
         }
         let var = m.node_text(left).to_owned();
         let query = match right.kind() {
-            "identifier" => bound(m.node_text(right), scope_of(right), right.start_byte()),
+            "identifier" => bound(m.node_text(right), scope, right.start_byte()),
             _ => out.queries.iter().position(|q| q.range == node_range(right) && !q.shortcut),
         };
         let Some(query) = query else { continue };
@@ -285,31 +306,113 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
     out
 }
 
-/// Not the object of an attribute, the value of a subscript or the callee of a call:
-/// the whole chain ends here.
-fn is_maximal(n: Node<'_>) -> bool {
-    let Some(p) = n.parent() else { return true };
-    match p.kind() {
-        "attribute" => p.child_by_field_name("object") != Some(n),
-        "subscript" => p.child_by_field_name("value") != Some(n),
-        "call" => p.child_by_field_name("function") != Some(n),
-        _ => true,
+/// The node kinds the extraction walk tests at every node, as ids: comparing numbers,
+/// not names, is most of the walk's speed.
+struct Kinds {
+    call: u16,
+    subscript: u16,
+    attribute: u16,
+    for_statement: u16,
+    for_in_clause: u16,
+    function_definition: u16,
+    lambda: u16,
+}
+
+static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    let id = |kind: &str| language.id_for_node_kind(kind, true);
+    Kinds {
+        call: id("call"),
+        subscript: id("subscript"),
+        attribute: id("attribute"),
+        for_statement: id("for_statement"),
+        for_in_clause: id("for_in_clause"),
+        function_definition: id("function_definition"),
+        lambda: id("lambda"),
+    }
+});
+
+/// Not the object of an attribute, the value of a subscript or the callee of a call (the
+/// node's `field` in its `parent`): the whole chain ends here.
+fn is_maximal(parent: Option<Node<'_>>, field: Option<&str>) -> bool {
+    let Some(p) = parent else { return true };
+    let k = &*KINDS;
+    let kind = p.kind_id();
+    !((kind == k.attribute && field == Some("object")) || (kind == k.subscript && field == Some("value")) || (kind == k.call && field == Some("function")))
+}
+
+/// The start of the innermost enclosing function among `ancestors` (0 at module level):
+/// the scope of a variable.
+fn scope_in(ancestors: &[Node<'_>]) -> usize {
+    ancestors.iter().rev().find(|p| matches!(p.kind(), "function_definition" | "lambda")).map_or(0, |p| p.start_byte() + 1)
+}
+
+/// Every node below `top` (and `top`), in document order, with its field name in its
+/// parent and its ancestors from `top` down; `f` returns whether to descend.
+fn walk<'t>(top: Node<'t>, mut f: impl FnMut(Node<'t>, Option<&'t str>, &[Node<'t>]) -> bool) {
+    let mut cursor = top.walk();
+    let mut up: Vec<Node<'t>> = Vec::new();
+    'walk: loop {
+        let n = cursor.node();
+        let field = if up.is_empty() { None } else { cursor.field_name() };
+        if f(n, field, &up) && cursor.goto_first_child() {
+            up.push(n);
+            continue;
+        }
+        loop {
+            if up.is_empty() {
+                break 'walk;
+            }
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+            up.pop();
+        }
     }
 }
 
-/// The start of the enclosing function (0 at module level): the scope of a variable.
-fn scope_of(n: Node<'_>) -> usize {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if matches!(p.kind(), "function_definition" | "lambda") {
-            return p.start_byte() + 1;
+/// Whether the chain ending at `node` can be a query, read without allocating: it starts at
+/// `<name>.objects`, at a shortcut call, or at a name with a queryset method after it.
+/// Most calls of a module are none of these.
+fn may_be_chain(m: &PyModule, node: Node<'_>) -> bool {
+    let mut cur = node;
+    let mut queryset_method = false;
+    let mut calls = 0;
+    for _ in 0..64 {
+        match cur.kind() {
+            "call" => {
+                let Some(func) = cur.child_by_field_name("function") else { return false };
+                if func.kind() != "attribute" {
+                    return calls == 0;
+                }
+                calls += 1;
+                queryset_method |= func.child_by_field_name("attribute").is_some_and(|a| is_queryset_method(m.node_text(a)));
+                let Some(object) = func.child_by_field_name("object") else { return false };
+                cur = object;
+            }
+            "subscript" => match cur.child_by_field_name("value") {
+                Some(v) => cur = v,
+                None => return false,
+            },
+            "parenthesized_expression" => match cur.named_child(0) {
+                Some(v) => cur = v,
+                None => return false,
+            },
+            "attribute" => return calls > 0 && cur.child_by_field_name("attribute").is_some_and(|a| m.node_text(a) == "objects"),
+            "identifier" => return queryset_method,
+            _ => return false,
         }
-        cur = p.parent();
     }
-    0
+    false
 }
 
 fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
+    if !may_be_chain(m, node) {
+        return None;
+    }
     let mut calls = Vec::new();
     let mut cur = node;
     for _ in 0..64 {
@@ -407,36 +510,15 @@ fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
 }
 
 fn collect_reads(m: &PyModule, body: Node<'_>, var: &str, out: &mut Vec<(Vec<String>, TextRange)>) {
-    let mut cursor = body.walk();
-    'walk: loop {
-        let n = cursor.node();
-        let mut descend = true;
-        if n.kind() == "attribute" && is_maximal_attribute(n) {
-            if let Some(path) = attr_path(m, n, var) {
+    walk(body, |n, field, up| {
+        if n.kind() == "attribute" {
+            let outer = up.last().is_some_and(|p| p.kind() == "attribute" && field == Some("object"));
+            if !outer && let Some(path) = attr_path(m, n, var) {
                 out.push((path, node_range(n)));
             }
-        } else if matches!(n.kind(), "function_definition" | "lambda" | "class_definition") {
-            descend = false;
         }
-        if descend && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.node() == body {
-                break 'walk;
-            }
-            if cursor.goto_next_sibling() {
-                continue 'walk;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-        }
-    }
-}
-
-fn is_maximal_attribute(n: Node<'_>) -> bool {
-    n.parent().is_none_or(|p| p.kind() != "attribute" || p.child_by_field_name("object") != Some(n))
+        !matches!(n.kind(), "function_definition" | "lambda" | "class_definition")
+    });
 }
 
 /// `var.a.b` → `["a", "b"]` (a call in the middle ends the path).

@@ -20,6 +20,7 @@ pub mod orm003_redundant_index;
 pub static RULES: &[&Rule] = &[&orm001_missing_index::RULE, &orm002_n_plus_one_query::RULE, &orm003_redundant_index::RULE];
 
 /// Files whose queries run in production: not tests, migrations or fixtures scripts.
+/// `path` is relative to the project root: the folders above it say nothing.
 fn production_code(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let test_file = name.starts_with("test_") || name.ends_with("_test.py") || name == "tests.py" || name == "conftest.py";
@@ -40,7 +41,7 @@ pub(crate) struct ResolvedQuery<'a> {
 pub(crate) fn resolved_queries(project: &Project) -> Vec<ResolvedQuery<'_>> {
     let graph = project.models();
     let mut out = Vec::new();
-    for file in project.files.iter().filter(|f| f.kind.is_python() && production_code(&f.path)) {
+    for file in project.files.iter().filter(|f| f.kind.is_python() && production_code(f.path.strip_prefix(&project.root).unwrap_or(&f.path))) {
         let Some(module) = file.python() else { continue };
         let orm = module.orm();
         for index in 0..orm.queries.len() {
