@@ -49,6 +49,9 @@ pub(crate) fn run(args: &CapacityArgs, stdout: &mut dyn Write, stderr: &mut dyn 
                 let m = access_log::measure(text, &access_log::formats(p)).map_err(|e| format!("{}: {e}", path.display()))?;
                 i.request_ms = m.input(path);
                 i.request_includes_connect = true;
+                if args.static_share.is_none() {
+                    i.static_share = m.static_share(path);
+                }
             }
             Ok(i)
         };
@@ -172,6 +175,10 @@ fn inputs(args: &CapacityArgs, config: Option<&Config>) -> Result<Inputs, String
     set(&mut inputs.request_ms, args.request_time, "--request-time")?;
     set(&mut inputs.cpu_ms, args.cpu_time, "--cpu-time")?;
     set(&mut inputs.think_s, args.think_time, "--think-time")?;
+    if args.static_share.is_some_and(|v| v >= 1.0) {
+        return Err("--static-share must be below 1 (some requests reach the app)".to_owned());
+    }
+    set(&mut inputs.static_share, args.static_share, "--static-share")?;
     set(&mut inputs.worker_mib, args.worker_memory, "--worker-memory")?;
     for spec in &args.what_if {
         inputs.what_if.push(WhatIf::parse(spec).map_err(|e| format!("--set {e}"))?);

@@ -46,6 +46,9 @@ pub struct CapacityArgs {
     /// CPU time one request costs in the app, in ms (default 20)
     #[arg(long, value_name = "MS")]
     pub cpu_time: Option<f64>,
+    /// The share of requests that never reach the app (static files, cached), 0 to 1 (default 0)
+    #[arg(long, value_name = "SHARE")]
+    pub static_share: Option<f64>,
     /// Seconds between one user's requests (default 10)
     #[arg(long, value_name = "SECONDS")]
     pub think_time: Option<f64>,

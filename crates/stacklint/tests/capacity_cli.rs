@@ -160,6 +160,8 @@ fn time_per_request_from_an_access_log() {
     assert_eq!(inputs["request_ms"]["value"], 150.0);
     let source = inputs["request_ms"]["source"].as_str().expect("source");
     assert!(source.contains("`$upstream_response_time` of 2 requests") && source.contains("log_format `timed`"), "{source}");
+    // The static request is a third of what the users ask for.
+    assert!((inputs["static_share"]["value"].as_f64().unwrap_or_default() - 1.0 / 3.0).abs() < 1e-9, "{inputs}");
     common::write_files(dir.path(), &[("logs/access.log", "nothing like the format\n")]);
     let (code, _, err) = capacity(dir.path(), &["--access-log", &log_arg]);
     assert_eq!(code, 2);

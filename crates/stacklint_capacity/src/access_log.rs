@@ -135,6 +135,13 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// The share of requests with no upstream time (served by nginx), citing the log.
+    pub fn static_share(&self, log: &Path) -> Input {
+        #[allow(clippy::cast_precision_loss)]
+        let share = if self.lines == 0 { 0.0 } else { (self.lines - self.timed) as f64 / self.lines as f64 };
+        Input::new(share, format!("{} of {} requests in {} had no upstream time", self.lines - self.timed, self.lines, log.display()))
+    }
+
     /// The input `T`, citing the log.
     pub fn input(&self, log: &Path) -> Input {
         let mut source = format!(

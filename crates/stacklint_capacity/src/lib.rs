@@ -21,7 +21,7 @@
 //! not in the configuration: they are [`Inputs`], each with its source shown.
 
 use serde::Serialize;
-use stacklint_project::concurrency::{connection_demand, database_clients, option, redis_pool_demands, words};
+use stacklint_project::concurrency::{connection_demand, database_clients, option, pool_of, redis_pool_demands, words};
 use stacklint_project::deployment::{DeployedService, LinkKind, LinkTarget, Role};
 use stacklint_project::django::{Age, SettingsModule};
 use stacklint_project::gunicorn::{GunicornProcess, WorkerKind, WorkersSource};
@@ -65,6 +65,9 @@ pub struct Inputs {
     pub connect_db_cpu_ms: Input,
     /// Seconds between one user's requests.
     pub think_s: Input,
+    /// The share of the users' requests that never reach the app (static files nginx
+    /// serves, cached responses), from 0 to 1.
+    pub static_share: Input,
     /// Resident memory of one worker process, in MiB.
     pub worker_mib: Input,
     /// `--set web.workers=9`: values that replace the configuration's, to ask "what if".
@@ -128,6 +131,7 @@ impl Default for Inputs {
             connect_cpu_ms: Input::new(0.5, measured),
             connect_db_cpu_ms: Input::new(3.5, measured),
             think_s: Input::new(10.0, "default: pass --think-time"),
+            static_share: Input::new(0.0, "default: every request reaches the app; pass --static-share, or --access-log measures it"),
             worker_mib: Input::new(150.0, "default: a Django worker's resident size; pass --worker-memory"),
             what_if: Vec::new(),
             request_includes_connect: false,
@@ -291,7 +295,7 @@ fn gunicorn_service(project: &Project, s: &DeployedService, g: &GunicornProcess,
             let (n, cited) = int("worker_connections", "worker-connections", 1000);
             PerWorker { slots: Some(n), known: true, text: format!("{n} greenlets (`worker_connections`){cited}") }
         }
-        WorkerKind::Uvicorn { .. } | WorkerKind::Asgi => event_loop(module.is_some()),
+        WorkerKind::Uvicorn { .. } | WorkerKind::Asgi => event_loop(project, s, module.is_some()),
         other => PerWorker { slots: None, known: false, text: format!("`{}` workers are not modelled", other.name()) },
     };
     finish(project, s, out, workers, &workers_text, &per, inputs)
@@ -317,7 +321,7 @@ fn uvicorn_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> S
             return out;
         }
     };
-    let per = event_loop(module.is_some());
+    let per = event_loop(project, s, module.is_some());
     finish(project, s, out, workers, &text, &per, inputs)
 }
 
@@ -358,7 +362,12 @@ fn uwsgi_service(project: &Project, s: &DeployedService, inputs: &Inputs) -> Ser
 }
 
 /// An ASGI worker takes every request it is sent: no slot limit, CPU and pools bind.
-fn event_loop(django: bool) -> PerWorker {
+fn event_loop(project: &Project, s: &DeployedService, django: bool) -> PerWorker {
+    // With a Django pool, a request that queries waits for one of its connections: the
+    // pool bounds what a worker runs at once (psycopg_pool's `max_size`).
+    if let Ok(Some((_, max, text))) = pool_of(project, s) {
+        return PerWorker { slots: Some(max), known: true, text: format!("{max} requests at once: an event loop bounded by its database pool ({text})") };
+    }
     let text = if django {
         // Django's ASGIHandler runs each request in its own `ThreadSensitiveContext`, so a
         // sync view gets a thread of its own rather than waiting for one.
@@ -506,9 +515,26 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
     if let Some(lowest) = out.limits.iter().min_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second)) {
         let x = lowest.requests_per_second;
         let cycle = t + inputs.think_s.value;
+        // Requests served before the app (static files, caches) come from the same users.
+        let share = inputs.static_share.value.clamp(0.0, 0.99);
+        let all = x / (1.0 - share);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let users = (x * cycle).floor() as u64;
-        out.users_arithmetic = Some(format!("{} requests/s × ({} s per request + {} s think time) = {users} users", num(x), num(t), num(inputs.think_s.value)));
+        let users = (all * cycle).floor() as u64;
+        out.users_arithmetic = Some(if share > 0.0 {
+            format!(
+                "{} requests/s reach the app, {}% of the users' requests ({}% are served before it): {} / {} = {} requests/s × ({} s per request + {} s think time) = {users} users",
+                num(x),
+                num((1.0 - share) * 100.0),
+                num(share * 100.0),
+                num(x),
+                num(1.0 - share),
+                num(all),
+                num(t),
+                num(inputs.think_s.value)
+            )
+        } else {
+            format!("{} requests/s × ({} s per request + {} s think time) = {users} users", num(x), num(t), num(inputs.think_s.value))
+        });
         out.users = Some(users);
         out.binding = Some(lowest.resource.clone());
         out.requests_per_second = Some(x);

@@ -16,6 +16,7 @@ fn input_lines(report: &Report) -> Vec<String> {
         line("the app's CPU to open a database connection", &i.connect_cpu_ms, " ms"),
         line("the database's CPU to start a backend for it", &i.connect_db_cpu_ms, " ms"),
         line("think time between a user's requests", &i.think_s, " s"),
+        format!("requests served before the app (static, cached): {}% ({})", num(i.static_share.value * 100.0), i.static_share.source),
         line("memory per worker", &i.worker_mib, " MiB"),
     ]
     .into_iter()

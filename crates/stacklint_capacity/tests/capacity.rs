@@ -91,3 +91,19 @@ fn database_on_the_same_host() {
     assert!((shared.requests_per_second - 4.0 / 0.005).abs() < 1e-6, "{shared:?}");
     assert_eq!(web.binding.as_deref(), Some("CPU shared with PostgreSQL"));
 }
+
+/// An ASGI worker with a Django pool: each worker runs at most the pool's `max_size`
+/// requests that query at once.
+#[test]
+fn an_async_worker_is_bounded_by_its_pool() {
+    let settings = SETTINGS.replace("\"CONN_MAX_AGE\": 0,", "\"OPTIONS\": {\"pool\": {\"min_size\": 2, \"max_size\": 10}},");
+    let asgi = "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"proj.settings\")\n";
+    let compose = "services:\n  web:\n    build: .\n    command: gunicorn proj.asgi:application -k uvicorn_worker.UvicornWorker --workers 2\n    environment:\n      DJANGO_SETTINGS_MODULE: proj.settings\n  db:\n    image: postgres:16\n";
+    let p = Project::from_sources(ProjectOptions::default(), &[("docker-compose.yml", compose), ("proj/settings.py", settings.as_str()), ("proj/asgi.py", asgi), ("proj/__init__.py", "")]);
+    let report = analyze(&p, &Inputs::default());
+    let [web] = report.services.as_slice() else { panic!("one app service: {report:#?}") };
+    let slots = web.limits.iter().find(|l| l.resource == "worker slots").expect("a slot limit from the pool");
+    // 2 workers × 10 pooled connections / 0.1 s.
+    assert!((slots.requests_per_second - 200.0).abs() < 1e-9, "{slots:?}");
+    assert!(slots.arithmetic.contains("bounded by its database pool"), "{}", slots.arithmetic);
+}

@@ -321,7 +321,7 @@ fn celery_demand(project: &Project, s: &DeployedService) -> Result<ConnectionDem
 }
 
 /// The Django pool of the settings a service runs.
-fn pool_of(project: &Project, s: &DeployedService) -> Result<Option<(u64, u64, String)>, String> {
+pub fn pool_of(project: &Project, s: &DeployedService) -> Result<Option<(u64, u64, String)>, String> {
     pool(project, settings(project, s))
 }
 

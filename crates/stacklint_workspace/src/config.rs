@@ -34,7 +34,7 @@ const TOP_KEYS: &[&str] = &[
 const TARGET_KEYS: &[&str] = &["cpus", "memory", "storage"];
 const VERSION_KEYS: &[&str] = &["nginx", "postgres", "redis", "django", "gunicorn"];
 const DJANGO_KEYS: &[&str] = &["settings-module"];
-const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "connect-db-cpu-time", "think-time", "worker-memory"];
+const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "connect-db-cpu-time", "think-time", "static-share", "worker-memory"];
 
 /// `[capacity]`: the numbers `stacklint capacity` cannot read from the configuration, as
 /// the project measured them (each `None` when not declared).
@@ -53,6 +53,8 @@ pub struct CapacityInputs {
     pub think_s: Option<f64>,
     /// `worker-memory`: a worker process's resident size, MiB.
     pub worker_mib: Option<f64>,
+    /// `static-share`: the share of requests served before the app (0 to 1).
+    pub static_share: Option<f64>,
 }
 
 /// Versions the project declares in `[versions]`; `None` when not declared there.
@@ -435,6 +437,7 @@ impl Doc<'_> {
                             "connect-db-cpu-time" => &mut config.capacity.connect_db_cpu_ms,
                             "think-time" => &mut config.capacity.think_s,
                             "worker-memory" => &mut config.capacity.worker_mib,
+                            "static-share" => &mut config.capacity.static_share,
                             _ => return Err(self.unknown("capacity", name, CAPACITY_KEYS)),
                         };
                         let key = format!("capacity.{}", name.get_ref());
@@ -444,7 +447,7 @@ impl Doc<'_> {
                             _ => None,
                         };
                         // Times and sizes: a finite number, and above 0 where it divides.
-                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "connect-db-cpu-time" | "think-time");
+                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "connect-db-cpu-time" | "think-time" | "static-share");
                         *slot = Some(number.filter(|n| n.is_finite() && (*n > 0.0 || !positive && *n >= 0.0)).ok_or_else(|| {
                             self.invalid(&key, v.span(), if positive { "expected a number above 0" } else { "expected a number of at least 0" })
                         })?);
@@ -757,6 +760,7 @@ pub fn capacity_inputs(config: Option<&Config>) -> stacklint_capacity::Inputs {
         from(&mut inputs.connect_db_cpu_ms, c.capacity.connect_db_cpu_ms);
         from(&mut inputs.think_s, c.capacity.think_s);
         from(&mut inputs.worker_mib, c.capacity.worker_mib);
+        from(&mut inputs.static_share, c.capacity.static_share.map(|v| v.min(0.99)));
     }
     inputs
 }
