@@ -19,6 +19,35 @@ use crate::project::{Project, SourceFile};
 #[derive(Debug, Default)]
 pub struct ModelGraph {
     pub models: Vec<Model>,
+    by_name: ByName,
+}
+
+/// The models' indexes by class name: a lookup is a hash, not a walk over every model
+/// (resolving each query's model on each keystroke in an editor).
+#[derive(Debug, Default)]
+struct ByName(HashMap<String, Vec<usize>>);
+
+impl ByName {
+    fn new(models: &[Model]) -> ByName {
+        let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, m) in models.iter().enumerate() {
+            map.entry(m.name.clone()).or_default().push(i);
+        }
+        ByName(map)
+    }
+
+    /// The first model named `name` for which `keep` holds.
+    fn find(&self, name: &str, mut keep: impl FnMut(usize) -> bool) -> Option<usize> {
+        self.0.get(name)?.iter().copied().find(|&i| keep(i))
+    }
+
+    /// The only model named `name`.
+    fn unique(&self, name: &str) -> Option<usize> {
+        match self.0.get(name)?.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -147,7 +176,7 @@ impl ModelGraph {
         let parts: Vec<&str> = dotted.split('.').collect();
         let (head, rest) = parts.split_first()?;
         if rest.is_empty()
-            && let Some(i) = self.models.iter().position(|m| m.name == *head && m.file == file)
+            && let Some(i) = self.by_name.find(head, |i| self.models.get(i).is_some_and(|m| m.file == file))
         {
             return Some(i);
         }
@@ -178,7 +207,7 @@ impl ModelGraph {
             let Some((class, modpath)) = class_path.split_last() else { continue };
             let mut s = spec;
             s.module.extend(modpath.iter().map(|p| (*p).to_owned()));
-            if let Some(i) = s.candidates(file, Some(&project.root)).iter().find_map(|cand| model_at(&self.models, cand, class)) {
+            if let Some(i) = s.candidates(file, Some(&project.root)).iter().find_map(|cand| model_at(&self.models, &self.by_name, cand, class)) {
                 return Some(i);
             }
         }
@@ -311,6 +340,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         }
     }
     // Relations: resolve targets, then the reverse accessors.
+    let by_name = ByName::new(&models);
     let mut reverses: Vec<(usize, Reverse)> = Vec::new();
     for mi in 0..models.len() {
         let Some(m) = models.get(mi) else { continue };
@@ -321,7 +351,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             .iter()
             .map(|f| {
                 let t = f.def.target.as_ref()?;
-                Some(resolve_target(project, &models, mi, c, t))
+                Some(resolve_target(project, &models, &by_name, mi, c, t))
             })
             .collect();
         let lower = m.name.to_lowercase();
@@ -349,7 +379,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             m.reverse.push(r);
         }
     }
-    ModelGraph { models }
+    ModelGraph { models, by_name }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -416,38 +446,32 @@ fn collect(cands: &[Candidate<'_>], bases: &[Vec<Base>], index_of: &HashMap<usiz
     }
 }
 
-fn resolve_target(project: &Project, models: &[Model], me: usize, cand: &Candidate<'_>, target: &RelTarget) -> Related {
+fn resolve_target(project: &Project, models: &[Model], by_name: &ByName, me: usize, cand: &Candidate<'_>, target: &RelTarget) -> Related {
     let app = models.get(me).map_or("", |m| m.app.as_str());
-    let by = |app: Option<&str>, name: &str| models.iter().position(|m| m.name == name && app.is_none_or(|a| m.app == a));
+    let by = |app: Option<&str>, name: &str| by_name.find(name, |i| app.is_none_or(|a| models.get(i).is_some_and(|m| m.app == a)));
     let found = match target {
         RelTarget::Str(s) if s == "self" => Some(me),
         RelTarget::Str(s) => match s.rsplit_once('.') {
-            Some((a, n)) => by(Some(a), n).or_else(|| unique_by_name(models, n)),
-            None => by(Some(app), s).or_else(|| unique_by_name(models, s)),
+            Some((a, n)) => by(Some(a), n).or_else(|| by_name.unique(n)),
+            None => by(Some(app), s).or_else(|| by_name.unique(s)),
         },
         RelTarget::Name(n) if n.ends_with("AUTH_USER_MODEL") => None,
         RelTarget::Name(n) => {
             let last = n.rsplit('.').next().unwrap_or(n);
-            models.iter().position(|m| m.file == cand.file.path && m.name == *n).or_else(|| resolve_in(project, models, cand, n)).or_else(|| if n.contains('.') { None } else { by(Some(app), last) })
+            by_name.find(n, |i| models.get(i).is_some_and(|m| m.file == cand.file.path)).or_else(|| resolve_in(project, models, by_name, cand, n)).or_else(|| if n.contains('.') { None } else { by(Some(app), last) })
         }
     };
     found.map_or(Related::External, Related::Model)
 }
 
-fn unique_by_name(models: &[Model], name: &str) -> Option<usize> {
-    let mut it = models.iter().enumerate().filter(|(_, m)| m.name == name);
-    let first = it.next()?.0;
-    it.next().is_none().then_some(first)
-}
-
 /// A class name through the file's `from x import Name` imports.
-fn resolve_in(project: &Project, models: &[Model], c: &Candidate<'_>, dotted: &str) -> Option<usize> {
+fn resolve_in(project: &Project, models: &[Model], by_name: &ByName, c: &Candidate<'_>, dotted: &str) -> Option<usize> {
     let name = dotted.rsplit('.').next()?;
     for imp in c.module.imports() {
         if !imp.names.iter().any(|n| n.alias.as_deref().unwrap_or(&n.name) == dotted) {
             continue;
         }
-        if let Some(i) = imp.spec.candidates(&c.file.path, Some(&project.root)).iter().find_map(|cand| model_at(models, cand, name)) {
+        if let Some(i) = imp.spec.candidates(&c.file.path, Some(&project.root)).iter().find_map(|cand| model_at(models, by_name, cand, name)) {
             return Some(i);
         }
     }
@@ -456,7 +480,7 @@ fn resolve_in(project: &Project, models: &[Model], c: &Candidate<'_>, dotted: &s
 
 /// The model `name` of the module file `cand`; for a package's `__init__.py`, of any module
 /// of that package (`models/__init__.py` re-exports `models/room.py`).
-fn model_at(models: &[Model], cand: &Path, name: &str) -> Option<usize> {
+fn model_at(models: &[Model], by_name: &ByName, cand: &Path, name: &str) -> Option<usize> {
     let folder = cand.file_name().is_some_and(|n| n == "__init__.py").then(|| cand.parent()).flatten();
-    models.iter().position(|m| m.name == name && (m.file == cand || folder.is_some_and(|d| m.file.parent() == Some(d))))
+    by_name.find(name, |i| models.get(i).is_some_and(|m| m.file == cand || folder.is_some_and(|d| m.file.parent() == Some(d))))
 }

@@ -547,7 +547,11 @@ const MAX_DEPTH: usize = 10;
 /// Every PostgreSQL server of the project: each `postgres` service (with the file it
 /// reads, or the image's defaults), then each PostgreSQL file no service reads and no
 /// other file includes, on its own.
-pub fn servers(project: &Project) -> Vec<PgServer> {
+pub fn servers(project: &Project) -> &[PgServer] {
+    project.postgres_servers.get_or_init(|| find_servers(project))
+}
+
+fn find_servers(project: &Project) -> Vec<PgServer> {
     let mut out = Vec::new();
     let mut covered: HashSet<PathBuf> = HashSet::new();
     for (index, s) in project.deployment.services.iter().enumerate() {

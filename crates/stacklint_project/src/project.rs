@@ -294,6 +294,10 @@ pub struct Project {
     normalized: std::sync::OnceLock<Vec<(PathBuf, usize)>>,
     /// The Django model graph, built on first use from each file's cached extraction.
     models: std::sync::OnceLock<crate::orm::ModelGraph>,
+    /// What several rules each ask of the model, worked out once, on first use.
+    pub(crate) app_servers: std::sync::OnceLock<Vec<crate::serving::AppServer>>,
+    pub(crate) postgres_servers: std::sync::OnceLock<Vec<crate::postgres::PgServer>>,
+    pub(crate) redis_servers: std::sync::OnceLock<Vec<crate::redis::RedisServer>>,
 }
 
 impl Project {
@@ -335,6 +339,9 @@ impl Project {
             by_path,
             normalized: std::sync::OnceLock::new(),
             models: std::sync::OnceLock::new(),
+            app_servers: std::sync::OnceLock::new(),
+            postgres_servers: std::sync::OnceLock::new(),
+            redis_servers: std::sync::OnceLock::new(),
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);

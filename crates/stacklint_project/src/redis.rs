@@ -400,7 +400,11 @@ pub const DEFAULT_MAXCLIENTS: u64 = 10_000;
 
 /// Every Redis of the project: the services that run it, then the Redis files no service
 /// reads (each on its own, as the server it configures).
-pub fn servers(project: &Project) -> Vec<RedisServer> {
+pub fn servers(project: &Project) -> &[RedisServer] {
+    project.redis_servers.get_or_init(|| find_servers(project))
+}
+
+fn find_servers(project: &Project) -> Vec<RedisServer> {
     let mut out = Vec::new();
     let mut read: Vec<PathBuf> = Vec::new();
     for s in project.deployment.services.iter().filter(|s| s.role == Role::Redis) {

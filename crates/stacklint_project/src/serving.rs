@@ -73,7 +73,11 @@ impl Project {
     /// Every process that serves the app, from the deployment's services (their command's
     /// program), the gunicorn processes (their worker class and app) and shell scripts no
     /// service runs. In project order; duplicates (a service and its gunicorn process) kept.
-    pub fn app_servers(&self) -> Vec<AppServer> {
+    pub fn app_servers(&self) -> &[AppServer] {
+        self.app_servers.get_or_init(|| self.find_app_servers())
+    }
+
+    fn find_app_servers(&self) -> Vec<AppServer> {
         let mut out = Vec::new();
         for g in &self.gunicorn {
             if let Some(mut server) = gunicorn_server(g) {
@@ -120,7 +124,7 @@ impl Project {
                     !seen && b.file.as_ref() == path
                 })
         };
-        self.app_servers().into_iter().filter(|s| s.settings_module.as_deref().is_none_or(runs)).collect()
+        self.app_servers().iter().filter(|s| s.settings_module.as_deref().is_none_or(runs)).cloned().collect()
     }
 
     /// The gunicorn processes that an nginx `upstream` server or `proxy_pass` address

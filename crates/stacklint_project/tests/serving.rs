@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use stacklint_project::gunicorn::WorkerKind;
-use stacklint_project::serving::{AppServer, BackendMatch, Interface};
+use stacklint_project::serving::{BackendMatch, Interface};
 use stacklint_project::{Project, ProjectOptions};
 
 fn project(files: &[(&str, &str)]) -> Project {
@@ -31,11 +31,11 @@ fn asgi_servers_and_workers() {
     assert_eq!(servers.len(), 1);
     assert_eq!((servers[0].interface, servers[0].what.as_str()), (Interface::Asgi, "`daphne` serving `proj.asgi:application`"));
     let p = project(&[("Procfile", "web: gunicorn proj.asgi:application -k uvicorn.workers.UvicornWorker\n")]);
-    let asgi: Vec<_> = p.app_servers().into_iter().filter(|s| s.interface == Interface::Asgi).map(|s| s.what).collect();
+    let asgi: Vec<_> = p.app_servers().iter().filter(|s| s.interface == Interface::Asgi).map(|s| s.what.clone()).collect();
     assert_eq!(asgi, ["gunicorn with `uvicorn.workers.UvicornWorker` workers serving `proj.asgi:application`"]);
     // A FastAPI app beside Django is not Django's server; an unknown app may be.
     let p = project(&[("Procfile", "web: gunicorn proj.wsgi\napi: uvicorn main:app\nws: daphne -u /run/daphne.sock\n")]);
-    let django: Vec<_> = p.app_servers().into_iter().filter(AppServer::may_serve_django).map(|s| (s.interface, s.what)).collect();
+    let django: Vec<_> = p.app_servers().iter().filter(|s| s.may_serve_django()).map(|s| (s.interface, s.what.clone())).collect();
     assert_eq!(django, [(Interface::Wsgi, "gunicorn with `sync` workers".to_owned()), (Interface::Asgi, "`daphne`".to_owned())]);
     // `--interface wsgi` overrides the program's own.
     let p = project(&[("Procfile", "web: uvicorn --interface wsgi proj.wsgi:application\n")]);

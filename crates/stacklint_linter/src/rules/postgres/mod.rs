@@ -62,9 +62,9 @@ pub(crate) fn kb_chain(bytes: u64) -> (String, u64) {
 /// The servers the sizing and logging rules check: not those of a compose file whose name
 /// says development or tests, not a disposable one (`fsync = off`), and one that runs an
 /// official image's defaults only for the rules that report at the `image:` line.
-pub(crate) fn servers(project: &Project, with_image_defaults: bool) -> Vec<PgServer> {
+pub(crate) fn servers(project: &Project, with_image_defaults: bool) -> Vec<&PgServer> {
     postgres::servers(project)
-        .into_iter()
+        .iter()
         .filter(|s| {
             let configured = s.main.is_some() || !s.assignments.is_empty();
             let dev = s.defined_at.as_ref().is_some_and(|o| stacklint_project::environments::development_reason(project, &o.file).is_some());

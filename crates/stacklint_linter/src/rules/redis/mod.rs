@@ -170,7 +170,7 @@ pub(crate) fn report_with_edit(cx: &mut Checker, file: &Path, range: TextRange, 
 }
 
 /// The Redis servers of the project (see [`stacklint_project::redis::servers`]).
-pub(crate) fn servers(project: &Project) -> Vec<RedisServer> {
+pub(crate) fn servers(project: &Project) -> &[RedisServer] {
     stacklint_project::redis::servers(project)
 }
 
