@@ -117,6 +117,7 @@ fn check(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> io
         stdin,
         buffers: Vec::new(),
         parse_cache: None,
+        disk_cache: None,
     };
     let outcome = match run(&request) {
         Ok(o) => o,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use stacklint_python::{ImportSpec, ModuleLoader, PyModule, Settings};
@@ -14,7 +15,7 @@ mod database;
 pub use database::{Age, Database, Engine};
 
 use crate::kind::FileKind;
-use crate::project::{Project, SourceFile, path_ends_with};
+use crate::project::{Project, Reads, SourceFile, path_ends_with};
 
 /// Why a settings module is taken to be the one production runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +48,7 @@ pub struct SettingsModule {
     /// `config.settings.production`, when the file's place in the project tells.
     pub dotted: Option<String>,
     /// The bindings, with those of star-imported modules first (each keeps its file).
-    pub settings: Settings,
+    pub settings: Arc<Settings>,
     /// Set when production runs this module.
     pub production: Option<ProductionReason>,
     /// Another settings module imports this one (a `base.py`): its values are checked
@@ -83,6 +84,10 @@ const DJANGO_NAMES: &[&str] = &[
 
 /// Whether a Python file is a settings module, from its name or what it assigns.
 pub fn looks_like_settings(file: &SourceFile) -> bool {
+    *file.looks_like_settings.get_or_init(|| settings_like(file))
+}
+
+fn settings_like(file: &SourceFile) -> bool {
     if file.kind == FileKind::DjangoSettings {
         return true;
     }
@@ -103,17 +108,38 @@ pub fn looks_like_settings(file: &SourceFile) -> bool {
 /// Resolves imports against the project's Python files.
 struct ProjectLoader<'p> {
     project: &'p Project,
+    /// Every path looked up, for [`settings_of`]'s memo.
+    reads: std::cell::RefCell<Reads>,
 }
 
 impl ModuleLoader for ProjectLoader<'_> {
     fn load(&self, importer: &Path, spec: &ImportSpec) -> Option<(PathBuf, &PyModule)> {
         for candidate in spec.candidates(importer, Some(&self.project.root)) {
+            self.reads.borrow_mut().note(self.project, &candidate);
             if let Some(module) = self.project.file(&candidate).and_then(SourceFile::python) {
                 return Some((candidate, module));
             }
         }
         None
     }
+}
+
+/// A module's settings, evaluated with the files it imports; the last evaluation is kept
+/// with the file and reused while every file it looked up is unchanged.
+fn settings_of(project: &Project, file: &SourceFile) -> Arc<Settings> {
+    let mut memo = file.settings_memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((reads, settings)) = memo.as_ref()
+        && reads.still_hold(project)
+    {
+        return settings.clone();
+    }
+    let loader = ProjectLoader { project, reads: std::cell::RefCell::new(Reads::new(&project.root)) };
+    let settings = Arc::new(match file.python() {
+        Some(m) => Settings::evaluate_with(&file.path, m, &loader),
+        None => Settings::default(),
+    });
+    *memo = Some((loader.reads.into_inner(), settings.clone()));
+    settings
 }
 
 /// The dotted module of a file under `root` (`config/settings/base.py` → `config.settings.base`).
@@ -224,12 +250,8 @@ pub fn checked_settings(project: &Project) -> Vec<&SettingsModule> {
 /// Find, evaluate and classify the project's settings modules.
 pub(crate) fn build(project: &Project) -> Vec<SettingsModule> {
     let candidates: Vec<&SourceFile> = project.files.iter().map(AsRef::as_ref).filter(|f| looks_like_settings(f)).collect();
-    let loader = ProjectLoader { project };
     let evaluate = |file: &&SourceFile| {
-        let settings = match file.python() {
-            Some(m) => Settings::evaluate_with(&file.path, m, &loader),
-            None => Settings::default(),
-        };
+        let settings = settings_of(project, file);
         SettingsModule { path: file.path.clone(), dotted: dotted_module(&file.path, &project.root), settings, production: None, imported: false, development: false, development_reason: None }
     };
     let mut modules: Vec<SettingsModule> = candidates.par_iter().map(evaluate).collect();

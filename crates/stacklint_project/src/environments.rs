@@ -36,6 +36,17 @@ fn name_words(path: &Path) -> Vec<String> {
 /// environment (`NODE_ENV=development`, `FLASK_DEBUG=1`, a `settings.local` module,
 /// `POSTGRES_HOST_AUTH_METHOD=trust`). `None`: a deployment file.
 pub fn development_reason(project: &Project, path: &Path) -> Option<String> {
+    // Several rules ask of the same files: each is worked out once per build.
+    let memo = || project.development_reasons.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(reason) = memo().get(path) {
+        return reason.clone();
+    }
+    let reason = find_development_reason(project, path);
+    memo().insert(path.to_path_buf(), reason.clone());
+    reason
+}
+
+fn find_development_reason(project: &Project, path: &Path) -> Option<String> {
     let name = name_words(path);
     if let Some(w) = name.iter().find(|w| DEV_WORDS.contains(&w.as_str())) {
         return Some(format!("its name says `{w}`"));

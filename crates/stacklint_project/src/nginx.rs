@@ -209,6 +209,8 @@ pub struct NginxModel {
 struct Level {
     children: Vec<At>,
     by_name: HashMap<String, Vec<At>>,
+    /// [`NginxModel::scope_chain`] from here, on first use (every `in_effect` asks).
+    chain: OnceLock<Vec<Scope>>,
 }
 
 /// Files shipped with nginx (Debian and the official image) that configs include from
@@ -641,7 +643,7 @@ impl NginxModel {
                     by_name.entry(d.name().to_owned()).or_default().push(at);
                 }
             }
-            Box::new(Level { children, by_name })
+            Box::new(Level { children, by_name, chain: OnceLock::new() })
         }))
     }
 
@@ -721,6 +723,13 @@ impl NginxModel {
 
     /// The levels from `scope` outwards to the top of the root, `scope` first.
     pub fn scope_chain(&self, project: &Project, scope: Scope) -> Vec<Scope> {
+        match self.level(project, scope) {
+            Some(level) => level.chain.get_or_init(|| self.find_scope_chain(project, scope)).clone(),
+            None => self.find_scope_chain(project, scope),
+        }
+    }
+
+    fn find_scope_chain(&self, project: &Project, scope: Scope) -> Vec<Scope> {
         let mut out = vec![self.normalize(project, scope)];
         while let Some(&last) = out.last() {
             match self.parent_scope(project, last) {

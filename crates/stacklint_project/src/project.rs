@@ -54,6 +54,28 @@ impl ParseCache {
         }
     }
 
+    /// Drop the syntax trees of the Python files that no run used since the last call
+    /// (see [`stacklint_python::PyModule::release_tree`]): a file is parsed again if a run
+    /// needs its tree. Files a model still holds are left for the next call.
+    pub fn release_idle_trees(&self) {
+        let mut freed = Vec::new();
+        for file in self.files().values_mut() {
+            if let Some(file) = Arc::get_mut(file)
+                && let Parsed::Python(m) = &mut file.parsed
+            {
+                freed.push(m.release_tree());
+            }
+        }
+        free_elsewhere(freed);
+    }
+
+    /// How many Python files have their tree in memory, of how many.
+    pub fn python_trees_loaded(&self) -> (usize, usize) {
+        let files = self.files();
+        let python: Vec<&stacklint_python::PyModule> = files.values().filter_map(|f| f.python()).collect();
+        (python.iter().filter(|m| m.tree_is_loaded()).count(), python.len())
+    }
+
     /// Forget the files for which `keep` says no (deleted, or no longer linted).
     pub fn retain(&self, keep: impl Fn(&Path) -> bool) {
         self.files().retain(|p, _| keep(p));
@@ -72,6 +94,14 @@ impl ParseCache {
 impl std::fmt::Debug for ParseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ParseCache({} files)", self.len())
+    }
+}
+
+/// Free trees on a thread of their own: freeing thousands of them takes a while.
+fn free_elsewhere(trees: Vec<Option<stacklint_python::Tree>>) {
+    let trees: Vec<stacklint_python::Tree> = trees.into_iter().flatten().collect();
+    if !trees.is_empty() {
+        std::thread::spawn(move || drop(trees));
     }
 }
 
@@ -131,6 +161,41 @@ pub struct SourceFile {
     pub template: Option<TemplateSyntax>,
     /// The kind it was built as, before [`FileKind::refine`] (what [`ParseCache`] compares).
     declared: FileKind,
+    /// Its settings as evaluated with the files it imported, kept across builds (see
+    /// [`Reads`]): an edit elsewhere does not evaluate a 2,000-line settings module again.
+    pub(crate) settings_memo: Mutex<Option<(Reads, Arc<stacklint_python::Settings>)>>,
+    /// [`crate::django::looks_like_settings`], which reads only this file.
+    pub(crate) looks_like_settings: std::sync::OnceLock<bool>,
+}
+
+/// The project files something derived from a file read (or looked for and did not find),
+/// by path: it still holds while each path names the same parsed file (or still none).
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    root: PathBuf,
+    files: Vec<(PathBuf, Option<std::sync::Weak<SourceFile>>)>,
+}
+
+impl Reads {
+    pub(crate) fn new(root: &Path) -> Reads {
+        Reads { root: root.to_path_buf(), files: Vec::new() }
+    }
+
+    /// Note that `path` was looked up in `project` and what was there.
+    pub(crate) fn note(&mut self, project: &Project, path: &Path) {
+        self.files.push((path.to_path_buf(), project.file_arc(path).map(Arc::downgrade)));
+    }
+
+    /// Whether `project` has the same files at every path read (a weak reference keeps
+    /// its allocation, so the same address is the same parse).
+    pub(crate) fn still_hold(&self, project: &Project) -> bool {
+        self.root == project.root
+            && self.files.iter().all(|(path, was)| match (was, project.file_arc(path)) {
+                (None, None) => true,
+                (Some(was), Some(now)) => std::sync::Weak::ptr_eq(was, &Arc::downgrade(now)),
+                _ => false,
+            })
+    }
 }
 
 /// The parse tree of a file, by kind.
@@ -162,7 +227,7 @@ impl SourceFile {
             Some(syntax) => parse(kind, &syntax.mask(&text, kind)),
             None => parse(kind, &text),
         };
-        SourceFile { path, kind, text, line_index, parsed, template, declared }
+        SourceFile { path, kind, text, line_index, parsed, template, declared, settings_memo: Mutex::new(None), looks_like_settings: std::sync::OnceLock::new() }
     }
 
     /// The syntax errors the parser recovered from; none for a template, whose rendering,
@@ -298,6 +363,8 @@ pub struct Project {
     pub(crate) app_servers: std::sync::OnceLock<Vec<crate::serving::AppServer>>,
     pub(crate) postgres_servers: std::sync::OnceLock<Vec<crate::postgres::PgServer>>,
     pub(crate) redis_servers: std::sync::OnceLock<Vec<crate::redis::RedisServer>>,
+    pub(crate) development_reasons: Mutex<HashMap<PathBuf, Option<String>>>,
+    pub(crate) gunicorn_services: std::sync::OnceLock<Vec<Vec<usize>>>,
 }
 
 impl Project {
@@ -316,7 +383,21 @@ impl Project {
         // Largest first, so the biggest file isn't the last one a core starts on; the original
         // order (discovery order, which rules and output rely on) is restored after.
         fresh.sort_by_key(|(_, f)| std::cmp::Reverse(f.2.len()));
-        let fresh: Vec<(usize, Arc<SourceFile>)> = fresh.into_par_iter().map(|(i, (path, kind, text))| (i, Arc::new(SourceFile::new(path, kind, text)))).collect();
+        // An editor's session keeps every file parsed: a Python file keeps what is read of
+        // it, and its tree only while runs use it (see `ParseCache::release_idle_trees`).
+        let keep_trees = cache.is_none();
+        let (fresh, freed): (Vec<(usize, Arc<SourceFile>)>, Vec<_>) = fresh
+            .into_par_iter()
+            .map(|(i, (path, kind, text))| {
+                let mut file = SourceFile::new(path, kind, text);
+                let freed = match &mut file.parsed {
+                    Parsed::Python(m) if !keep_trees => m.extract_and_release(),
+                    _ => None,
+                };
+                ((i, Arc::new(file)), freed)
+            })
+            .unzip();
+        free_elsewhere(freed);
         if let Some(cache) = cache {
             cache.keep(&fresh.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>());
         }
@@ -342,6 +423,8 @@ impl Project {
             app_servers: std::sync::OnceLock::new(),
             postgres_servers: std::sync::OnceLock::new(),
             redis_servers: std::sync::OnceLock::new(),
+            development_reasons: Mutex::default(),
+            gunicorn_services: std::sync::OnceLock::new(),
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);
@@ -376,7 +459,11 @@ impl Project {
     }
 
     pub fn file(&self, path: &Path) -> Option<&SourceFile> {
-        self.by_path.get(path).and_then(|&i| self.files.get(i)).map(AsRef::as_ref)
+        self.file_arc(path).map(AsRef::as_ref)
+    }
+
+    pub(crate) fn file_arc(&self, path: &Path) -> Option<&Arc<SourceFile>> {
+        self.by_path.get(path).and_then(|&i| self.files.get(i))
     }
 
     /// The files at or under `dir` (compared with `.` and `..` applied), each with its
@@ -566,6 +653,66 @@ mod tests {
         assert_eq!(as_python.files[0].kind, FileKind::Python);
         cache.retain(|p| p == Path::new("Dockerfile"));
         assert_eq!(cache.len(), 1);
+    }
+
+    /// A settings module is evaluated again when a file it imports changes, and only then.
+    #[test]
+    fn settings_are_evaluated_again_when_an_import_changes() {
+        let cache = ParseCache::default();
+        let options = ProjectOptions { root: PathBuf::from("/p"), parse_cache: Some(cache.clone()), ..ProjectOptions::default() };
+        let files = |conn: &str, other: &str| vec![
+            (PathBuf::from("/p/proj/settings/base.py"), FileKind::Python, format!("CONN_MAX_AGE = {conn}\nDEBUG = False\nALLOWED_HOSTS = []\nINSTALLED_APPS = []\n")),
+            (PathBuf::from("/p/proj/settings/prod.py"), FileKind::Python, "from .base import *\nSECRET_KEY = 'x'\n".to_owned()),
+            (PathBuf::from("/p/proj/other.py"), FileKind::Python, other.to_owned()),
+        ];
+        let prod = |p: &Project| p.django.iter().find(|m| m.path.ends_with("prod.py")).map(|m| m.settings.clone());
+        let conn = |p: &Project| {
+            let settings = prod(p)?;
+            let b = settings.get("CONN_MAX_AGE")?;
+            p.file(&b.file)?.text.get(b.statement_range.start()..b.statement_range.end()).map(str::to_owned)
+        };
+        let first = Project::build(options.clone(), files("0", "x = 1\n"));
+        assert_eq!(conn(&first).as_deref(), Some("CONN_MAX_AGE = 0"));
+        let other_changed = Project::build(options.clone(), files("0", "x = 2\n"));
+        assert!(prod(&first).zip(prod(&other_changed)).is_some_and(|(a, b)| Arc::ptr_eq(&a, &b)), "kept");
+        let base_changed = Project::build(options.clone(), files("600", "x = 2\n"));
+        assert_eq!(conn(&base_changed).as_deref(), Some("CONN_MAX_AGE = 600"));
+        // Gone: the star import finds nothing now.
+        let mut without_base = files("600", "x = 2\n");
+        without_base.remove(0);
+        let alone = Project::build(options, without_base);
+        assert_eq!(alone.django.iter().find(|m| m.path.ends_with("prod.py")).and_then(|m| m.settings.get("CONN_MAX_AGE")).map(|b| b.name.clone()), None);
+    }
+
+    /// A session's Python trees go when no run uses them and come back when one does; what
+    /// was read of them stays.
+    #[test]
+    fn idle_python_trees_are_released_and_parsed_again() {
+        let cache = ParseCache::default();
+        let options = ProjectOptions { root: PathBuf::from("/p"), parse_cache: Some(cache.clone()), ..ProjectOptions::default() };
+        let files = vec![
+            (PathBuf::from("/p/app/models.py"), FileKind::Python, "from django.db import models\nclass Room(models.Model):\n    name = models.CharField(max_length=9)\n".to_owned()),
+            (PathBuf::from("/p/app/broken.py"), FileKind::Python, "def f(:\n".to_owned()),
+        ];
+        let project = Project::build(options.clone(), files.clone());
+        // Read and released as it was parsed (a session's build).
+        assert_eq!(cache.python_trees_loaded(), (0, 2));
+        let models = project.files[0].python().map(|m| m.orm().classes.len());
+        assert_eq!(models, Some(1));
+        assert_eq!(cache.python_trees_loaded(), (0, 2), "the extraction was kept");
+        let errors = project.files[1].syntax_errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(cache.python_trees_loaded(), (1, 2), "parsed again for its errors");
+        // Not released while a model holds the file; released once idle for a pass.
+        cache.release_idle_trees();
+        assert_eq!(cache.python_trees_loaded(), (1, 2));
+        drop(project);
+        cache.release_idle_trees();
+        assert_eq!(cache.python_trees_loaded(), (1, 2), "used since the last pass");
+        cache.release_idle_trees();
+        assert_eq!(cache.python_trees_loaded(), (0, 2));
+        let again = Project::build(options, files);
+        assert_eq!(again.files[1].syntax_errors(), errors);
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl Project {
         if !services.is_empty() {
             let mut processes = Vec::new();
             for s in &services {
-                let runs: Vec<&GunicornProcess> = self.gunicorn.iter().filter(|g| service_runs(s, g)).filter(|g| bind_ports(g).is_none_or(|ports| ports.contains(&port_text))).collect();
+                let runs: Vec<&GunicornProcess> = self.gunicorn.iter().filter(|g| self.services_running(g).iter().any(|r| std::ptr::eq(*r, *s))).filter(|g| bind_ports(g).is_none_or(|ports| ports.contains(&port_text))).collect();
                 if runs.is_empty() {
                     return None;
                 }
@@ -226,7 +226,23 @@ impl<'p> ProxyRoute<'p> {
 impl Project {
     /// The services whose command is gunicorn process `g` (see [`Project::gunicorn_behind`]).
     pub fn services_running<'p>(&'p self, g: &GunicornProcess) -> Vec<&'p DeployedService> {
+        if let Some(i) = self.gunicorn.iter().position(|x| std::ptr::eq(x, g))
+            && let Some(runs) = self.service_runs().get(i)
+        {
+            return runs.iter().filter_map(|&s| self.deployment.services.get(s)).collect();
+        }
         self.deployment.services.iter().filter(|s| service_runs(s, g)).collect()
+    }
+
+    /// For each gunicorn process, the indexes of the services that run it (every rule
+    /// that sizes a service asks; worked out once).
+    fn service_runs(&self) -> &[Vec<usize>] {
+        self.gunicorn_services.get_or_init(|| {
+            self.gunicorn
+                .iter()
+                .map(|g| self.deployment.services.iter().enumerate().filter(|(_, s)| service_runs(s, g)).map(|(i, _)| i).collect())
+                .collect()
+        })
     }
 
     /// Whether every place that may set `g`'s settings is read: the config file its

@@ -53,7 +53,7 @@ mod settings;
 mod value;
 
 /// The syntax node type of [`PyModule::root`], for callers that walk the tree themselves.
-pub use tree_sitter::Node;
+pub use tree_sitter::{Node, Tree};
 pub use module::{CallSite, FunctionDef, Import, ImportSpec, ImportedName, PyModule, SettingsModuleRef, parse};
 pub use settings::{
     Binding, BindingKind, Condition, ConditionKind, ImportSite, Key, ListItem, ListView,

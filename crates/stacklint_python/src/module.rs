@@ -4,6 +4,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use stacklint_text::TextRange;
 use tree_sitter::{Node, Parser, Tree};
@@ -22,13 +24,19 @@ const MAX_ERRORS: usize = 100;
 /// own parser).
 pub struct PyModule {
     text: String,
-    tree: Option<Tree>,
+    /// The tree, parsed again on demand once [`PyModule::release_tree`] dropped it (`None`
+    /// inside only if tree-sitter refused to parse at all).
+    tree: OnceLock<Option<Tree>>,
+    /// Whether the tree was used since the last [`PyModule::release_tree`] pass.
+    touched: AtomicBool,
+    /// Whether the tree has an error or missing node (kept when the tree is released).
+    has_error: bool,
     template: bool,
     /// Models and querysets, extracted on first use (see [`PyModule::orm`]).
-    orm: std::sync::OnceLock<crate::orm::OrmFile>,
+    orm: OnceLock<crate::orm::OrmFile>,
     /// The imports and their local names, read on first use: every query resolution asks.
-    imports: std::sync::OnceLock<Vec<Import>>,
-    aliases: std::sync::OnceLock<std::collections::HashMap<String, String>>,
+    imports: OnceLock<Vec<Import>>,
+    aliases: OnceLock<std::collections::HashMap<String, String>>,
 }
 
 impl fmt::Debug for PyModule {
@@ -62,25 +70,58 @@ impl PyModule {
                     .as_ref()
                     .is_none_or(|old| error_count(old) > error_count(&t));
                 if better {
-                    return PyModule {
-                        text: source.to_owned(),
-                        tree: Some(t),
-                        template: true,
-                        orm: std::sync::OnceLock::new(),
-                        imports: std::sync::OnceLock::new(),
-                        aliases: std::sync::OnceLock::new(),
-                    };
+                    return PyModule::with_tree(source, Some(t), true);
                 }
             }
         }
+        PyModule::with_tree(source, tree, false)
+    }
+
+    fn with_tree(source: &str, tree: Option<Tree>, template: bool) -> PyModule {
         PyModule {
             text: source.to_owned(),
-            tree,
-            template: false,
-            orm: std::sync::OnceLock::new(),
-            imports: std::sync::OnceLock::new(),
-            aliases: std::sync::OnceLock::new(),
+            has_error: tree.as_ref().is_none_or(|t| t.root_node().has_error()),
+            tree: OnceLock::from(tree),
+            touched: AtomicBool::new(true),
+            template,
+            orm: OnceLock::new(),
+            imports: OnceLock::new(),
+            aliases: OnceLock::new(),
         }
+    }
+
+    /// Drop the tree if it was not used since the last call (it is parsed again when next
+    /// needed); what was extracted from it stays. Returns the tree, for the caller to free
+    /// where it costs nothing (freeing a tree takes a while). An editor keeps thousands of
+    /// parsed files whose extractions are all its runs read.
+    pub fn release_tree(&mut self) -> Option<Tree> {
+        if std::mem::replace(self.touched.get_mut(), false) {
+            return None;
+        }
+        self.tree.take().flatten()
+    }
+
+    /// Read what every run asks of a module (its models and queries, its imports), then
+    /// drop the tree whatever used it (see [`PyModule::release_tree`]).
+    pub fn extract_and_release(&mut self) -> Option<Tree> {
+        self.orm();
+        self.import_aliases();
+        *self.touched.get_mut() = false;
+        self.tree.take().flatten()
+    }
+
+    /// Whether the tree is in memory (not released, or parsed again since).
+    pub fn tree_is_loaded(&self) -> bool {
+        self.tree.get().is_some()
+    }
+
+    fn loaded_tree(&self) -> Option<&Tree> {
+        if !self.touched.load(Ordering::Relaxed) {
+            self.touched.store(true, Ordering::Relaxed);
+        }
+        self.tree
+            .get_or_init(|| if self.template { parse_tree(&mask_jinja(&self.text)) } else { parse_tree(&self.text) })
+            .as_ref()
     }
 
     /// Whether the module was read as a Jinja template (its tags blanked out).
@@ -101,12 +142,12 @@ impl PyModule {
 
     /// The tree-sitter tree (`None` only if tree-sitter refused to parse at all).
     pub fn tree(&self) -> Option<&Tree> {
-        self.tree.as_ref()
+        self.loaded_tree()
     }
 
     /// The root `module` node.
     pub fn root(&self) -> Option<Node<'_>> {
-        self.tree.as_ref().map(Tree::root_node)
+        self.loaded_tree().map(Tree::root_node)
     }
 
     /// The source text of a node (empty if its range does not fit the text).
@@ -116,12 +157,15 @@ impl PyModule {
 
     /// Whether the tree holds any error or missing node.
     pub fn has_syntax_errors(&self) -> bool {
-        self.root().is_none_or(|r| r.has_error())
+        self.has_error
     }
 
     /// The syntax errors: each ERROR node (its first line) with "unexpected `...`", each
     /// MISSING node with "missing `)`". At most 100, in source order.
     pub fn syntax_errors(&self) -> Vec<(TextRange, String)> {
+        if !self.has_error {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         let Some(root) = self.root() else {
             return vec![(

@@ -1,6 +1,8 @@
 //! Time from `didChange` to `publishDiagnostics` through the real server, transport and
 //! pipes (the server is a child process, as in an editor): a 500-line nginx config and a
-//! 2,000-line settings.py, each alone in its folder and inside a 1,000-file workspace.
+//! 2,000-line settings.py, each alone in its folder and inside a 1,000-file workspace. The
+//! client watches files for the server (as VS Code does), so the server keeps what it read
+//! of the disk; the last rows are a client that does not, where every run reads the disk.
 //!
 //! `cargo run --release -p stacklint_server --example latency`
 
@@ -13,7 +15,12 @@ const EDITS: i32 = 100;
 
 /// Open `rel` in a server on `root`, then time [`EDITS`] edits at `line`.
 fn measure(label: &str, root: &std::path::Path, rel: &str, line: u32) {
-    let mut session = Session::start(root, json!({}));
+    let watching = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    measure_with(label, root, rel, line, watching);
+}
+
+fn measure_with(label: &str, root: &std::path::Path, rel: &str, line: u32, capabilities: serde_json::Value) {
+    let mut session = Session::start(root, capabilities);
     let lines = session.open(rel).lines().count();
     session.diagnostics(rel, Some(1));
     let mut times: Vec<_> = (2..EDITS + 2).map(|version| session.time_edit(rel, version, line)).collect();
@@ -39,4 +46,6 @@ fn main() {
     write_workspace(dir.path(), 1000);
     measure("nginx.conf in 1,000 files", dir.path(), "nginx/nginx.conf", 10);
     measure("settings.py in 1,000 files", dir.path(), "proj/settings.py", 4);
+    measure_with("nginx.conf, 1,000 files, no watcher", dir.path(), "nginx/nginx.conf", 10, json!({}));
+    measure_with("settings.py, 1,000 files, no watcher", dir.path(), "proj/settings.py", 4, json!({}));
 }

@@ -19,6 +19,7 @@ pub mod service_hover;
 pub mod lint;
 pub mod server;
 pub mod transport;
+pub mod watch;
 
 pub use server::{Options, Server};
 use tower_lsp_server::{ClientSocket, LspService};

@@ -10,7 +10,7 @@ use stacklint_diagnostics::Diagnostic;
 use stacklint_linter::FixMode;
 use stacklint_project::{FileKind, ParseCache};
 use stacklint_text::{LineIndex, PositionEncoding};
-use stacklint_workspace::{Overrides, RunRequest, run};
+use stacklint_workspace::{DiskCache, Overrides, RunRequest, run};
 
 use crate::convert::Text;
 
@@ -24,6 +24,8 @@ pub struct LintInput {
     pub overrides: Overrides,
     /// The session's parsed files: a run parses only what changed since the last one.
     pub parse_cache: Option<ParseCache>,
+    /// The discovery and the disk's texts, kept while the client reports file changes.
+    pub disk_cache: Option<DiskCache>,
 }
 
 /// What a lint found: findings per file and the texts they point into.
@@ -81,12 +83,16 @@ impl LintResult {
 /// folder that the run did not lint is excluded or of no known kind: it stays unlinted.
 pub fn lint(input: &LintInput) -> LintResult {
     let mut result = LintResult::default();
+    if let Some(cache) = &input.parse_cache {
+        cache.release_idle_trees();
+    }
     if !input.roots.is_empty() {
         let request = RunRequest {
             paths: input.roots.clone(),
             overrides: input.overrides.clone(),
             buffers: input.buffers.clone(),
             parse_cache: input.parse_cache.clone(),
+            disk_cache: input.disk_cache.clone(),
             ..RunRequest::default()
         };
         match run(&request) {

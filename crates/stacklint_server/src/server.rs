@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use stacklint_diagnostics::Applicability;
 use stacklint_project::ParseCache;
+use stacklint_workspace::DiskCache;
 use stacklint_text::PositionEncoding;
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{
@@ -15,9 +16,9 @@ use tower_lsp_server::ls_types::{
     CodeActionResponse, ConfigurationItem, DiagnosticOptions, DiagnosticServerCapabilities,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
     DidChangeWatchedFilesRegistrationOptions, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentDiagnosticParams,
-    DocumentDiagnosticReport, DocumentDiagnosticReportResult, FileSystemWatcher,
-    FullDocumentDiagnosticReport, GlobPattern, Hover, HoverContents, HoverParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentDiagnosticParams, FileChangeType,
+    DocumentDiagnosticReport, DocumentDiagnosticReportResult,
+    FullDocumentDiagnosticReport, Hover, HoverContents, HoverParams,
     HoverProviderCapability, InitializeParams, InitializeResult, InitializedParams,
     MarkupContent, MarkupKind, MessageType, Registration, RelatedFullDocumentDiagnosticReport,
     SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
@@ -29,7 +30,7 @@ use crate::code_actions::{self, Context};
 use crate::config::{ClientSettings, is_config_file};
 use crate::convert::{self, apply_change, path_to_uri, uri_to_path};
 use crate::diagnostics::{Publication, to_lsp};
-use crate::{hover, service_hover};
+use crate::{hover, service_hover, watch};
 use crate::lint::{LintInput, LintResult, fix_buffer, guarded, lint};
 
 /// How the server is built.
@@ -84,6 +85,8 @@ struct State {
     shown_errors: HashSet<String>,
     /// Every linted file, parsed, kept for the next run (see [`ParseCache`]).
     parse_cache: ParseCache,
+    /// The discovery and the disk's texts, kept once the client watches files for us.
+    disk_cache: Option<DiskCache>,
 }
 
 impl State {
@@ -94,6 +97,7 @@ impl State {
             buffers: self.documents.iter().map(|(p, d)| (p.clone(), d.text.clone())).collect(),
             overrides: self.settings.overrides(),
             parse_cache: Some(self.parse_cache.clone()),
+            disk_cache: self.disk_cache.clone(),
         }
     }
 }
@@ -162,6 +166,17 @@ impl Server {
         let mut e = Error::internal_error();
         e.message = message.into();
         e
+    }
+
+    /// `path` changed on disk; `restructured`: files came or went, or what discovery reads
+    /// changed.
+    fn forget_disk(&self, path: &Path, restructured: bool) {
+        if let Some(cache) = &self.state().disk_cache {
+            cache.changed(path);
+            if restructured {
+                cache.restructured();
+            }
+        }
     }
 
     /// Something changed: run again (in the background) and publish what changed.
@@ -305,26 +320,16 @@ impl Server {
     }
 
     async fn register_watchers(&self) {
-        // Configuration files, and every kind of file stacklint reads.
-        let globs = [
-            "**/{stacklint.toml,.stacklint.toml,pyproject.toml}",
-            "**/*.{py,conf,yml,yaml,toml,txt,ini,sh,service,socket,env}",
-            "**/{Dockerfile,Containerfile,Procfile,.env}",
-            "**/*.{Dockerfile,dockerfile}",
-            "**/Dockerfile.*",
-        ];
-        let watchers = globs
-            .iter()
-            .map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String((*g).to_owned()), kind: None })
-            .collect();
-        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers: watch::watchers() };
         let registration = Registration {
             id: "stacklint-watched-files".to_owned(),
             method: "workspace/didChangeWatchedFiles".to_owned(),
             register_options: serde_json::to_value(options).ok(),
         };
-        if let Err(e) = self.inner.client.register_capability(vec![registration]).await {
-            self.log(MessageType::WARNING, format!("stacklint: could not watch files: {e}")).await;
+        match self.inner.client.register_capability(vec![registration]).await {
+            // From now on the client says what changes on disk: what is read is kept.
+            Ok(()) => self.state().disk_cache = Some(DiskCache::new(watch::watched)),
+            Err(e) => self.log(MessageType::WARNING, format!("stacklint: could not watch files: {e}")).await,
         }
     }
 
@@ -480,8 +485,12 @@ impl LanguageServer for Server {
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         // The buffer was linted already; a saved configuration file changes what governs
         // the others (and is read from disk).
-        let config = Self::path_of(&params.text_document.uri).is_some_and(|p| is_config_file(&p));
-        let open = Self::path_of(&params.text_document.uri).is_some_and(|p| self.state().documents.contains_key(&p));
+        let path = Self::path_of(&params.text_document.uri);
+        let config = path.as_ref().is_some_and(|p| is_config_file(p));
+        let open = path.as_ref().is_some_and(|p| self.state().documents.contains_key(p));
+        if let Some(path) = &path {
+            self.forget_disk(path, config || watch::restructures(path));
+        }
         if config || !open {
             self.changed();
         }
@@ -492,6 +501,10 @@ impl LanguageServer for Server {
         let clear = {
             let mut state = self.state();
             state.documents.remove(&path);
+            // What the disk holds now may not be what was read before it was opened.
+            if let Some(cache) = &state.disk_cache {
+                cache.changed(&path);
+            }
             // Its findings go with it; a later change elsewhere may publish them again.
             state.published.remove(&path).is_some() || !state.caps.pull_diagnostics
         };
@@ -503,6 +516,11 @@ impl LanguageServer for Server {
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         let reload = params.changes.iter().filter_map(|c| uri_to_path(&c.uri)).any(|p| is_config_file(&p));
+        for change in &params.changes {
+            let Some(path) = uri_to_path(&change.uri) else { continue };
+            let restructured = change.typ != FileChangeType::CHANGED || is_config_file(&path) || watch::restructures(&path);
+            self.forget_disk(&path, restructured);
+        }
         if reload {
             self.log(MessageType::INFO, "stacklint: configuration changed, linting again").await;
         }

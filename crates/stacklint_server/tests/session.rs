@@ -291,3 +291,39 @@ async fn settings_pulled_with_workspace_configuration() {
     assert_eq!(codes(&changed), ["GUN007"]);
     c.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_disk_is_read_again_when_the_watcher_says_it_changed() {
+    let dir = fixture("web");
+    let (mut c, _) = Client::start(dir.path(), push_capabilities(), Value::Null).await;
+    let registered = c.wait(|m| m["method"] == "client/registerCapability").await;
+    let watchers = &registered["params"]["registrations"][0]["registerOptions"]["watchers"];
+    // Anything created or deleted (a folder too) changes what discovery finds.
+    assert!(watchers.as_array().into_iter().flatten().any(|w| w["globPattern"] == "**/*" && w["kind"] == 5), "{watchers}");
+    c.open("gunicorn.conf.py").await;
+    assert_eq!(codes(&c.diagnostics("gunicorn.conf.py").await), ["GUN007", "GUN001"]);
+    // A run after the registration's answer was surely handled: the disk is kept from here.
+    c.change("gunicorn.conf.py", 2, [0, 0, 0, 0], "# edited\n").await;
+    c.diagnostics("gunicorn.conf.py").await;
+
+    // PostgreSQL takes 5 connections now: 4 workers need more. Kept texts are what the
+    // runs read until the watcher reports the change; then the finding is published.
+    let conf = dir.path().join("postgres/postgresql.conf");
+    let text = std::fs::read_to_string(&conf).unwrap_or_default();
+    std::fs::write(&conf, text.replace("max_connections = 60", "max_connections = 5")).unwrap_or_default();
+    c.change("gunicorn.conf.py", 3, [0, 0, 0, 0], "# edited\n").await;
+    c.diagnostics("gunicorn.conf.py").await;
+    let unreported = c.published_so_far().await;
+    assert!(unreported.iter().all(|p| !p["uri"].as_str().unwrap_or_default().ends_with("postgresql.conf")), "{unreported:?}");
+    let uri = c.uri("postgres/postgresql.conf");
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri, "type": 2}]})).await;
+    let postgres = c.diagnostics("postgres/postgresql.conf").await;
+    assert_eq!(codes(&postgres), ["PGS008"]);
+
+    // Deleted: discovery runs again, the file's findings are cleared.
+    std::fs::remove_file(&conf).unwrap_or_default();
+    c.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri, "type": 3}]})).await;
+    let cleared = c.diagnostics("postgres/postgresql.conf").await;
+    assert_eq!(cleared["diagnostics"], json!([]), "{cleared}");
+    c.stop().await;
+}

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -19,6 +20,7 @@ use stacklint_project::{
 
 use crate::config::Config;
 use crate::discovery::{DiscoveredFile, DiscoveryWarning, detect_kind, discover, resolve_config};
+use crate::disk_cache::{DiscoveryKey, DiskCache};
 use crate::error::ConfigError;
 use crate::fsio::{WriteError, open_regular, read_limited, write_fixed};
 use crate::{Overrides, paths::absolute};
@@ -48,6 +50,9 @@ pub struct RunRequest {
     /// Parsed files kept between runs (the language server's): unchanged files are not
     /// parsed again. After a run it holds the files that run linted. Ignored with `stdin`.
     pub parse_cache: Option<ParseCache>,
+    /// The discovery and the disk's texts kept between runs (the language server's, when
+    /// its client reports file changes). Ignored with `stdin`.
+    pub disk_cache: Option<DiskCache>,
 }
 
 /// A file whose text a fix changed.
@@ -239,9 +244,10 @@ fn run_project_with(
         }
     }
     for file in &project.files {
-        let text = match buffers.get(&file.path) {
-            Some(text) => Ok((*text).to_owned()),
-            None => read_source(file),
+        let text = match (buffers.get(&file.path), &request.disk_cache) {
+            (Some(text), _) => Ok((*text).to_owned()),
+            (None, Some(cache)) => cache.text(&file.path, || read_source(file)),
+            (None, None) => read_source(file),
         };
         match text {
             Ok(text) => files.push((file.path.clone(), file.kind, text)),
@@ -328,11 +334,14 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
     if let Some((path, text)) = &request.stdin {
         return run_stdin(request, path, text);
     }
-    let discovery = discover(
-        &request.paths,
-        request.config.as_deref(),
-        &request.overrides,
-    )?;
+    let discover_now = || discover(&request.paths, request.config.as_deref(), &request.overrides);
+    let discovery = match &request.disk_cache {
+        Some(cache) => {
+            let key = DiscoveryKey { paths: request.paths.clone(), config: request.config.clone(), overrides: request.overrides.clone() };
+            cache.discovery(key, discover_now)?
+        }
+        None => Arc::new(discover_now()?),
+    };
     let mut outcome = RunOutcome {
         warnings: discovery.warnings.clone(),
         fixes_written: Some(0),
@@ -382,6 +391,9 @@ pub fn run(request: &RunRequest) -> Result<RunOutcome, RunError> {
         outcome.fixes_written = None;
     }
     if let Some(cache) = &request.parse_cache {
+        cache.retain(|p| outcome.sources.contains_key(p));
+    }
+    if let Some(cache) = &request.disk_cache {
         cache.retain(|p| outcome.sources.contains_key(p));
     }
     outcome

@@ -40,6 +40,7 @@
 
 mod config;
 mod discovery;
+mod disk_cache;
 mod error;
 mod glob;
 mod paths;
@@ -50,6 +51,7 @@ pub use discovery::{
     DiscoveredFile, Discovery, DiscoveryWarning, Project, SKIPPED_DIRECTORIES, detect_kind,
     discover, resolve_config,
 };
+pub use disk_cache::DiskCache;
 pub use error::{ConfigError, Location};
 pub use glob::{GlobMap, PathGlobs};
 pub use suggest::{closest, edit_distance};

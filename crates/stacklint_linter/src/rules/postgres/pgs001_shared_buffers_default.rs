@@ -68,6 +68,6 @@ fn check(cx: &mut Checker) {
             value: format_memory(want),
             title: format!("Set `shared_buffers = {}` (25% of memory)", format_memory(want)),
         };
-        report_change(cx, &mut seen, &server, true, change);
+        report_change(cx, &mut seen, server, true, change);
     }
 }

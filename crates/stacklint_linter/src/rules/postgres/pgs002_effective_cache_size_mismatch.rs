@@ -64,6 +64,6 @@ fn check(cx: &mut Checker) {
             value: format_memory(want),
             title: format!("Set `effective_cache_size = {}` (75% of memory)", format_memory(want)),
         };
-        report_change(cx, &mut seen, &server, false, change);
+        report_change(cx, &mut seen, server, false, change);
     }
 }

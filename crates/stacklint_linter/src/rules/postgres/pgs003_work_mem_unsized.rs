@@ -100,6 +100,6 @@ fn check(cx: &mut Checker) {
             continue;
         };
         let change = Change { name: "work_mem", why, value: format_memory(want), title: format!("Set `work_mem = {}` (PGTune, web)", format_memory(want)) };
-        report_change(cx, &mut seen, &server, false, change);
+        report_change(cx, &mut seen, server, false, change);
     }
 }

@@ -63,6 +63,6 @@ fn check(cx: &mut Checker) {
             value: format_memory(want),
             title: format!("Set `maintenance_work_mem = {}` (memory / 16)", format_memory(want)),
         };
-        report_change(cx, &mut seen, &server, false, change);
+        report_change(cx, &mut seen, server, false, change);
     }
 }

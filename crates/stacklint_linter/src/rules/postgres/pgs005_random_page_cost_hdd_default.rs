@@ -56,6 +56,6 @@ fn check(cx: &mut Checker) {
             value: "1.1".to_owned(),
             title: "Set `random_page_cost = 1.1` (SSD)".to_owned(),
         };
-        report_change(cx, &mut seen, &server, false, change);
+        report_change(cx, &mut seen, server, false, change);
     }
 }

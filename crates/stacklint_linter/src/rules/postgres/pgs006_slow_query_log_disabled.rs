@@ -51,6 +51,6 @@ fn check(cx: &mut Checker) {
             value: "500ms".to_owned(),
             title: "Set `log_min_duration_statement = 500ms`".to_owned(),
         };
-        report_change(cx, &mut seen, &server, false, change);
+        report_change(cx, &mut seen, server, false, change);
     }
 }

@@ -67,13 +67,13 @@ fn check(cx: &mut Checker) {
                 Source::File { path, entry } => (path.clone(), entry.name_range.cover(entry.value_range), Some(entry)),
                 Source::CommandLine { origin, .. } => (origin.file.clone(), origin.range.unwrap_or_default(), None),
             };
-            let Some((message, fix)) = problem(&server, &a.name, &a.value, line.map(|e| (file.as_path(), e))) else { continue };
+            let Some((message, fix)) = problem(server, &a.name, &a.value, line.map(|e| (file.as_path(), e))) else { continue };
             if !seen.first(&file, range) {
                 continue;
             }
             let where_ = match &a.source {
                 Source::File { .. } => String::new(),
-                Source::CommandLine { arg, .. } => format!(" (`{arg}` on the command line of {})", super::where_(project, &server)),
+                Source::CommandLine { arg, .. } => format!(" (`{arg}` on the command line of {})", super::where_(project, server)),
             };
             let mut d = cx.diagnostic(&file, range, format!("{message}{where_}"));
             if let Some(f) = fix {

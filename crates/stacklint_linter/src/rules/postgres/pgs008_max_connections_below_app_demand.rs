@@ -92,8 +92,8 @@ fn check(cx: &mut Checker) {
     for server in servers(project, true) {
         let Some(name) = server.service.as_deref() else { continue };
         let Some(origin) = server.defined_at.as_ref() else { continue };
-        let Some(max) = int(&server, "max_connections") else { continue };
-        let Some(reserved) = int(&server, "superuser_reserved_connections") else { continue };
+        let Some(max) = int(server, "max_connections") else { continue };
+        let Some(reserved) = int(server, "superuser_reserved_connections") else { continue };
         let budget = max.saturating_sub(reserved);
         let users = database_clients(project, name, &origin.file);
         if users.is_empty() {
@@ -111,8 +111,8 @@ fn check(cx: &mut Checker) {
         if terms.is_empty() || total <= budget {
             continue;
         }
-        let Some(at) = site(project, &server, "max_connections", true) else { continue };
-        let limit = limit_text(project, &server, max, reserved, budget);
+        let Some(at) = site(project, server, "max_connections", true) else { continue };
+        let limit = limit_text(project, server, max, reserved, budget);
         let sum = if terms.len() > 1 { format!("; total {}", chain(&terms.iter().map(|t| t.n.to_string()).collect::<Vec<_>>(), " + ", u64::saturating_add)) } else { String::new() };
         let (least, rest) = if unknown.is_empty() && !terms.iter().any(|t| t.lower) {
             ("", String::new())

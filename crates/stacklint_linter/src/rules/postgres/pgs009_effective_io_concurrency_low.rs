@@ -58,6 +58,6 @@ fn check(cx: &mut Checker) {
             value: "200".to_owned(),
             title: "Set `effective_io_concurrency = 200` (SSD)".to_owned(),
         };
-        report_change(cx, &mut seen, &server, false, change);
+        report_change(cx, &mut seen, server, false, change);
     }
 }

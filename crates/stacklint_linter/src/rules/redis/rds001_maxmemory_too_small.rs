@@ -74,10 +74,10 @@ fn check(cx: &mut Checker) {
         let why = if small {
             format!("`maxmemory {written}` is below 64 MiB{decimal}: with client buffers and fragmentation on top, Redis evicts keys (or refuses writes under `noeviction`) almost at once")
         } else {
-            format!("`maxmemory {written}` is under a quarter of the container's {}: keys are evicted while most of the memory stays unused", limit_text(&server))
+            format!("`maxmemory {written}` is under a quarter of the container's {}: keys are evicted while most of the memory stays unused", limit_text(server))
         };
         let has = match limit {
-            Some(_) if small => format!("the container has {}; use half of it, `{}`", limit_text(&server), size_value(rec)),
+            Some(_) if small => format!("the container has {}; use half of it, `{}`", limit_text(server), size_value(rec)),
             Some(_) => format!("use half of it, `{}`", size_value(rec)),
             None => format!("use at least `{}`", size_value(rec)),
         };

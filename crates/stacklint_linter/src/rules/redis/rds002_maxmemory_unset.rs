@@ -107,14 +107,14 @@ fn check(cx: &mut Checker) {
             None => "no `maxmemory`".to_owned(),
         };
         let runs_out = match limit {
-            Some(_) => format!("it grows until it reaches the container's {} and the OOM killer ends it; set `maxmemory {rec}` (half of it)", limit_text(&server)),
+            Some(_) => format!("it grows until it reaches the container's {} and the OOM killer ends it; set `maxmemory {rec}` (half of it)", limit_text(server)),
             None => format!("it grows until the host's {} ({}) run out, shared with the other services; set `maxmemory {rec}` (a quarter of the host, to review)", stacklint_project::format_bytes(t.memory), t.memory_source),
         };
         let message = format!("{} is the {} and has {set}: {runs_out} with `maxmemory-policy allkeys-lru`", server.label(project), use_text(project, first));
         let (file, range) = match (current, &server.config_file) {
             (Some(s), _) => (s.file.clone(), s.directive.range),
             (None, Some(f)) => (f.clone(), super::first_line(project, f)),
-            (None, None) => match server_place(project, &server) {
+            (None, None) => match server_place(project, server) {
                 Some(p) => p,
                 None => continue,
             },

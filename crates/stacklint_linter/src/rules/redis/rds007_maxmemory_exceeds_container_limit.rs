@@ -66,7 +66,7 @@ fn check(cx: &mut Checker) {
         let written = s.arg(0).unwrap_or_default();
         let message = format!(
             "`maxmemory {written}` is at or above the {} Redis has: buffers, fragmentation and the fork of a background save come on top, so the OOM killer ends Redis before it evicts; use half the limit, `{}`",
-            limit_text(&server),
+            limit_text(server),
             size_value(rec)
         );
         let edit = if rec < t.memory { replace_arg(project, s, 0, &size_value(rec)) } else { None };

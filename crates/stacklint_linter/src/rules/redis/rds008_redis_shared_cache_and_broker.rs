@@ -75,7 +75,7 @@ fn check(cx: &mut Checker) {
         let cache = server.role_uses(RedisRole::Cache);
         let queue = server.role_uses(RedisRole::Queue);
         let (Some(c), Some(q)) = (cache.first(), queue.first()) else { continue };
-        let Some((file, range)) = server_place(project, &server) else { continue };
+        let Some((file, range)) = server_place(project, server) else { continue };
         let mut kinds: Vec<String> = Vec::new();
         for u in &queue {
             let k = u.kind.to_string();

@@ -96,7 +96,7 @@ fn check(cx: &mut Checker) {
             },
             None => DEFAULT_MAXCLIENTS,
         };
-        let parts = redis_pool_demands(project, &server);
+        let parts = redis_pool_demands(project, server);
         let total = parts.iter().fold(0u64, |a, (n, _)| a.saturating_add(*n));
         if total <= maxclients {
             continue;
@@ -107,7 +107,7 @@ fn check(cx: &mut Checker) {
         };
         let (file, range) = match setting {
             Some(s) => (s.file.clone(), s.directive.range),
-            None => match server_place(project, &server) {
+            None => match server_place(project, server) {
                 Some(p) => p,
                 None => continue,
             },
