@@ -606,7 +606,18 @@ fn compose_images(text: &str) -> Vec<(String, Version, TextRange)> {
 /// `..` applied) can make them one path: the cheap test before normalising both (a file
 /// looked up among all of a project's mostly ends here).
 pub(crate) fn names_differ(a: &Path, b: &Path) -> bool {
-    matches!((a.file_name(), b.file_name()), (Some(x), Some(y)) if x != y)
+    // The bytes after the last separator when both are plain names: `file_name` walks the
+    // components, and this is asked of every project file for every path looked up.
+    match (last_segment(a), last_segment(b)) {
+        (Some(x), Some(y)) => x != y,
+        _ => matches!((a.file_name(), b.file_name()), (Some(x), Some(y)) if x != y),
+    }
+}
+
+/// What follows the last separator, when it is a plain name (not empty, `.` or `..`).
+fn last_segment(path: &Path) -> Option<&[u8]> {
+    let name = path.as_os_str().as_encoded_bytes().rsplit(|&b| std::path::is_separator(char::from(b))).next()?;
+    (!name.is_empty() && name != b"." && name != b"..").then_some(name)
 }
 
 /// Whether `path` ends with the `/`-separated relative path `suffix`, component-wise.
@@ -713,6 +724,16 @@ mod tests {
         assert_eq!(cache.python_trees_loaded(), (0, 2));
         let again = Project::build(options, files);
         assert_eq!(again.files[1].syntax_errors(), errors);
+    }
+
+    #[test]
+    fn names_differ_by_the_last_component() {
+        assert!(names_differ(Path::new("/p/a/gunicorn.conf.py"), Path::new("/p/gunicorn.py")));
+        assert!(!names_differ(Path::new("/p/a/gunicorn.conf.py"), Path::new("/q/./gunicorn.conf.py")));
+        // Not plain names: what `file_name` says (`b/.` is `b`; `..` has no name).
+        assert!(!names_differ(Path::new("/p/b/."), Path::new("/q/b")));
+        assert!(!names_differ(Path::new("/p/b/.."), Path::new("/q/b")));
+        assert!(!names_differ(Path::new("/p/b/"), Path::new("/q/b")));
     }
 
     #[test]
