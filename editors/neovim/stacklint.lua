@@ -5,6 +5,8 @@
 --                                settings = { target = 'cpus=4,memory=8GiB' } })
 --
 -- settings: target, select, ignore, extendSelect, unsafeFixes (see README.md).
+-- watch_files = true: report file changes to the server, which then keeps what it read
+-- of the disk (Neovim does not offer this on Linux by default; install inotify-tools).
 local M = {}
 
 -- Filetypes Neovim does not know: PostgreSQL's and Redis's configuration, Procfiles,
@@ -40,7 +42,13 @@ function M.setup(opts)
   opts = opts or {}
   add_filetypes()
   local settings = opts.settings or {}
+  local capabilities = nil
+  if opts.watch_files then
+    capabilities = vim.tbl_deep_extend('force', vim.lsp.protocol.make_client_capabilities(),
+      { workspace = { didChangeWatchedFiles = { dynamicRegistration = true } } })
+  end
   vim.lsp.config('stacklint', {
+    capabilities = capabilities,
     cmd = opts.cmd or { 'stacklint', 'server' },
     filetypes = opts.filetypes or M.filetypes,
     root_markers = { 'stacklint.toml', '.stacklint.toml', 'pyproject.toml', 'compose.yaml',
