@@ -97,6 +97,10 @@ impl std::fmt::Debug for ParseCache {
     }
 }
 
+/// From how many freshly parsed files a build releases Python trees as it parses (an
+/// editor's keystroke parses one or two; its first build, all).
+const EAGER_RELEASE: usize = 32;
+
 /// Free trees on a thread of their own: freeing thousands of them takes a while.
 fn free_elsewhere(trees: Vec<Option<stacklint_python::Tree>>) {
     let trees: Vec<stacklint_python::Tree> = trees.into_iter().flatten().collect();
@@ -385,13 +389,16 @@ impl Project {
         fresh.sort_by_key(|(_, f)| std::cmp::Reverse(f.2.len()));
         // An editor's session keeps every file parsed: a Python file keeps what is read of
         // it, and its tree only while runs use it (see `ParseCache::release_idle_trees`).
-        let keep_trees = cache.is_none();
+        // A build that parses many files (the first, or after a checkout) drops the trees
+        // as it goes, but of those that are read again at once: settings, gunicorn's.
+        let keep_trees = cache.is_none() || fresh.len() < EAGER_RELEASE;
         let (fresh, freed): (Vec<(usize, Arc<SourceFile>)>, Vec<_>) = fresh
             .into_par_iter()
             .map(|(i, (path, kind, text))| {
                 let mut file = SourceFile::new(path, kind, text);
+                let read_again = file.kind == FileKind::GunicornConfig || crate::django::looks_like_settings(&file);
                 let freed = match &mut file.parsed {
-                    Parsed::Python(m) if !keep_trees => m.extract_and_release(),
+                    Parsed::Python(m) if !keep_trees && !read_again => m.extract_and_release(),
                     _ => None,
                 };
                 ((i, Arc::new(file)), freed)
@@ -696,33 +703,42 @@ mod tests {
     }
 
     /// A session's Python trees go when no run uses them and come back when one does; what
-    /// was read of them stays.
+    /// was read of them stays. A build of many new files drops them as it parses, but of
+    /// settings; a keystroke's build keeps the edited file's.
     #[test]
     fn idle_python_trees_are_released_and_parsed_again() {
         let cache = ParseCache::default();
         let options = ProjectOptions { root: PathBuf::from("/p"), parse_cache: Some(cache.clone()), ..ProjectOptions::default() };
-        let files = vec![
+        let mut files = vec![
             (PathBuf::from("/p/app/models.py"), FileKind::Python, "from django.db import models\nclass Room(models.Model):\n    name = models.CharField(max_length=9)\n".to_owned()),
             (PathBuf::from("/p/app/broken.py"), FileKind::Python, "def f(:\n".to_owned()),
+            (PathBuf::from("/p/proj/settings.py"), FileKind::Python, "DEBUG = False\n".to_owned()),
         ];
+        files.extend((0..EAGER_RELEASE).map(|i| (PathBuf::from(format!("/p/app/m{i}.py")), FileKind::Python, "x = 1\n".to_owned())));
+        let total = files.len();
         let project = Project::build(options.clone(), files.clone());
-        // Read and released as it was parsed (a session's build).
-        assert_eq!(cache.python_trees_loaded(), (0, 2));
+        // Read and released as parsed, but for the settings (evaluated at once).
+        assert_eq!(cache.python_trees_loaded(), (1, total));
         let models = project.files[0].python().map(|m| m.orm().classes.len());
         assert_eq!(models, Some(1));
-        assert_eq!(cache.python_trees_loaded(), (0, 2), "the extraction was kept");
+        assert_eq!(cache.python_trees_loaded(), (1, total), "the extraction was kept");
         let errors = project.files[1].syntax_errors();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(cache.python_trees_loaded(), (1, 2), "parsed again for its errors");
+        assert_eq!(cache.python_trees_loaded(), (2, total), "parsed again for its errors");
         // Not released while a model holds the file; released once idle for a pass.
         cache.release_idle_trees();
-        assert_eq!(cache.python_trees_loaded(), (1, 2));
+        assert_eq!(cache.python_trees_loaded(), (2, total));
         drop(project);
         cache.release_idle_trees();
-        assert_eq!(cache.python_trees_loaded(), (1, 2), "used since the last pass");
+        assert_eq!(cache.python_trees_loaded(), (2, total), "used since the last pass");
         cache.release_idle_trees();
-        assert_eq!(cache.python_trees_loaded(), (0, 2));
+        assert_eq!(cache.python_trees_loaded(), (0, total));
+        // A keystroke: the edited file keeps its tree.
+        if let Some(f) = files.get_mut(3) {
+            f.2 = "x = 2\n".to_owned();
+        }
         let again = Project::build(options, files);
+        assert_eq!(cache.python_trees_loaded(), (1, total));
         assert_eq!(again.files[1].syntax_errors(), errors);
     }
 
