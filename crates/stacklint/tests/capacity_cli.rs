@@ -92,7 +92,7 @@ fn capacity_table_in_the_configuration() {
     common::write_files(
         dir.path(),
         &[
-            ("stacklint.toml", "[capacity]\nrequest-time = 40\ncpu-time = 10.5\n"),
+            ("stacklint.toml", "[capacity]\nrequest-time = 40\ncpu-time = 10.5\nnginx-cpu-time = 0.08\nupstream-connect-cpu-time = 0\n"),
             ("Procfile", "web: gunicorn proj.wsgi --workers 2\n"),
         ],
     );
@@ -104,6 +104,9 @@ fn capacity_table_in_the_configuration() {
     assert!(inputs["request_ms"]["source"].as_str().is_some_and(|s| s.starts_with("[capacity] in ") && s.ends_with("stacklint.toml")), "{inputs}");
     assert_eq!(inputs["cpu_ms"]["value"], 12.0);
     assert_eq!(inputs["cpu_ms"]["source"], "--cpu-time");
+    assert_eq!(inputs["nginx_cpu_ms"]["value"], 0.08);
+    assert_eq!(inputs["upstream_connect_cpu_ms"]["value"], 0.0);
+    assert!(inputs["upstream_connect_cpu_ms"]["source"].as_str().is_some_and(|s| s.starts_with("[capacity] in ")), "{inputs}");
     common::write_files(dir.path(), &[("stacklint.toml", "[capacity]\nrequest-time = 0\n")]);
     let (code, _, err) = capacity(dir.path(), &[]);
     assert_eq!(code, 2);
