@@ -646,7 +646,7 @@ fn redis_checks(project: &Project, s: &DeployedService) -> Vec<Check> {
         if !server.roles.iter().any(|r| r.kind == LinkKind::Cache && r.from == s.name) {
             continue;
         }
-        let parts = redis_pool_demands(project, &server);
+        let parts = redis_pool_demands(project, server);
         if parts.is_empty() {
             continue;
         }
