@@ -240,3 +240,37 @@ fn nginx_connections_against_the_users() {
     let after = nginx(&report["after_fixes"]["services"][0]);
     assert_eq!(after["exceeded"], false, "{after}");
 }
+
+/// nginx 1.22 in front of gthread workers with a plain `proxy_pass`: a new connection to
+/// the app per request, charged with nginx's CPU to the CPUs they share; NGX003's fix
+/// (upstream keepalive) takes the connection's cost away in the numbers after the fixes.
+#[test]
+fn upstream_keepalive_after_the_fixes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write_files(
+        dir.path(),
+        &[
+            ("stacklint.toml", "[versions]\nnginx = \"1.22.1\"\n[target]\ncpus = 2\n[capacity]\nrequest-time = 1\ncpu-time = 0.4\nnginx-cpu-time = 0.05\n"),
+            ("Procfile", "web: gunicorn proj.wsgi --workers 2 --threads 4 -k gthread --bind 127.0.0.1:8000\n"),
+            ("nginx/nginx.conf", "worker_processes 2;\nevents { worker_connections 1024; }\nhttp {\n    upstream app {\n        server 127.0.0.1:8000;\n    }\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://app;\n        }\n    }\n}\n"),
+        ],
+    );
+    let (code, out, err) = capacity(dir.path(), &["--output-format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let report = &json["projects"][0]["report"];
+    let connect = report["inputs"]["upstream_connect_cpu_ms"]["value"].as_f64().expect("the default");
+    let before = &report["services"][0];
+    assert_eq!(before["new_upstream_connection_per_request"], true, "{before}");
+    assert_eq!(before["binding"], "CPU shared with nginx", "{before}");
+    // 2 CPUs / (0.4 + 0.05 + the connection's) ms.
+    let rate = before["requests_per_second"].as_f64().expect("rate");
+    assert!((rate - 2.0 / ((0.45 + connect) / 1000.0)).abs() < 1e-6, "{rate}");
+    let after = &report["after_fixes"];
+    assert!(after["fixes"].as_array().expect("fixes").iter().any(|f| f["code"] == "NGX003"), "{after}");
+    let fixed = &after["services"][0];
+    assert_eq!(fixed["new_upstream_connection_per_request"], false, "{fixed}");
+    assert!(fixed["nginx"].as_str().is_some_and(|n| n.contains("upstream keepalive")), "{fixed}");
+    let rate = fixed["requests_per_second"].as_f64().expect("rate");
+    assert!((rate - 2.0 / (0.45 / 1000.0)).abs() < 1e-6, "{rate}");
+}
