@@ -142,7 +142,7 @@ impl Default for Inputs {
             connect_cpu_ms: Input::new(0.5, measured),
             connect_db_cpu_ms: Input::new(3.5, measured),
             nginx_cpu_ms: Input::new(0.05, "default: measured on loopback with `access_log off`, plain HTTP (tests/capacity/harness.py); more with TLS, gzip or access logs"),
-            upstream_connect_cpu_ms: Input::new(0.15, "default: measured on loopback, nginx's side and gunicorn's gthread side (tests/capacity/harness.py)"),
+            upstream_connect_cpu_ms: Input::new(0.12, "default: measured on loopback, nginx's side and gunicorn's gthread side, 0.09–0.16 ms (tests/capacity/harness.py)"),
             think_s: Input::new(10.0, "default: pass --think-time"),
             static_share: Input::new(0.0, "default: every request reaches the app; pass --static-share, or --access-log measures it"),
             worker_mib: Input::new(150.0, "default: a Django worker's resident size; pass --worker-memory"),

@@ -135,7 +135,13 @@ fn limit<'a>(s: &'a stacklint_capacity::ServiceCapacity, resource: &str) -> &'a 
 #[test]
 fn nginx_in_front_without_upstream_keepalive() {
     let gthread = "gunicorn proj.wsgi --workers 4 --threads 4 -k gthread";
-    let inputs = Inputs { cpu_ms: Input::new(0.5, "--cpu-time"), request_ms: Input::new(1.0, "--request-time"), ..Inputs::default() };
+    let inputs = Inputs {
+        cpu_ms: Input::new(0.5, "--cpu-time"),
+        request_ms: Input::new(1.0, "--request-time"),
+        nginx_cpu_ms: Input::new(0.05, "[capacity] nginx-cpu-time"),
+        upstream_connect_cpu_ms: Input::new(0.15, "[capacity] upstream-connect-cpu-time"),
+        ..Inputs::default()
+    };
     let (nginx, connect) = (inputs.nginx_cpu_ms.value, inputs.upstream_connect_cpu_ms.value);
     let report = analyze(&behind_nginx(gthread, "", "", Some("1.22.1")), &inputs);
     let [web] = report.services.as_slice() else { panic!("one app service: {report:#?}") };
