@@ -203,7 +203,7 @@ pub struct ServiceCapacity {
     /// Every request opens a new database connection (`CONN_MAX_AGE` 0, no pool).
     pub new_connection_per_request: bool,
     /// The nginx in front (the `proxy_pass` that reaches the service) and how it reaches
-    /// the app: "nginx/nginx.conf:14: upstream keepalive (...)".
+    /// the app: "`proxy_pass` at nginx/nginx.conf:14; upstream keepalive (...)".
     pub nginx: Option<String>,
     /// nginx opens a new connection to the app for every request, which upstream
     /// keepalive would save (not said of sync workers, which close every connection).
