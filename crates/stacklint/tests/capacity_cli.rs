@@ -92,7 +92,7 @@ fn capacity_table_in_the_configuration() {
     common::write_files(
         dir.path(),
         &[
-            ("stacklint.toml", "[capacity]\nrequest-time = 40\ncpu-time = 10.5\n"),
+            ("stacklint.toml", "[capacity]\nrequest-time = 40\ncpu-time = 10.5\nnginx-cpu-time = 0.08\nupstream-connect-cpu-time = 0\n"),
             ("Procfile", "web: gunicorn proj.wsgi --workers 2\n"),
         ],
     );
@@ -104,6 +104,9 @@ fn capacity_table_in_the_configuration() {
     assert!(inputs["request_ms"]["source"].as_str().is_some_and(|s| s.starts_with("[capacity] in ") && s.ends_with("stacklint.toml")), "{inputs}");
     assert_eq!(inputs["cpu_ms"]["value"], 12.0);
     assert_eq!(inputs["cpu_ms"]["source"], "--cpu-time");
+    assert_eq!(inputs["nginx_cpu_ms"]["value"], 0.08);
+    assert_eq!(inputs["upstream_connect_cpu_ms"]["value"], 0.0);
+    assert!(inputs["upstream_connect_cpu_ms"]["source"].as_str().is_some_and(|s| s.starts_with("[capacity] in ")), "{inputs}");
     common::write_files(dir.path(), &[("stacklint.toml", "[capacity]\nrequest-time = 0\n")]);
     let (code, _, err) = capacity(dir.path(), &[]);
     assert_eq!(code, 2);
@@ -236,4 +239,38 @@ fn nginx_connections_against_the_users() {
     assert!(before["arithmetic"].as_str().is_some_and(|a| a.starts_with("`worker_processes 1` at nginx/nginx.conf:2 × `worker_connections 512` at nginx/nginx.conf:8 = 512 connections")), "{before}");
     let after = nginx(&report["after_fixes"]["services"][0]);
     assert_eq!(after["exceeded"], false, "{after}");
+}
+
+/// nginx 1.22 in front of gthread workers with a plain `proxy_pass`: a new connection to
+/// the app per request, charged with nginx's CPU to the CPUs they share; NGX003's fix
+/// (upstream keepalive) takes the connection's cost away in the numbers after the fixes.
+#[test]
+fn upstream_keepalive_after_the_fixes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write_files(
+        dir.path(),
+        &[
+            ("stacklint.toml", "[versions]\nnginx = \"1.22.1\"\n[target]\ncpus = 2\n[capacity]\nrequest-time = 1\ncpu-time = 0.4\nnginx-cpu-time = 0.05\n"),
+            ("Procfile", "web: gunicorn proj.wsgi --workers 2 --threads 4 -k gthread --bind 127.0.0.1:8000\n"),
+            ("nginx/nginx.conf", "worker_processes 2;\nevents { worker_connections 1024; }\nhttp {\n    upstream app {\n        server 127.0.0.1:8000;\n    }\n    server {\n        listen 80;\n        location / {\n            proxy_pass http://app;\n        }\n    }\n}\n"),
+        ],
+    );
+    let (code, out, err) = capacity(dir.path(), &["--output-format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let report = &json["projects"][0]["report"];
+    let connect = report["inputs"]["upstream_connect_cpu_ms"]["value"].as_f64().expect("the default");
+    let before = &report["services"][0];
+    assert_eq!(before["new_upstream_connection_per_request"], true, "{before}");
+    assert_eq!(before["binding"], "CPU shared with nginx", "{before}");
+    // 2 CPUs / (0.4 + 0.05 + the connection's) ms.
+    let rate = before["requests_per_second"].as_f64().expect("rate");
+    assert!((rate - 2.0 / ((0.45 + connect) / 1000.0)).abs() < 1e-6, "{rate}");
+    let after = &report["after_fixes"];
+    assert!(after["fixes"].as_array().expect("fixes").iter().any(|f| f["code"] == "NGX003"), "{after}");
+    let fixed = &after["services"][0];
+    assert_eq!(fixed["new_upstream_connection_per_request"], false, "{fixed}");
+    assert!(fixed["nginx"].as_str().is_some_and(|n| n.contains("upstream keepalive")), "{fixed}");
+    let rate = fixed["requests_per_second"].as_f64().expect("rate");
+    assert!((rate - 2.0 / (0.45 / 1000.0)).abs() < 1e-6, "{rate}");
 }

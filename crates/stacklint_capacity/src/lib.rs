@@ -15,10 +15,15 @@
 //!   − `superuser_reserved_connections`; when they may open more, those beyond fail, and
 //!   the connections there are serve at most `budget / T` requests per second among them.
 //!
+//! - **nginx** in front: each request costs nginx CPU too, more when nginx opens a new
+//!   connection to the app for it (no upstream keepalive); its worker processes use at most
+//!   one CPU each, and on the app's host it shares the app's CPUs.
+//!
 //! A request that opens a new database connection (`CONN_MAX_AGE = 0` without a pool)
 //! costs more wall and CPU time (about 5 ms and 8 ms on loopback with trust auth, measured).
-//! `T`, `D`, that cost, the think time between a user's requests and a worker's memory are
-//! not in the configuration: they are [`Inputs`], each with its source shown.
+//! `T`, `D`, that cost, nginx's CPU per request, the think time between a user's requests
+//! and a worker's memory are not in the configuration: they are [`Inputs`], each with its
+//! source shown.
 
 use serde::Serialize;
 use stacklint_project::concurrency::{connection_demand, database_clients, option, pool_of, redis_pool_demands, words};
@@ -31,6 +36,7 @@ use stacklint_python::Outcome;
 use stacklint_text::TextRange;
 
 pub mod access_log;
+mod nginx;
 mod render;
 mod svg;
 
@@ -63,6 +69,11 @@ pub struct Inputs {
     pub connect_ms: Input,
     pub connect_cpu_ms: Input,
     pub connect_db_cpu_ms: Input,
+    /// CPU time nginx spends proxying one request to the app over a reused connection, ms.
+    pub nginx_cpu_ms: Input,
+    /// CPU time added per request when nginx opens a new connection to the app for it (no
+    /// upstream keepalive): nginx's connect and close, and the app server's accept, ms.
+    pub upstream_connect_cpu_ms: Input,
     /// Seconds between one user's requests.
     pub think_s: Input,
     /// The share of the users' requests that never reach the app (static files nginx
@@ -130,6 +141,8 @@ impl Default for Inputs {
             connect_ms: Input::new(5.0, measured),
             connect_cpu_ms: Input::new(0.5, measured),
             connect_db_cpu_ms: Input::new(3.5, measured),
+            nginx_cpu_ms: Input::new(0.05, "default: measured on loopback with `access_log off`, plain HTTP (tests/capacity/harness.py); more with TLS, gzip or access logs"),
+            upstream_connect_cpu_ms: Input::new(0.12, "default: measured on loopback, nginx's side and gunicorn's gthread side, 0.09–0.16 ms (tests/capacity/harness.py)"),
             think_s: Input::new(10.0, "default: pass --think-time"),
             static_share: Input::new(0.0, "default: every request reaches the app; pass --static-share, or --access-log measures it"),
             worker_mib: Input::new(150.0, "default: a Django worker's resident size; pass --worker-memory"),
@@ -189,6 +202,12 @@ pub struct ServiceCapacity {
     pub database: Option<String>,
     /// Every request opens a new database connection (`CONN_MAX_AGE` 0, no pool).
     pub new_connection_per_request: bool,
+    /// The nginx in front (the `proxy_pass` that reaches the service) and how it reaches
+    /// the app: "`proxy_pass` at nginx/nginx.conf:14; upstream keepalive (...)".
+    pub nginx: Option<String>,
+    /// nginx opens a new connection to the app for every request, which upstream
+    /// keepalive would save (not said of sync workers, which close every connection).
+    pub new_upstream_connection_per_request: bool,
     /// The request's wall and CPU time, connection set-up included, with the sum.
     pub request_ms: f64,
     pub cpu_ms: f64,
@@ -423,6 +442,8 @@ fn base(project: &Project, s: &DeployedService, module: Option<&SettingsModule>,
         machine,
         database,
         new_connection_per_request: new_connection,
+        nginx: None,
+        new_upstream_connection_per_request: false,
         request_ms,
         cpu_ms,
         times,
@@ -500,7 +521,13 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
     });
     let connect_cpu = out.new_connection_per_request.then_some(&inputs.connect_db_cpu_ms);
     out.limits.extend(database_limits(project, s, t, connect_cpu));
-    if let Some(limit) = same_host_database(project, s, &cpus_text, cpus, out.cpu_ms, connect_cpu) {
+    let front = nginx::front(project, s);
+    if let Some(f) = &front {
+        out.nginx = Some(format!("`proxy_pass` at {}; {}", f.place, f.reuse_text));
+        out.new_upstream_connection_per_request = f.connect_per_request;
+        out.limits.extend(f.limit(inputs));
+    }
+    if let Some(limit) = shared_cpu(project, s, &cpus_text, cpus, out.cpu_ms, connect_cpu, front.as_ref().filter(|f| f.same_host).map(|f| f.cpu_parts(inputs))) {
         out.limits.push(limit);
     }
     out.checks.extend(redis_checks(project, s));
@@ -538,7 +565,7 @@ fn finish(project: &Project, s: &DeployedService, mut out: ServiceCapacity, work
         out.users = Some(users);
         out.binding = Some(lowest.resource.clone());
         out.requests_per_second = Some(x);
-        if let Some(check) = nginx_check(project, s, users, x * t, inputs.think_s.value) {
+        if let Some(check) = front.and_then(|f| f.connections(project, users, x * t, inputs.think_s.value)) {
             out.checks.push(check);
         }
     }
@@ -643,109 +670,46 @@ fn redis_checks(project: &Project, s: &DeployedService) -> Vec<Check> {
     out
 }
 
-/// The nginx in front of `s`: its `worker_processes × worker_connections` against the
-/// connections the users need at the service's rate. A user whose think time is shorter
-/// than `keepalive_timeout` keeps an idle connection open (counted as one per user, as
-/// HTTP/2 and one browser tab do); each request in flight holds a second, upstream one.
-fn nginx_check(project: &Project, s: &DeployedService, users: u64, in_flight: f64, think_s: f64) -> Option<Check> {
-    let m = &project.nginx;
-    let route = project.proxied_gunicorn().into_iter().find(|r| r.processes.iter().any(|g| project.services_running(g).iter().any(|x| std::ptr::eq(*x, s))))?;
-    // The main configuration the route's file is included from.
-    let mut doc = route.pass.doc;
-    for _ in 0..32 {
-        let d = m.doc(doc)?;
-        if d.context.as_deref() == Some(&[]) {
-            break;
-        }
-        doc = d.included_by.first()?.doc;
-    }
-    let main = m.doc(doc).filter(|d| d.context.as_deref() == Some(&[]))?;
-    let config = m.config(project, doc)?;
-    let place = |d: stacklint_syntax::nginx::DirectiveRef<'_>| project.place(&main.file, main.offset + d.data().range.start());
-    let (processes, processes_text) = match config.roots().filter(|d| d.is("worker_processes")).last() {
-        Some(d) => match d.arg(0) {
-            Some("auto") => {
-                // One per CPU of the machine nginx runs on.
-                let nginx = project.deployment.services.iter().find(|x| x.role == Role::Nginx && x.files.iter().any(|f| f.file == main.file));
-                let target = nginx.map_or(&project.target, |x| &x.target);
-                (u64::from(target.whole_cpus()), format!("`worker_processes auto` = {} ({}) at {}", plural(u64::from(target.whole_cpus()), "CPU"), target.cpus_source, place(d)))
-            }
-            Some(n) => (n.parse::<u64>().ok()?, format!("`worker_processes {n}` at {}", place(d))),
-            None => return None,
-        },
-        None => (1, "nginx's default `worker_processes 1`".to_owned()),
-    };
-    let events = config.roots().find(|d| d.is("events"));
-    let (connections, connections_text) = match events.and_then(|e| e.children_named("worker_connections").last()) {
-        Some(d) => {
-            let n = d.arg(0)?;
-            (n.parse::<u64>().ok()?, format!("`worker_connections {n}` at {}", place(d)))
-        }
-        None => (512, "nginx's default `worker_connections 512`".to_owned()),
-    };
-    let keepalive = match m.last_in_effect(project, stacklint_project::nginx::Scope::inside(route.location), "keepalive_timeout") {
-        Some((_, d)) => parse_seconds(d.arg(0)?)?,
-        None => 75.0,
-    };
-    let total = processes.saturating_mul(connections);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let in_flight = in_flight.ceil() as u64;
-    let (need, why) = if think_s < keepalive {
-        let need = users.saturating_add(in_flight);
-        (need, format!("{users} users each keep a connection open between requests (`keepalive_timeout` {}s > {} s think time) + {in_flight} upstream connections of the requests in flight = {need}", num(keepalive), num(think_s)))
-    } else {
-        let need = in_flight.saturating_mul(2);
-        (need, format!("{in_flight} requests in flight × 2 (client and upstream) = {need}"))
-    };
-    Some(Check {
-        resource: "nginx connections".to_owned(),
-        exceeded: need > total,
-        arithmetic: format!("{processes_text} × {connections_text} = {total} connections; {why}"),
-    })
-}
-
-/// nginx's time syntax in seconds: `75`, `75s`, `2m`, `1h`, `500ms`.
-fn parse_seconds(v: &str) -> Option<f64> {
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (n, unit) = v.split_at(split);
-    let n: f64 = n.parse().ok()?;
-    Some(match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        _ => return None,
-    })
-}
-
-/// A service on the host (a Procfile entry, a systemd unit) whose database is `localhost`
-/// shares its CPUs with it: when every request starts a backend, the machine's CPUs serve
-/// the app's CPU per request and the backend's start-up together.
-fn same_host_database(project: &Project, s: &DeployedService, cpus_text: &str, cpus: f64, app_cpu_ms: f64, connect_cpu: Option<&Input>) -> Option<Limit> {
-    let cost = connect_cpu.filter(|c| c.value > 0.0)?;
-    if s.image.is_some() || s.build.is_some() {
-        return None;
-    }
+/// The CPUs the app shares with other work on its host, when each request costs some
+/// there too: PostgreSQL starting a backend (a database on `localhost` and a connection per
+/// request, `connect_cpu`), nginx proxying it (`nginx`: its CPU per request in parts, when
+/// nginx reaches the app on loopback or a unix socket). The machine's CPUs serve the app's
+/// CPU per request and these together.
+fn shared_cpu(project: &Project, s: &DeployedService, cpus_text: &str, cpus: f64, app_cpu_ms: f64, connect_cpu: Option<&Input>, nginx: Option<Vec<(f64, String)>>) -> Option<Limit> {
     let local = |h: &str| matches!(h, "localhost" | "127.0.0.1" | "::1" | "[::1]");
     let links = &project.deployment.links;
-    if !links.iter().any(|l| l.from == s.name && l.kind == LinkKind::Database && matches!(&l.to, LinkTarget::External { host, .. } if local(host))) {
+    let on_host = s.image.is_none() && s.build.is_none();
+    let database = connect_cpu
+        .filter(|c| c.value > 0.0)
+        .filter(|_| on_host && links.iter().any(|l| l.from == s.name && l.kind == LinkKind::Database && matches!(&l.to, LinkTarget::External { host, .. } if local(host))));
+    let nginx = nginx.filter(|parts| parts.iter().any(|(ms, _)| *ms > 0.0));
+    let mut parts = vec![format!("{} ms of the app's CPU", num(app_cpu_ms))];
+    let mut total = app_cpu_ms;
+    let mut with = Vec::new();
+    let mut why = Vec::new();
+    if let Some(nginx) = &nginx {
+        for (ms, text) in nginx {
+            parts.push(text.clone());
+            total += ms;
+        }
+        with.push("nginx");
+        why.push("nginx reaches the app on this host");
+    }
+    if let Some(cost) = database {
+        parts.push(format!("{} ms for PostgreSQL to start a backend", num(cost.value)));
+        total += cost.value;
+        with.push("PostgreSQL");
+        why.push("PostgreSQL runs on the same host (`localhost`)");
+    }
+    if with.is_empty() {
         return None;
     }
-    let per = (app_cpu_ms + cost.value) / 1000.0;
+    let per = total / 1000.0;
     let rps = cpus / per;
     Some(Limit {
-        resource: "CPU shared with PostgreSQL".to_owned(),
+        resource: format!("CPU shared with {}", with.join(" and ")),
         requests_per_second: rps,
-        arithmetic: format!(
-            "PostgreSQL runs on the same host (`localhost`): each request costs {} ms of the app's CPU + {} ms for PostgreSQL to start a backend = {} ms; {} / {} s = {} requests/s",
-            num(app_cpu_ms),
-            num(cost.value),
-            num(app_cpu_ms + cost.value),
-            cpus_text,
-            num(per),
-            num(rps)
-        ),
+        arithmetic: format!("{}: each request costs {} = {} ms; {} / {} s = {} requests/s", why.join("; "), parts.join(" + "), num(total), cpus_text, num(per), num(rps)),
     })
 }
 

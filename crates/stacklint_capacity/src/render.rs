@@ -15,11 +15,17 @@ fn input_lines(report: &Report) -> Vec<String> {
         line("opening a database connection", &i.connect_ms, " ms"),
         line("the app's CPU to open a database connection", &i.connect_cpu_ms, " ms"),
         line("the database's CPU to start a backend for it", &i.connect_db_cpu_ms, " ms"),
+    ]
+    .into_iter()
+    // nginx's costs, when an nginx is in front of a service.
+    .chain(report.services.iter().any(|s| s.nginx.is_some()).then(|| {
+        [line("nginx's CPU to proxy a request (connection to the app reused)", &i.nginx_cpu_ms, " ms"), line("the CPU of a new connection from nginx to the app", &i.upstream_connect_cpu_ms, " ms")]
+    }).into_iter().flatten())
+    .chain([
         line("think time between a user's requests", &i.think_s, " s"),
         format!("requests served before the app (static, cached): {}% ({})", num(i.static_share.value * 100.0), i.static_share.source),
         line("memory per worker", &i.worker_mib, " MiB"),
-    ]
-    .into_iter()
+    ])
     .chain(i.what_if.iter().map(|w| format!("what if: {}.{} = {} (--set)", w.service, w.key, num(w.value))))
     .collect()
 }
@@ -78,6 +84,9 @@ pub fn text(report: &Report) -> String {
         if let Some(db) = &s.database {
             let _ = writeln!(out, "  database: {db}");
         }
+        if let Some(nginx) = &s.nginx {
+            let _ = writeln!(out, "  nginx in front: {nginx}");
+        }
         let _ = writeln!(out, "  per request: {}", s.times);
         let width = s.limits.iter().map(|l| l.resource.len()).max().unwrap_or(0);
         for l in &s.limits {
@@ -127,6 +136,9 @@ pub fn service_markdown(report: &Report, s: &ServiceCapacity) -> String {
     let _ = writeln!(out, "{} on {} (`{}`).", s.server, s.machine, s.place);
     if let Some(db) = &s.database {
         let _ = writeln!(out, "Database: {db}.");
+    }
+    if let Some(nginx) = &s.nginx {
+        let _ = writeln!(out, "nginx in front: {nginx}.");
     }
     let _ = writeln!(out, "Per request: {}.\n", s.times);
     out.push_str("| resource | requests/s | arithmetic |\n|---|---:|---|\n");

@@ -34,7 +34,7 @@ const TOP_KEYS: &[&str] = &[
 const TARGET_KEYS: &[&str] = &["cpus", "memory", "storage"];
 const VERSION_KEYS: &[&str] = &["nginx", "postgres", "redis", "django", "gunicorn"];
 const DJANGO_KEYS: &[&str] = &["settings-module"];
-const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "connect-db-cpu-time", "think-time", "static-share", "worker-memory"];
+const CAPACITY_KEYS: &[&str] = &["request-time", "cpu-time", "connect-time", "connect-cpu-time", "connect-db-cpu-time", "nginx-cpu-time", "upstream-connect-cpu-time", "think-time", "static-share", "worker-memory"];
 
 /// `[capacity]`: the numbers `stacklint capacity` cannot read from the configuration, as
 /// the project measured them (each `None` when not declared).
@@ -49,6 +49,10 @@ pub struct CapacityInputs {
     pub connect_ms: Option<f64>,
     pub connect_cpu_ms: Option<f64>,
     pub connect_db_cpu_ms: Option<f64>,
+    /// `nginx-cpu-time` / `upstream-connect-cpu-time`: nginx's CPU per request, and what a
+    /// new connection from nginx to the app adds, ms.
+    pub nginx_cpu_ms: Option<f64>,
+    pub upstream_connect_cpu_ms: Option<f64>,
     /// `think-time`: seconds between one user's requests.
     pub think_s: Option<f64>,
     /// `worker-memory`: a worker process's resident size, MiB.
@@ -435,6 +439,8 @@ impl Doc<'_> {
                             "connect-time" => &mut config.capacity.connect_ms,
                             "connect-cpu-time" => &mut config.capacity.connect_cpu_ms,
                             "connect-db-cpu-time" => &mut config.capacity.connect_db_cpu_ms,
+                            "nginx-cpu-time" => &mut config.capacity.nginx_cpu_ms,
+                            "upstream-connect-cpu-time" => &mut config.capacity.upstream_connect_cpu_ms,
                             "think-time" => &mut config.capacity.think_s,
                             "worker-memory" => &mut config.capacity.worker_mib,
                             "static-share" => &mut config.capacity.static_share,
@@ -447,7 +453,7 @@ impl Doc<'_> {
                             _ => None,
                         };
                         // Times and sizes: a finite number, and above 0 where it divides.
-                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "connect-db-cpu-time" | "think-time" | "static-share");
+                        let positive = !matches!(name.get_ref().as_ref(), "connect-time" | "connect-cpu-time" | "connect-db-cpu-time" | "nginx-cpu-time" | "upstream-connect-cpu-time" | "think-time" | "static-share");
                         *slot = Some(number.filter(|n| n.is_finite() && (*n > 0.0 || !positive && *n >= 0.0)).ok_or_else(|| {
                             self.invalid(&key, v.span(), if positive { "expected a number above 0" } else { "expected a number of at least 0" })
                         })?);
@@ -758,6 +764,8 @@ pub fn capacity_inputs(config: Option<&Config>) -> stacklint_capacity::Inputs {
         from(&mut inputs.connect_ms, c.capacity.connect_ms);
         from(&mut inputs.connect_cpu_ms, c.capacity.connect_cpu_ms);
         from(&mut inputs.connect_db_cpu_ms, c.capacity.connect_db_cpu_ms);
+        from(&mut inputs.nginx_cpu_ms, c.capacity.nginx_cpu_ms);
+        from(&mut inputs.upstream_connect_cpu_ms, c.capacity.upstream_connect_cpu_ms);
         from(&mut inputs.think_s, c.capacity.think_s);
         from(&mut inputs.worker_mib, c.capacity.worker_mib);
         from(&mut inputs.static_share, c.capacity.static_share.map(|v| v.min(0.99)));
