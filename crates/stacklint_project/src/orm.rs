@@ -64,6 +64,8 @@ pub struct Model {
     pub indexes: Vec<ModelIndex>,
     /// Relations of other models pointing here.
     pub reverse: Vec<Reverse>,
+    /// Manager attributes declared on it or an abstract base (`published = PublishedManager()`).
+    pub managers: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,10 +167,62 @@ impl ModelGraph {
         let orm = module.orm();
         let origin = orm.origin(q)?;
         match &origin.root {
-            Root::Manager { model, .. } => self.resolve_name(project, &file.path, module, model),
+            Root::Manager { model, manager, .. } => {
+                let i = self.resolve_name(project, &file.path, module, model)?;
+                let known = matches!(manager.as_str(), "objects" | "_default_manager" | "_base_manager") || self.models.get(i).is_some_and(|m| m.managers.iter().any(|x| x == manager));
+                known.then_some(i)
+            }
             Root::Name(name) if origin.shortcut && origin.base.is_none() => self.resolve_name(project, &file.path, module, name),
-            Root::Name(_) => None,
+            Root::Name(_) | Root::ClassQueryset => None,
         }
+    }
+
+    /// A class named in `file` (`PostSerializer`, `serializers.PostSerializer`): in the same
+    /// file, else through a `from x import Name` import of the project. `None` when it is
+    /// not found or more than one class of that file has the name.
+    pub fn resolve_class<'p>(&self, project: &'p Project, file: &'p SourceFile, dotted: &str) -> Option<(&'p SourceFile, usize)> {
+        let module = file.python()?;
+        let only = |f: &'p SourceFile, name: &str| -> Option<(&'p SourceFile, usize)> {
+            let classes = &f.python()?.orm().classes;
+            let mut it = classes.iter().enumerate().filter(|(_, c)| c.name == name);
+            let (i, _) = it.next()?;
+            it.next().is_none().then_some((f, i))
+        };
+        let (head, rest) = dotted.split_once('.').map_or((dotted, None), |(h, r)| (h, Some(r)));
+        if rest.is_none()
+            && let Some(found) = only(file, head)
+        {
+            return Some(found);
+        }
+        for imp in module.imports() {
+            let (spec, name) = if imp.names.is_empty() {
+                // `from . import serializers` is a names import; `import app.serializers as s`.
+                let Some(rest) = rest.filter(|r| !r.contains('.')) else { continue };
+                if imp.alias.as_deref() != Some(head) {
+                    continue;
+                }
+                (imp.spec.clone(), rest)
+            } else {
+                let Some(n) = imp.names.iter().find(|n| n.alias.as_deref().unwrap_or(&n.name) == head) else { continue };
+                match rest {
+                    None => (imp.spec.clone(), n.name.as_str()),
+                    Some(r) if !r.contains('.') => {
+                        let mut s = imp.spec.clone();
+                        s.module.push(n.name.clone());
+                        (s, r)
+                    }
+                    Some(_) => continue,
+                }
+            };
+            for cand in spec.candidates(&file.path, Some(&project.root)) {
+                if let Some(f) = project.file(&cand)
+                    && let Some(found) = only(f, name)
+                {
+                    return Some(found);
+                }
+            }
+        }
+        None
     }
 
     /// A dotted name used in `file` (`Room`, `models.Room`, `chat.models.Room`) as a model.
@@ -322,6 +376,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             fields: Vec::new(),
             indexes: Vec::new(),
             reverse: Vec::new(),
+            managers: Vec::new(),
         });
     }
     // Fields and indexes, own and inherited (depth-first through the bases).
@@ -330,6 +385,18 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         let mut indexes = Vec::new();
         let mut complete = true;
         collect(&cands, &bases, &index_of, ci, true, false, 0, &mut fields, &mut indexes, &mut complete);
+        let mut managers: Vec<String> = Vec::new();
+        let mut stack = vec![(ci, 0)];
+        while let Some((k, depth)) = stack.pop() {
+            let Some(c) = cands.get(k).filter(|_| depth < 16) else { continue };
+            managers.extend(c.def.managers().map(str::to_owned));
+            if let Some(bs) = bases.get(k) {
+                stack.extend(bs.iter().filter_map(|b| match b {
+                    Base::Class(j) => Some((*j, depth + 1)),
+                    _ => None,
+                }));
+            }
+        }
         if !fields.iter().any(|f: &Field| f.def.primary_key) {
             indexes.insert(0, ModelIndex { fields: vec!["id".to_owned()], kind: IndexKind::PrimaryKey, plain: true });
         }
@@ -337,6 +404,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             m.fields = fields;
             m.indexes = indexes;
             m.complete = complete;
+            m.managers = managers;
         }
     }
     // Relations: resolve targets, then the reverse accessors.
