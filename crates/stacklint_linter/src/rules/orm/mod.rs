@@ -22,7 +22,7 @@ pub static RULES: &[&Rule] = &[&orm001_missing_index::RULE, &orm002_n_plus_one_q
 
 /// Files whose queries run in production: not tests, migrations or fixtures scripts.
 /// `path` is relative to the project root: the folders above it say nothing.
-fn production_code(path: &Path) -> bool {
+pub(crate) fn production_code(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let test_file = name.starts_with("test_") || name.ends_with("_test.py") || name == "tests.py" || name == "conftest.py";
     !test_file && !path.components().any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test" | "migrations" | "management")))
