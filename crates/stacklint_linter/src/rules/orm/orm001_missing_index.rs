@@ -11,7 +11,8 @@ use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 declare_rule! {
     /// ## What it does
     /// Reports a queryset that filters a model (`filter`, `get`, `get_or_create`,
-    /// `get_object_or_404`) on columns no index of the model starts with. Indexes are the
+    /// `get_object_or_404`, through `objects` or any other manager of the model) on columns
+    /// no index of the model starts with. Indexes are the
     /// primary key (`id` unless a field says `primary_key=True`), `unique=True`, `db_index=True`, foreign keys and one-to-one fields,
     /// `SlugField`s, `Meta.indexes`, `unique_together`, `index_together` and
     /// `UniqueConstraint`s, inherited from abstract bases too. An index serves a query when
@@ -20,6 +21,18 @@ declare_rule! {
     /// `__regex`, `__isnull`, date parts) are left out, and a query on an unresolved model,
     /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
     /// booleans alone without an ordering to serve (half the table matches).
+    ///
+    /// A lookup across a relation (`city__name`) is judged on the model the last hop lands
+    /// on: the database finds the `City` rows by `name`, then joins through the foreign
+    /// key's index; the fix indexes `City`. A query that also filters columns of its own
+    /// model is not judged there (which side the database starts from depends on the data).
+    ///
+    /// Queries that classes run without writing them are judged too: a DRF view's retrieve
+    /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset` or
+    /// `get_queryset()`, each `filterset_fields` entry (ordered by the view's `ordering`),
+    /// and each `list_filter` entry of a registered `ModelAdmin`. Their columns with
+    /// `choices` or booleans are left out, and `search_fields` never count: they search
+    /// text with `icontains`, which a btree index does not serve.
     ///
     /// ## Why is this bad?
     /// Without an index the database reads every row of the table for each such query: the

@@ -15,12 +15,26 @@ declare_rule! {
     /// for `.count()`, `annotate`). Reading `message.author_id` needs no query. Querysets
     /// of `.values()` / `.values_list()` give dicts and are not judged.
     ///
+    /// Two more places read rows: a DRF list view (a viewset or `List...APIView`) whose
+    /// `serializer_class` is a `ModelSerializer` of its queryset's model reading a relation
+    /// per row — a nested serializer (`author = AuthorSerializer()`, `many=True` for a
+    /// reverse or many-to-many relation), `source="author.name"`, a
+    /// `StringRelatedField`/`SlugRelatedField`, a many-to-many field in `Meta.fields`, a
+    /// `SerializerMethodField` whose `get_<name>` reads `obj.author.name` — reported at the
+    /// view's queryset; and a registered `ModelAdmin` whose `list_display` shows a
+    /// foreign key, or calls a method reading `obj.author.name`, that the changelist's
+    /// `select_related` does not load (Django calls `select_related()` — non-null keys
+    /// only — when `list_display` names a foreign key and `list_select_related` is unset).
+    /// Views with `get_serializer_class`, serializers with `Meta.depth` and admins with
+    /// `get_queryset` are not judged.
+    ///
     /// ## Why is this bad?
     /// Each such read runs one more query per row: 1 + N queries for N rows instead of 1
     /// (or 2 with a prefetch). The page gets slower in proportion to the rows shown.
     ///
     /// The fix adds `.select_related(...)` / `.prefetch_related(...)` right after
-    /// `Model.objects` where the queryset is built. It is unsafe: it changes the SQL (a
+    /// `Model.objects` where the queryset is built (for the admin, it sets
+    /// `list_select_related`). It is unsafe: it changes the SQL (a
     /// join, or a second query loading every related row), which a person should weigh;
     /// for a per-row `.count()` an `annotate(Count(...))` loads less.
     ///
@@ -218,7 +232,7 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
         let tail = |many: bool| if many { vec![rel.clone(), "all".to_owned()] } else { vec![rel.clone()] };
         if last == "SerializerMethodField" {
             if let Some(method) = sclass.methods.iter().find(|x| x.name == format!("get_{}", a.name)) {
-                out.extend(method.reads.iter().map(|(p, _)| (p.clone(), format!("`{}` (in `{}`)", a.name, method.name))));
+                out.extend(method.reads.iter().map(|(p, _)| (p.clone(), format!("`{}.{}` (in `{}`)", method.param, p.join("."), method.name))));
             }
         } else if rel.contains('.') {
             out.push((rel.split('.').map(str::to_owned).collect(), format!("`{}` (`source=\"{rel}\"`)", a.name)));
