@@ -1082,3 +1082,82 @@ fn index_def(m: &PyModule, call: Node<'_>) -> Option<IndexDef> {
     ix.plain &= has_fields;
     Some(ix)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{AttrValue, Root};
+    use crate::parse;
+
+    #[test]
+    fn custom_manager_roots() {
+        let m = parse("def f(c):\n    a = Post.published.filter(code=c)\n    b = Post._default_manager.get(pk=1)\n    d = os.environ.get('X')\n    e = Post.cache.get(c)\n    return a, b, d, e\n");
+        let orm = m.orm();
+        let managers: Vec<&str> = orm
+            .queries
+            .iter()
+            .filter_map(|q| match &q.root {
+                Root::Manager { manager, .. } => Some(manager.as_str()),
+                _ => None,
+            })
+            .collect();
+        // `Post.cache.get(c)` is a chain too (resolution checks `cache` is a manager); `os.environ` is not.
+        assert_eq!(managers, ["published", "_default_manager", "cache"]);
+    }
+
+    #[test]
+    fn managers_declared_on_a_model() {
+        let m = parse("class Post(models.Model):\n    objects = models.Manager()\n    live = LiveManager()\n    drafts = PostQuerySet.as_manager()\n    mixed = BaseManager.from_queryset(QS)()\n    title = models.CharField(max_length=9)\n");
+        let c = m.orm().classes.first().expect("a class");
+        assert_eq!(c.managers().collect::<Vec<_>>(), ["objects", "live", "drafts", "mixed"]);
+    }
+
+    #[test]
+    fn view_class_queryset_and_get_queryset() {
+        let src = "class V(viewsets.ModelViewSet):\n    queryset = Book.objects.all()\n    lookup_field = \"isbn\"\n    filterset_fields = {\"state\": [\"exact\"], \"title\": [\"exact\"]}\n    serializer_class = BookSerializer\n\n    def get_queryset(self):\n        return super().get_queryset().filter(owner=self.request.user)\n\n    def other(self):\n        for b in self.get_queryset():\n            print(b.author.name)\n";
+        let m = parse(src);
+        let orm = m.orm();
+        let c = orm.classes.first().expect("a class");
+        assert_eq!(c.attr("lookup_field").map(|a| &a.value), Some(&AttrValue::Str("isbn".into())));
+        assert!(matches!(c.attr("serializer_class").map(|a| &a.value), Some(AttrValue::Name(n)) if n == "BookSerializer"));
+        let Some(AttrValue::Strings(keys)) = c.attr("filterset_fields").map(|a| &a.value) else { panic!("dict keys") };
+        assert_eq!(keys.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["state", "title"]);
+        let view_qs = orm.class_queryset(0).expect("get_queryset's return");
+        let q = orm.queries.get(view_qs).expect("query");
+        assert_eq!(q.root, Root::ClassQueryset);
+        assert!(q.returned);
+        let calls: Vec<&str> = orm.effective_calls(view_qs).iter().map(|c| c.method.as_str()).collect();
+        assert_eq!(calls, ["all", "filter"]);
+        assert!(matches!(orm.origin(view_qs).map(|o| &o.root), Some(Root::Manager { model, .. }) if model == "Book"));
+        // `self.get_queryset()` in another method is what `get_queryset` returns.
+        let lp = orm.loops.first().expect("a loop");
+        assert_eq!(orm.queries.get(lp.query).and_then(|q| q.base), Some(view_qs));
+    }
+
+    #[test]
+    fn admin_registrations_and_method_reads() {
+        let src = "@admin.register(Product)\nclass ProductAdmin(admin.ModelAdmin):\n    list_display = (\"sku\", \"maker_name\")\n\n    @admin.display(description=\"x\")\n    def maker_name(self, obj: Product):\n        return obj.maker.name\n\nclass ItemAdmin(admin.ModelAdmin):\n    list_filter = [\"kind\"]\n\nadmin.site.register(Item, ItemAdmin)\nadmin.site.register([A, B])\n";
+        let m = parse(src);
+        let orm = m.orm();
+        assert_eq!(orm.classes.first().map(|c| c.registers.clone()), Some(vec!["Product".to_owned()]));
+        let reads = &orm.classes.first().and_then(|c| c.methods.first()).expect("method").reads;
+        assert_eq!(reads.first().map(|(p, _)| p.clone()), Some(vec!["maker".to_owned(), "name".to_owned()]));
+        assert_eq!(orm.registrations, vec![(vec!["Item".to_owned()], Some("ItemAdmin".to_owned())), (vec!["A".to_owned(), "B".to_owned()], None)]);
+    }
+
+    #[test]
+    fn serializer_declared_fields() {
+        let src = "class PostSerializer(serializers.ModelSerializer):\n    author = AuthorSerializer(read_only=True)\n    editor_name = serializers.CharField(source=\"editor.name\")\n    comments = CommentSerializer(many=True)\n\n    class Meta:\n        model = Post\n        fields = \"__all__\"\n";
+        let m = parse(src);
+        let c = m.orm().classes.first().expect("class");
+        assert!(matches!(c.attr("editor_name").map(|a| &a.value), Some(AttrValue::Call { source: Some(s), .. }) if s == "editor.name"));
+        assert!(matches!(c.attr("comments").map(|a| &a.value), Some(AttrValue::Call { many: true, .. })));
+        assert!(matches!(c.meta.as_ref().and_then(|mt| mt.attr("model")).map(|a| &a.value), Some(AttrValue::Name(n)) if n == "Post"));
+    }
+
+    #[test]
+    fn broken_source_never_panics() {
+        for src in ["class A(:\n    queryset = X.objects.filter(\n", "@admin.register(\nclass", "admin.site.register(", "class S:\n    class Meta:\n        model =\n", "x = Y.m.filter(a=1).get(\n"] {
+            let _ = parse(src).orm();
+        }
+    }
+}
