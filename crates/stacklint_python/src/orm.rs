@@ -631,7 +631,7 @@ fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
 
 /// `super().get_queryset` / `self.get_queryset` (the callee of the call).
 fn is_class_queryset_call(m: &PyModule, func: Node<'_>) -> bool {
-    if func.kind() != "attribute" || !func.child_by_field_name("attribute").is_some_and(|a| m.node_text(a) == "get_queryset") {
+    if func.kind() != "attribute" || func.child_by_field_name("attribute").is_none_or(|a| m.node_text(a) != "get_queryset") {
         return false;
     }
     let Some(object) = func.child_by_field_name("object") else { return false };

@@ -237,7 +237,6 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
         } else if rel.contains('.') {
             out.push((rel.split('.').map(str::to_owned).collect(), format!("`{}` (`source=\"{rel}\"`)", a.name)));
         } else if rel == "*" {
-            continue;
         } else if OBJECT_FIELDS.contains(&last) || (KEY_FIELDS.contains(&last) && *many) {
             out.push((tail(*many), format!("`{}` (`{last}`)", a.name)));
         } else if let Some((nfile, ni)) = graph.resolve_class(project, sfile, callee)
@@ -389,12 +388,11 @@ fn admin_changelists(cx: &mut Checker, project: &Project) {
                 if per_row == 1 { "query" } else { "queries" },
             );
             let mut d = cx.diagnostic(&file.path, display.range, message);
-            let edit = match class.attr("list_select_related") {
-                Some(a) => Edit::replace(&file.path, a.range, format!("[{list}]")),
-                None => {
-                    let line_end = file.text.get(display.range.end()..).and_then(|t| t.find('\n')).map_or(file.text.len(), |i| display.range.end() + i);
-                    Edit::insert(&file.path, line_end, format!("\n{}list_select_related = [{list}]", class.body_indent))
-                }
+            let edit = if let Some(a) = class.attr("list_select_related") {
+                Edit::replace(&file.path, a.range, format!("[{list}]"))
+            } else {
+                let line_end = file.text.get(display.range.end()..).and_then(|t| t.find('\n')).map_or(file.text.len(), |i| display.range.end() + i);
+                Edit::insert(&file.path, line_end, format!("\n{}list_select_related = [{list}]", class.body_indent))
             };
             d = d.with_fix(Fix::unsafe_(format!("Set `list_select_related = [{list}]`"), vec![edit]));
             cx.report(d);
