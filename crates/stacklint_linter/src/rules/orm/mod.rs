@@ -133,7 +133,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 }
                 let mut calls = base.clone();
                 calls.push(implied_call("get", vec![field.clone()], Vec::new(), a.range));
-                out.push(ImpliedQuery { file, model, calls, at: a.range, what: format!("the detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
+                out.push(ImpliedQuery { file, model, calls, at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
             }
             // `filterset_fields`: each is an equality filter a client may pass alone; the
             // list is ordered by `ordering` when the view gives one.
@@ -147,7 +147,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                     calls.push(implied_call("order_by", Vec::new(), ordering.iter().map(|(s, _)| s.clone()).collect(), at));
                 }
                 calls.push(implied_call("filter", vec![field.clone()], Vec::new(), at));
-                out.push(ImpliedQuery { file, model, calls, at, what: format!("the list of `{}` filtered by `filterset_fields` entry `{field}`", class.name) });
+                out.push(ImpliedQuery { file, model, calls, at, what: format!("The list of `{}` filtered by its `filterset_fields` entry `{field}`", class.name) });
             }
         }
         for (ci, model) in admin_classes(project, graph, file) {
@@ -164,10 +164,19 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 if !ordering.is_empty() {
                     calls.push(implied_call("order_by", Vec::new(), ordering.iter().map(|(s, _)| s.clone()).collect(), at));
                 }
-                let date = model.field(&field).is_some_and(|f| f.def.class.ends_with("DateField") || f.def.class.ends_with("DateTimeField"));
-                let lookup = if date { format!("{field}__gte") } else { field.clone() };
-                calls.push(implied_call("filter", vec![lookup], Vec::new(), at));
-                out.push(ImpliedQuery { file, model, calls, at, what: format!("the admin changelist of `{}` filtered by `list_filter` entry `{field}`", class.name) });
+                // A date filter offers fixed ranges and runs only when picked; a plain
+                // column's filter lists its distinct values on every changelist page.
+                if model.field(&field).is_none_or(|f| f.def.class.ends_with("DateField") || f.def.class.ends_with("DateTimeField")) {
+                    continue;
+                }
+                calls.push(implied_call("filter", vec![field.clone()], Vec::new(), at));
+                out.push(ImpliedQuery {
+                    file,
+                    model,
+                    calls,
+                    at,
+                    what: format!("The admin changelist of `{}` (its `list_filter` entry `{field}` lists the distinct values on every page and filters by one)", class.name),
+                });
             }
         }
     }
