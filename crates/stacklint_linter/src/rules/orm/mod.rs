@@ -78,6 +78,45 @@ fn view_model<'a>(project: &'a Project, graph: &'a ModelGraph, file: &'a SourceF
     Some((q, resolve(project, graph, file, q)?))
 }
 
+/// DRF's and Django's view classes and mixins: a view built on these alone runs the
+/// queries its attributes say (a project base class may override `get_queryset`,
+/// `get_object` or `get_serializer_class`).
+const VIEW_BASES: [&str; 24] = [
+    "ModelViewSet",
+    "ReadOnlyModelViewSet",
+    "GenericViewSet",
+    "GenericAPIView",
+    "ListAPIView",
+    "ListCreateAPIView",
+    "RetrieveAPIView",
+    "RetrieveUpdateAPIView",
+    "RetrieveDestroyAPIView",
+    "RetrieveUpdateDestroyAPIView",
+    "CreateAPIView",
+    "UpdateAPIView",
+    "DestroyAPIView",
+    "ListModelMixin",
+    "RetrieveModelMixin",
+    "CreateModelMixin",
+    "UpdateModelMixin",
+    "DestroyModelMixin",
+    "DetailView",
+    "ListView",
+    "UpdateView",
+    "DeleteView",
+    "LoginRequiredMixin",
+    "PermissionRequiredMixin",
+];
+
+/// Whether every base of `class` is one of `known` (last segment: `viewsets.ModelViewSet`).
+pub(crate) fn known_bases(class: &ClassDef, known: &[&str]) -> bool {
+    !class.bases.is_empty() && class.bases.iter().all(|b| known.contains(&b.rsplit('.').next().unwrap_or(b)))
+}
+
+pub(crate) fn is_plain_view(class: &ClassDef) -> bool {
+    known_bases(class, &VIEW_BASES)
+}
+
 /// The string entries of a class attribute (`["a", "b"]`, or one string).
 fn attr_strings(class: &ClassDef, name: &str) -> Vec<(String, TextRange)> {
     match class.attr(name).map(|a| (&a.value, a.range)) {
@@ -106,6 +145,10 @@ pub(crate) fn admin_classes<'a>(project: &'a Project, graph: &'a ModelGraph, fil
         }
     }
     for (ci, name) in pairs {
+        // Only a plain `ModelAdmin`: a project base may override the changelist's queryset.
+        if !orm.classes.get(ci).is_some_and(|c| known_bases(c, &["ModelAdmin"])) {
+            continue;
+        }
         if let Some(model) = graph.resolve_name(project, &file.path, module, name).and_then(|i| graph.get(i)) {
             out.push((ci, model));
         }
@@ -121,6 +164,9 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
         let Some(module) = file.python() else { continue };
         let orm = module.orm();
         for (ci, class) in orm.classes.iter().enumerate() {
+            if !is_plain_view(class) {
+                continue;
+            }
             let Some((q, model)) = view_model(project, graph, file, orm, ci) else { continue };
             let base: Vec<QCall> = orm.effective_calls(q).into_iter().cloned().collect();
             // A retrieve: `get_object()` filters the queryset by `lookup_field` (DRF) or

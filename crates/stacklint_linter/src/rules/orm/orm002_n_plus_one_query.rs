@@ -25,8 +25,9 @@ declare_rule! {
     /// foreign key, or calls a method reading `obj.author.name`, that the changelist's
     /// `select_related` does not load (Django calls `select_related()` — non-null keys
     /// only — when `list_display` names a foreign key and `list_select_related` is unset).
-    /// Views with `get_serializer_class`, serializers with `Meta.depth` and admins with
-    /// `get_queryset` are not judged.
+    /// Only views, serializers and admins built on DRF's and Django's own classes are
+    /// judged (a project base class may load the relations or pick another serializer), and
+    /// not those with `get_serializer_class`, `Meta.depth` or an admin `get_queryset`.
     ///
     /// ## Why is this bad?
     /// Each such read runs one more query per row: 1 + N queries for N rows instead of 1
@@ -216,7 +217,8 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
     let graph = project.models();
     let smodule = sfile.python()?;
     let meta = sclass.meta.as_ref()?;
-    if meta.attr("depth").is_some() {
+    // A project base serializer may add fields or change how rows are read.
+    if meta.attr("depth").is_some() || !super::known_bases(sclass, &["ModelSerializer", "HyperlinkedModelSerializer"]) {
         return None;
     }
     let AttrValue::Name(meta_model) = &meta.attr("model")?.value else { return None };
@@ -269,7 +271,7 @@ fn serializers(cx: &mut Checker, project: &Project) {
         let orm = module.orm();
         for (ci, class) in orm.classes.iter().enumerate() {
             let Some(AttrValue::Name(ser)) = class.attr("serializer_class").map(|a| &a.value) else { continue };
-            if !lists_rows(class) || class.method_names.iter().any(|m| m == "get_serializer_class" || m == "list") {
+            if !lists_rows(class) || !super::is_plain_view(class) || class.method_names.iter().any(|m| m == "get_serializer_class" || m == "list") {
                 continue;
             }
             let Some(q) = orm.class_queryset(ci) else { continue };
