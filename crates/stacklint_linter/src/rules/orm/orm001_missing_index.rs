@@ -239,7 +239,9 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
         report(cx, project, file, at, &lead, target_model, &feq, &frange, &wanted);
         return;
     }
-    let order: Vec<String> = calls.iter().rev().find(|c| c.method == "order_by").map(|c| c.strings.iter().map(|s| s.trim_start_matches('-').to_owned()).filter(|s| !s.contains("__") && s != "?" && model.field(s).is_some()).collect()).unwrap_or_default();
+    // A `get` finds one row: an ordering of the queryset it refines serves nothing.
+    let one_row = calls.iter().any(|c| matches!(c.method.as_str(), "get" | "get_or_create" | "update_or_create"));
+    let order: Vec<String> = calls.iter().rev().filter(|_| !one_row).find(|c| c.method == "order_by").map(|c| c.strings.iter().map(|s| s.trim_start_matches('-').to_owned()).filter(|s| !s.contains("__") && s != "?" && model.field(s).is_some()).collect()).unwrap_or_default();
     // A btree on booleans (or on a column of a few `choices`) alone is one the planner
     // rarely picks (a large part of the table matches): only worth it when it also serves
     // an ordering.
