@@ -74,7 +74,7 @@ pub enum AttrValue {
     /// A call: its callee (`AuthorSerializer`, `serializers.CharField`,
     /// `PostQuerySet.as_manager`; `BaseManager.from_queryset()` for a called call),
     /// `source="a.b"`, `many=True`, and the positional arguments that are names.
-    Call { callee: String, source: Option<String>, many: bool, args: Vec<String> },
+    Call { callee: String, source: Option<String>, many: bool, write_only: bool, args: Vec<String> },
     Other,
 }
 
@@ -870,7 +870,7 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                 _ => dotted_name(m, func),
             };
             let Some(callee) = callee else { return AttrValue::Other };
-            let (mut source, mut many, mut args) = (None, false, Vec::new());
+            let (mut source, mut many, mut write_only, mut args) = (None, false, false, Vec::new());
             if let Some(list) = v.child_by_field_name("arguments") {
                 let mut c = list.walk();
                 for arg in list.named_children(&mut c) {
@@ -879,6 +879,7 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                         match m.node_text(k) {
                             "source" => source = string_literal(m, val),
                             "many" => many = val.kind() == "true",
+                            "write_only" => write_only = val.kind() == "true",
                             _ => {}
                         }
                     } else if let Some(d) = dotted_name(m, arg) {
@@ -886,7 +887,7 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                     }
                 }
             }
-            AttrValue::Call { callee, source, many, args }
+            AttrValue::Call { callee, source, many, write_only, args }
         }
         _ => AttrValue::Other,
     }

@@ -181,9 +181,14 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 calls.push(implied_call("get", vec![field.clone()], Vec::new(), a.range));
                 out.push(ImpliedQuery { file, model, calls, at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
             }
-            // `filterset_fields`: each is an equality filter a client may pass alone; the
-            // list is ordered by `ordering` when the view gives one.
-            let ordering = attr_strings(class, "ordering");
+            // `filterset_fields`: each is an equality filter a client may pass alone (when
+            // the view's `filter_backends`, if it names them, include django-filter's); the
+            // list is ordered by `ordering` when `OrderingFilter` is named there.
+            let backends = class.attr("filter_backends").map(|a| a.range.slice(&file.text));
+            if backends.is_some_and(|b| !b.contains("DjangoFilterBackend")) {
+                continue;
+            }
+            let ordering = if backends.is_some_and(|b| b.contains("OrderingFilter")) { attr_strings(class, "ordering") } else { Vec::new() };
             for (field, at) in attr_strings(class, "filterset_fields") {
                 if field.contains("__") {
                     continue;

@@ -218,7 +218,7 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
     let smodule = sfile.python()?;
     let meta = sclass.meta.as_ref()?;
     // A project base serializer may add fields or change how rows are read.
-    if meta.attr("depth").is_some() || !super::known_bases(sclass, &["ModelSerializer", "HyperlinkedModelSerializer"]) {
+    if meta.attr("depth").is_some() || !super::known_bases(sclass, &["ModelSerializer", "HyperlinkedModelSerializer"]) || sclass.method_names.iter().any(|m| m == "to_representation") {
         return None;
     }
     let AttrValue::Name(meta_model) = &meta.attr("model")?.value else { return None };
@@ -228,7 +228,10 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
     let m = graph.get(model)?;
     let mut out = Vec::new();
     for a in &sclass.attrs {
-        let AttrValue::Call { callee, source, many, .. } = &a.value else { continue };
+        let AttrValue::Call { callee, source, many, write_only, .. } = &a.value else { continue };
+        if *write_only {
+            continue;
+        }
         let last = callee.rsplit('.').next().unwrap_or(callee);
         let rel = source.clone().unwrap_or_else(|| a.name.clone());
         let tail = |many: bool| if many { vec![rel.clone(), "all".to_owned()] } else { vec![rel.clone()] };
@@ -247,8 +250,8 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
             out.push((tail(*many), format!("`{}` (nested `{last}`)", a.name)));
         }
     }
-    // Many-to-many fields listed in `Meta.fields` are `PrimaryKeyRelatedField(many=True)`:
-    // their keys are read with a query per row.
+    // Many-to-many fields and reverse relations listed in `Meta.fields` are
+    // `PrimaryKeyRelatedField(many=True)`: their keys are read with a query per row.
     let declared = |n: &str| sclass.attrs.iter().any(|a| a.name == n);
     let listed: Vec<String> = match meta.attr("fields").map(|a| &a.value) {
         Some(AttrValue::Strings(v)) => v.iter().map(|(s, _)| s.clone()).collect(),
@@ -258,6 +261,8 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
     for name in listed.iter().filter(|n| !declared(n)) {
         if m.field(name).is_some_and(|f| f.def.is_many_to_many() && !f.on_parent) {
             out.push((vec![name.clone(), "all".to_owned()], format!("`{name}` (many-to-many in `Meta.fields`)")));
+        } else if m.field(name).is_none() && m.reverse(name).is_some_and(|r| r.many) {
+            out.push((vec![name.clone(), "all".to_owned()], format!("`{name}` (reverse relation in `Meta.fields`)")));
         }
     }
     Some(out)
