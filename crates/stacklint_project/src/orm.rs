@@ -66,6 +66,19 @@ pub struct Model {
     pub reverse: Vec<Reverse>,
     /// Manager attributes declared on it or an abstract base (`published = PublishedManager()`).
     pub managers: Vec<String>,
+    /// Those whose manager class may change what a query loads: a `get_queryset` of its own
+    /// (`select_related` there), or a class stacklint cannot read.
+    pub opaque_managers: Vec<String>,
+}
+
+impl Model {
+    /// Whether rows read through `manager` may be loaded by the manager itself.
+    pub fn manager_is_opaque(&self, manager: &str) -> bool {
+        match manager {
+            "_default_manager" | "_base_manager" => !self.opaque_managers.is_empty(),
+            m => self.opaque_managers.iter().any(|o| o == m),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -377,6 +390,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             indexes: Vec::new(),
             reverse: Vec::new(),
             managers: Vec::new(),
+            opaque_managers: Vec::new(),
         });
     }
     // Fields and indexes, own and inherited (depth-first through the bases).
@@ -386,10 +400,12 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         let mut complete = true;
         collect(&cands, &bases, &index_of, ci, true, false, 0, &mut fields, &mut indexes, &mut complete);
         let mut managers: Vec<String> = Vec::new();
+        let mut opaque_managers: Vec<String> = Vec::new();
         let mut stack = vec![(ci, 0)];
         while let Some((k, depth)) = stack.pop() {
             let Some(c) = cands.get(k).filter(|_| depth < 16) else { continue };
             managers.extend(c.def.managers().map(str::to_owned));
+            opaque_managers.extend(c.def.managers().filter(|m| manager_opaque(c, m)).map(str::to_owned));
             if let Some(bs) = bases.get(k) {
                 stack.extend(bs.iter().filter_map(|b| match b {
                     Base::Class(j) => Some((*j, depth + 1)),
@@ -405,6 +421,7 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             m.indexes = indexes;
             m.complete = complete;
             m.managers = managers;
+            m.opaque_managers = opaque_managers;
         }
     }
     // Relations: resolve targets, then the reverse accessors.
@@ -448,6 +465,21 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         }
     }
     ModelGraph { models, by_name }
+}
+
+/// Whether the manager assigned to `attr` in the class of `c` may load relations itself:
+/// Django's `Manager`, `QuerySet.as_manager()` and `from_queryset()` do not; a class of the
+/// same file does not when it has no `get_queryset` and only Django's manager bases; any
+/// other class may.
+fn manager_opaque(c: &Candidate<'_>, attr: &str) -> bool {
+    use stacklint_python::orm::AttrValue;
+    let Some(AttrValue::Call { callee, .. }) = c.def.attr(attr).map(|a| &a.value) else { return true };
+    let last = callee.rsplit('.').next().unwrap_or(callee);
+    if matches!(last, "Manager" | "as_manager" | "from_queryset()") {
+        return false;
+    }
+    let plain_bases = |bases: &[String]| bases.iter().all(|b| matches!(b.rsplit('.').next().unwrap_or(b), "Manager" | "BaseManager"));
+    !c.module.orm().classes.iter().any(|k| k.name == last && !k.method_names.iter().any(|m| m == "get_queryset") && plain_bases(&k.bases))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,7 +1,7 @@
 use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
 use stacklint_project::{Project, SourceFile};
 use stacklint_project::orm::Model;
-use stacklint_python::orm::{AttrValue, ClassDef, QCall, Root};
+use stacklint_python::orm::{AttrValue, ClassDef, OrmFile, QCall, Root};
 
 use super::{call_strings, query_text, resolved_queries};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -19,12 +19,16 @@ declare_rule! {
     /// `serializer_class` is a `ModelSerializer` of its queryset's model reading a relation
     /// per row — a nested serializer (`author = AuthorSerializer()`, `many=True` for a
     /// reverse or many-to-many relation), `source="author.name"`, a
-    /// `StringRelatedField`/`SlugRelatedField`, a many-to-many field in `Meta.fields`, a
+    /// `StringRelatedField`/`SlugRelatedField`, a many-to-many field or a reverse relation
+    /// in `Meta.fields`, a
     /// `SerializerMethodField` whose `get_<name>` reads `obj.author.name` — reported at the
     /// view's queryset; and a registered `ModelAdmin` whose `list_display` shows a
     /// foreign key, or calls a method reading `obj.author.name`, that the changelist's
     /// `select_related` does not load (Django calls `select_related()` — non-null keys
     /// only — when `list_display` names a foreign key and `list_select_related` is unset).
+    /// A query through a manager whose class has its own `get_queryset` (which may
+    /// `select_related`), or a manager class stacklint cannot read, is not judged.
+    ///
     /// Only views, serializers and admins built on DRF's and Django's own classes are
     /// judged (a project base class may load the relations or pick another serializer), and
     /// not those with `get_serializer_class`, `Meta.depth` or an admin `get_queryset`.
@@ -147,6 +151,11 @@ fn unloaded(model: &Model, loaded: &Loaded<'_>, var: &str, reads: &[(Vec<String>
     found
 }
 
+/// Whether the query starts at a manager whose own `get_queryset` may load relations.
+fn opaque_manager(orm: &OrmFile, q: usize, model: &Model) -> bool {
+    matches!(orm.origin(q).map(|o| &o.root), Some(Root::Manager { manager, .. }) if model.manager_is_opaque(manager))
+}
+
 /// `.select_related("a").prefetch_related("b")` for the fixable relations of `found`.
 fn added_calls(found: &[Found]) -> String {
     let calls_for = |method: &str| {
@@ -165,7 +174,7 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let loaded = Loaded::of(&q.calls);
-            if loaded.opaque {
+            if loaded.opaque || opaque_manager(q.orm, q.index, q.model) {
                 continue;
             }
             let found = unloaded(q.model, &loaded, &lp.var, &lp.reads);
@@ -287,7 +296,7 @@ fn serializers(cx: &mut Checker, project: &Project) {
                 continue;
             }
             let loaded = Loaded::of(&calls);
-            if loaded.opaque {
+            if loaded.opaque || opaque_manager(orm, q, model) {
                 continue;
             }
             let Some((sfile, si)) = graph.resolve_class(project, file, ser) else { continue };
