@@ -73,8 +73,8 @@ pub enum AttrValue {
     Name(String),
     /// A call: its callee (`AuthorSerializer`, `serializers.CharField`,
     /// `PostQuerySet.as_manager`; `BaseManager.from_queryset()` for a called call),
-    /// `source="a.b"`, `many=True`, and the positional arguments that are names.
-    Call { callee: String, source: Option<String>, many: bool, write_only: bool, args: Vec<String> },
+    /// `source="a.b"`, `many=True`, `write_only=True`.
+    Call { callee: String, source: Option<String>, many: bool, write_only: bool },
     Other,
 }
 
@@ -308,30 +308,38 @@ const SHORTCUTS: [&str; 2] = ["get_object_or_404", "get_list_or_404"];
 const QUERY_WORDS: [&str; 4] = ["objects", "_or_404", "queryset", "_manager"];
 /// Queryset methods called on another manager (`Post.published.filter(`): with
 /// [`QUERY_WORDS`], the text that can start a query.
-const MANAGER_CALLS: [&str; 8] = [".filter(", ".exclude(", ".get(", ".order_by(", ".all(", ".select_related(", ".prefetch_related(", ".annotate("];
+const MANAGER_CALLS: [&str; 8] = ["filter", "exclude", "get", "order_by", "all", "select_related", "prefetch_related", "annotate"];
 
-/// Offsets of `Capitalized.manager.method(` in `text` (a query through a custom manager).
+/// Offsets of `Capitalized.manager.method(` in `text` (a query through a custom manager),
+/// in one pass over the dots of the text.
 fn manager_call_offsets(text: &str, out: &mut Vec<usize>) {
     let bytes = text.as_bytes();
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    for call in MANAGER_CALLS {
-        for (at, _) in text.match_indices(call) {
-            // Back over the manager's name, a dot, then the model's name.
-            let mut i = at;
-            while i > 0 && bytes.get(i - 1).copied().is_some_and(ident) {
-                i -= 1;
-            }
-            if i == at || i == 0 || bytes.get(i - 1) != Some(&b'.') {
-                continue;
-            }
-            let end = i - 1;
-            let mut j = end;
-            while j > 0 && bytes.get(j - 1).copied().is_some_and(ident) {
-                j -= 1;
-            }
-            if j < end && bytes.get(j).is_some_and(u8::is_ascii_uppercase) {
-                out.push(j);
-            }
+    // The identifier ending right before `end`: its start.
+    let back = |end: usize| {
+        let mut i = end;
+        while i > 0 && bytes.get(i - 1).copied().is_some_and(ident) {
+            i -= 1;
+        }
+        i
+    };
+    for (dot, _) in text.match_indices('.') {
+        let name_start = dot + 1;
+        let mut name_end = name_start;
+        while bytes.get(name_end).copied().is_some_and(ident) {
+            name_end += 1;
+        }
+        if bytes.get(name_end) != Some(&b'(') || !text.get(name_start..name_end).is_some_and(|n| MANAGER_CALLS.contains(&n)) {
+            continue;
+        }
+        // Back over the manager's name, a dot, then the model's name.
+        let manager = back(dot);
+        if manager == dot || manager == 0 || bytes.get(manager - 1) != Some(&b'.') {
+            continue;
+        }
+        let model = back(manager - 1);
+        if model < manager - 1 && bytes.get(model).is_some_and(u8::is_ascii_uppercase) {
+            out.push(model);
         }
     }
 }
@@ -396,13 +404,13 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
                     assigned.entry((scope_in(up), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
                     // `queryset = ...` directly in a class body.
                     let n = up.len();
-                    if n >= 4 && up.get(n - 4).is_some_and(|c| c.kind() == "class_definition") {
+                    if n >= 4 && up.get(n - 4).is_some_and(|c| c.kind_id() == k.class_definition) {
                         q.class_attr = Some(m.node_text(left).to_owned());
                     }
                 }
-                q.returned = parent.is_some_and(|p| p.kind() == "return_statement");
-                q.function = up.iter().rev().find(|p| p.kind() == "function_definition").and_then(|f| f.child_by_field_name("name")).map(|f| m.node_text(f).to_owned());
-                q.class = up.iter().find(|p| p.kind() == "class_definition").and_then(|c| c.child_by_field_name("name")).and_then(|name| out.classes.iter().position(|c| c.name_range.start() == name.start_byte()));
+                q.returned = parent.is_some_and(|p| p.kind_id() == k.return_statement);
+                q.function = up.iter().rev().find(|p| p.kind_id() == k.function_definition).and_then(|f| f.child_by_field_name("name")).map(|f| m.node_text(f).to_owned());
+                q.class = up.iter().find(|p| p.kind_id() == k.class_definition).and_then(|c| c.child_by_field_name("name")).and_then(|name| out.classes.iter().position(|c| c.name_range.start() == name.start_byte()));
                 out.queries.push(q);
                 scopes.push(scope_in(up));
             }
@@ -477,6 +485,8 @@ struct Kinds {
     for_in_clause: u16,
     function_definition: u16,
     lambda: u16,
+    class_definition: u16,
+    return_statement: u16,
 }
 
 static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
@@ -490,6 +500,8 @@ static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
         for_in_clause: id("for_in_clause"),
         function_definition: id("function_definition"),
         lambda: id("lambda"),
+        class_definition: id("class_definition"),
+        return_statement: id("return_statement"),
     }
 });
 
@@ -549,11 +561,13 @@ fn may_be_chain(m: &PyModule, node: Node<'_>) -> bool {
                 if func.kind() != "attribute" {
                     return calls == 0;
                 }
-                if is_class_queryset_call(m, func) {
+                let Some(attr) = func.child_by_field_name("attribute") else { return false };
+                let name = m.node_text(attr);
+                if name == "get_queryset" && is_class_queryset_call(m, func) {
                     return true;
                 }
                 calls += 1;
-                queryset_method |= func.child_by_field_name("attribute").is_some_and(|a| is_queryset_method(m.node_text(a)));
+                queryset_method |= is_queryset_method(name);
                 let Some(object) = func.child_by_field_name("object") else { return false };
                 cur = object;
             }
@@ -870,7 +884,7 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                 _ => dotted_name(m, func),
             };
             let Some(callee) = callee else { return AttrValue::Other };
-            let (mut source, mut many, mut write_only, mut args) = (None, false, false, Vec::new());
+            let (mut source, mut many, mut write_only) = (None, false, false);
             if let Some(list) = v.child_by_field_name("arguments") {
                 let mut c = list.walk();
                 for arg in list.named_children(&mut c) {
@@ -882,12 +896,10 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                             "write_only" => write_only = val.kind() == "true",
                             _ => {}
                         }
-                    } else if let Some(d) = dotted_name(m, arg) {
-                        args.push(d);
                     }
                 }
             }
-            AttrValue::Call { callee, source, many, write_only, args }
+            AttrValue::Call { callee, source, many, write_only }
         }
         _ => AttrValue::Other,
     }
