@@ -20,7 +20,9 @@ declare_rule! {
     /// foreign key column. Lookups a btree cannot use (`__icontains`, `__iexact`,
     /// `__regex`, `__isnull`, date parts) are left out, and a query on an unresolved model,
     /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
-    /// booleans alone without an ordering to serve (half the table matches).
+    /// booleans alone without an ordering to serve (half the table matches), nor one that
+    /// only bounds dates from above (`member_until__lte=today`: the past, usually most of
+    /// the table).
     ///
     /// A lookup across a relation (`city__name`) is judged on the model the last hop lands
     /// on: the database finds the `City` rows by `name`, then joins through the foreign
@@ -97,7 +99,8 @@ const RANGE: [&str; 5] = ["gt", "gte", "lt", "lte", "range"];
 /// How a lookup uses a column of the model.
 enum Use {
     Equality(String),
-    Range(String),
+    /// A range; `true` for an upper bound alone (`__lt`, `__lte`).
+    Range(String, bool),
     /// A lookup across a foreign key landing on a column of another model that no index of
     /// that model starts with (`city__name`): the related model, the column, a range.
     Far(usize, String, bool),
@@ -128,7 +131,7 @@ fn lookup_use(graph: &ModelGraph, model: &Model, lookup: &str) -> Use {
     match rest.first() {
         None => Use::Equality(name),
         Some(op) if EQUALITY.contains(op) => Use::Equality(name),
-        Some(op) if RANGE.contains(op) && rest.len() == 1 => Use::Range(name),
+        Some(op) if RANGE.contains(op) && rest.len() == 1 => Use::Range(name, matches!(*op, "lt" | "lte")),
         // `room__slug`: the join runs through this model's `room` column; the column the
         // last hop lands on decides whether the related rows are found by an index.
         Some(_) if (field.def.is_foreign_key() || field.def.is_one_to_one()) && !rest.contains(&"isnull") => far_use(graph, field.target, &rest).unwrap_or(Use::Equality(name)),
@@ -196,11 +199,18 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
     }
     let graph = project.models();
     let (mut eq, mut range, mut far, mut unknown, mut at) = (Vec::new(), Vec::new(), Vec::new(), false, None);
+    // Every range an upper bound on a date (`member_until__lte=today`): the query selects
+    // the past, usually most of the table, which an index does not make cheaper.
+    let mut past_only = true;
     for c in calls.iter().filter(|c| FILTERS.contains(&c.method.as_str())) {
         for l in &c.lookups {
             match lookup_use(graph, model, l) {
                 Use::Equality(f) => push_new(&mut eq, f),
-                Use::Range(f) => push_new(&mut range, f),
+                Use::Range(f, upper) => {
+                    let date = model.field(&f).is_some_and(|x| x.def.class.ends_with("DateField") || x.def.class.ends_with("DateTimeField"));
+                    past_only &= upper && date;
+                    push_new(&mut range, f);
+                }
                 Use::Far(m, f, r) => far.push((m, f, r, l.clone())),
                 Use::Ignored => continue,
                 Use::Unknown => unknown = true,
@@ -210,7 +220,7 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
     }
     let Some(at) = at_override.or(at) else { return };
     let columns: Vec<&String> = eq.iter().chain(&range).collect();
-    if unknown || (columns.is_empty() && far.is_empty()) {
+    if unknown || (columns.is_empty() && far.is_empty()) || (eq.is_empty() && !range.is_empty() && past_only) {
         return;
     }
     let covered = model.indexes.iter().any(|ix| ix.fields.first().is_some_and(|f| columns.iter().any(|c| *c == f.trim_start_matches('-'))));
