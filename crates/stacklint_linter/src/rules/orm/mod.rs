@@ -73,9 +73,19 @@ fn implied_call(method: &str, lookups: Vec<String>, strings: Vec<String>, at: Te
 }
 
 /// A class of a views module that serves a model through its `queryset` / `get_queryset`.
-fn view_model<'a>(project: &'a Project, graph: &'a ModelGraph, file: &'a SourceFile, orm: &'a OrmFile, class: usize) -> Option<(usize, &'a Model)> {
-    let q = orm.class_queryset(class)?;
-    Some((q, resolve(project, graph, file, q)?))
+/// The query is `None` for a Django view that names only `model = X` (its queryset is
+/// `X._default_manager.all()`).
+fn view_model<'a>(project: &'a Project, graph: &'a ModelGraph, file: &'a SourceFile, orm: &'a OrmFile, class: usize) -> Option<(Option<usize>, &'a Model)> {
+    if let Some(q) = orm.class_queryset(class) {
+        return Some((Some(q), resolve(project, graph, file, q)?));
+    }
+    let c = orm.classes.get(class)?;
+    if c.method_names.iter().any(|m| m == "get_queryset") || orm.queries.iter().any(|q| q.class == Some(class) && q.class_attr.as_deref() == Some("queryset")) {
+        return None;
+    }
+    let AttrValue::Name(name) = &c.attr("model")?.value else { return None };
+    let i = graph.resolve_name(project, &file.path, file.python()?, name)?;
+    Some((None, graph.get(i)?))
 }
 
 /// DRF's and Django's view classes and mixins: a view built on these alone runs the
@@ -168,7 +178,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 continue;
             }
             let Some((q, model)) = view_model(project, graph, file, orm, ci) else { continue };
-            let base: Vec<QCall> = orm.effective_calls(q).into_iter().cloned().collect();
+            let base: Vec<QCall> = q.map(|q| orm.effective_calls(q).into_iter().cloned().collect()).unwrap_or_default();
             // A retrieve: `get_object()` filters the queryset by `lookup_field` (DRF) or
             // `slug_field` (Django's detail views); `pk` is the default and is indexed.
             for attr in ["lookup_field", "slug_field"] {

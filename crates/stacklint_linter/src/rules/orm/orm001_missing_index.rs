@@ -30,8 +30,8 @@ declare_rule! {
     /// model is not judged there (which side the database starts from depends on the data).
     ///
     /// Queries that classes run without writing them are judged too: a DRF view's retrieve
-    /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset` or
-    /// `get_queryset()`, each `filterset_fields` entry (ordered by the view's `ordering`),
+    /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset`,
+    /// `get_queryset()` or `model`, each `filterset_fields` entry (ordered by the view's `ordering`),
     /// and each `list_filter` entry of a registered `ModelAdmin`. Their columns with
     /// `choices` or booleans are left out, and `search_fields` never count: they search
     /// text with `icontains`, which a btree index does not serve.
