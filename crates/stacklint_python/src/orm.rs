@@ -4,8 +4,15 @@
 //! - [`ClassDef`]: every class with its bases, the fields its body assigns
 //!   (`x = models.CharField(...)`), its `class Meta` (`abstract`, `indexes`,
 //!   `unique_together`, `index_together`, `UniqueConstraint`s) and where edits go.
-//! - [`Query`]: every queryset chain (`X.objects.filter(...).order_by(...)`, a variable
-//!   refined later `qs = qs.filter(...)`, `get_object_or_404(X or chain, **lookups)`).
+//! - [`Query`]: every queryset chain (`X.objects.filter(...).order_by(...)`, through any
+//!   other manager `X.published.filter(...)`, a variable refined later
+//!   `qs = qs.filter(...)`, `get_object_or_404(X or chain, **lookups)`, a view's
+//!   `super().get_queryset().filter(...)` / `self.queryset` / `self.get_queryset()` refining
+//!   the class's `queryset = ...`), with the class and function it is written in.
+//! - [`ClassAttr`]: every `name = value` of a class body (DRF views' `lookup_field`,
+//!   `serializer_class`, `filterset_fields`; admin's `list_display`, `list_filter`;
+//!   serializers' declared fields and `Meta`), the models of `@admin.register(...)`, and
+//!   `admin.site.register(Model, Admin)` calls ([`OrmFile::registrations`]).
 //! - [`RowLoop`]: loops and comprehensions over a query, with the attribute paths read on
 //!   the loop variable (`message.author.username` → `["author", "username"]`).
 
