@@ -23,7 +23,8 @@ declare_rule! {
     /// in `Meta.fields`, a
     /// `SerializerMethodField` whose `get_<name>` reads `obj.author.name` — reported at the
     /// view's queryset; and a registered `ModelAdmin` whose `list_display` shows a
-    /// foreign key, or calls a method reading `obj.author.name`, that the changelist's
+    /// foreign key, looks across one (`author__name`), or calls a method reading
+    /// `obj.author.name`, that the changelist's
     /// `select_related` does not load (Django calls `select_related()` — non-null keys
     /// only — when `list_display` names a foreign key and `list_select_related` is unset).
     /// A query through a manager whose class has its own `get_queryset` (which may
@@ -370,6 +371,12 @@ fn admin_changelists(cx: &mut Checker, project: &Project) {
                     // The changelist shows `str(obj.<fk>)`.
                     if !is_loaded(entry) && !found.iter().any(|(r, _)| r == entry) {
                         found.push((entry.clone(), format!("`{entry}` ({}foreign key shown as text)", if f.def.null { "nullable " } else { "" })));
+                    }
+                } else if let Some((first, attr)) = entry.split_once("__").filter(|(f, a)| fk(f).is_some() && !a.contains("__")) {
+                    // `author__name` (Django 5.1+): the changelist reads `obj.author.name`,
+                    // and such an entry does not make it call `select_related()`.
+                    if !is_loaded(first) && !found.iter().any(|(r, _)| r == first) && attr != "id" && attr != "pk" {
+                        found.push((first.to_owned(), format!("`{entry}` (a lookup across a foreign key)")));
                     }
                 } else if let Some(method) = class.methods.iter().find(|m| &m.name == entry) {
                     for (path, _) in &method.reads {
