@@ -9,6 +9,15 @@
 //!   `CaptureQueriesContext`: before the fixes the count grows with the rows, after them it
 //!   does not.
 //!
+//! And on `tests/orm_django_views/` (an admin, a DRF viewset, a lookup across a relation):
+//!
+//! - ORM001: the fixes of the retrieve by `lookup_field` and of `supplier__name` (an index
+//!   on the related model) are exactly the `AddIndex` operations Django then wants;
+//! - ORM002: the admin changelist (`Client` as a superuser) and the DRF list
+//!   (`APIRequestFactory`, when djangorestframework is installed) run a number of queries
+//!   that grows with the rows before `list_select_related` / `select_related` +
+//!   `prefetch_related` are added, and a constant one after.
+//!
 //! The Python comes from `STACKLINT_DJANGO_PYTHON` (see `common::oracles::django_python`).
 
 #[path = "../../../tests/common/mod.rs"]
@@ -22,6 +31,10 @@ use stacklint_workspace::{Overrides, RunRequest, run};
 
 fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/orm_django")
+}
+
+fn views_fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/orm_django_views")
 }
 
 /// `python manage.py <args>` in `dir`: (success, stdout + stderr).
@@ -97,5 +110,53 @@ fn django_sees_exactly_the_indexes_and_the_queries_stop_growing() {
         assert!(n(&counts_before, "20") > n(&counts_before, "5"), "{view}: the N+1 the fixture shows did not happen: {counts_before:?}");
         assert_eq!(n(&counts_after, "20"), n(&counts_after, "5"), "{view}: the query count still grows with the rows after the fix: {counts_after:?}");
         assert!(n(&counts_after, "5") > 0, "{view}: no queries counted");
+    }
+}
+
+#[test]
+fn django_sees_the_view_and_admin_fixes() {
+    let Some(python) = common::oracles::django_python() else { return };
+    let drf = Command::new(&python).args(["-c", "import rest_framework"]).output().is_ok_and(|o| o.status.success());
+    if !drf {
+        eprintln!("\n==========\nthe DRF list is not counted: djangorestframework is not installed\n==========\n");
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let files: Vec<(PathBuf, Vec<u8>)> = common::files_under(&views_fixture()).into_iter().map(|p| (common::rel(&p, &views_fixture()), std::fs::read(&p).expect("read the fixture"))).collect();
+    common::write_files(dir, &files);
+
+    let (ok, before) = manage(&python, dir, &["makemigrations", "--check", "--dry-run"]);
+    assert!(ok && before.contains("No changes detected"), "the fixture's models and migrations differ before any fix:\n{before}");
+    let counts_before = query_counts(&python, dir, "before.sqlite3");
+
+    let request = RunRequest { paths: vec![dir.to_path_buf()], overrides: Overrides { select: Some(vec!["ORM".into()]), ..Overrides::default() }, ..RunRequest::default() };
+    let found = run(&request).expect("stacklint runs").diagnostics;
+    let mut codes: Vec<(&str, String)> = found.iter().map(|d| (d.code, d.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())).collect();
+    codes.sort();
+    assert_eq!(codes, [("ORM001", "api.py".to_owned()), ("ORM001", "views.py".to_owned()), ("ORM002", "admin.py".to_owned()), ("ORM002", "api.py".to_owned())], "{found:#?}");
+    let written: String = found.iter().filter(|d| d.code == "ORM001").flat_map(|d| d.fix.iter().flat_map(|f| f.edits.iter().map(|e| e.content.clone()))).collect();
+    let expected = indexes_in(&written);
+    assert_eq!(expected, vec![("shop_product_code_idx".to_owned(), vec!["code".to_owned()]), ("shop_supplier_name_idx".to_owned(), vec!["name".to_owned()])]);
+
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = ["stacklint", "check", "--select", "ORM", "--fix", "--unsafe-fixes", &dir.display().to_string()].map(String::from);
+    let code = stacklint::main_with_args(args, &mut out, &mut err);
+    assert_eq!(code, 0, "findings left after fixing:\n{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+
+    let (ok, after) = manage(&python, dir, &["makemigrations", "--dry-run", "-v", "3"]);
+    assert!(ok, "makemigrations failed after the fixes:\n{after}");
+    assert_eq!(operations(&after), ["AddIndex", "AddIndex"], "Django wants other operations than the indexes:\n{after}");
+    assert_eq!(indexes_in(&after), expected, "Django's AddIndex operations differ from the fixes':\n{after}");
+    let (ok, check) = manage(&python, dir, &["check"]);
+    assert!(ok && check.contains("no issues"), "manage.py check after the fixes:\n{check}");
+
+    let counts_after = query_counts(&python, dir, "after.sqlite3");
+    println!("queries per page for 5 and 20 products: before {counts_before:?}, after {counts_after:?}");
+    let pages: &[&str] = if drf { &["admin", "api"] } else { &["admin"] };
+    for page in pages {
+        let n = |c: &BTreeMap<String, BTreeMap<String, u64>>, rows: &str| c.get(*page).and_then(|v| v.get(rows)).copied().unwrap_or_default();
+        assert!(n(&counts_before, "20") > n(&counts_before, "5"), "{page}: the N+1 the fixture shows did not happen: {counts_before:?}");
+        assert_eq!(n(&counts_after, "20"), n(&counts_after, "5"), "{page}: the query count still grows with the rows after the fix: {counts_after:?}");
+        assert!(n(&counts_after, "5") > 0, "{page}: no queries counted");
     }
 }

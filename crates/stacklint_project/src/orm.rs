@@ -64,6 +64,21 @@ pub struct Model {
     pub indexes: Vec<ModelIndex>,
     /// Relations of other models pointing here.
     pub reverse: Vec<Reverse>,
+    /// Manager attributes declared on it or an abstract base (`published = PublishedManager()`).
+    pub managers: Vec<String>,
+    /// Those whose manager class may change what a query loads: a `get_queryset` of its own
+    /// (`select_related` there), or a class stacklint cannot read.
+    pub opaque_managers: Vec<String>,
+}
+
+impl Model {
+    /// Whether rows read through `manager` may be loaded by the manager itself.
+    pub fn manager_is_opaque(&self, manager: &str) -> bool {
+        match manager {
+            "_default_manager" | "_base_manager" => !self.opaque_managers.is_empty(),
+            m => self.opaque_managers.iter().any(|o| o == m),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -165,10 +180,62 @@ impl ModelGraph {
         let orm = module.orm();
         let origin = orm.origin(q)?;
         match &origin.root {
-            Root::Manager { model, .. } => self.resolve_name(project, &file.path, module, model),
+            Root::Manager { model, manager, .. } => {
+                let i = self.resolve_name(project, &file.path, module, model)?;
+                let known = matches!(manager.as_str(), "objects" | "_default_manager" | "_base_manager") || self.models.get(i).is_some_and(|m| m.managers.iter().any(|x| x == manager));
+                known.then_some(i)
+            }
             Root::Name(name) if origin.shortcut && origin.base.is_none() => self.resolve_name(project, &file.path, module, name),
-            Root::Name(_) => None,
+            Root::Name(_) | Root::ClassQueryset => None,
         }
+    }
+
+    /// A class named in `file` (`PostSerializer`, `serializers.PostSerializer`): in the same
+    /// file, else through a `from x import Name` import of the project. `None` when it is
+    /// not found or more than one class of that file has the name.
+    pub fn resolve_class<'p>(&self, project: &'p Project, file: &'p SourceFile, dotted: &str) -> Option<(&'p SourceFile, usize)> {
+        let module = file.python()?;
+        let only = |f: &'p SourceFile, name: &str| -> Option<(&'p SourceFile, usize)> {
+            let classes = &f.python()?.orm().classes;
+            let mut it = classes.iter().enumerate().filter(|(_, c)| c.name == name);
+            let (i, _) = it.next()?;
+            it.next().is_none().then_some((f, i))
+        };
+        let (head, rest) = dotted.split_once('.').map_or((dotted, None), |(h, r)| (h, Some(r)));
+        if rest.is_none()
+            && let Some(found) = only(file, head)
+        {
+            return Some(found);
+        }
+        for imp in module.imports() {
+            let (spec, name) = if imp.names.is_empty() {
+                // `from . import serializers` is a names import; `import app.serializers as s`.
+                let Some(rest) = rest.filter(|r| !r.contains('.')) else { continue };
+                if imp.alias.as_deref() != Some(head) {
+                    continue;
+                }
+                (imp.spec.clone(), rest)
+            } else {
+                let Some(n) = imp.names.iter().find(|n| n.alias.as_deref().unwrap_or(&n.name) == head) else { continue };
+                match rest {
+                    None => (imp.spec.clone(), n.name.as_str()),
+                    Some(r) if !r.contains('.') => {
+                        let mut s = imp.spec.clone();
+                        s.module.push(n.name.clone());
+                        (s, r)
+                    }
+                    Some(_) => continue,
+                }
+            };
+            for cand in spec.candidates(&file.path, Some(&project.root)) {
+                if let Some(f) = project.file(&cand)
+                    && let Some(found) = only(f, name)
+                {
+                    return Some(found);
+                }
+            }
+        }
+        None
     }
 
     /// A dotted name used in `file` (`Room`, `models.Room`, `chat.models.Room`) as a model.
@@ -322,6 +389,8 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             fields: Vec::new(),
             indexes: Vec::new(),
             reverse: Vec::new(),
+            managers: Vec::new(),
+            opaque_managers: Vec::new(),
         });
     }
     // Fields and indexes, own and inherited (depth-first through the bases).
@@ -330,6 +399,20 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         let mut indexes = Vec::new();
         let mut complete = true;
         collect(&cands, &bases, &index_of, ci, true, false, 0, &mut fields, &mut indexes, &mut complete);
+        let mut managers: Vec<String> = Vec::new();
+        let mut opaque_managers: Vec<String> = Vec::new();
+        let mut stack = vec![(ci, 0)];
+        while let Some((k, depth)) = stack.pop() {
+            let Some(c) = cands.get(k).filter(|_| depth < 16) else { continue };
+            managers.extend(c.def.managers().map(str::to_owned));
+            opaque_managers.extend(c.def.managers().filter(|m| manager_opaque(c, m)).map(str::to_owned));
+            if let Some(bs) = bases.get(k) {
+                stack.extend(bs.iter().filter_map(|b| match b {
+                    Base::Class(j) => Some((*j, depth + 1)),
+                    _ => None,
+                }));
+            }
+        }
         if !fields.iter().any(|f: &Field| f.def.primary_key) {
             indexes.insert(0, ModelIndex { fields: vec!["id".to_owned()], kind: IndexKind::PrimaryKey, plain: true });
         }
@@ -337,6 +420,8 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             m.fields = fields;
             m.indexes = indexes;
             m.complete = complete;
+            m.managers = managers;
+            m.opaque_managers = opaque_managers;
         }
     }
     // Relations: resolve targets, then the reverse accessors.
@@ -380,6 +465,21 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         }
     }
     ModelGraph { models, by_name }
+}
+
+/// Whether the manager assigned to `attr` in the class of `c` may load relations itself:
+/// Django's `Manager`, `QuerySet.as_manager()` and `from_queryset()` do not; a class of the
+/// same file does not when it has no `get_queryset` and only Django's manager bases; any
+/// other class may.
+fn manager_opaque(c: &Candidate<'_>, attr: &str) -> bool {
+    use stacklint_python::orm::AttrValue;
+    let Some(AttrValue::Call { callee, .. }) = c.def.attr(attr).map(|a| &a.value) else { return true };
+    let last = callee.rsplit('.').next().unwrap_or(callee);
+    if matches!(last, "Manager" | "as_manager" | "from_queryset()") {
+        return false;
+    }
+    let plain_bases = |bases: &[String]| bases.iter().all(|b| matches!(b.rsplit('.').next().unwrap_or(b), "Manager" | "BaseManager"));
+    !c.module.orm().classes.iter().any(|k| k.name == last && !k.method_names.iter().any(|m| m == "get_queryset") && plain_bases(&k.bases))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,8 +4,15 @@
 //! - [`ClassDef`]: every class with its bases, the fields its body assigns
 //!   (`x = models.CharField(...)`), its `class Meta` (`abstract`, `indexes`,
 //!   `unique_together`, `index_together`, `UniqueConstraint`s) and where edits go.
-//! - [`Query`]: every queryset chain (`X.objects.filter(...).order_by(...)`, a variable
-//!   refined later `qs = qs.filter(...)`, `get_object_or_404(X or chain, **lookups)`).
+//! - [`Query`]: every queryset chain (`X.objects.filter(...).order_by(...)`, through any
+//!   other manager `X.published.filter(...)`, a variable refined later
+//!   `qs = qs.filter(...)`, `get_object_or_404(X or chain, **lookups)`, a view's
+//!   `super().get_queryset().filter(...)` / `self.queryset` / `self.get_queryset()` refining
+//!   the class's `queryset = ...`), with the class and function it is written in.
+//! - [`ClassAttr`]: every `name = value` of a class body (DRF views' `lookup_field`,
+//!   `serializer_class`, `filterset_fields`; admin's `list_display`, `list_filter`;
+//!   serializers' declared fields and `Meta`), the models of `@admin.register(...)`, and
+//!   `admin.site.register(Model, Admin)` calls ([`OrmFile::registrations`]).
 //! - [`RowLoop`]: loops and comprehensions over a query, with the attribute paths read on
 //!   the loop variable (`message.author.username` → `["author", "username"]`).
 
@@ -22,6 +29,9 @@ pub struct OrmFile {
     pub classes: Vec<ClassDef>,
     pub queries: Vec<Query>,
     pub loops: Vec<RowLoop>,
+    /// `admin.site.register(Model, ModelAdmin)` at module level: the models (dotted) and
+    /// the admin class's name.
+    pub registrations: Vec<(Vec<String>, Option<String>)>,
 }
 
 /// A class statement (any depth is not needed: models are top-level classes).
@@ -37,6 +47,68 @@ pub struct ClassDef {
     pub body_indent: String,
     /// The end of the body's last statement: where a new `class Meta` goes.
     pub body_end: usize,
+    /// Every `name = value` of the body (fields too): DRF views' `lookup_field`,
+    /// `serializer_class`, admin's `list_display`, managers (`objects = RoomManager()`).
+    pub attrs: Vec<ClassAttr>,
+    /// The models of `@admin.register(Model, ...)` decorators.
+    pub registers: Vec<String>,
+    /// Methods with the attribute paths read on their first parameter after `self`
+    /// (`def get_author(self, obj): return obj.author.name`): only for classes with a
+    /// `list_display` or a `Meta.model` (admin, serializers).
+    pub methods: Vec<MethodReads>,
+    /// Names of every method defined in the body.
+    pub method_names: Vec<String>,
+}
+
+/// A `name = value` statement of a class body.
+#[derive(Clone, Debug)]
+pub struct ClassAttr {
+    pub name: String,
+    pub value: AttrValue,
+    /// The value expression.
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttrValue {
+    Str(String),
+    /// A list or tuple of string literals (or a dict's string keys), each with its range.
+    Strings(Vec<(String, TextRange)>),
+    Bool(bool),
+    Int(i64),
+    /// A dotted name (`PostSerializer`, `models.Post`).
+    Name(String),
+    /// A call: its callee (`AuthorSerializer`, `serializers.CharField`,
+    /// `PostQuerySet.as_manager`; `BaseManager.from_queryset()` for a called call),
+    /// `source="a.b"`, `many=True`, `write_only=True`.
+    Call { callee: String, source: Option<String>, many: bool, write_only: bool },
+    Other,
+}
+
+impl ClassDef {
+    pub fn attr(&self, name: &str) -> Option<&ClassAttr> {
+        self.attrs.iter().rev().find(|a| a.name == name)
+    }
+
+    /// The attributes assigned a manager: `objects = RoomManager()`,
+    /// `live = PostQuerySet.as_manager()`, `x = BaseManager.from_queryset(QS)()`.
+    pub fn managers(&self) -> impl Iterator<Item = &str> {
+        self.attrs.iter().filter_map(|a| match &a.value {
+            AttrValue::Call { callee, .. } => {
+                let last = callee.rsplit('.').next().unwrap_or(callee);
+                (last.ends_with("Manager") || last == "as_manager" || last == "from_queryset()").then_some(a.name.as_str())
+            }
+            _ => None,
+        })
+    }
+}
+
+/// A method's reads on its row parameter.
+#[derive(Clone, Debug)]
+pub struct MethodReads {
+    pub name: String,
+    pub param: String,
+    pub reads: Vec<(Vec<String>, TextRange)>,
 }
 
 /// `name = <module>.<Class>Field(...)` in a class body.
@@ -53,6 +125,10 @@ pub struct FieldDef {
     /// The related model of a relation: a string (`"app.Model"`, `"self"`) or a dotted name.
     pub target: Option<RelTarget>,
     pub related_name: Option<String>,
+    /// `choices=`: a column of few distinct values.
+    pub choices: bool,
+    /// `null=True`.
+    pub null: bool,
 }
 
 impl FieldDef {
@@ -90,6 +166,14 @@ pub struct MetaDef {
     pub index_together: Vec<Vec<String>>,
     /// `UniqueConstraint(fields=[...])` without `condition=` or expressions.
     pub unique_constraints: Vec<Vec<String>>,
+    /// Every `name = value` of the Meta body (a serializer's `model`, `fields`, `depth`).
+    pub attrs: Vec<ClassAttr>,
+}
+
+impl MetaDef {
+    pub fn attr(&self, name: &str) -> Option<&ClassAttr> {
+        self.attrs.iter().rev().find(|a| a.name == name)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -132,8 +216,12 @@ pub struct QCall {
 /// Where a chain starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Root {
-    /// `X.objects` (dotted `X`), ending at `manager_end`.
-    Manager { model: String, manager_end: usize },
+    /// `X.objects` (dotted `X`), or another manager of `X` (`X.published`,
+    /// `X._default_manager`), ending at `manager_end`.
+    Manager { model: String, manager: String, manager_end: usize },
+    /// The queryset of the enclosing class: `super().get_queryset()`, `self.queryset`,
+    /// `self.get_queryset()` (its query is the `base`).
+    ClassQueryset,
     /// A bare name: a variable holding a query, or (first argument of
     /// `get_object_or_404`) a model.
     Name(String),
@@ -151,6 +239,20 @@ pub struct Query {
     pub base: Option<usize>,
     /// The variable it is assigned to, when a later query refines it.
     pub refined_later: bool,
+    /// The top-level class it is written in (index in [`OrmFile::classes`]).
+    pub class: Option<usize>,
+    /// The innermost function it is written in.
+    pub function: Option<String>,
+    /// The value of a `return` statement.
+    pub returned: bool,
+    /// Assigned to this name in the class body (`queryset = Post.objects.all()`).
+    pub class_attr: Option<String>,
+}
+
+impl Query {
+    fn new(root: Root, calls: Vec<QCall>, range: TextRange, shortcut: bool) -> Query {
+        Query { root, calls, range, shortcut, base: None, refined_later: false, class: None, function: None, returned: false, class_attr: None }
+    }
 }
 
 /// A `for` loop or comprehension clause over a query.
@@ -182,6 +284,19 @@ impl OrmFile {
         chain.iter().rev().flat_map(|q| q.calls.iter()).collect()
     }
 
+    /// The query a class's views run: the single query its `get_queryset` returns, else its
+    /// `queryset = ...` attribute.
+    pub fn class_queryset(&self, class: usize) -> Option<usize> {
+        let mut returned = self.queries.iter().enumerate().filter(|(_, q)| q.class == Some(class) && q.returned && q.function.as_deref() == Some("get_queryset"));
+        if let Some((i, _)) = returned.next() {
+            return returned.next().is_none().then_some(i);
+        }
+        if self.classes.get(class).is_some_and(|c| c.method_names.iter().any(|m| m == "get_queryset")) {
+            return None;
+        }
+        self.queries.iter().position(|q| q.class == Some(class) && q.class_attr.as_deref() == Some("queryset"))
+    }
+
     /// The query that starts the chain `q` refines (its root names the model).
     pub fn origin(&self, q: usize) -> Option<&Query> {
         let mut cur = self.queries.get(q)?;
@@ -197,7 +312,44 @@ impl OrmFile {
 
 const SHORTCUTS: [&str; 2] = ["get_object_or_404", "get_list_or_404"];
 /// Words without which no query of a module can be resolved to a model.
-const QUERY_WORDS: [&str; 2] = ["objects", "_or_404"];
+const QUERY_WORDS: [&str; 4] = ["objects", "_or_404", "queryset", "_manager"];
+/// Queryset methods called on another manager (`Post.published.filter(`): with
+/// [`QUERY_WORDS`], the text that can start a query.
+const MANAGER_CALLS: [&str; 8] = ["filter", "exclude", "get", "order_by", "all", "select_related", "prefetch_related", "annotate"];
+
+/// Offsets of `Capitalized.manager.method(` in `text` (a query through a custom manager),
+/// in one pass over the dots of the text.
+fn manager_call_offsets(text: &str, out: &mut Vec<usize>) {
+    let bytes = text.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // The identifier ending right before `end`: its start.
+    let back = |end: usize| {
+        let mut i = end;
+        while i > 0 && bytes.get(i - 1).copied().is_some_and(ident) {
+            i -= 1;
+        }
+        i
+    };
+    for (dot, _) in text.match_indices('.') {
+        let name_start = dot + 1;
+        let mut name_end = name_start;
+        while bytes.get(name_end).copied().is_some_and(ident) {
+            name_end += 1;
+        }
+        if bytes.get(name_end) != Some(&b'(') || !text.get(name_start..name_end).is_some_and(|n| MANAGER_CALLS.contains(&n)) {
+            continue;
+        }
+        // Back over the manager's name, a dot, then the model's name.
+        let manager = back(dot);
+        if manager == dot || manager == 0 || bytes.get(manager - 1) != Some(&b'.') {
+            continue;
+        }
+        let model = back(manager - 1);
+        if model < manager - 1 && bytes.get(model).is_some_and(u8::is_ascii_uppercase) {
+            out.push(model);
+        }
+    }
+}
 
 pub(crate) fn extract(m: &PyModule) -> OrmFile {
     let mut out = OrmFile::default();
@@ -206,9 +358,16 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
     for stmt in root.named_children(&mut cursor) {
         let def = if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
         if let Some(def) = def.filter(|d| d.kind() == "class_definition")
-            && let Some(c) = class_def(m, def)
+            && let Some(mut c) = class_def(m, def)
         {
+            if stmt.kind() == "decorated_definition" {
+                c.registers = admin_decorators(m, stmt);
+            }
             out.classes.push(c);
+        } else if stmt.kind() == "expression_statement"
+            && let Some(r) = stmt.named_child(0).and_then(|call| site_register(m, call))
+        {
+            out.registrations.push(r);
         }
     }
     // Queries: every maximal chain, in document order. One walk that keeps the ancestors:
@@ -221,6 +380,7 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
     // neither has no query worth the walk.
     let text = m.text();
     let mut words: Vec<usize> = QUERY_WORDS.iter().flat_map(|w| text.match_indices(w).map(|(i, _)| i)).collect();
+    manager_call_offsets(text, &mut words);
     if words.is_empty() {
         return out;
     }
@@ -240,6 +400,7 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
             if is_maximal(parent, field)
                 && let Some(q) = chain(m, n)
             {
+                let mut q = q;
                 let idx = out.queries.len();
                 if let Some(parent) = parent
                     && parent.kind() == "assignment"
@@ -248,7 +409,15 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
                     && left.kind() == "identifier"
                 {
                     assigned.entry((scope_in(up), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
+                    // `queryset = ...` directly in a class body.
+                    let n = up.len();
+                    if n >= 4 && up.get(n - 4).is_some_and(|c| c.kind_id() == k.class_definition) {
+                        q.class_attr = Some(m.node_text(left).to_owned());
+                    }
                 }
+                q.returned = parent.is_some_and(|p| p.kind_id() == k.return_statement);
+                q.function = up.iter().rev().find(|p| p.kind_id() == k.function_definition).and_then(|f| f.child_by_field_name("name")).map(|f| m.node_text(f).to_owned());
+                q.class = up.iter().find(|p| p.kind_id() == k.class_definition).and_then(|c| c.child_by_field_name("name")).and_then(|name| out.classes.iter().position(|c| c.name_range.start() == name.start_byte()));
                 out.queries.push(q);
                 scopes.push(scope_in(up));
             }
@@ -270,12 +439,19 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
         assigned.get(&(scope, name.to_owned()))?.iter().rev().find(|(end, _)| *end <= before).map(|(_, i)| *i)
     };
     let mut bases = Vec::new();
-    for (q, scope) in out.queries.iter().zip(&scopes) {
+    for (i, (q, scope)) in out.queries.iter().zip(&scopes).enumerate() {
         let base = match &q.root {
             Root::Name(name) => bound(name, *scope, q.range.start()),
             Root::Manager { .. } => None,
+            // `super().get_queryset()` / `self.queryset`: the class attribute; in another
+            // method, `self.get_queryset()` is what `get_queryset` returns.
+            Root::ClassQueryset => q.class.and_then(|c| {
+                let own = q.function.as_deref() == Some("get_queryset");
+                let attr = out.queries.iter().position(|o| o.class == Some(c) && o.class_attr.as_deref() == Some("queryset"));
+                if own { attr } else { out.class_queryset(c) }
+            }),
         };
-        bases.push(base);
+        bases.push(base.filter(|b| *b != i));
     }
     for (i, base) in bases.into_iter().enumerate() {
         if let Some(bq) = base.and_then(|b| out.queries.get_mut(b)) {
@@ -316,6 +492,8 @@ struct Kinds {
     for_in_clause: u16,
     function_definition: u16,
     lambda: u16,
+    class_definition: u16,
+    return_statement: u16,
 }
 
 static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
@@ -329,6 +507,8 @@ static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
         for_in_clause: id("for_in_clause"),
         function_definition: id("function_definition"),
         lambda: id("lambda"),
+        class_definition: id("class_definition"),
+        return_statement: id("return_statement"),
     }
 });
 
@@ -388,8 +568,13 @@ fn may_be_chain(m: &PyModule, node: Node<'_>) -> bool {
                 if func.kind() != "attribute" {
                     return calls == 0;
                 }
+                let Some(attr) = func.child_by_field_name("attribute") else { return false };
+                let name = m.node_text(attr);
+                if name == "get_queryset" && is_class_queryset_call(m, func) {
+                    return true;
+                }
                 calls += 1;
-                queryset_method |= func.child_by_field_name("attribute").is_some_and(|a| is_queryset_method(m.node_text(a)));
+                queryset_method |= is_queryset_method(name);
                 let Some(object) = func.child_by_field_name("object") else { return false };
                 cur = object;
             }
@@ -401,7 +586,7 @@ fn may_be_chain(m: &PyModule, node: Node<'_>) -> bool {
                 Some(v) => cur = v,
                 None => return false,
             },
-            "attribute" => return calls > 0 && cur.child_by_field_name("attribute").is_some_and(|a| m.node_text(a) == "objects"),
+            "attribute" => return calls > 0 && may_be_manager(m, cur),
             "identifier" => return queryset_method,
             _ => return false,
         }
@@ -419,6 +604,10 @@ fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
         match cur.kind() {
             "call" => {
                 let func = cur.child_by_field_name("function")?;
+                if is_class_queryset_call(m, func) {
+                    calls.reverse();
+                    return Some(Query::new(Root::ClassQueryset, calls, node_range(node), false));
+                }
                 if func.kind() == "attribute" {
                     let name = func.child_by_field_name("attribute")?;
                     calls.push(qcall(m, m.node_text(name), cur, name.start_byte()));
@@ -435,25 +624,78 @@ fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
             "subscript" => cur = cur.child_by_field_name("value")?,
             "parenthesized_expression" => cur = cur.named_child(0)?,
             "attribute" => {
-                let attr = cur.child_by_field_name("attribute")?;
-                if m.node_text(attr) != "objects" || calls.is_empty() {
+                if calls.is_empty() {
                     return None;
                 }
-                let model = dotted_name(m, cur.child_by_field_name("object")?)?;
+                let root = manager_root(m, cur)?;
                 calls.reverse();
-                return Some(Query { root: Root::Manager { model, manager_end: cur.end_byte() }, calls, range: node_range(node), shortcut: false, base: None, refined_later: false });
+                // A custom manager's first call must be a queryset method (`X.cache.get(...)`
+                // on a non-manager attribute is then still a query only of a model whose
+                // manager it is: resolution checks that).
+                if matches!(&root, Root::Manager { manager, .. } if manager != "objects") && !calls.first().is_some_and(|c| is_queryset_method(&c.method)) {
+                    return None;
+                }
+                return Some(Query::new(root, calls, node_range(node), false));
             }
             "identifier" => {
                 if calls.is_empty() || !calls.iter().any(|c| is_queryset_method(&c.method)) {
                     return None;
                 }
                 calls.reverse();
-                return Some(Query { root: Root::Name(m.node_text(cur).to_owned()), calls, range: node_range(node), shortcut: false, base: None, refined_later: false });
+                return Some(Query::new(Root::Name(m.node_text(cur).to_owned()), calls, node_range(node), false));
             }
             _ => return None,
         }
     }
     None
+}
+
+/// `super().get_queryset` / `self.get_queryset` (the callee of the call).
+fn is_class_queryset_call(m: &PyModule, func: Node<'_>) -> bool {
+    if func.kind() != "attribute" || func.child_by_field_name("attribute").is_none_or(|a| m.node_text(a) != "get_queryset") {
+        return false;
+    }
+    let Some(object) = func.child_by_field_name("object") else { return false };
+    match object.kind() {
+        "identifier" => m.node_text(object) == "self",
+        "call" => object.child_by_field_name("function").is_some_and(|f| f.kind() == "identifier" && m.node_text(f) == "super"),
+        _ => false,
+    }
+}
+
+/// [`manager_root`] without allocating.
+fn may_be_manager(m: &PyModule, attr: Node<'_>) -> bool {
+    let (Some(name), Some(object)) = (attr.child_by_field_name("attribute"), attr.child_by_field_name("object")) else { return false };
+    let name = m.node_text(name);
+    if name == "objects" {
+        return true;
+    }
+    let last = match object.kind() {
+        "identifier" => object,
+        "attribute" => match object.child_by_field_name("attribute") {
+            Some(a) => a,
+            None => return false,
+        },
+        _ => return false,
+    };
+    let last = m.node_text(last);
+    (name == "queryset" && last == "self") || last.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// The root of a chain at the attribute `X.objects`, `X.<manager>` (X a capitalized
+/// dotted name) or `self.queryset`.
+fn manager_root(m: &PyModule, attr: Node<'_>) -> Option<Root> {
+    let name = m.node_text(attr.child_by_field_name("attribute")?);
+    let object = attr.child_by_field_name("object")?;
+    if name == "queryset" && object.kind() == "identifier" && m.node_text(object) == "self" {
+        return Some(Root::ClassQueryset);
+    }
+    let model = dotted_name(m, object)?;
+    let last = model.rsplit('.').next().unwrap_or(&model);
+    if name != "objects" && !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    Some(Root::Manager { model, manager: name.to_owned(), manager_end: attr.end_byte() })
 }
 
 /// Methods that only a queryset (or manager) has: a chain from a variable is a query
@@ -481,7 +723,7 @@ fn shortcut(m: &PyModule, call: Node<'_>) -> Option<Query> {
         }
     };
     calls.push(get);
-    Some(Query { root, calls, range: node_range(call), shortcut: true, base: None, refined_later: false })
+    Some(Query::new(root, calls, node_range(call), true))
 }
 
 fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
@@ -561,21 +803,154 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
     let (body_indent, body_end) = block_layout(m, body);
     let mut fields = Vec::new();
     let mut meta = None;
+    let mut attrs = Vec::new();
+    let mut method_nodes = Vec::new();
     let mut c = body.walk();
     for stmt in body.named_children(&mut c) {
         match stmt.kind() {
             "expression_statement" => {
-                if let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment")
-                    && let Some(f) = field_def(m, a, stmt)
-                {
-                    fields.push(f);
+                if let Some(a) = stmt.named_child(0).filter(|a| a.kind() == "assignment") {
+                    if let Some(f) = field_def(m, a, stmt) {
+                        fields.push(f);
+                    }
+                    if let Some(at) = class_attr(m, a) {
+                        attrs.push(at);
+                    }
                 }
             }
             "class_definition" if stmt.child_by_field_name("name").is_some_and(|n| m.node_text(n) == "Meta") => meta = meta_def(m, stmt),
+            "function_definition" => method_nodes.push(stmt),
+            "decorated_definition" => {
+                if let Some(d) = stmt.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") {
+                    method_nodes.push(d);
+                }
+            }
             _ => {}
         }
     }
-    Some(ClassDef { name: m.node_text(name).to_owned(), name_range: node_range(name), bases, fields, meta, body_indent, body_end })
+    let method_names: Vec<String> = method_nodes.iter().filter_map(|f| f.child_by_field_name("name")).map(|n| m.node_text(n).to_owned()).collect();
+    // Row reads of methods: admin `list_display` callables, serializer method fields.
+    let rows = attrs.iter().any(|a: &ClassAttr| a.name == "list_display") || meta.as_ref().is_some_and(|mt: &MetaDef| mt.attr("model").is_some());
+    let methods = if rows { method_nodes.iter().filter_map(|f| method_reads(m, *f)).collect() } else { Vec::new() };
+    Some(ClassDef { name: m.node_text(name).to_owned(), name_range: node_range(name), bases, fields, meta, body_indent, body_end, attrs, registers: Vec::new(), methods, method_names })
+}
+
+/// `def name(self, obj, ...)`: the paths read on `obj`.
+fn method_reads(m: &PyModule, f: Node<'_>) -> Option<MethodReads> {
+    let name = m.node_text(f.child_by_field_name("name")?).to_owned();
+    let params = f.child_by_field_name("parameters")?;
+    let mut c = params.walk();
+    let param = params
+        .named_children(&mut c)
+        .filter_map(|p| match p.kind() {
+            "identifier" => Some(p),
+            "typed_parameter" => p.named_child(0).filter(|n| n.kind() == "identifier"),
+            _ => None,
+        })
+        .nth(1)?;
+    let param = m.node_text(param).to_owned();
+    let mut reads = Vec::new();
+    collect_reads(m, f.child_by_field_name("body")?, &param, &mut reads);
+    Some(MethodReads { name, param, reads })
+}
+
+/// `name = value` in a class body.
+fn class_attr(m: &PyModule, a: Node<'_>) -> Option<ClassAttr> {
+    let left = a.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
+    let v = a.child_by_field_name("right")?;
+    Some(ClassAttr { name: m.node_text(left).to_owned(), value: attr_value(m, v), range: node_range(v) })
+}
+
+fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
+    match v.kind() {
+        "string" => string_literal(m, v).map_or(AttrValue::Other, AttrValue::Str),
+        "true" => AttrValue::Bool(true),
+        "false" => AttrValue::Bool(false),
+        "integer" => m.node_text(v).parse().map_or(AttrValue::Other, AttrValue::Int),
+        "identifier" | "attribute" => dotted_name(m, v).map_or(AttrValue::Other, AttrValue::Name),
+        "list" | "tuple" => {
+            let items: Option<Vec<(String, TextRange)>> = elements(v).into_iter().map(|e| string_literal(m, e).map(|s| (s, node_range(e)))).collect();
+            items.map_or(AttrValue::Other, AttrValue::Strings)
+        }
+        "dictionary" => {
+            let mut c = v.walk();
+            let keys: Option<Vec<(String, TextRange)>> = v
+                .named_children(&mut c)
+                .filter(|p| p.kind() != "comment")
+                .map(|p| {
+                    let k = p.child_by_field_name("key").filter(|_| p.kind() == "pair")?;
+                    string_literal(m, k).map(|s| (s, node_range(k)))
+                })
+                .collect();
+            keys.map_or(AttrValue::Other, AttrValue::Strings)
+        }
+        "call" => {
+            let Some(func) = v.child_by_field_name("function") else { return AttrValue::Other };
+            let callee = match func.kind() {
+                "call" => func.child_by_field_name("function").and_then(|f| dotted_name(m, f)).map(|d| format!("{d}()")),
+                _ => dotted_name(m, func),
+            };
+            let Some(callee) = callee else { return AttrValue::Other };
+            let (mut source, mut many, mut write_only) = (None, false, false);
+            if let Some(list) = v.child_by_field_name("arguments") {
+                let mut c = list.walk();
+                for arg in list.named_children(&mut c) {
+                    if arg.kind() == "keyword_argument" {
+                        let (Some(k), Some(val)) = (arg.child_by_field_name("name"), arg.child_by_field_name("value")) else { continue };
+                        match m.node_text(k) {
+                            "source" => source = string_literal(m, val),
+                            "many" => many = val.kind() == "true",
+                            "write_only" => write_only = val.kind() == "true",
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            AttrValue::Call { callee, source, many, write_only }
+        }
+        _ => AttrValue::Other,
+    }
+}
+
+/// The models of `@admin.register(A, B, site=...)` decorators of a decorated class.
+fn admin_decorators(m: &PyModule, decorated: Node<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut c = decorated.walk();
+    for d in decorated.named_children(&mut c).filter(|d| d.kind() == "decorator") {
+        let Some(call) = d.named_child(0).filter(|x| x.kind() == "call") else { continue };
+        let Some(callee) = call.child_by_field_name("function").and_then(|f| dotted_name(m, f)) else { continue };
+        if callee == "register" || callee.ends_with("admin.register") {
+            out.extend(positional_names(m, call));
+        }
+    }
+    out
+}
+
+fn positional_names(m: &PyModule, call: Node<'_>) -> Vec<String> {
+    let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let mut c = args.walk();
+    args.named_children(&mut c).filter(|a| a.kind() != "keyword_argument" && a.kind() != "comment").filter_map(|a| dotted_name(m, a)).collect()
+}
+
+/// `admin.site.register(Model, Admin)` / `admin.site.register([A, B], Admin)`.
+fn site_register(m: &PyModule, call: Node<'_>) -> Option<(Vec<String>, Option<String>)> {
+    if call.kind() != "call" {
+        return None;
+    }
+    let callee = dotted_name(m, call.child_by_field_name("function")?)?;
+    if !callee.ends_with("site.register") {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
+    let mut c = args.walk();
+    let mut positional = args.named_children(&mut c).filter(|a| a.kind() != "keyword_argument" && a.kind() != "comment");
+    let first = positional.next()?;
+    let models = match first.kind() {
+        "list" | "tuple" => elements(first).into_iter().filter_map(|e| dotted_name(m, e)).collect(),
+        _ => vec![dotted_name(m, first)?],
+    };
+    let admin = positional.next().and_then(|a| dotted_name(m, a));
+    Some((models, admin))
 }
 
 /// The indentation of a block's statements and the end of its last one.
@@ -596,7 +971,7 @@ fn field_def(m: &PyModule, assign: Node<'_>, stmt: Node<'_>) -> Option<FieldDef>
     if !(class.ends_with("Field") || class.ends_with("ForeignKey") || class == "ParentalKey") {
         return None;
     }
-    let mut field = FieldDef { name: m.node_text(left).to_owned(), class, range: node_range(stmt), unique: false, db_index: None, primary_key: false, target: None, related_name: None };
+    let mut field = FieldDef { name: m.node_text(left).to_owned(), class, range: node_range(stmt), unique: false, db_index: None, primary_key: false, target: None, related_name: None, choices: false, null: false };
     let args = right.child_by_field_name("arguments")?;
     let mut cursor = args.walk();
     let mut first = true;
@@ -617,6 +992,8 @@ fn field_def(m: &PyModule, assign: Node<'_>, stmt: Node<'_>) -> Option<FieldDef>
                 "db_index" => field.db_index = truth,
                 "to" => field.target = rel_target(m, v),
                 "related_name" => field.related_name = string_literal(m, v),
+                "choices" => field.choices = true,
+                "null" => field.null = truth == Some(true),
                 _ => {}
             }
         } else if first {
@@ -636,10 +1013,13 @@ fn rel_target(m: &PyModule, v: Node<'_>) -> Option<RelTarget> {
 fn meta_def(m: &PyModule, class: Node<'_>) -> Option<MetaDef> {
     let body = class.child_by_field_name("body")?;
     let (body_indent, body_end) = block_layout(m, body);
-    let mut meta = MetaDef { range: node_range(class), abstract_: false, body_indent, body_end, indexes: None, unique_together: Vec::new(), index_together: Vec::new(), unique_constraints: Vec::new() };
+    let mut meta = MetaDef { range: node_range(class), abstract_: false, body_indent, body_end, indexes: None, unique_together: Vec::new(), index_together: Vec::new(), unique_constraints: Vec::new(), attrs: Vec::new() };
     let mut cursor = body.walk();
     for stmt in body.named_children(&mut cursor) {
         let Some(a) = stmt.named_child(0).filter(|a| stmt.kind() == "expression_statement" && a.kind() == "assignment") else { continue };
+        if let Some(at) = class_attr(m, a) {
+            meta.attrs.push(at);
+        }
         let (Some(l), Some(v)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
         match m.node_text(l) {
             "abstract" => meta.abstract_ = v.kind() == "true",
@@ -721,4 +1101,83 @@ fn index_def(m: &PyModule, call: Node<'_>) -> Option<IndexDef> {
     }
     ix.plain &= has_fields;
     Some(ix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AttrValue, Root};
+    use crate::parse;
+
+    #[test]
+    fn custom_manager_roots() {
+        let m = parse("def f(c):\n    a = Post.published.filter(code=c)\n    b = Post._default_manager.get(pk=1)\n    d = os.environ.get('X')\n    e = Post.cache.get(c)\n    return a, b, d, e\n");
+        let orm = m.orm();
+        let managers: Vec<&str> = orm
+            .queries
+            .iter()
+            .filter_map(|q| match &q.root {
+                Root::Manager { manager, .. } => Some(manager.as_str()),
+                _ => None,
+            })
+            .collect();
+        // `Post.cache.get(c)` is a chain too (resolution checks `cache` is a manager); `os.environ` is not.
+        assert_eq!(managers, ["published", "_default_manager", "cache"]);
+    }
+
+    #[test]
+    fn managers_declared_on_a_model() {
+        let m = parse("class Post(models.Model):\n    objects = models.Manager()\n    live = LiveManager()\n    drafts = PostQuerySet.as_manager()\n    mixed = BaseManager.from_queryset(QS)()\n    title = models.CharField(max_length=9)\n");
+        let c = m.orm().classes.first().expect("a class");
+        assert_eq!(c.managers().collect::<Vec<_>>(), ["objects", "live", "drafts", "mixed"]);
+    }
+
+    #[test]
+    fn view_class_queryset_and_get_queryset() {
+        let src = "class V(viewsets.ModelViewSet):\n    queryset = Book.objects.all()\n    lookup_field = \"isbn\"\n    filterset_fields = {\"state\": [\"exact\"], \"title\": [\"exact\"]}\n    serializer_class = BookSerializer\n\n    def get_queryset(self):\n        return super().get_queryset().filter(owner=self.request.user)\n\n    def other(self):\n        for b in self.get_queryset():\n            print(b.author.name)\n";
+        let m = parse(src);
+        let orm = m.orm();
+        let c = orm.classes.first().expect("a class");
+        assert_eq!(c.attr("lookup_field").map(|a| &a.value), Some(&AttrValue::Str("isbn".into())));
+        assert!(matches!(c.attr("serializer_class").map(|a| &a.value), Some(AttrValue::Name(n)) if n == "BookSerializer"));
+        let Some(AttrValue::Strings(keys)) = c.attr("filterset_fields").map(|a| &a.value) else { panic!("dict keys") };
+        assert_eq!(keys.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["state", "title"]);
+        let view_qs = orm.class_queryset(0).expect("get_queryset's return");
+        let q = orm.queries.get(view_qs).expect("query");
+        assert_eq!(q.root, Root::ClassQueryset);
+        assert!(q.returned);
+        let calls: Vec<&str> = orm.effective_calls(view_qs).iter().map(|c| c.method.as_str()).collect();
+        assert_eq!(calls, ["all", "filter"]);
+        assert!(matches!(orm.origin(view_qs).map(|o| &o.root), Some(Root::Manager { model, .. }) if model == "Book"));
+        // `self.get_queryset()` in another method is what `get_queryset` returns.
+        let lp = orm.loops.first().expect("a loop");
+        assert_eq!(orm.queries.get(lp.query).and_then(|q| q.base), Some(view_qs));
+    }
+
+    #[test]
+    fn admin_registrations_and_method_reads() {
+        let src = "@admin.register(Product)\nclass ProductAdmin(admin.ModelAdmin):\n    list_display = (\"sku\", \"maker_name\")\n\n    @admin.display(description=\"x\")\n    def maker_name(self, obj: Product):\n        return obj.maker.name\n\nclass ItemAdmin(admin.ModelAdmin):\n    list_filter = [\"kind\"]\n\nadmin.site.register(Item, ItemAdmin)\nadmin.site.register([A, B])\n";
+        let m = parse(src);
+        let orm = m.orm();
+        assert_eq!(orm.classes.first().map(|c| c.registers.clone()), Some(vec!["Product".to_owned()]));
+        let reads = &orm.classes.first().and_then(|c| c.methods.first()).expect("method").reads;
+        assert_eq!(reads.first().map(|(p, _)| p.clone()), Some(vec!["maker".to_owned(), "name".to_owned()]));
+        assert_eq!(orm.registrations, vec![(vec!["Item".to_owned()], Some("ItemAdmin".to_owned())), (vec!["A".to_owned(), "B".to_owned()], None)]);
+    }
+
+    #[test]
+    fn serializer_declared_fields() {
+        let src = "class PostSerializer(serializers.ModelSerializer):\n    author = AuthorSerializer(read_only=True)\n    editor_name = serializers.CharField(source=\"editor.name\")\n    comments = CommentSerializer(many=True)\n\n    class Meta:\n        model = Post\n        fields = \"__all__\"\n";
+        let m = parse(src);
+        let c = m.orm().classes.first().expect("class");
+        assert!(matches!(c.attr("editor_name").map(|a| &a.value), Some(AttrValue::Call { source: Some(s), .. }) if s == "editor.name"));
+        assert!(matches!(c.attr("comments").map(|a| &a.value), Some(AttrValue::Call { many: true, .. })));
+        assert!(matches!(c.meta.as_ref().and_then(|mt| mt.attr("model")).map(|a| &a.value), Some(AttrValue::Name(n)) if n == "Post"));
+    }
+
+    #[test]
+    fn broken_source_never_panics() {
+        for src in ["class A(:\n    queryset = X.objects.filter(\n", "@admin.register(\nclass", "admin.site.register(", "class S:\n    class Meta:\n        model =\n", "x = Y.m.filter(a=1).get(\n"] {
+            let _ = parse(src).orm();
+        }
+    }
 }

@@ -9,7 +9,8 @@ use std::path::Path;
 
 use stacklint_project::orm::{Model, ModelGraph};
 use stacklint_project::{Project, SourceFile};
-use stacklint_python::orm::{OrmFile, QCall};
+use stacklint_diagnostics::TextRange;
+use stacklint_python::orm::{AttrValue, ClassDef, OrmFile, QCall};
 
 use crate::Rule;
 
@@ -21,7 +22,7 @@ pub static RULES: &[&Rule] = &[&orm001_missing_index::RULE, &orm002_n_plus_one_q
 
 /// Files whose queries run in production: not tests, migrations or fixtures scripts.
 /// `path` is relative to the project root: the folders above it say nothing.
-fn production_code(path: &Path) -> bool {
+pub(crate) fn production_code(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let test_file = name.starts_with("test_") || name.ends_with("_test.py") || name == "tests.py" || name == "conftest.py";
     !test_file && !path.components().any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "test" | "migrations" | "management")))
@@ -47,6 +48,196 @@ pub(crate) fn resolved_queries(project: &Project) -> Vec<ResolvedQuery<'_>> {
         for index in 0..orm.queries.len() {
             if let Some(model) = resolve(project, graph, file, index) {
                 out.push(ResolvedQuery { file, orm, index, model, calls: orm.effective_calls(index) });
+            }
+        }
+    }
+    out
+}
+
+/// A query that a class runs for a request without writing it as a chain: a DRF view's
+/// retrieve by `lookup_field`, a `filterset_fields` filter, a Django detail view's
+/// `slug_field`, an admin changelist's `list_filter`.
+pub(crate) struct ImpliedQuery<'a> {
+    pub file: &'a SourceFile,
+    pub model: &'a Model,
+    /// The base queryset's calls, then the implied ones.
+    pub calls: Vec<QCall>,
+    /// Where it is reported: the attribute's value (or the list entry).
+    pub at: TextRange,
+    /// How the message names it: ``the retrieve of `OrderViewSet` (`lookup_field = "code"`)``.
+    pub what: String,
+}
+
+fn implied_call(method: &str, lookups: Vec<String>, strings: Vec<String>, at: TextRange) -> QCall {
+    QCall { method: method.to_owned(), lookups, strings, other_args: false, splat: false, range: at }
+}
+
+/// A class of a views module that serves a model through its `queryset` / `get_queryset`.
+/// The query is `None` for a Django view that names only `model = X` (its queryset is
+/// `X._default_manager.all()`).
+fn view_model<'a>(project: &'a Project, graph: &'a ModelGraph, file: &'a SourceFile, orm: &'a OrmFile, class: usize) -> Option<(Option<usize>, &'a Model)> {
+    if let Some(q) = orm.class_queryset(class) {
+        return Some((Some(q), resolve(project, graph, file, q)?));
+    }
+    let c = orm.classes.get(class)?;
+    if c.method_names.iter().any(|m| m == "get_queryset") || orm.queries.iter().any(|q| q.class == Some(class) && q.class_attr.as_deref() == Some("queryset")) {
+        return None;
+    }
+    let AttrValue::Name(name) = &c.attr("model")?.value else { return None };
+    let i = graph.resolve_name(project, &file.path, file.python()?, name)?;
+    Some((None, graph.get(i)?))
+}
+
+/// DRF's and Django's view classes and mixins: a view built on these alone runs the
+/// queries its attributes say (a project base class may override `get_queryset`,
+/// `get_object` or `get_serializer_class`).
+const VIEW_BASES: [&str; 24] = [
+    "ModelViewSet",
+    "ReadOnlyModelViewSet",
+    "GenericViewSet",
+    "GenericAPIView",
+    "ListAPIView",
+    "ListCreateAPIView",
+    "RetrieveAPIView",
+    "RetrieveUpdateAPIView",
+    "RetrieveDestroyAPIView",
+    "RetrieveUpdateDestroyAPIView",
+    "CreateAPIView",
+    "UpdateAPIView",
+    "DestroyAPIView",
+    "ListModelMixin",
+    "RetrieveModelMixin",
+    "CreateModelMixin",
+    "UpdateModelMixin",
+    "DestroyModelMixin",
+    "DetailView",
+    "ListView",
+    "UpdateView",
+    "DeleteView",
+    "LoginRequiredMixin",
+    "PermissionRequiredMixin",
+];
+
+/// Whether every base of `class` is one of `known` (last segment: `viewsets.ModelViewSet`).
+pub(crate) fn known_bases(class: &ClassDef, known: &[&str]) -> bool {
+    !class.bases.is_empty() && class.bases.iter().all(|b| known.contains(&b.rsplit('.').next().unwrap_or(b)))
+}
+
+pub(crate) fn is_plain_view(class: &ClassDef) -> bool {
+    known_bases(class, &VIEW_BASES)
+}
+
+/// The string entries of a class attribute (`["a", "b"]`, or one string).
+fn attr_strings(class: &ClassDef, name: &str) -> Vec<(String, TextRange)> {
+    match class.attr(name).map(|a| (&a.value, a.range)) {
+        Some((AttrValue::Strings(v), _)) => v.clone(),
+        Some((AttrValue::Str(s), r)) => vec![(s.clone(), r)],
+        _ => Vec::new(),
+    }
+}
+
+/// The admin class registered for a model in `orm` (decorator or `admin.site.register`).
+pub(crate) fn admin_classes<'a>(project: &'a Project, graph: &'a ModelGraph, file: &'a SourceFile) -> Vec<(usize, &'a Model)> {
+    let mut out = Vec::new();
+    let Some(module) = file.python() else { return out };
+    let orm = module.orm();
+    let mut pairs: Vec<(usize, &str)> = Vec::new();
+    for (ci, c) in orm.classes.iter().enumerate() {
+        if let [only] = c.registers.as_slice() {
+            pairs.push((ci, only));
+        }
+    }
+    for (models, admin) in &orm.registrations {
+        if let ([only], Some(admin)) = (models.as_slice(), admin)
+            && let Some(ci) = orm.classes.iter().position(|c| &c.name == admin)
+        {
+            pairs.push((ci, only));
+        }
+    }
+    for (ci, name) in pairs {
+        // Only a plain `ModelAdmin`: a project base may override the changelist's queryset.
+        if !orm.classes.get(ci).is_some_and(|c| known_bases(c, &["ModelAdmin"])) {
+            continue;
+        }
+        if let Some(model) = graph.resolve_name(project, &file.path, module, name).and_then(|i| graph.get(i)) {
+            out.push((ci, model));
+        }
+    }
+    out
+}
+
+/// The queries views, filters and admin changelists imply (see [`ImpliedQuery`]).
+pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
+    let graph = project.models();
+    let mut out = Vec::new();
+    for file in project.files.iter().filter(|f| f.kind.is_python() && production_code(f.path.strip_prefix(&project.root).unwrap_or(&f.path))) {
+        let Some(module) = file.python() else { continue };
+        let orm = module.orm();
+        for (ci, class) in orm.classes.iter().enumerate() {
+            if !is_plain_view(class) {
+                continue;
+            }
+            let Some((q, model)) = view_model(project, graph, file, orm, ci) else { continue };
+            let base: Vec<QCall> = q.map(|q| orm.effective_calls(q).into_iter().cloned().collect()).unwrap_or_default();
+            // A retrieve: `get_object()` filters the queryset by `lookup_field` (DRF) or
+            // `slug_field` (Django's detail views); `pk` is the default and is indexed.
+            for attr in ["lookup_field", "slug_field"] {
+                let Some(a) = class.attr(attr) else { continue };
+                let AttrValue::Str(field) = &a.value else { continue };
+                if class.method_names.iter().any(|m| m == "get_object") {
+                    continue;
+                }
+                let mut calls = base.clone();
+                calls.push(implied_call("get", vec![field.clone()], Vec::new(), a.range));
+                out.push(ImpliedQuery { file, model, calls, at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
+            }
+            // `filterset_fields`: each is an equality filter a client may pass alone (when
+            // the view's `filter_backends`, if it names them, include django-filter's); the
+            // list is ordered by `ordering` when `OrderingFilter` is named there.
+            let backends = class.attr("filter_backends").map(|a| a.range.slice(&file.text));
+            if backends.is_some_and(|b| !b.contains("DjangoFilterBackend")) {
+                continue;
+            }
+            let ordering = if backends.is_some_and(|b| b.contains("OrderingFilter")) { attr_strings(class, "ordering") } else { Vec::new() };
+            for (field, at) in attr_strings(class, "filterset_fields") {
+                if field.contains("__") {
+                    continue;
+                }
+                let mut calls = base.clone();
+                if !ordering.is_empty() {
+                    calls.push(implied_call("order_by", Vec::new(), ordering.iter().map(|(s, _)| s.clone()).collect(), at));
+                }
+                calls.push(implied_call("filter", vec![field.clone()], Vec::new(), at));
+                out.push(ImpliedQuery { file, model, calls, at, what: format!("The list of `{}` filtered by its `filterset_fields` entry `{field}`", class.name) });
+            }
+        }
+        for (ci, model) in admin_classes(project, graph, file) {
+            let Some(class) = orm.classes.get(ci) else { continue };
+            if class.method_names.iter().any(|m| m == "get_queryset") {
+                continue;
+            }
+            let ordering = attr_strings(class, "ordering");
+            for (field, at) in attr_strings(class, "list_filter") {
+                if field.contains("__") {
+                    continue;
+                }
+                let mut calls = Vec::new();
+                if !ordering.is_empty() {
+                    calls.push(implied_call("order_by", Vec::new(), ordering.iter().map(|(s, _)| s.clone()).collect(), at));
+                }
+                // A date filter offers fixed ranges and runs only when picked; a plain
+                // column's filter lists its distinct values on every changelist page.
+                if model.field(&field).is_none_or(|f| f.def.class.ends_with("DateField") || f.def.class.ends_with("DateTimeField")) {
+                    continue;
+                }
+                calls.push(implied_call("filter", vec![field.clone()], Vec::new(), at));
+                out.push(ImpliedQuery {
+                    file,
+                    model,
+                    calls,
+                    at,
+                    what: format!("The admin changelist of `{}` (its `list_filter` entry `{field}` lists the distinct values on every page and filters by one)", class.name),
+                });
             }
         }
     }

@@ -1,16 +1,18 @@
 use std::collections::HashSet;
 
-use stacklint_diagnostics::{Edit, Fix, Severity};
-use stacklint_project::orm::{IndexKind, Model};
+use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
+use stacklint_project::orm::{IndexKind, Model, ModelGraph, Related};
 use stacklint_project::{Project, SourceFile};
+use stacklint_python::orm::QCall;
 
-use super::{place, query_text, resolved_queries};
+use super::{implied_queries, place, query_text, resolved_queries};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
 
 declare_rule! {
     /// ## What it does
     /// Reports a queryset that filters a model (`filter`, `get`, `get_or_create`,
-    /// `get_object_or_404`) on columns no index of the model starts with. Indexes are the
+    /// `get_object_or_404`, through `objects` or any other manager of the model) on columns
+    /// no index of the model starts with. Indexes are the
     /// primary key (`id` unless a field says `primary_key=True`), `unique=True`, `db_index=True`, foreign keys and one-to-one fields,
     /// `SlugField`s, `Meta.indexes`, `unique_together`, `index_together` and
     /// `UniqueConstraint`s, inherited from abstract bases too. An index serves a query when
@@ -18,7 +20,21 @@ declare_rule! {
     /// foreign key column. Lookups a btree cannot use (`__icontains`, `__iexact`,
     /// `__regex`, `__isnull`, date parts) are left out, and a query on an unresolved model,
     /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
-    /// booleans alone without an ordering to serve (half the table matches).
+    /// booleans alone without an ordering to serve (half the table matches), nor one that
+    /// only bounds dates from above (`member_until__lte=today`: the past, usually most of
+    /// the table).
+    ///
+    /// A lookup across a relation (`city__name`) is judged on the model the last hop lands
+    /// on: the database finds the `City` rows by `name`, then joins through the foreign
+    /// key's index; the fix indexes `City`. A query that also filters columns of its own
+    /// model is not judged there (which side the database starts from depends on the data).
+    ///
+    /// Queries that classes run without writing them are judged too: a DRF view's retrieve
+    /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset`,
+    /// `get_queryset()` or `model`, each `filterset_fields` entry (ordered by the view's `ordering`),
+    /// and each `list_filter` entry of a registered `ModelAdmin`. Their columns with
+    /// `choices` or booleans are left out, and `search_fields` never count: they search
+    /// text with `icontains`, which a btree index does not serve.
     ///
     /// ## Why is this bad?
     /// Without an index the database reads every row of the table for each such query: the
@@ -83,14 +99,18 @@ const RANGE: [&str; 5] = ["gt", "gte", "lt", "lte", "range"];
 /// How a lookup uses a column of the model.
 enum Use {
     Equality(String),
-    Range(String),
+    /// A range; `true` for an upper bound alone (`__lt`, `__lte`).
+    Range(String, bool),
+    /// A lookup across a foreign key landing on a column of another model that no index of
+    /// that model starts with (`city__name`): the related model, the column, a range.
+    Far(usize, String, bool),
     /// Not a column of this model's table a btree serves (`__icontains`, a reverse join).
     Ignored,
     /// A name stacklint does not know: the query is not judged.
     Unknown,
 }
 
-fn lookup_use(model: &Model, lookup: &str) -> Use {
+fn lookup_use(graph: &ModelGraph, model: &Model, lookup: &str) -> Use {
     let mut parts = lookup.split("__");
     let first = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();
@@ -111,11 +131,47 @@ fn lookup_use(model: &Model, lookup: &str) -> Use {
     match rest.first() {
         None => Use::Equality(name),
         Some(op) if EQUALITY.contains(op) => Use::Equality(name),
-        Some(op) if RANGE.contains(op) && rest.len() == 1 => Use::Range(name),
-        // `room__slug`: the join runs through this model's `room` column.
-        Some(_) if (field.def.is_foreign_key() || field.def.is_one_to_one()) && !rest.contains(&"isnull") => Use::Equality(name),
+        Some(op) if RANGE.contains(op) && rest.len() == 1 => Use::Range(name, matches!(*op, "lt" | "lte")),
+        // `room__slug`: the join runs through this model's `room` column; the column the
+        // last hop lands on decides whether the related rows are found by an index.
+        Some(_) if (field.def.is_foreign_key() || field.def.is_one_to_one()) && !rest.contains(&"isnull") => far_use(graph, field.target, &rest).unwrap_or(Use::Equality(name)),
         Some(_) => Use::Ignored,
     }
+}
+
+/// The far side of `fk__rest`: `Some(Use::Far)` when it lands on a plain column of a
+/// project model (complete, concrete) that no index of that model starts with; `None` when
+/// it is served (an index, the primary key, a foreign key) or not known.
+fn far_use(graph: &ModelGraph, target: Option<Related>, rest: &[&str]) -> Option<Use> {
+    let Some(Related::Model(mut at)) = target else { return None };
+    let mut i = 0;
+    for _ in 0..8 {
+        let m = graph.get(at)?;
+        let part = *rest.get(i)?;
+        if part == "pk" || part == m.pk() || part == "id" {
+            return None;
+        }
+        let f = m.field(part)?;
+        let next = rest.get(i + 1).copied();
+        if (f.def.is_foreign_key() || f.def.is_one_to_one()) && next.is_some_and(|n| !EQUALITY.contains(&n) && !RANGE.contains(&n)) {
+            let Some(Related::Model(j)) = f.target else { return None };
+            at = j;
+            i += 1;
+            continue;
+        }
+        if !m.complete || m.abstract_ || f.on_parent || f.def.is_many_to_many() || f.def.class.ends_with("BooleanField") || f.def.choices {
+            return None;
+        }
+        let range = match next {
+            None => false,
+            Some(op) if EQUALITY.contains(&op) && rest.len() == i + 2 => false,
+            Some(op) if RANGE.contains(&op) && rest.len() == i + 2 => true,
+            Some(_) => return None,
+        };
+        let covered = m.indexes.iter().any(|ix| ix.fields.first().is_some_and(|x| x.trim_start_matches('-') == f.def.name));
+        return (!covered).then(|| Use::Far(at, f.def.name.clone(), range));
+    }
+    None
 }
 
 fn check(cx: &mut Checker) {
@@ -123,47 +179,96 @@ fn check(cx: &mut Checker) {
     let mut seen = HashSet::new();
     for q in resolved_queries(project) {
         let Some(query) = q.orm.queries.get(q.index) else { continue };
-        if query.refined_later || !q.model.complete || q.model.abstract_ || q.calls.iter().any(|c| c.splat) {
+        if query.refined_later {
             continue;
         }
-        let (mut eq, mut range, mut unknown, mut at) = (Vec::new(), Vec::new(), false, None);
-        for c in q.calls.iter().filter(|c| FILTERS.contains(&c.method.as_str())) {
-            for l in &c.lookups {
-                match lookup_use(q.model, l) {
-                    Use::Equality(f) => push_new(&mut eq, f),
-                    Use::Range(f) => push_new(&mut range, f),
-                    Use::Ignored => continue,
-                    Use::Unknown => unknown = true,
-                }
-                at.get_or_insert(c.range);
-            }
-        }
-        let Some(at) = at else { continue };
-        let columns: Vec<&String> = eq.iter().chain(&range).collect();
-        if unknown || columns.is_empty() {
-            continue;
-        }
-        let covered = q.model.indexes.iter().any(|ix| ix.fields.first().is_some_and(|f| columns.iter().any(|c| *c == f.trim_start_matches('-'))));
-        if covered || !seen.insert((q.file.path.clone(), at)) {
-            continue;
-        }
-        let order: Vec<String> = q.calls.iter().rev().find(|c| c.method == "order_by").map(|c| c.strings.iter().map(|s| s.trim_start_matches('-').to_owned()).filter(|s| !s.contains("__") && s != "?" && q.model.field(s).is_some()).collect()).unwrap_or_default();
-        // A btree on booleans alone is one the planner rarely picks (half the table
-        // matches): only worth it when it also serves an ordering.
-        let boolean = |f: &String| q.model.field(f).is_some_and(|x| x.def.class.ends_with("BooleanField"));
-        if range.is_empty() && order.is_empty() && eq.iter().all(boolean) {
-            continue;
-        }
-        let mut wanted = eq.clone();
-        if let Some(r) = range.first() {
-            push_new(&mut wanted, r.clone());
-        } else {
-            for o in order {
-                push_new(&mut wanted, o);
-            }
-        }
-        report(cx, project, q.file, at, &query_text(q.file, query.range), q.model, &eq, &range, &wanted);
+        judge(cx, project, &mut seen, q.file, q.model, &q.calls, None, &format!("`{}`", query_text(q.file, query.range)));
     }
+    for q in implied_queries(project) {
+        let calls: Vec<&QCall> = q.calls.iter().collect();
+        judge(cx, project, &mut seen, q.file, q.model, &calls, Some(q.at), &q.what);
+    }
+}
+
+/// Judge one query's filters against the model's indexes; `at` overrides where the
+/// finding goes (the first filter call).
+#[allow(clippy::too_many_arguments)]
+fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::PathBuf, TextRange)>, file: &SourceFile, model: &Model, calls: &[&QCall], at_override: Option<TextRange>, what: &str) {
+    if !model.complete || model.abstract_ || calls.iter().any(|c| c.splat) {
+        return;
+    }
+    let graph = project.models();
+    let (mut eq, mut range, mut far, mut unknown, mut at) = (Vec::new(), Vec::new(), Vec::new(), false, None);
+    // Every range an upper bound on a date (`member_until__lte=today`): the query selects
+    // the past, usually most of the table, which an index does not make cheaper.
+    let mut past_only = true;
+    for c in calls.iter().filter(|c| FILTERS.contains(&c.method.as_str())) {
+        for l in &c.lookups {
+            match lookup_use(graph, model, l) {
+                Use::Equality(f) => push_new(&mut eq, f),
+                Use::Range(f, upper) => {
+                    let date = model.field(&f).is_some_and(|x| x.def.class.ends_with("DateField") || x.def.class.ends_with("DateTimeField"));
+                    past_only &= upper && date;
+                    push_new(&mut range, f);
+                }
+                Use::Far(m, f, r) => far.push((m, f, r, l.clone())),
+                Use::Ignored => continue,
+                Use::Unknown => unknown = true,
+            }
+            at.get_or_insert(c.range);
+        }
+    }
+    let Some(at) = at_override.or(at) else { return };
+    let columns: Vec<&String> = eq.iter().chain(&range).collect();
+    if unknown || (columns.is_empty() && far.is_empty()) || (eq.is_empty() && !range.is_empty() && past_only) {
+        return;
+    }
+    let covered = model.indexes.iter().any(|ix| ix.fields.first().is_some_and(|f| columns.iter().any(|c| *c == f.trim_start_matches('-'))));
+    if covered || !seen.insert((file.path.clone(), at)) {
+        return;
+    }
+    if !far.is_empty() {
+        // Only lookups across one relation, all on one related model: its index is then
+        // the one the query needs. With columns of this model too, which side the database
+        // starts from depends on the data: not judged.
+        let Some((target, _, _, _)) = far.first() else { return };
+        if !columns.is_empty() || far.iter().any(|(m, _, _, _)| m != target) {
+            return;
+        }
+        let Some(target_model) = graph.get(*target) else { return };
+        let (mut feq, mut frange) = (Vec::new(), Vec::new());
+        for (_, f, r, _) in &far {
+            push_new(if *r { &mut frange } else { &mut feq }, f.clone());
+        }
+        let mut wanted = feq.clone();
+        if let Some(r) = frange.first() {
+            push_new(&mut wanted, r.clone());
+        }
+        let through: Vec<String> = far.iter().map(|(_, _, _, l)| format!("`{l}`")).collect();
+        let lead = format!("{what} filters `{}` through {} on `{}`", model.name, through.join(", "), target_model.name);
+        report(cx, project, file, at, &lead, target_model, &feq, &frange, &wanted);
+        return;
+    }
+    // A `get` finds one row: an ordering of the queryset it refines serves nothing.
+    let one_row = calls.iter().any(|c| matches!(c.method.as_str(), "get" | "get_or_create" | "update_or_create"));
+    let order: Vec<String> = calls.iter().rev().filter(|_| !one_row).find(|c| c.method == "order_by").map(|c| c.strings.iter().map(|s| s.trim_start_matches('-').to_owned()).filter(|s| !s.contains("__") && s != "?" && model.field(s).is_some()).collect()).unwrap_or_default();
+    // A btree on booleans (or on a column of a few `choices`) alone is one the planner
+    // rarely picks (a large part of the table matches): only worth it when it also serves
+    // an ordering.
+    // A filter a view or the admin offers on such a column is not judged at all.
+    let boolean = |f: &String| model.field(f).is_some_and(|x| x.def.class.ends_with("BooleanField") || (at_override.is_some() && x.def.choices));
+    if range.is_empty() && (order.is_empty() || at_override.is_some()) && eq.iter().all(boolean) {
+        return;
+    }
+    let mut wanted = eq.clone();
+    if let Some(r) = range.first() {
+        push_new(&mut wanted, r.clone());
+    } else {
+        for o in order {
+            push_new(&mut wanted, o);
+        }
+    }
+    report(cx, project, file, at, &format!("{what} filters `{}`", model.name), model, &eq, &range, &wanted);
 }
 
 fn push_new(v: &mut Vec<String>, s: String) {
@@ -173,7 +278,7 @@ fn push_new(v: &mut Vec<String>, s: String) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: stacklint_diagnostics::TextRange, query: &str, model: &Model, eq: &[String], range: &[String], wanted: &[String]) {
+fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: TextRange, lead: &str, model: &Model, eq: &[String], range: &[String], wanted: &[String]) {
     let quoted = |v: &[String]| v.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
     let has: Vec<String> = model.indexes.iter().map(stacklint_project::orm::ModelIndex::describe).collect();
     let filters = match (eq.is_empty(), range.is_empty()) {
@@ -189,10 +294,10 @@ fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: stacklint_
     let prefix = edit.as_ref().map_or_else(|| "models.Index".to_owned(), |(prefix, _)| prefix.clone());
     let index_text = format!("{prefix}(fields=[{fields}])");
     let message = format!(
-        "`{query}` filters `{}` with {filters}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole table on every call. Add `{index_text}` to the `Meta.indexes` of `{}` in {models_file}, then run `python manage.py makemigrations`",
-        model.name,
+        "{lead} with {filters}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole `{}` table on every call. Add `{index_text}` to the `Meta.indexes` of `{}` in {models_file}, then run `python manage.py makemigrations`",
         model.name,
         has.join(", "),
+        model.name,
         model.name,
     );
     let mut d = cx.diagnostic(&file.path, at, message);

@@ -1,5 +1,7 @@
-use stacklint_diagnostics::{Edit, Fix, Severity};
-use stacklint_python::orm::Root;
+use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
+use stacklint_project::{Project, SourceFile};
+use stacklint_project::orm::Model;
+use stacklint_python::orm::{AttrValue, ClassDef, OrmFile, QCall, Root};
 
 use super::{call_strings, query_text, resolved_queries};
 use crate::{Checker, Family, FixAvailability, Scope, declare_rule};
@@ -13,12 +15,32 @@ declare_rule! {
     /// for `.count()`, `annotate`). Reading `message.author_id` needs no query. Querysets
     /// of `.values()` / `.values_list()` give dicts and are not judged.
     ///
+    /// Two more places read rows: a DRF list view (a viewset or `List...APIView`) whose
+    /// `serializer_class` is a `ModelSerializer` of its queryset's model reading a relation
+    /// per row — a nested serializer (`author = AuthorSerializer()`, `many=True` for a
+    /// reverse or many-to-many relation), `source="author.name"`, a
+    /// `StringRelatedField`/`SlugRelatedField`, a many-to-many field or a reverse relation
+    /// in `Meta.fields`, a
+    /// `SerializerMethodField` whose `get_<name>` reads `obj.author.name` — reported at the
+    /// view's queryset; and a registered `ModelAdmin` whose `list_display` shows a
+    /// foreign key, looks across one (`author__name`), or calls a method reading
+    /// `obj.author.name`, that the changelist's
+    /// `select_related` does not load (Django calls `select_related()` — non-null keys
+    /// only — when `list_display` names a foreign key and `list_select_related` is unset).
+    /// A query through a manager whose class has its own `get_queryset` (which may
+    /// `select_related`), or a manager class stacklint cannot read, is not judged.
+    ///
+    /// Only views, serializers and admins built on DRF's and Django's own classes are
+    /// judged (a project base class may load the relations or pick another serializer), and
+    /// not those with `get_serializer_class`, `Meta.depth` or an admin `get_queryset`.
+    ///
     /// ## Why is this bad?
     /// Each such read runs one more query per row: 1 + N queries for N rows instead of 1
     /// (or 2 with a prefetch). The page gets slower in proportion to the rows shown.
     ///
     /// The fix adds `.select_related(...)` / `.prefetch_related(...)` right after
-    /// `Model.objects` where the queryset is built. It is unsafe: it changes the SQL (a
+    /// `Model.objects` where the queryset is built (for the admin, it sets
+    /// `list_select_related`). It is unsafe: it changes the SQL (a
     /// join, or a second query loading every related row), which a person should weigh;
     /// for a per-row `.count()` an `annotate(Count(...))` loads less.
     ///
@@ -77,6 +99,73 @@ fn covers(names: &[&str], rel: &str) -> bool {
     names.iter().any(|n| *n == rel || n.strip_prefix(rel).is_some_and(|r| r.starts_with("__")))
 }
 
+/// A relation read per row without being loaded with the rows: the relation (lookup path),
+/// how the read is shown, and the call that loads it when one does.
+type Found = (String, String, Option<&'static str>);
+
+/// What the queryset `calls` load with the rows.
+struct Loaded<'a> {
+    select: Vec<&'a str>,
+    select_all: bool,
+    prefetch: Vec<&'a str>,
+    /// `prefetch_related(Prefetch(...))` or another non-string argument: not judged.
+    opaque: bool,
+    annotated: bool,
+}
+
+impl<'a> Loaded<'a> {
+    fn of(calls: &[&'a QCall]) -> Loaded<'a> {
+        let (select, _, select_all) = call_strings(calls, "select_related");
+        let (prefetch, opaque, _) = call_strings(calls, "prefetch_related");
+        Loaded { select, select_all, prefetch, opaque, annotated: calls.iter().any(|c| c.method == "annotate") }
+    }
+}
+
+/// The relations that `reads` (attribute paths on a row of `model`) load one query per row.
+fn unloaded(model: &Model, loaded: &Loaded<'_>, var: &str, reads: &[(Vec<String>, TextRange)]) -> Vec<Found> {
+    let mut found: Vec<Found> = Vec::new();
+    for (path, _) in reads {
+        let Some(first) = path.first() else { continue };
+        let next = path.get(1).map(String::as_str);
+        let shown = format!("{var}.{}", path.join("."));
+        if found.iter().any(|(r, _, _)| r == first) {
+            continue;
+        }
+        if let Some(f) = model.field(first) {
+            if f.def.is_foreign_key() || f.def.is_one_to_one() {
+                if !loaded.select_all && !covers(&loaded.select, first) && !covers(&loaded.prefetch, first) {
+                    found.push((first.clone(), shown, Some("select_related")));
+                }
+            } else if f.def.is_many_to_many() && next.is_some() && !covers(&loaded.prefetch, first) && !(loaded.annotated && next == Some("count")) {
+                found.push((first.clone(), format!("{shown}()"), next.filter(|m| CACHED.contains(m)).map(|_| "prefetch_related")));
+            }
+        } else if let Some(r) = model.reverse(first) {
+            if !r.many {
+                if !loaded.select_all && !covers(&loaded.select, first) && !covers(&loaded.prefetch, first) {
+                    found.push((first.clone(), shown, Some("select_related")));
+                }
+            } else if next.is_some() && !covers(&loaded.prefetch, first) && !(loaded.annotated && next == Some("count")) {
+                found.push((first.clone(), format!("{shown}()"), next.filter(|m| CACHED.contains(m)).map(|_| "prefetch_related")));
+            }
+        }
+    }
+    found
+}
+
+/// Whether the query starts at a manager whose own `get_queryset` may load relations.
+fn opaque_manager(orm: &OrmFile, q: usize, model: &Model) -> bool {
+    matches!(orm.origin(q).map(|o| &o.root), Some(Root::Manager { manager, .. }) if model.manager_is_opaque(manager))
+}
+
+/// `.select_related("a").prefetch_related("b")` for the fixable relations of `found`.
+fn added_calls(found: &[Found]) -> String {
+    let calls_for = |method: &str| {
+        let names: Vec<String> = found.iter().filter(|(_, _, m)| *m == Some(method)).map(|(r, _, _)| format!("\"{r}\"")).collect();
+        (!names.is_empty()).then(|| format!(".{method}({})", names.join(", ")))
+    };
+    [calls_for("select_related"), calls_for("prefetch_related")].into_iter().flatten().collect()
+}
+
 fn check(cx: &mut Checker) {
     let project = cx.project();
     let queries = resolved_queries(project);
@@ -85,50 +174,18 @@ fn check(cx: &mut Checker) {
             if q.calls.last().is_some_and(|c| NOT_ROWS.contains(&c.method.as_str())) || q.calls.iter().any(|c| matches!(c.method.as_str(), "values" | "values_list")) {
                 continue;
             }
-            let (select, _, select_all) = call_strings(&q.calls, "select_related");
-            let (prefetch, prefetch_objects, _) = call_strings(&q.calls, "prefetch_related");
-            let annotated = q.calls.iter().any(|c| c.method == "annotate");
-            if prefetch_objects {
+            let loaded = Loaded::of(&q.calls);
+            if loaded.opaque || opaque_manager(q.orm, q.index, q.model) {
                 continue;
             }
-            // (relation, what is read, fixable by the call, the call)
-            let mut found: Vec<(String, String, Option<&str>)> = Vec::new();
-            for (path, _) in &lp.reads {
-                let Some(first) = path.first() else { continue };
-                let next = path.get(1).map(String::as_str);
-                let shown = format!("{}.{}", lp.var, path.join("."));
-                if found.iter().any(|(r, _, _)| r == first) {
-                    continue;
-                }
-                if let Some(f) = q.model.field(first) {
-                    if f.def.is_foreign_key() || f.def.is_one_to_one() {
-                        if !select_all && !covers(&select, first) && !covers(&prefetch, first) {
-                            found.push((first.clone(), shown, Some("select_related")));
-                        }
-                    } else if f.def.is_many_to_many() && next.is_some() && !covers(&prefetch, first) && !(annotated && next == Some("count")) {
-                        found.push((first.clone(), format!("{shown}()"), next.filter(|m| CACHED.contains(m)).map(|_| "prefetch_related")));
-                    }
-                } else if let Some(r) = q.model.reverse(first) {
-                    if !r.many {
-                        if !select_all && !covers(&select, first) && !covers(&prefetch, first) {
-                            found.push((first.clone(), shown, Some("select_related")));
-                        }
-                    } else if next.is_some() && !covers(&prefetch, first) && !(annotated && next == Some("count")) {
-                        found.push((first.clone(), format!("{shown}()"), next.filter(|m| CACHED.contains(m)).map(|_| "prefetch_related")));
-                    }
-                }
-            }
+            let found = unloaded(q.model, &loaded, &lp.var, &lp.reads);
             if found.is_empty() {
                 continue;
             }
             let Some(query) = q.orm.queries.get(q.index) else { continue };
             let reads = found.iter().map(|(_, s, _)| format!("`{s}`")).collect::<Vec<_>>().join(", ");
             let per_row = found.len();
-            let calls_for = |method: &str| {
-                let names: Vec<String> = found.iter().filter(|(_, _, m)| *m == Some(method)).map(|(r, _, _)| format!("\"{r}\"")).collect();
-                (!names.is_empty()).then(|| format!(".{method}({})", names.join(", ")))
-            };
-            let added: String = [calls_for("select_related"), calls_for("prefetch_related")].into_iter().flatten().collect();
+            let added = added_calls(&found);
             let count_hint = if found.iter().any(|(_, s, _)| s.ends_with(".count()")) { "; for a count alone, `.annotate(Count(...))` loads no rows" } else { "" };
             let message = format!(
                 "The loop over `{}` reads {reads} on each `{}` row: {per_row} more {} per row, 1 + {per_row} × N queries for N rows{}{count_hint}",
@@ -143,6 +200,224 @@ fn check(cx: &mut Checker) {
             {
                 d = d.with_fix(Fix::unsafe_(format!("Add `{added}` to the queryset"), vec![Edit::insert(&q.file.path, *manager_end, added.clone())]));
             }
+            cx.report(d);
+        }
+    }
+    serializers(cx, project);
+    admin_changelists(cx, project);
+}
+
+/// DRF relational fields that read the related object (not only its key).
+const OBJECT_FIELDS: [&str; 2] = ["StringRelatedField", "SlugRelatedField"];
+/// DRF relational fields that read only keys: a query per row only with `many=True`.
+const KEY_FIELDS: [&str; 2] = ["PrimaryKeyRelatedField", "HyperlinkedRelatedField"];
+
+/// Whether a view class lists rows: a list view or a viewset with a list action.
+fn lists_rows(class: &ClassDef) -> bool {
+    class.bases.iter().any(|b| {
+        let last = b.rsplit('.').next().unwrap_or(b);
+        last.contains("List") || last == "ModelViewSet" || last == "ReadOnlyModelViewSet"
+    })
+}
+
+/// What a `ModelSerializer` of `model` reads on each instance, as attribute paths with
+/// how each is declared; `None` when it cannot be read (`depth`, no `Meta.model` of this
+/// model).
+fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, model: usize) -> Option<Vec<(Vec<String>, String)>> {
+    let graph = project.models();
+    let smodule = sfile.python()?;
+    let meta = sclass.meta.as_ref()?;
+    // A project base serializer may add fields or change how rows are read.
+    if meta.attr("depth").is_some() || !super::known_bases(sclass, &["ModelSerializer", "HyperlinkedModelSerializer"]) || sclass.method_names.iter().any(|m| m == "to_representation") {
+        return None;
+    }
+    let AttrValue::Name(meta_model) = &meta.attr("model")?.value else { return None };
+    if graph.resolve_name(project, &sfile.path, smodule, meta_model)? != model {
+        return None;
+    }
+    let m = graph.get(model)?;
+    let mut out = Vec::new();
+    for a in &sclass.attrs {
+        let AttrValue::Call { callee, source, many, write_only, .. } = &a.value else { continue };
+        if *write_only {
+            continue;
+        }
+        let last = callee.rsplit('.').next().unwrap_or(callee);
+        let rel = source.clone().unwrap_or_else(|| a.name.clone());
+        let tail = |many: bool| if many { vec![rel.clone(), "all".to_owned()] } else { vec![rel.clone()] };
+        if last == "SerializerMethodField" {
+            if let Some(method) = sclass.methods.iter().find(|x| x.name == format!("get_{}", a.name)) {
+                out.extend(method.reads.iter().map(|(p, _)| (p.clone(), format!("`{}.{}` (in `{}`)", method.param, p.join("."), method.name))));
+            }
+        } else if rel.contains('.') {
+            out.push((rel.split('.').map(str::to_owned).collect(), format!("`{}` (`source=\"{rel}\"`)", a.name)));
+        } else if rel == "*" {
+        } else if OBJECT_FIELDS.contains(&last) || (KEY_FIELDS.contains(&last) && *many) {
+            out.push((tail(*many), format!("`{}` (`{last}`)", a.name)));
+        } else if let Some((nfile, ni)) = graph.resolve_class(project, sfile, callee)
+            && nfile.python().and_then(|p| p.orm().classes.get(ni)).and_then(|c| c.meta.as_ref()).is_some_and(|mt| mt.attr("model").is_some())
+        {
+            out.push((tail(*many), format!("`{}` (nested `{last}`)", a.name)));
+        }
+    }
+    // Many-to-many fields and reverse relations listed in `Meta.fields` are
+    // `PrimaryKeyRelatedField(many=True)`: their keys are read with a query per row.
+    let declared = |n: &str| sclass.attrs.iter().any(|a| a.name == n);
+    let listed: Vec<String> = match meta.attr("fields").map(|a| &a.value) {
+        Some(AttrValue::Strings(v)) => v.iter().map(|(s, _)| s.clone()).collect(),
+        Some(AttrValue::Str(s)) if s == "__all__" && meta.attr("exclude").is_none() => m.fields.iter().map(|f| f.def.name.clone()).collect(),
+        _ => Vec::new(),
+    };
+    for name in listed.iter().filter(|n| !declared(n)) {
+        if m.field(name).is_some_and(|f| f.def.is_many_to_many() && !f.on_parent) {
+            out.push((vec![name.clone(), "all".to_owned()], format!("`{name}` (many-to-many in `Meta.fields`)")));
+        } else if m.field(name).is_none() && m.reverse(name).is_some_and(|r| r.many) {
+            out.push((vec![name.clone(), "all".to_owned()], format!("`{name}` (reverse relation in `Meta.fields`)")));
+        }
+    }
+    Some(out)
+}
+
+/// A list view whose serializer reads relations its queryset does not load.
+fn serializers(cx: &mut Checker, project: &Project) {
+    let graph = project.models();
+    for file in project.files.iter().filter(|f| f.kind.is_python() && super::production_code(f.path.strip_prefix(&project.root).unwrap_or(&f.path))) {
+        let Some(module) = file.python() else { continue };
+        let orm = module.orm();
+        for (ci, class) in orm.classes.iter().enumerate() {
+            let Some(AttrValue::Name(ser)) = class.attr("serializer_class").map(|a| &a.value) else { continue };
+            if !lists_rows(class) || !super::is_plain_view(class) || class.method_names.iter().any(|m| m == "get_serializer_class" || m == "list") {
+                continue;
+            }
+            let Some(q) = orm.class_queryset(ci) else { continue };
+            let Some(mi) = graph.query_model(project, file, q) else { continue };
+            let Some(model) = graph.get(mi) else { continue };
+            let calls = orm.effective_calls(q);
+            if calls.last().is_some_and(|c| NOT_ROWS.contains(&c.method.as_str())) || calls.iter().any(|c| matches!(c.method.as_str(), "values" | "values_list")) {
+                continue;
+            }
+            let loaded = Loaded::of(&calls);
+            if loaded.opaque || opaque_manager(orm, q, model) {
+                continue;
+            }
+            let Some((sfile, si)) = graph.resolve_class(project, file, ser) else { continue };
+            let Some(sclass) = sfile.python().and_then(|p| p.orm().classes.get(si)) else { continue };
+            let Some(reads) = serializer_reads(project, sfile, sclass, mi) else { continue };
+            let paths: Vec<(Vec<String>, TextRange)> = reads.iter().map(|(p, _)| (p.clone(), TextRange::default())).collect();
+            let found = unloaded(model, &loaded, "obj", &paths);
+            if found.is_empty() {
+                continue;
+            }
+            let Some(query) = orm.queries.get(q) else { continue };
+            let shown: Vec<&str> = found.iter().filter_map(|(r, _, _)| reads.iter().find(|(p, _)| p.first() == Some(r)).map(|(_, s)| s.as_str())).collect();
+            let per_row = found.len();
+            let added = added_calls(&found);
+            let message = format!(
+                "`{}` lists `{}` with `{}`, which reads {} on each `{}`: {per_row} more {} per row, 1 + {per_row} × N queries for a page of N{}",
+                class.name,
+                query_text(file, query.range),
+                sclass.name,
+                shown.join(", "),
+                model.name,
+                if per_row == 1 { "query" } else { "queries" },
+                if added.is_empty() { String::new() } else { format!("; `{added}` loads them with the rows") },
+            );
+            let mut d = cx.diagnostic(&file.path, query.range, message);
+            if let Some(Root::Manager { manager_end, .. }) = orm.origin(q).map(|o| &o.root)
+                && !added.is_empty()
+            {
+                d = d.with_fix(Fix::unsafe_(format!("Add `{added}` to the queryset"), vec![Edit::insert(&file.path, *manager_end, added.clone())]));
+            }
+            cx.report(d);
+        }
+    }
+}
+
+/// An admin changelist whose `list_display` reads a foreign key's object per row that the
+/// changelist's `select_related` does not load. Django's changelist calls
+/// `select_related()` (every non-null foreign key) when `list_select_related = True`, or
+/// when it is unset and `list_display` names a foreign key field; a list of names loads
+/// those only.
+fn admin_changelists(cx: &mut Checker, project: &Project) {
+    let graph = project.models();
+    for file in project.files.iter().filter(|f| f.kind.is_python() && super::production_code(f.path.strip_prefix(&project.root).unwrap_or(&f.path))) {
+        let Some(module) = file.python() else { continue };
+        let orm = module.orm();
+        for (ci, model) in super::admin_classes(project, graph, file) {
+            let Some(class) = orm.classes.get(ci) else { continue };
+            if !model.complete || class.method_names.iter().any(|m| m == "get_queryset" || m == "get_list_select_related" || m == "get_list_display") {
+                continue;
+            }
+            let Some(display) = class.attr("list_display") else { continue };
+            let AttrValue::Strings(entries) = &display.value else { continue };
+            let fk = |name: &str| model.field(name).filter(|f| (f.def.is_foreign_key() || f.def.is_one_to_one()) && !f.on_parent);
+            let explicit = class.attr("list_select_related").map(|a| &a.value);
+            // What the changelist loads: `None` = `select_related()` (non-null keys).
+            let loaded: Option<Vec<String>> = match explicit {
+                Some(AttrValue::Bool(true)) => None,
+                Some(AttrValue::Strings(v)) => Some(v.iter().map(|(s, _)| s.clone()).collect()),
+                None | Some(AttrValue::Bool(false)) if entries.iter().any(|(e, _)| fk(e).is_some()) => None,
+                None | Some(AttrValue::Bool(false)) => Some(Vec::new()),
+                Some(_) => continue,
+            };
+            let is_loaded = |rel: &str| match &loaded {
+                None => fk(rel).is_some_and(|f| !f.def.null),
+                Some(names) => names.iter().any(|n| n == rel || n.strip_prefix(rel).is_some_and(|r| r.starts_with("__"))),
+            };
+            // (relation, how it is read)
+            let mut found: Vec<(String, String)> = Vec::new();
+            for (entry, _) in entries {
+                if let Some(f) = fk(entry) {
+                    // The changelist shows `str(obj.<fk>)`.
+                    if !is_loaded(entry) && !found.iter().any(|(r, _)| r == entry) {
+                        found.push((entry.clone(), format!("`{entry}` ({}foreign key shown as text)", if f.def.null { "nullable " } else { "" })));
+                    }
+                } else if let Some((first, attr)) = entry.split_once("__").filter(|(f, a)| fk(f).is_some() && !a.contains("__")) {
+                    // `author__name` (Django 5.1+): the changelist reads `obj.author.name`,
+                    // and such an entry does not make it call `select_related()`.
+                    if !is_loaded(first) && !found.iter().any(|(r, _)| r == first) && attr != "id" && attr != "pk" {
+                        found.push((first.to_owned(), format!("`{entry}` (a lookup across a foreign key)")));
+                    }
+                } else if let Some(method) = class.methods.iter().find(|m| &m.name == entry) {
+                    for (path, _) in &method.reads {
+                        let Some(first) = path.first() else { continue };
+                        // Only an attribute of the related object (`obj.author.name`), not the key.
+                        if path.len() < 2 || fk(first).is_none() || is_loaded(first) || found.iter().any(|(r, _)| r == first) {
+                            continue;
+                        }
+                        found.push((first.clone(), format!("`{}.{}` (in `{}`)", method.param, path.join("."), method.name)));
+                    }
+                }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            let per_row = found.len();
+            let mut names: Vec<String> = match &loaded {
+                Some(v) => v.clone(),
+                None => entries.iter().filter(|(e, _)| fk(e).is_some_and(|f| !f.def.null)).map(|(e, _)| e.clone()).collect(),
+            };
+            for (r, _) in &found {
+                if !names.contains(r) {
+                    names.push(r.clone());
+                }
+            }
+            let list = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+            let message = format!(
+                "The admin changelist of `{}` reads {} on each `{}` row without loading it: {per_row} more {} per row, 1 + {per_row} × N queries for a page of N (100 by default); `list_select_related = [{list}]` loads them with the rows",
+                class.name,
+                found.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join(", "),
+                model.name,
+                if per_row == 1 { "query" } else { "queries" },
+            );
+            let mut d = cx.diagnostic(&file.path, display.range, message);
+            let edit = if let Some(a) = class.attr("list_select_related") {
+                Edit::replace(&file.path, a.range, format!("[{list}]"))
+            } else {
+                let line_end = file.text.get(display.range.end()..).and_then(|t| t.find('\n')).map_or(file.text.len(), |i| display.range.end() + i);
+                Edit::insert(&file.path, line_end, format!("\n{}list_select_related = [{list}]", class.body_indent))
+            };
+            d = d.with_fix(Fix::unsafe_(format!("Set `list_select_related = [{list}]`"), vec![edit]));
             cx.report(d);
         }
     }
