@@ -282,6 +282,27 @@ impl ModelGraph {
     }
 }
 
+impl Project {
+    /// Every query of the project's Python files with the model it starts from, as
+    /// `(file, query, model)`: indexes into `files`, the file's `orm().queries` and
+    /// [`Project::models`]. Worked out once per build (several rules walk them).
+    pub fn query_models(&self) -> &[(usize, usize, usize)] {
+        self.query_models.get_or_init(|| {
+            use rayon::prelude::*;
+            let graph = self.models();
+            self.files
+                .par_iter()
+                .enumerate()
+                .filter(|(_, f)| f.kind.is_python())
+                .flat_map_iter(|(fi, file)| {
+                    let queries = file.python().map_or(0, |m| m.orm().queries.len());
+                    (0..queries).filter_map(move |q| graph.query_model(self, file, q).map(|m| (fi, q, m)))
+                })
+                .collect()
+        })
+    }
+}
+
 /// Whether a Python file holds models: `models.py`, or a module of a `models/` package.
 fn models_file(path: &Path) -> Option<String> {
     let parent = path.parent()?;

@@ -369,6 +369,7 @@ pub struct Project {
     pub(crate) redis_servers: std::sync::OnceLock<Vec<crate::redis::RedisServer>>,
     pub(crate) development_reasons: Mutex<HashMap<PathBuf, Option<String>>>,
     pub(crate) gunicorn_services: std::sync::OnceLock<Vec<Vec<usize>>>,
+    pub(crate) query_models: std::sync::OnceLock<Vec<(usize, usize, usize)>>,
 }
 
 impl Project {
@@ -432,6 +433,7 @@ impl Project {
             redis_servers: std::sync::OnceLock::new(),
             development_reasons: Mutex::default(),
             gunicorn_services: std::sync::OnceLock::new(),
+            query_models: std::sync::OnceLock::new(),
         };
         project.read_versions();
         project.compose = crate::compose::build(&project);

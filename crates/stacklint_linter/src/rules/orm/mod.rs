@@ -42,13 +42,18 @@ pub(crate) struct ResolvedQuery<'a> {
 pub(crate) fn resolved_queries(project: &Project) -> Vec<ResolvedQuery<'_>> {
     let graph = project.models();
     let mut out = Vec::new();
-    for file in project.files.iter().filter(|f| f.kind.is_python() && production_code(f.path.strip_prefix(&project.root).unwrap_or(&f.path))) {
-        let Some(module) = file.python() else { continue };
-        let orm = module.orm();
-        for index in 0..orm.queries.len() {
-            if let Some(model) = resolve(project, graph, file, index) {
-                out.push(ResolvedQuery { file, orm, index, model, calls: orm.effective_calls(index) });
-            }
+    let mut production: Option<(usize, bool)> = None;
+    for &(fi, index, mi) in project.query_models() {
+        let (Some(file), Some(model)) = (project.files.get(fi), graph.get(mi)) else { continue };
+        // The list comes a file at a time: judge each file's path once.
+        let keep = match production {
+            Some((f, keep)) if f == fi => keep,
+            _ => production_code(file.path.strip_prefix(&project.root).unwrap_or(&file.path)),
+        };
+        production = Some((fi, keep));
+        let Some(orm) = file.python().map(stacklint_python::PyModule::orm) else { continue };
+        if keep {
+            out.push(ResolvedQuery { file, orm, index, model, calls: orm.effective_calls(index) });
         }
     }
     out
