@@ -366,9 +366,9 @@ def matrix(quick, nginx_only=False):
     if quick:
         add("sync-1-sleep", sync(1), "sleep")
         add("sync-3-cpu", sync(3), "cpu")
-        # A connection per request, where the CPU of starting backends binds (a single
-        # worker would wait on the connect latency, whose loopback value varies: README).
-        add("sync-3-db-cma0", sync(3), "db", cma=0)
+        # No row with a connection per request: what a PostgreSQL backend's start costs on
+        # this machine varies from run to run (3.3–4.6 ms of CPU, README), so such a row
+        # would fail CI by chance; the full matrix runs them.
         # nginx without upstream keepalive in front of gthread workers: nginx's CPU and a
         # new upstream connection per request, on the CPUs it shares with the app.
         add("nginx-gthread-3x4-db-plain", gthread(3, 4), "db", nginx="plain")
@@ -399,7 +399,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stacklint", required=True)
     ap.add_argument("--python", default=sys.executable, help="a Python with django, gunicorn and psycopg")
-    ap.add_argument("--quick", action="store_true", help="four rows, 5 s each (CI)")
+    ap.add_argument("--quick", action="store_true", help="three rows, 5 s each (CI)")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--nginx-only", action="store_true", help="only the rows with nginx in front")
     ap.add_argument("--out", help="write the results table (Markdown) here")
