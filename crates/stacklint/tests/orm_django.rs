@@ -44,7 +44,7 @@ fn manage(python: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
 }
 
 /// Queries per view and row count, from `count_queries.py` on a fresh database.
-fn query_counts(python: &Path, dir: &Path, db: &str) -> BTreeMap<String, BTreeMap<String, u64>> {
+fn query_counts(python: &Path, dir: &Path, db: &str) -> Counts {
     let out = Command::new(python).arg("count_queries.py").arg(dir.join(db)).env("PYTHONDONTWRITEBYTECODE", "1").current_dir(dir).output().expect("runs python");
     assert!(out.status.success(), "count_queries.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("count_queries.py prints JSON")
@@ -68,21 +68,31 @@ fn operations(text: &str) -> Vec<String> {
     text.split("migrations.").skip(1).filter_map(|p| p.split_once('(').map(|(op, _)| op.to_owned())).filter(|op| op != "Migration" && !op.contains(|c: char| !c.is_ascii_alphanumeric())).collect()
 }
 
+/// Queries counted per view and row count (`{"catalogue": {"5": 11, "20": 41}}`).
+type Counts = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// `fixture` copied into a temporary folder, checked to need no migration yet: the folder,
+/// the queries its views make before any fix, and what the ORM rules find there.
+fn set_up(python: &Path, fixture: &Path) -> (tempfile::TempDir, Counts, Vec<stacklint_diagnostics::Diagnostic>) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let files: Vec<(PathBuf, Vec<u8>)> = common::files_under(fixture).into_iter().map(|p| (common::rel(&p, fixture), std::fs::read(&p).expect("read the fixture"))).collect();
+    common::write_files(dir, &files);
+    let (ok, before) = manage(python, dir, &["makemigrations", "--check", "--dry-run"]);
+    assert!(ok && before.contains("No changes detected"), "the fixture's models and migrations differ before any fix:\n{before}");
+    let counts = query_counts(python, dir, "before.sqlite3");
+    let request = RunRequest { paths: vec![dir.to_path_buf()], overrides: Overrides { select: Some(vec!["ORM".into()]), ..Overrides::default() }, ..RunRequest::default() };
+    let found = run(&request).expect("stacklint runs").diagnostics;
+    (tmp, counts, found)
+}
+
 #[test]
 fn django_sees_exactly_the_indexes_and_the_queries_stop_growing() {
     let Some(python) = common::oracles::django_python() else { return };
-    let tmp = tempfile::tempdir().expect("temp dir");
+    let (tmp, counts_before, found) = set_up(&python, &fixture());
     let dir = tmp.path();
-    let files: Vec<(PathBuf, Vec<u8>)> = common::files_under(&fixture()).into_iter().map(|p| (common::rel(&p, &fixture()), std::fs::read(&p).expect("read the fixture"))).collect();
-    common::write_files(dir, &files);
-
-    let (ok, before) = manage(&python, dir, &["makemigrations", "--check", "--dry-run"]);
-    assert!(ok && before.contains("No changes detected"), "the fixture's models and migrations differ before any fix:\n{before}");
-    let counts_before = query_counts(&python, dir, "before.sqlite3");
 
     // The indexes the ORM001 fixes will write, read from their edits.
-    let request = RunRequest { paths: vec![dir.to_path_buf()], overrides: Overrides { select: Some(vec!["ORM".into()]), ..Overrides::default() }, ..RunRequest::default() };
-    let found = run(&request).expect("stacklint runs").diagnostics;
     let codes: Vec<&str> = found.iter().map(|d| d.code).collect();
     assert_eq!(codes.iter().filter(|c| **c == "ORM001").count(), 2, "{found:#?}");
     assert_eq!(codes.iter().filter(|c| **c == "ORM002").count(), 2, "{found:#?}");
@@ -121,17 +131,9 @@ fn django_sees_the_view_and_admin_fixes() {
         // Loud, and a failure where the oracles are required (.ci/run installs DRF).
         common::oracles::skip("the DRF list is not counted: djangorestframework is not installed");
     }
-    let tmp = tempfile::tempdir().expect("temp dir");
+    let (tmp, counts_before, found) = set_up(&python, &views_fixture());
     let dir = tmp.path();
-    let files: Vec<(PathBuf, Vec<u8>)> = common::files_under(&views_fixture()).into_iter().map(|p| (common::rel(&p, &views_fixture()), std::fs::read(&p).expect("read the fixture"))).collect();
-    common::write_files(dir, &files);
 
-    let (ok, before) = manage(&python, dir, &["makemigrations", "--check", "--dry-run"]);
-    assert!(ok && before.contains("No changes detected"), "the fixture's models and migrations differ before any fix:\n{before}");
-    let counts_before = query_counts(&python, dir, "before.sqlite3");
-
-    let request = RunRequest { paths: vec![dir.to_path_buf()], overrides: Overrides { select: Some(vec!["ORM".into()]), ..Overrides::default() }, ..RunRequest::default() };
-    let found = run(&request).expect("stacklint runs").diagnostics;
     let mut codes: Vec<(&str, String)> = found.iter().map(|d| (d.code, d.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())).collect();
     codes.sort();
     assert_eq!(codes, [("ORM001", "api.py".to_owned()), ("ORM001", "views.py".to_owned()), ("ORM002", "admin.py".to_owned()), ("ORM002", "api.py".to_owned())], "{found:#?}");
