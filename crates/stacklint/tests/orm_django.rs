@@ -86,6 +86,22 @@ fn set_up(python: &Path, fixture: &Path) -> (tempfile::TempDir, Counts, Vec<stac
     (tmp, counts, found)
 }
 
+/// Apply every ORM fix with `stacklint check --fix`; Django must then want exactly the
+/// `expected` indexes as its only migration operations, and its checks must pass.
+fn fix_and_let_django_judge(python: &Path, dir: &Path, expected: &[(String, Vec<String>)]) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = ["stacklint", "check", "--select", "ORM", "--fix", "--unsafe-fixes", &dir.display().to_string()].map(String::from);
+    let code = stacklint::main_with_args(args, &mut out, &mut err);
+    assert_eq!(code, 0, "findings left after fixing:\n{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    let (ok, after) = manage(python, dir, &["makemigrations", "--dry-run", "-v", "3"]);
+    assert!(ok, "makemigrations failed after the fixes:\n{after}");
+    println!("{after}");
+    assert_eq!(operations(&after), ["AddIndex", "AddIndex"], "Django wants other operations than the indexes:\n{after}");
+    assert_eq!(indexes_in(&after), expected, "Django's AddIndex operations differ from the fixes':\n{after}");
+    let (ok, check) = manage(python, dir, &["check"]);
+    assert!(ok && check.contains("no issues"), "manage.py check after the fixes:\n{check}");
+}
+
 #[test]
 fn django_sees_exactly_the_indexes_and_the_queries_stop_growing() {
     let Some(python) = common::oracles::django_python() else { return };
@@ -100,18 +116,7 @@ fn django_sees_exactly_the_indexes_and_the_queries_stop_growing() {
     let expected = indexes_in(&written);
     assert_eq!(expected, vec![("library_book_isbn_idx".to_owned(), vec!["isbn".to_owned()]), ("library_book_status_publis_idx".to_owned(), vec!["status".to_owned(), "published".to_owned()])]);
 
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let args = ["stacklint", "check", "--select", "ORM", "--fix", "--unsafe-fixes", &dir.display().to_string()].map(String::from);
-    let code = stacklint::main_with_args(args, &mut out, &mut err);
-    assert_eq!(code, 0, "findings left after fixing:\n{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
-
-    let (ok, after) = manage(&python, dir, &["makemigrations", "--dry-run", "-v", "3"]);
-    assert!(ok, "makemigrations failed after the fixes:\n{after}");
-    println!("{after}");
-    assert_eq!(operations(&after), ["AddIndex", "AddIndex"], "Django wants other operations than the indexes:\n{after}");
-    assert_eq!(indexes_in(&after), expected, "Django's AddIndex operations differ from the fixes':\n{after}");
-    let (ok, check) = manage(&python, dir, &["check"]);
-    assert!(ok && check.contains("no issues"), "manage.py check after the fixes:\n{check}");
+    fix_and_let_django_judge(&python, dir, &expected);
 
     let counts_after = query_counts(&python, dir, "after.sqlite3");
     println!("queries per view for 5 and 20 authors: before {counts_before:?}, after {counts_after:?}");
@@ -141,17 +146,7 @@ fn django_sees_the_view_and_admin_fixes() {
     let expected = indexes_in(&written);
     assert_eq!(expected, vec![("shop_product_code_idx".to_owned(), vec!["code".to_owned()]), ("shop_supplier_name_idx".to_owned(), vec!["name".to_owned()])]);
 
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let args = ["stacklint", "check", "--select", "ORM", "--fix", "--unsafe-fixes", &dir.display().to_string()].map(String::from);
-    let code = stacklint::main_with_args(args, &mut out, &mut err);
-    assert_eq!(code, 0, "findings left after fixing:\n{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
-
-    let (ok, after) = manage(&python, dir, &["makemigrations", "--dry-run", "-v", "3"]);
-    assert!(ok, "makemigrations failed after the fixes:\n{after}");
-    assert_eq!(operations(&after), ["AddIndex", "AddIndex"], "Django wants other operations than the indexes:\n{after}");
-    assert_eq!(indexes_in(&after), expected, "Django's AddIndex operations differ from the fixes':\n{after}");
-    let (ok, check) = manage(&python, dir, &["check"]);
-    assert!(ok && check.contains("no issues"), "manage.py check after the fixes:\n{check}");
+    fix_and_let_django_judge(&python, dir, &expected);
 
     let counts_after = query_counts(&python, dir, "after.sqlite3");
     println!("queries per page for 5 and 20 products: before {counts_before:?}, after {counts_after:?}");
