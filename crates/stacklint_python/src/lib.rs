@@ -46,6 +46,7 @@
 // Parsing never panics: no unwrap/expect/panic/indexing on what the user wrote.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+mod grammar;
 mod lower;
 mod module;
 pub mod orm;

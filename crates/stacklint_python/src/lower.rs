@@ -6,6 +6,7 @@ use std::sync::Arc;
 use stacklint_text::TextRange;
 use tree_sitter::Node;
 
+use crate::grammar::{Field, Fields};
 use crate::module::{PyModule, canonical, dotted_name, node_range};
 use crate::value::{
     BinOp, Call, Dict, DictEntry, EnvLookup, EnvOp, EnvSource, Expr, FileRef, InsertPoint, Kwarg,
@@ -149,7 +150,7 @@ impl Lowerer<'_> {
             "subscript" => self.subscript(n, d),
             "comparison_operator" => self.comparison(n, d),
             "not_operator" => {
-                let Some(arg) = n.child_by_field_name("argument") else {
+                let Some(arg) = n.field(Field::Argument) else {
                     return self.unknown(n);
                 };
                 let inner = self.lower_at(arg, d);
@@ -166,10 +167,10 @@ impl Lowerer<'_> {
             "binary_operator" => self.binary(n, d),
             "unary_operator" => {
                 let op = n
-                    .child_by_field_name("operator")
+                    .field(Field::Operator)
                     .map(|o| self.module.node_text(o));
                 let arg = n
-                    .child_by_field_name("argument")
+                    .field(Field::Argument)
                     .map(|a| self.lower_at(a, d));
                 match (op, arg.map(|a| a.value)) {
                     (Some("-"), Some(Value::Int(i))) => self.expr(n, Value::Int(-i)),
@@ -255,9 +256,9 @@ impl Lowerer<'_> {
         for ch in &children {
             if ch.kind() == "interpolation" {
                 push_lit(pos, ch.start_byte(), &mut parts);
-                let plain = ch.child_by_field_name("type_conversion").is_none()
-                    && ch.child_by_field_name("format_specifier").is_none();
-                let inner = ch.child_by_field_name("expression");
+                let plain = ch.field(Field::TypeConversion).is_none()
+                    && ch.field(Field::FormatSpecifier).is_none();
+                let inner = ch.field(Field::Expression);
                 match inner {
                     Some(e) if plain => parts.push(self.lower_at(e, d)),
                     _ => parts.push(self.unknown(*ch)),
@@ -278,7 +279,7 @@ impl Lowerer<'_> {
             match c.kind() {
                 "pair" => {
                     let (Some(k), Some(v)) =
-                        (c.child_by_field_name("key"), c.child_by_field_name("value"))
+                        (c.field(Field::Key), c.field(Field::Value))
                     else {
                         continue;
                     };
@@ -310,8 +311,8 @@ impl Lowerer<'_> {
     }
 
     fn subscript(&self, n: Node<'_>, d: u16) -> Expr {
-        let obj = n.child_by_field_name("value");
-        let key = n.child_by_field_name("subscript");
+        let obj = n.field(Field::Value);
+        let key = n.field(Field::Subscript);
         if let (Some(obj), Some(key)) = (obj, key)
             && self.canon(obj).as_deref() == Some("os.environ")
         {
@@ -385,11 +386,11 @@ impl Lowerer<'_> {
 
     fn boolean(&self, n: Node<'_>, d: u16) -> Expr {
         let op = n
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .map(|o| self.module.node_text(o));
         let (Some(l), Some(r)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
+            n.field(Field::Left),
+            n.field(Field::Right),
         ) else {
             return self.unknown(n);
         };
@@ -410,11 +411,11 @@ impl Lowerer<'_> {
     #[allow(clippy::many_single_char_names)]
     fn binary(&self, n: Node<'_>, d: u16) -> Expr {
         let op = n
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .map_or("", |o| self.module.node_text(o));
         let (Some(l), Some(r)) = (
-            n.child_by_field_name("left"),
-            n.child_by_field_name("right"),
+            n.field(Field::Left),
+            n.field(Field::Right),
         ) else {
             return self.unknown(n);
         };
@@ -454,14 +455,14 @@ impl Lowerer<'_> {
     }
 
     fn call(&self, n: Node<'_>, d: u16) -> Expr {
-        let Some(func) = n.child_by_field_name("function") else {
+        let Some(func) = n.field(Field::Function) else {
             return self.unknown(n);
         };
-        let args_node = n.child_by_field_name("arguments");
+        let args_node = n.field(Field::Arguments);
         // Method calls on an env lookup or a string: `.split(",")`, `.lower()`.
         if func.kind() == "attribute"
-            && let Some(obj) = func.child_by_field_name("object")
-            && let Some(attr) = func.child_by_field_name("attribute")
+            && let Some(obj) = func.field(Field::Object)
+            && let Some(attr) = func.field(Field::Attribute)
         {
             let method = self.module.node_text(attr);
             if matches!(method, "split" | "lower" | "upper" | "strip" | "casefold") {
@@ -790,8 +791,8 @@ impl Lowerer<'_> {
                 last = Some(node_range(c));
                 if c.kind() == "keyword_argument" {
                     let (Some(k), Some(v)) = (
-                        c.child_by_field_name("name"),
-                        c.child_by_field_name("value"),
+                        c.field(Field::Name),
+                        c.field(Field::Value),
                     ) else {
                         continue;
                     };

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use stacklint_text::TextRange;
 use tree_sitter::{Node, Parser, Tree};
 
+use crate::grammar::{Field, Fields};
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
@@ -366,8 +367,8 @@ impl PyModule {
                     for name in n.children_by_field_name("name", &mut c) {
                         let (module, alias) = match name.kind() {
                             "aliased_import" => (
-                                name.child_by_field_name("name").map(|x| self.node_text(x)),
-                                name.child_by_field_name("alias")
+                                name.field(Field::Name).map(|x| self.node_text(x)),
+                                name.field(Field::Alias)
                                     .map(|x| self.node_text(x).to_owned()),
                             ),
                             _ => (Some(self.node_text(name)), None),
@@ -398,7 +399,7 @@ impl PyModule {
     }
 
     pub(crate) fn import_from(&self, n: Node<'_>) -> Option<Import> {
-        let spec = match n.child_by_field_name("module_name") {
+        let spec = match n.field(Field::ModuleName) {
             Some(m) if m.kind() == "relative_import" => {
                 let text = self.node_text(m);
                 let level = text.chars().take_while(|c| *c == '.').count();
@@ -416,8 +417,8 @@ impl PyModule {
         for name in n.children_by_field_name("name", &mut c) {
             match name.kind() {
                 "aliased_import" => {
-                    let orig = name.child_by_field_name("name").map(|x| self.node_text(x));
-                    let alias = name.child_by_field_name("alias").map(|x| self.node_text(x));
+                    let orig = name.field(Field::Name).map(|x| self.node_text(x));
+                    let alias = name.field(Field::Alias).map(|x| self.node_text(x));
                     if let Some(orig) = orig {
                         names.push(ImportedName {
                             name: orig.to_owned(),
@@ -451,7 +452,7 @@ impl PyModule {
         let mut out = Vec::new();
         self.each_node(|n| {
             if n.kind() == "call"
-                && let Some(f) = n.child_by_field_name("function")
+                && let Some(f) = n.field(Field::Function)
                 && let Some(d) = dotted_name(self, f)
             {
                 let canon = canonical(&d, aliases);
@@ -488,10 +489,10 @@ impl PyModule {
                 return false;
             }
             if n.kind() == "call"
-                && let Some(f) = n.child_by_field_name("function")
+                && let Some(f) = n.field(Field::Function)
                 && let Some(d) = dotted_name(self, f)
                 && canonical(&d, aliases) == "os.environ.setdefault"
-                && let Some(args) = n.child_by_field_name("arguments")
+                && let Some(args) = n.field(Field::Arguments)
             {
                 let mut c = args.walk();
                 let a: Vec<Node<'_>> = args
@@ -509,13 +510,13 @@ impl PyModule {
                     });
                 }
             } else if n.kind() == "assignment"
-                && let Some(l) = n.child_by_field_name("left")
+                && let Some(l) = n.field(Field::Left)
                 && l.kind() == "subscript"
-                && let Some(obj) = l.child_by_field_name("value")
+                && let Some(obj) = l.field(Field::Value)
                 && dotted_name(self, obj).is_some_and(|d| canonical(&d, aliases) == "os.environ")
-                && let Some(key) = l.child_by_field_name("subscript")
+                && let Some(key) = l.field(Field::Subscript)
                 && string_literal(self, key).as_deref() == Some("DJANGO_SETTINGS_MODULE")
-                && let Some(r) = n.child_by_field_name("right")
+                && let Some(r) = n.field(Field::Right)
                 && let Some(value) = string_literal(self, r)
             {
                 found = Some(SettingsModuleRef {
@@ -549,19 +550,19 @@ impl PyModule {
         let mut c = root.walk();
         let def = root.named_children(&mut c).find_map(|n| {
             let d = if n.kind() == "decorated_definition" {
-                n.child_by_field_name("definition")?
+                n.field(Field::Definition)?
             } else {
                 n
             };
             (matches!(d.kind(), "class_definition" | "function_definition")
-                && d.child_by_field_name("name").is_some_and(|x| self.node_text(x) == name))
+                && d.field(Field::Name).is_some_and(|x| self.node_text(x) == name))
             .then_some(d)
         })?;
         let mut cursor = def.walk();
         'walk: loop {
             let n = cursor.node();
             if n.kind() == "attribute"
-                && let Some(a) = n.child_by_field_name("attribute")
+                && let Some(a) = n.field(Field::Attribute)
                 && attrs.contains(&self.node_text(a))
             {
                 return Some((node_range(n), self.node_text(a).to_owned()));
@@ -600,10 +601,10 @@ impl PyModule {
         fn visit(module: &PyModule, stmt: Node<'_>, conditional: bool, out: &mut Vec<FunctionDef>) {
             let def = match stmt.kind() {
                 "function_definition" => Some(stmt),
-                "decorated_definition" => stmt.child_by_field_name("definition").filter(|d| d.kind() == "function_definition"),
+                "decorated_definition" => stmt.field(Field::Definition).filter(|d| d.kind() == "function_definition"),
                 _ => None,
             };
-            if let Some(name) = def.and_then(|d| d.child_by_field_name("name")) {
+            if let Some(name) = def.and_then(|d| d.field(Field::Name)) {
                 out.push(FunctionDef { name: module.node_text(name).to_owned(), name_range: node_range(name), statement_range: node_range(stmt), conditional });
                 return;
             }
@@ -648,11 +649,11 @@ impl PyModule {
             }
             let before = shadowed.len();
             if matches!(node.kind(), "function_definition" | "lambda")
-                && let Some(params) = node.child_by_field_name("parameters")
+                && let Some(params) = node.field(Field::Parameters)
             {
                 let mut c = params.walk();
                 for p in params.named_children(&mut c) {
-                    let id = if p.kind() == "identifier" { Some(p) } else { p.child_by_field_name("name").or_else(|| p.named_child(0)).filter(|n| n.kind() == "identifier") };
+                    let id = if p.kind() == "identifier" { Some(p) } else { p.field(Field::Name).or_else(|| p.named_child(0)).filter(|n| n.kind() == "identifier") };
                     if let Some(id) = id {
                         shadowed.push(module.node_text(id));
                     }
@@ -953,8 +954,8 @@ pub(crate) fn dotted_name(m: &PyModule, n: Node<'_>) -> Option<String> {
                 return Some(parts.join("."));
             }
             "attribute" => {
-                parts.push(m.node_text(cur.child_by_field_name("attribute")?));
-                cur = cur.child_by_field_name("object")?;
+                parts.push(m.node_text(cur.field(Field::Attribute)?));
+                cur = cur.field(Field::Object)?;
             }
             _ => return None,
         }

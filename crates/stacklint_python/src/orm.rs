@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use stacklint_text::TextRange;
 use tree_sitter::Node;
 
+use crate::grammar::{Field, Fields};
 use crate::module::{PyModule, dotted_name, node_range, string_literal};
 
 /// What [`PyModule::orm`] finds in a module.
@@ -317,37 +318,69 @@ const QUERY_WORDS: [&str; 4] = ["objects", "_or_404", "queryset", "_manager"];
 /// [`QUERY_WORDS`], the text that can start a query.
 const MANAGER_CALLS: [&str; 8] = ["filter", "exclude", "get", "order_by", "all", "select_related", "prefetch_related", "annotate"];
 
-/// Offsets of `Capitalized.manager.method(` in `text` (a query through a custom manager),
-/// in one pass over the dots of the text.
-fn manager_call_offsets(text: &str, out: &mut Vec<usize>) {
-    let bytes = text.as_bytes();
-    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    // The identifier ending right before `end`: its start.
-    let back = |end: usize| {
-        let mut i = end;
-        while i > 0 && bytes.get(i - 1).copied().is_some_and(ident) {
-            i -= 1;
+/// Where a query can be, as offsets into a module's text, sorted.
+struct Marks {
+    /// The words without which no query resolves to a model: [`QUERY_WORDS`] and the starts
+    /// of `Capitalized.manager.method(` (a query through a custom manager).
+    words: Vec<usize>,
+    /// `words`, plus every queryset method after a dot (`qs.filter`: a variable refined)
+    /// and every `for` (a loop over a query): a subtree holding none of them holds no
+    /// query, no refinement and no loop, and the walk skips it.
+    any: Vec<usize>,
+}
+
+impl Marks {
+    fn of(text: &str) -> Marks {
+        let bytes = text.as_bytes();
+        let mut words: Vec<usize> = QUERY_WORDS.iter().flat_map(|w| memchr::memmem::find_iter(bytes, w)).collect();
+        let mut any: Vec<usize> = memchr::memmem::find_iter(bytes, "for").collect();
+        let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        // The identifier ending right before `end`: its start.
+        let back = |end: usize| {
+            let mut i = end;
+            while i > 0 && bytes.get(i - 1).copied().is_some_and(ident) {
+                i -= 1;
+            }
+            i
+        };
+        for dot in memchr::memchr_iter(b'.', bytes) {
+            // `qs . filter` and `qs.\<newline>filter` are Python too.
+            let mut name_start = dot + 1;
+            while bytes.get(name_start).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\\')) {
+                name_start += 1;
+            }
+            let mut name_end = name_start;
+            while bytes.get(name_end).copied().is_some_and(ident) {
+                name_end += 1;
+            }
+            let Some(name) = text.get(name_start..name_end) else { continue };
+            if !is_queryset_method(name) {
+                continue;
+            }
+            any.push(dot);
+            if bytes.get(name_end) != Some(&b'(') || !MANAGER_CALLS.contains(&name) || name_start != dot + 1 {
+                continue;
+            }
+            // Back over the manager's name, a dot, then the model's name.
+            let manager = back(dot);
+            if manager == dot || manager == 0 || bytes.get(manager - 1) != Some(&b'.') {
+                continue;
+            }
+            let model = back(manager - 1);
+            if model < manager - 1 && bytes.get(model).is_some_and(u8::is_ascii_uppercase) {
+                words.push(model);
+            }
         }
-        i
-    };
-    for (dot, _) in text.match_indices('.') {
-        let name_start = dot + 1;
-        let mut name_end = name_start;
-        while bytes.get(name_end).copied().is_some_and(ident) {
-            name_end += 1;
-        }
-        if bytes.get(name_end) != Some(&b'(') || !text.get(name_start..name_end).is_some_and(|n| MANAGER_CALLS.contains(&n)) {
-            continue;
-        }
-        // Back over the manager's name, a dot, then the model's name.
-        let manager = back(dot);
-        if manager == dot || manager == 0 || bytes.get(manager - 1) != Some(&b'.') {
-            continue;
-        }
-        let model = back(manager - 1);
-        if model < manager - 1 && bytes.get(model).is_some_and(u8::is_ascii_uppercase) {
-            out.push(model);
-        }
+        words.sort_unstable();
+        any.extend_from_slice(&words);
+        any.sort_unstable();
+        Marks { words, any }
+    }
+
+    /// Whether one of `offsets` lies inside `n`.
+    fn inside(offsets: &[usize], n: Node<'_>) -> bool {
+        let first = offsets.partition_point(|&i| i < n.start_byte());
+        offsets.get(first).is_some_and(|&i| i < n.end_byte())
     }
 }
 
@@ -356,7 +389,7 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
     let Some(root) = m.root() else { return out };
     let mut cursor = root.walk();
     for stmt in root.named_children(&mut cursor) {
-        let def = if stmt.kind() == "decorated_definition" { stmt.child_by_field_name("definition") } else { Some(stmt) };
+        let def = if stmt.kind() == "decorated_definition" { stmt.field(Field::Definition) } else { Some(stmt) };
         if let Some(def) = def.filter(|d| d.kind() == "class_definition")
             && let Some(mut c) = class_def(m, def)
         {
@@ -378,23 +411,19 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
     // A query is only ever resolved from a manager (`.objects`) or a shortcut, and a
     // variable only refines a query of its own function: a function (a module) naming
     // neither has no query worth the walk.
-    let text = m.text();
-    let mut words: Vec<usize> = QUERY_WORDS.iter().flat_map(|w| text.match_indices(w).map(|(i, _)| i)).collect();
-    manager_call_offsets(text, &mut words);
-    if words.is_empty() {
+    let marks = Marks::of(m.text());
+    if marks.words.is_empty() {
         return out;
     }
-    words.sort_unstable();
-    let names_a_word = |n: Node<'_>| {
-        let first = words.partition_point(|&i| i < n.start_byte());
-        words.get(first).is_some_and(|&i| i < n.end_byte())
-    };
     let k = &*KINDS;
     walk(root, |n, field, up| {
+        if !Marks::inside(&marks.any, n) {
+            return false;
+        }
         let parent = up.last().copied();
         let kind = n.kind_id();
         if kind == k.function_definition || kind == k.lambda {
-            return names_a_word(n);
+            return Marks::inside(&marks.words, n);
         }
         if kind == k.call || kind == k.subscript || kind == k.attribute {
             if is_maximal(parent, field)
@@ -404,8 +433,8 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
                 let idx = out.queries.len();
                 if let Some(parent) = parent
                     && parent.kind() == "assignment"
-                    && parent.child_by_field_name("right") == Some(n)
-                    && let Some(left) = parent.child_by_field_name("left")
+                    && parent.field(Field::Right) == Some(n)
+                    && let Some(left) = parent.field(Field::Left)
                     && left.kind() == "identifier"
                 {
                     assigned.entry((scope_in(up), m.node_text(left).to_owned())).or_default().push((parent.end_byte(), idx));
@@ -416,17 +445,17 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
                     }
                 }
                 q.returned = parent.is_some_and(|p| p.kind_id() == k.return_statement);
-                q.function = up.iter().rev().find(|p| p.kind_id() == k.function_definition).and_then(|f| f.child_by_field_name("name")).map(|f| m.node_text(f).to_owned());
-                q.class = up.iter().find(|p| p.kind_id() == k.class_definition).and_then(|c| c.child_by_field_name("name")).and_then(|name| out.classes.iter().position(|c| c.name_range.start() == name.start_byte()));
+                q.function = up.iter().rev().find(|p| p.kind_id() == k.function_definition).and_then(|f| f.field(Field::Name)).map(|f| m.node_text(f).to_owned());
+                q.class = up.iter().find(|p| p.kind_id() == k.class_definition).and_then(|c| c.field(Field::Name)).and_then(|name| out.classes.iter().position(|c| c.name_range.start() == name.start_byte()));
                 out.queries.push(q);
                 scopes.push(scope_in(up));
             }
         } else if kind == k.for_statement {
-            if let (Some(l), Some(r), Some(b)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), n.child_by_field_name("body")) {
+            if let (Some(l), Some(r), Some(b)) = (n.field(Field::Left), n.field(Field::Right), n.field(Field::Body)) {
                 loops.push((n, l, r, vec![b], scope_in(up)));
             }
         } else if kind == k.for_in_clause
-            && let (Some(l), Some(r), Some(comp)) = (n.child_by_field_name("left"), n.child_by_field_name("right"), parent)
+            && let (Some(l), Some(r), Some(comp)) = (n.field(Field::Left), n.field(Field::Right), parent)
         {
             let mut c = comp.walk();
             let body: Vec<Node<'_>> = comp.named_children(&mut c).filter(|x| x.id() != n.id()).collect();
@@ -514,11 +543,11 @@ static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
 
 /// Not the object of an attribute, the value of a subscript or the callee of a call (the
 /// node's `field` in its `parent`): the whole chain ends here.
-fn is_maximal(parent: Option<Node<'_>>, field: Option<&str>) -> bool {
+fn is_maximal(parent: Option<Node<'_>>, field: Option<Field>) -> bool {
     let Some(p) = parent else { return true };
     let k = &*KINDS;
     let kind = p.kind_id();
-    !((kind == k.attribute && field == Some("object")) || (kind == k.subscript && field == Some("value")) || (kind == k.call && field == Some("function")))
+    !((kind == k.attribute && field == Some(Field::Object)) || (kind == k.subscript && field == Some(Field::Value)) || (kind == k.call && field == Some(Field::Function)))
 }
 
 /// The start of the innermost enclosing function among `ancestors` (0 at module level):
@@ -527,14 +556,21 @@ fn scope_in(ancestors: &[Node<'_>]) -> usize {
     ancestors.iter().rev().find(|p| matches!(p.kind(), "function_definition" | "lambda")).map_or(0, |p| p.start_byte() + 1)
 }
 
-/// Every node below `top` (and `top`), in document order, with its field name in its
-/// parent and its ancestors from `top` down; `f` returns whether to descend.
-fn walk<'t>(top: Node<'t>, mut f: impl FnMut(Node<'t>, Option<&'t str>, &[Node<'t>]) -> bool) {
+/// Every node below `top` (and `top`), in document order, with its field in its parent
+/// (only the fields the walks test: [`Field::Object`], [`Field::Value`],
+/// [`Field::Function`]) and its ancestors from `top` down; `f` returns whether to descend.
+fn walk<'t>(top: Node<'t>, mut f: impl FnMut(Node<'t>, Option<Field>, &[Node<'t>]) -> bool) {
     let mut cursor = top.walk();
     let mut up: Vec<Node<'t>> = Vec::new();
+    let (object, value, function) = (Field::Object.id(), Field::Value.id(), Field::Function.id());
     'walk: loop {
         let n = cursor.node();
-        let field = if up.is_empty() { None } else { cursor.field_name() };
+        let field = match cursor.field_id().filter(|_| !up.is_empty()).map(std::num::NonZeroU16::get) {
+            Some(id) if id == object => Some(Field::Object),
+            Some(id) if id == value => Some(Field::Value),
+            Some(id) if id == function => Some(Field::Function),
+            _ => None,
+        };
         if f(n, field, &up) && cursor.goto_first_child() {
             up.push(n);
             continue;
@@ -564,21 +600,21 @@ fn may_be_chain(m: &PyModule, node: Node<'_>) -> bool {
     for _ in 0..64 {
         match cur.kind() {
             "call" => {
-                let Some(func) = cur.child_by_field_name("function") else { return false };
+                let Some(func) = cur.field(Field::Function) else { return false };
                 if func.kind() != "attribute" {
                     return calls == 0;
                 }
-                let Some(attr) = func.child_by_field_name("attribute") else { return false };
+                let Some(attr) = func.field(Field::Attribute) else { return false };
                 let name = m.node_text(attr);
                 if name == "get_queryset" && is_class_queryset_call(m, func) {
                     return true;
                 }
                 calls += 1;
                 queryset_method |= is_queryset_method(name);
-                let Some(object) = func.child_by_field_name("object") else { return false };
+                let Some(object) = func.field(Field::Object) else { return false };
                 cur = object;
             }
-            "subscript" => match cur.child_by_field_name("value") {
+            "subscript" => match cur.field(Field::Value) {
                 Some(v) => cur = v,
                 None => return false,
             },
@@ -603,15 +639,15 @@ fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
     for _ in 0..64 {
         match cur.kind() {
             "call" => {
-                let func = cur.child_by_field_name("function")?;
+                let func = cur.field(Field::Function)?;
                 if is_class_queryset_call(m, func) {
                     calls.reverse();
                     return Some(Query::new(Root::ClassQueryset, calls, node_range(node), false));
                 }
                 if func.kind() == "attribute" {
-                    let name = func.child_by_field_name("attribute")?;
+                    let name = func.field(Field::Attribute)?;
                     calls.push(qcall(m, m.node_text(name), cur, name.start_byte()));
-                    cur = func.child_by_field_name("object")?;
+                    cur = func.field(Field::Object)?;
                     continue;
                 }
                 let callee = dotted_name(m, func)?;
@@ -621,7 +657,7 @@ fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
                 }
                 return shortcut(m, cur);
             }
-            "subscript" => cur = cur.child_by_field_name("value")?,
+            "subscript" => cur = cur.field(Field::Value)?,
             "parenthesized_expression" => cur = cur.named_child(0)?,
             "attribute" => {
                 if calls.is_empty() {
@@ -652,27 +688,27 @@ fn chain(m: &PyModule, node: Node<'_>) -> Option<Query> {
 
 /// `super().get_queryset` / `self.get_queryset` (the callee of the call).
 fn is_class_queryset_call(m: &PyModule, func: Node<'_>) -> bool {
-    if func.kind() != "attribute" || func.child_by_field_name("attribute").is_none_or(|a| m.node_text(a) != "get_queryset") {
+    if func.kind() != "attribute" || func.field(Field::Attribute).is_none_or(|a| m.node_text(a) != "get_queryset") {
         return false;
     }
-    let Some(object) = func.child_by_field_name("object") else { return false };
+    let Some(object) = func.field(Field::Object) else { return false };
     match object.kind() {
         "identifier" => m.node_text(object) == "self",
-        "call" => object.child_by_field_name("function").is_some_and(|f| f.kind() == "identifier" && m.node_text(f) == "super"),
+        "call" => object.field(Field::Function).is_some_and(|f| f.kind() == "identifier" && m.node_text(f) == "super"),
         _ => false,
     }
 }
 
 /// [`manager_root`] without allocating.
 fn may_be_manager(m: &PyModule, attr: Node<'_>) -> bool {
-    let (Some(name), Some(object)) = (attr.child_by_field_name("attribute"), attr.child_by_field_name("object")) else { return false };
+    let (Some(name), Some(object)) = (attr.field(Field::Attribute), attr.field(Field::Object)) else { return false };
     let name = m.node_text(name);
     if name == "objects" {
         return true;
     }
     let last = match object.kind() {
         "identifier" => object,
-        "attribute" => match object.child_by_field_name("attribute") {
+        "attribute" => match object.field(Field::Attribute) {
             Some(a) => a,
             None => return false,
         },
@@ -685,8 +721,8 @@ fn may_be_manager(m: &PyModule, attr: Node<'_>) -> bool {
 /// The root of a chain at the attribute `X.objects`, `X.<manager>` (X a capitalized
 /// dotted name) or `self.queryset`.
 fn manager_root(m: &PyModule, attr: Node<'_>) -> Option<Root> {
-    let name = m.node_text(attr.child_by_field_name("attribute")?);
-    let object = attr.child_by_field_name("object")?;
+    let name = m.node_text(attr.field(Field::Attribute)?);
+    let object = attr.field(Field::Object)?;
     if name == "queryset" && object.kind() == "identifier" && m.node_text(object) == "self" {
         return Some(Root::ClassQueryset);
     }
@@ -709,7 +745,7 @@ fn is_queryset_method(m: &str) -> bool {
 
 /// `get_object_or_404(Model_or_chain, **lookups)` as a chain ending in a `get` call.
 fn shortcut(m: &PyModule, call: Node<'_>) -> Option<Query> {
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field(Field::Arguments)?;
     let mut c = args.walk();
     let first = args.named_children(&mut c).find(|a| a.kind() != "comment")?;
     let mut get = qcall(m, "get", call, call.start_byte());
@@ -728,12 +764,12 @@ fn shortcut(m: &PyModule, call: Node<'_>) -> Option<Query> {
 
 fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
     let mut q = QCall { method: method.to_owned(), lookups: Vec::new(), strings: Vec::new(), other_args: false, splat: false, range: TextRange::new(start, call.end_byte()) };
-    let Some(args) = call.child_by_field_name("arguments") else { return q };
+    let Some(args) = call.field(Field::Arguments) else { return q };
     let mut c = args.walk();
     for a in args.named_children(&mut c) {
         match a.kind() {
             "keyword_argument" => {
-                if let Some(k) = a.child_by_field_name("name").map(|k| m.node_text(k))
+                if let Some(k) = a.field(Field::Name).map(|k| m.node_text(k))
                     && k != "defaults"
                     && k != "create_defaults"
                 {
@@ -754,7 +790,7 @@ fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
 fn collect_reads(m: &PyModule, body: Node<'_>, var: &str, out: &mut Vec<(Vec<String>, TextRange)>) {
     walk(body, |n, field, up| {
         if n.kind() == "attribute" {
-            let outer = up.last().is_some_and(|p| p.kind() == "attribute" && field == Some("object"));
+            let outer = up.last().is_some_and(|p| p.kind() == "attribute" && field == Some(Field::Object));
             if !outer && let Some(path) = attr_path(m, n, var) {
                 out.push((path, node_range(n)));
             }
@@ -770,8 +806,8 @@ fn attr_path(m: &PyModule, n: Node<'_>, var: &str) -> Option<Vec<String>> {
     for _ in 0..32 {
         match cur.kind() {
             "attribute" => {
-                parts.push(m.node_text(cur.child_by_field_name("attribute")?).to_owned());
-                cur = cur.child_by_field_name("object")?;
+                parts.push(m.node_text(cur.field(Field::Attribute)?).to_owned());
+                cur = cur.field(Field::Object)?;
             }
             "identifier" if m.node_text(cur) == var => {
                 parts.reverse();
@@ -780,7 +816,7 @@ fn attr_path(m: &PyModule, n: Node<'_>, var: &str) -> Option<Vec<String>> {
             "call" => {
                 // `var.items.all().first`: keep the part before the call.
                 parts.clear();
-                cur = cur.child_by_field_name("function")?;
+                cur = cur.field(Field::Function)?;
             }
             _ => return None,
         }
@@ -789,9 +825,9 @@ fn attr_path(m: &PyModule, n: Node<'_>, var: &str) -> Option<Vec<String>> {
 }
 
 fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
-    let name = def.child_by_field_name("name")?;
+    let name = def.field(Field::Name)?;
     let mut bases = Vec::new();
-    if let Some(sc) = def.child_by_field_name("superclasses") {
+    if let Some(sc) = def.field(Field::Superclasses) {
         let mut c = sc.walk();
         for b in sc.named_children(&mut c) {
             if let Some(d) = dotted_name(m, b) {
@@ -799,7 +835,7 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
             }
         }
     }
-    let body = def.child_by_field_name("body")?;
+    let body = def.field(Field::Body)?;
     let (body_indent, body_end) = block_layout(m, body);
     let mut fields = Vec::new();
     let mut meta = None;
@@ -818,17 +854,17 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
                     }
                 }
             }
-            "class_definition" if stmt.child_by_field_name("name").is_some_and(|n| m.node_text(n) == "Meta") => meta = meta_def(m, stmt),
+            "class_definition" if stmt.field(Field::Name).is_some_and(|n| m.node_text(n) == "Meta") => meta = meta_def(m, stmt),
             "function_definition" => method_nodes.push(stmt),
             "decorated_definition" => {
-                if let Some(d) = stmt.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") {
+                if let Some(d) = stmt.field(Field::Definition).filter(|d| d.kind() == "function_definition") {
                     method_nodes.push(d);
                 }
             }
             _ => {}
         }
     }
-    let method_names: Vec<String> = method_nodes.iter().filter_map(|f| f.child_by_field_name("name")).map(|n| m.node_text(n).to_owned()).collect();
+    let method_names: Vec<String> = method_nodes.iter().filter_map(|f| f.field(Field::Name)).map(|n| m.node_text(n).to_owned()).collect();
     // Row reads of methods: admin `list_display` callables, serializer method fields.
     let rows = attrs.iter().any(|a: &ClassAttr| a.name == "list_display") || meta.as_ref().is_some_and(|mt: &MetaDef| mt.attr("model").is_some());
     let methods = if rows { method_nodes.iter().filter_map(|f| method_reads(m, *f)).collect() } else { Vec::new() };
@@ -837,8 +873,8 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
 
 /// `def name(self, obj, ...)`: the paths read on `obj`.
 fn method_reads(m: &PyModule, f: Node<'_>) -> Option<MethodReads> {
-    let name = m.node_text(f.child_by_field_name("name")?).to_owned();
-    let params = f.child_by_field_name("parameters")?;
+    let name = m.node_text(f.field(Field::Name)?).to_owned();
+    let params = f.field(Field::Parameters)?;
     let mut c = params.walk();
     let param = params
         .named_children(&mut c)
@@ -850,14 +886,14 @@ fn method_reads(m: &PyModule, f: Node<'_>) -> Option<MethodReads> {
         .nth(1)?;
     let param = m.node_text(param).to_owned();
     let mut reads = Vec::new();
-    collect_reads(m, f.child_by_field_name("body")?, &param, &mut reads);
+    collect_reads(m, f.field(Field::Body)?, &param, &mut reads);
     Some(MethodReads { name, param, reads })
 }
 
 /// `name = value` in a class body.
 fn class_attr(m: &PyModule, a: Node<'_>) -> Option<ClassAttr> {
-    let left = a.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
-    let v = a.child_by_field_name("right")?;
+    let left = a.field(Field::Left).filter(|l| l.kind() == "identifier")?;
+    let v = a.field(Field::Right)?;
     Some(ClassAttr { name: m.node_text(left).to_owned(), value: attr_value(m, v), range: node_range(v) })
 }
 
@@ -878,25 +914,25 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                 .named_children(&mut c)
                 .filter(|p| p.kind() != "comment")
                 .map(|p| {
-                    let k = p.child_by_field_name("key").filter(|_| p.kind() == "pair")?;
+                    let k = p.field(Field::Key).filter(|_| p.kind() == "pair")?;
                     string_literal(m, k).map(|s| (s, node_range(k)))
                 })
                 .collect();
             keys.map_or(AttrValue::Other, AttrValue::Strings)
         }
         "call" => {
-            let Some(func) = v.child_by_field_name("function") else { return AttrValue::Other };
+            let Some(func) = v.field(Field::Function) else { return AttrValue::Other };
             let callee = match func.kind() {
-                "call" => func.child_by_field_name("function").and_then(|f| dotted_name(m, f)).map(|d| format!("{d}()")),
+                "call" => func.field(Field::Function).and_then(|f| dotted_name(m, f)).map(|d| format!("{d}()")),
                 _ => dotted_name(m, func),
             };
             let Some(callee) = callee else { return AttrValue::Other };
             let (mut source, mut many, mut write_only) = (None, false, false);
-            if let Some(list) = v.child_by_field_name("arguments") {
+            if let Some(list) = v.field(Field::Arguments) {
                 let mut c = list.walk();
                 for arg in list.named_children(&mut c) {
                     if arg.kind() == "keyword_argument" {
-                        let (Some(k), Some(val)) = (arg.child_by_field_name("name"), arg.child_by_field_name("value")) else { continue };
+                        let (Some(k), Some(val)) = (arg.field(Field::Name), arg.field(Field::Value)) else { continue };
                         match m.node_text(k) {
                             "source" => source = string_literal(m, val),
                             "many" => many = val.kind() == "true",
@@ -918,7 +954,7 @@ fn admin_decorators(m: &PyModule, decorated: Node<'_>) -> Vec<String> {
     let mut c = decorated.walk();
     for d in decorated.named_children(&mut c).filter(|d| d.kind() == "decorator") {
         let Some(call) = d.named_child(0).filter(|x| x.kind() == "call") else { continue };
-        let Some(callee) = call.child_by_field_name("function").and_then(|f| dotted_name(m, f)) else { continue };
+        let Some(callee) = call.field(Field::Function).and_then(|f| dotted_name(m, f)) else { continue };
         if callee == "register" || callee.ends_with("admin.register") {
             out.extend(positional_names(m, call));
         }
@@ -927,7 +963,7 @@ fn admin_decorators(m: &PyModule, decorated: Node<'_>) -> Vec<String> {
 }
 
 fn positional_names(m: &PyModule, call: Node<'_>) -> Vec<String> {
-    let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let Some(args) = call.field(Field::Arguments) else { return Vec::new() };
     let mut c = args.walk();
     args.named_children(&mut c).filter(|a| a.kind() != "keyword_argument" && a.kind() != "comment").filter_map(|a| dotted_name(m, a)).collect()
 }
@@ -937,11 +973,11 @@ fn site_register(m: &PyModule, call: Node<'_>) -> Option<(Vec<String>, Option<St
     if call.kind() != "call" {
         return None;
     }
-    let callee = dotted_name(m, call.child_by_field_name("function")?)?;
+    let callee = dotted_name(m, call.field(Field::Function)?)?;
     if !callee.ends_with("site.register") {
         return None;
     }
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field(Field::Arguments)?;
     let mut c = args.walk();
     let mut positional = args.named_children(&mut c).filter(|a| a.kind() != "keyword_argument" && a.kind() != "comment");
     let first = positional.next()?;
@@ -964,15 +1000,15 @@ fn block_layout(m: &PyModule, block: Node<'_>) -> (String, usize) {
 }
 
 fn field_def(m: &PyModule, assign: Node<'_>, stmt: Node<'_>) -> Option<FieldDef> {
-    let left = assign.child_by_field_name("left").filter(|l| l.kind() == "identifier")?;
-    let right = assign.child_by_field_name("right").filter(|r| r.kind() == "call")?;
-    let callee = dotted_name(m, right.child_by_field_name("function")?)?;
+    let left = assign.field(Field::Left).filter(|l| l.kind() == "identifier")?;
+    let right = assign.field(Field::Right).filter(|r| r.kind() == "call")?;
+    let callee = dotted_name(m, right.field(Field::Function)?)?;
     let class = callee.rsplit('.').next().unwrap_or("").to_owned();
     if !(class.ends_with("Field") || class.ends_with("ForeignKey") || class == "ParentalKey") {
         return None;
     }
     let mut field = FieldDef { name: m.node_text(left).to_owned(), class, range: node_range(stmt), unique: false, db_index: None, primary_key: false, target: None, related_name: None, choices: false, null: false };
-    let args = right.child_by_field_name("arguments")?;
+    let args = right.field(Field::Arguments)?;
     let mut cursor = args.walk();
     let mut first = true;
     for arg in args.named_children(&mut cursor) {
@@ -980,7 +1016,7 @@ fn field_def(m: &PyModule, assign: Node<'_>, stmt: Node<'_>) -> Option<FieldDef>
             continue;
         }
         if arg.kind() == "keyword_argument" {
-            let (Some(k), Some(v)) = (arg.child_by_field_name("name"), arg.child_by_field_name("value")) else { continue };
+            let (Some(k), Some(v)) = (arg.field(Field::Name), arg.field(Field::Value)) else { continue };
             let truth = match v.kind() {
                 "true" => Some(true),
                 "false" => Some(false),
@@ -1011,7 +1047,7 @@ fn rel_target(m: &PyModule, v: Node<'_>) -> Option<RelTarget> {
 }
 
 fn meta_def(m: &PyModule, class: Node<'_>) -> Option<MetaDef> {
-    let body = class.child_by_field_name("body")?;
+    let body = class.field(Field::Body)?;
     let (body_indent, body_end) = block_layout(m, body);
     let mut meta = MetaDef { range: node_range(class), abstract_: false, body_indent, body_end, indexes: None, unique_together: Vec::new(), index_together: Vec::new(), unique_constraints: Vec::new(), attrs: Vec::new() };
     let mut cursor = body.walk();
@@ -1020,7 +1056,7 @@ fn meta_def(m: &PyModule, class: Node<'_>) -> Option<MetaDef> {
         if let Some(at) = class_attr(m, a) {
             meta.attrs.push(at);
         }
-        let (Some(l), Some(v)) = (a.child_by_field_name("left"), a.child_by_field_name("right")) else { continue };
+        let (Some(l), Some(v)) = (a.field(Field::Left), a.field(Field::Right)) else { continue };
         match m.node_text(l) {
             "abstract" => meta.abstract_ = v.kind() == "true",
             "indexes" => {
@@ -1054,7 +1090,7 @@ fn elements(v: Node<'_>) -> Vec<Node<'_>> {
 }
 
 fn call_name(m: &PyModule, call: Node<'_>) -> Option<String> {
-    let f = call.child_by_field_name("function").filter(|_| call.kind() == "call")?;
+    let f = call.field(Field::Function).filter(|_| call.kind() == "call")?;
     Some(dotted_name(m, f)?.rsplit('.').next()?.to_owned())
 }
 
@@ -1072,7 +1108,7 @@ fn together(m: &PyModule, v: Node<'_>) -> Vec<Vec<String>> {
 
 fn index_def(m: &PyModule, call: Node<'_>) -> Option<IndexDef> {
     let class = call_name(m, call)?;
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field(Field::Arguments)?;
     let mut ix = IndexDef { fields: Vec::new(), name: None, plain: true, btree: class == "Index" || class == "UniqueConstraint", range: node_range(call) };
     let mut cursor = args.walk();
     let mut has_fields = false;
@@ -1080,7 +1116,7 @@ fn index_def(m: &PyModule, call: Node<'_>) -> Option<IndexDef> {
         if a.kind() == "comment" {
             continue;
         }
-        let Some((k, v)) = a.child_by_field_name("name").zip(a.child_by_field_name("value")).filter(|_| a.kind() == "keyword_argument") else {
+        let Some((k, v)) = a.field(Field::Name).zip(a.field(Field::Value)).filter(|_| a.kind() == "keyword_argument") else {
             // A positional argument is an expression index.
             ix.plain = false;
             continue;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use stacklint_text::TextRange;
 use tree_sitter::Node;
 
+use crate::grammar::{Field, Fields};
 use crate::lower::{EnvScheme, Lowerer, Scope};
 use crate::module::{Import, ImportSpec, PyModule, add_import_aliases, canonical, dotted_name, node_range};
 use crate::value::{EnvOp, Expr, FileRef, InsertPoint, Value};
@@ -867,9 +868,9 @@ impl ModuleEval<'_, '_, '_> {
             "if_statement" => {
                 let start = s.start_byte();
                 let mut earlier: Vec<Condition> = Vec::new();
-                if let Some(test) = s.child_by_field_name("condition") {
+                if let Some(test) = s.field(Field::Condition) {
                     let c = self.cond(ConditionKind::If, test, false, start);
-                    self.with_cond(vec![c.clone()], s.child_by_field_name("consequence"), depth);
+                    self.with_cond(vec![c.clone()], s.field(Field::Consequence), depth);
                     earlier.push(Condition { negated: true, ..c });
                 }
                 let mut cur = s.walk();
@@ -878,17 +879,17 @@ impl ModuleEval<'_, '_, '_> {
                 for alt in alts {
                     match alt.kind() {
                         "elif_clause" => {
-                            let Some(test) = alt.child_by_field_name("condition") else {
+                            let Some(test) = alt.field(Field::Condition) else {
                                 continue;
                             };
                             let c = self.cond(ConditionKind::Elif, test, false, start);
                             let mut conds = earlier.clone();
                             conds.push(c.clone());
-                            self.with_cond(conds, alt.child_by_field_name("consequence"), depth);
+                            self.with_cond(conds, alt.field(Field::Consequence), depth);
                             earlier.push(Condition { negated: true, ..c });
                         }
                         "else_clause" => {
-                            self.with_cond(earlier.clone(), alt.child_by_field_name("body"), depth);
+                            self.with_cond(earlier.clone(), alt.field(Field::Body), depth);
                         }
                         _ => {}
                     }
@@ -904,7 +905,7 @@ impl ModuleEval<'_, '_, '_> {
                     negated: false,
                     statement: start,
                 };
-                self.with_cond(vec![try_cond.clone()], s.child_by_field_name("body"), depth);
+                self.with_cond(vec![try_cond.clone()], s.field(Field::Body), depth);
                 for c in children(s) {
                     match c.kind() {
                         "except_clause" | "except_group_clause" => {
@@ -937,7 +938,7 @@ impl ModuleEval<'_, '_, '_> {
                         }
                         "else_clause" => self.with_cond(
                             vec![try_cond.clone()],
-                            c.child_by_field_name("body"),
+                            c.field(Field::Body),
                             depth,
                         ),
                         "finally_clause" => {
@@ -948,20 +949,20 @@ impl ModuleEval<'_, '_, '_> {
                     }
                 }
             }
-            "with_statement" => self.with_cond(Vec::new(), s.child_by_field_name("body"), depth),
+            "with_statement" => self.with_cond(Vec::new(), s.field(Field::Body), depth),
             "for_statement" | "while_statement" => {
                 let head = s
-                    .child_by_field_name("right")
-                    .or_else(|| s.child_by_field_name("condition"))
+                    .field(Field::Right)
+                    .or_else(|| s.field(Field::Condition))
                     .unwrap_or(s);
                 let c = self.cond(ConditionKind::Loop, head, false, s.start_byte());
-                self.with_cond(vec![c], s.child_by_field_name("body"), depth);
-                if let Some(alt) = s.child_by_field_name("alternative") {
-                    self.with_cond(Vec::new(), alt.child_by_field_name("body"), depth);
+                self.with_cond(vec![c], s.field(Field::Body), depth);
+                if let Some(alt) = s.field(Field::Alternative) {
+                    self.with_cond(Vec::new(), alt.field(Field::Body), depth);
                 }
             }
             "match_statement" => {
-                if let Some(body) = s.child_by_field_name("body") {
+                if let Some(body) = s.field(Field::Body) {
                     for case in children(body) {
                         if case.kind() == "case_clause" {
                             let pat = children(case)
@@ -969,7 +970,7 @@ impl ModuleEval<'_, '_, '_> {
                                 .find(|k| k.kind() == "case_pattern")
                                 .unwrap_or(case);
                             let c = self.cond(ConditionKind::Case, pat, false, s.start_byte());
-                            self.with_cond(vec![c], case.child_by_field_name("consequence"), depth);
+                            self.with_cond(vec![c], case.field(Field::Consequence), depth);
                         }
                     }
                 }
@@ -1105,7 +1106,7 @@ impl ModuleEval<'_, '_, '_> {
     /// the project lacks) executes files the model cannot read, so every name bound so far
     /// becomes unknown there. Whether `call` was such an include.
     fn split_settings_include(&mut self, stmt: Node<'_>, call: Node<'_>) -> bool {
-        let Some(func) = call.child_by_field_name("function") else {
+        let Some(func) = call.field(Field::Function) else {
             return false;
         };
         let is = |ev: &Self, n: Node<'_>, what: &str| {
@@ -1115,7 +1116,7 @@ impl ModuleEval<'_, '_, '_> {
             return false;
         }
         let args = call
-            .child_by_field_name("arguments")
+            .field(Field::Arguments)
             .map(children)
             .unwrap_or_default();
         let mut unknown = false;
@@ -1126,11 +1127,11 @@ impl ModuleEval<'_, '_, '_> {
             let mut inner = arg;
             if arg.kind() == "call"
                 && arg
-                    .child_by_field_name("function")
+                    .field(Field::Function)
                     .is_some_and(|f| is(self, f, "split_settings.tools.optional"))
             {
                 let inner_args = arg
-                    .child_by_field_name("arguments")
+                    .field(Field::Arguments)
                     .map(children)
                     .unwrap_or_default();
                 let [one] = inner_args.as_slice() else {
@@ -1242,8 +1243,8 @@ impl ModuleEval<'_, '_, '_> {
         for name in s.children_by_field_name("name", &mut c) {
             let (module, alias) = match name.kind() {
                 "aliased_import" => (
-                    name.child_by_field_name("name").map(|x| self.text(x)),
-                    name.child_by_field_name("alias")
+                    name.field(Field::Name).map(|x| self.text(x)),
+                    name.field(Field::Alias)
                         .map(|x| self.text(x).to_owned()),
                 ),
                 _ => (Some(self.text(name)), None),
@@ -1299,7 +1300,7 @@ impl ModuleEval<'_, '_, '_> {
                     return Some((self.text(cur).to_owned(), keys));
                 }
                 "subscript" => {
-                    let k = cur.child_by_field_name("subscript")?;
+                    let k = cur.field(Field::Subscript)?;
                     let kv = self.lower(k);
                     let key = match kv.resolved().unset_value() {
                         Some(v @ (Value::Str(_) | Value::Int(_))) => v,
@@ -1309,7 +1310,7 @@ impl ModuleEval<'_, '_, '_> {
                         key,
                         range: node_range(k),
                     });
-                    cur = cur.child_by_field_name("value")?;
+                    cur = cur.field(Field::Value)?;
                 }
                 _ => return None,
             }
@@ -1324,13 +1325,13 @@ impl ModuleEval<'_, '_, '_> {
         let mut annotation = None;
         let mut right = None;
         for _ in 0..64 {
-            if let Some(l) = cur.child_by_field_name("left") {
+            if let Some(l) = cur.field(Field::Left) {
                 targets.push(l);
             }
             if annotation.is_none() {
-                annotation = cur.child_by_field_name("type");
+                annotation = cur.field(Field::Type);
             }
-            match cur.child_by_field_name("right") {
+            match cur.field(Field::Right) {
                 Some(r) if r.kind() == "assignment" => cur = r,
                 r => {
                     right = r;
@@ -1454,13 +1455,13 @@ impl ModuleEval<'_, '_, '_> {
 
     fn aug_assignment(&mut self, stmt: Node<'_>, a: Node<'_>) {
         let (Some(l), Some(r)) = (
-            a.child_by_field_name("left"),
-            a.child_by_field_name("right"),
+            a.field(Field::Left),
+            a.field(Field::Right),
         ) else {
             return;
         };
         let op = a
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .map_or("", |o| self.text(o))
             .trim_end_matches('=')
             .to_owned();
@@ -1507,15 +1508,15 @@ impl ModuleEval<'_, '_, '_> {
     }
 
     fn method_call(&mut self, stmt: Node<'_>, call: Node<'_>) {
-        let Some(func) = call.child_by_field_name("function") else {
+        let Some(func) = call.field(Field::Function) else {
             return;
         };
         if func.kind() != "attribute" {
             return;
         }
         let (Some(obj), Some(attr)) = (
-            func.child_by_field_name("object"),
-            func.child_by_field_name("attribute"),
+            func.field(Field::Object),
+            func.field(Field::Attribute),
         ) else {
             return;
         };
@@ -1527,7 +1528,7 @@ impl ModuleEval<'_, '_, '_> {
             return;
         };
         let args: Vec<Node<'_>> = call
-            .child_by_field_name("arguments")
+            .field(Field::Arguments)
             .map(children)
             .unwrap_or_default();
         let (kind, value_node) = match (method, args.as_slice()) {
