@@ -209,6 +209,7 @@ const COUNTED: &[(&str, &str, &str, &str)] = &[
     ("DJS109", "fail_short_fallback", "9", "the length of the fallback key"),
     ("DJS125", "fail_weak", "13", "the length of the fallback key"),
     ("ORM002", "fail_drf_serializer_relations", "4", "the relations `PostSerializer` reads"),
+    ("ORM002", "fail_relation_beyond_the_first_hop", "3", "the relations on the path `o.customer.city.country`, none loaded"),
     ("RDS001", "fail_far_below_container", "512mb", "half the compose memory limit `1G`"),
     ("RDS002", "fail_container", "256mb", "half the compose memory limit `512M`"),
     ("RDS002", "fail_host_assumed", "2gb", "a quarter of the assumed 8 GiB host"),
@@ -337,7 +338,7 @@ impl Check<'_> {
                 if !part.chars().any(char::is_alphanumeric) || self.allowed(part) {
                     continue;
                 }
-                let ok = if part.chars().all(|c| c.is_ascii_digit() || c == '.') { self.known_number(part, &message) } else { self.known_word(part) || self.yaml_path(part) };
+                let ok = if part.chars().all(|c| c.is_ascii_digit() || c == '.') { self.known_number(part, &message) } else { self.known_word(part) || self.yaml_path(part) || self.lookup_path(part) };
                 if !ok && !out.contains(&part.to_owned()) {
                     out.push(part.to_owned());
                 }
@@ -359,6 +360,11 @@ impl Check<'_> {
     /// A key path (`ulimits.nofile`) whose every key is written as a YAML key (`nofile:`).
     fn yaml_path(&self, part: &str) -> bool {
         part.contains('.') && part.split('.').all(|key| !key.is_empty() && self.text.lines().any(|l| l.trim_start().trim_start_matches("- ").starts_with(&format!("{key}:"))))
+    }
+
+    /// A Django lookup path (`customer__city`) whose every name is read.
+    fn lookup_path(&self, part: &str) -> bool {
+        part.contains("__") && part.split("__").all(|name| !name.is_empty() && self.known_word(name))
     }
 
     /// Drops `line N` and `path:N` (places, not values).
@@ -540,6 +546,11 @@ fn the_checker_catches_invented_names_and_numbers() {
     assert!(check.unaccounted("`worker_connections 32` needs 2 × 32 = 64 descriptors (nginx/nginx.conf:2, line 2)").is_empty());
     assert_eq!(check.unaccounted("2 × 32 = 65"), vec!["65".to_owned()]);
     assert_eq!(check.unaccounted("`worker_connections 4096`"), vec!["4096".to_owned()]);
+
+    let models = "class Order(models.Model):\n    customer = models.ForeignKey(Customer)\n\nclass Customer(models.Model):\n    city = models.ForeignKey(City)\n";
+    let check = Check { text: models, paths: &[], allow: allowed_for("ORM002", "") };
+    assert!(check.unaccounted("`.select_related(\"customer__city\")`").is_empty());
+    assert_eq!(check.unaccounted("`.select_related(\"customer__country\")`"), vec!["customer__country".to_owned()]);
 }
 
 /// Every allowlist entry is stated in its rule's documentation: the allowlist holds

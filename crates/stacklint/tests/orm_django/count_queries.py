@@ -21,16 +21,17 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from library import views
-from library.models import Author, Book
+from library.models import Author, Book, Publisher
 
 call_command("migrate", verbosity=0)
 request = RequestFactory().get("/")
-counts = {"catalogue": {}, "authors": {}}
+counts = {"catalogue": {}, "authors": {}, "imprints": {}}
 made = 0
 for n in (5, 20):
-    # Up to n authors, each with two books.
+    # Up to n authors, each with a publisher of their own and two books.
     while made < n:
-        author = Author.objects.create(name=f"Author {made}", slug=f"author-{made}")
+        publisher = Publisher.objects.create(name=f"Publisher {made}")
+        author = Author.objects.create(name=f"Author {made}", slug=f"author-{made}", publisher=publisher)
         Book.objects.create(author=author, title=f"Book {made}a", isbn=f"{made:013d}")
         Book.objects.create(author=author, title=f"Book {made}b", isbn=f"{made + 500:013d}")
         made += 1

@@ -1,9 +1,14 @@
 from django.db import models
 
 
+class Publisher(models.Model):
+    name = models.CharField(max_length=100)
+
+
 class Author(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT)
 
 
 class Book(models.Model):

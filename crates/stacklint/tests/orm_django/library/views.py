@@ -29,3 +29,9 @@ def authors(request):
     for author in Author.objects.order_by("name"):
         rows.append({"name": author.name, "books": author.books.count()})
     return JsonResponse({"authors": rows})
+
+
+def imprints(request):
+    # The authors are joined, their publishers are not: a query per book.
+    books = Book.objects.select_related("author").order_by("title")
+    return JsonResponse({"books": [f"{b.title} ({b.author.publisher.name})" for b in books]})

@@ -1,6 +1,6 @@
 use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
 use stacklint_project::{Project, SourceFile};
-use stacklint_project::orm::Model;
+use stacklint_project::orm::{Model, ModelGraph, Related};
 use stacklint_python::orm::{AttrValue, ClassDef, OrmFile, QCall, Root};
 
 use super::{call_strings, query_text, resolved_queries};
@@ -15,13 +15,19 @@ declare_rule! {
     /// for `.count()`, `annotate`). Reading `message.author_id` needs no query. Querysets
     /// of `.values()` / `.values_list()` give dicts and are not judged.
     ///
+    /// A read through several relations is followed hop by hop: `order.customer.city.name`
+    /// is two queries per row when nothing is loaded, one when only
+    /// `select_related("customer")` is, none with `select_related("customer__city")`
+    /// (the lookup the fix adds).
+    ///
     /// Two more places read rows: a DRF list view (a viewset or `List...APIView`) whose
     /// `serializer_class` is a `ModelSerializer` of its queryset's model reading a relation
     /// per row — a nested serializer (`author = AuthorSerializer()`, `many=True` for a
     /// reverse or many-to-many relation), `source="author.name"`, a
     /// `StringRelatedField`/`SlugRelatedField`, a many-to-many field or a reverse relation
     /// in `Meta.fields`, a
-    /// `SerializerMethodField` whose `get_<name>` reads `obj.author.name` — reported at the
+    /// `SerializerMethodField` whose `get_<name>` reads `obj.author.name`, and what nested
+    /// serializers read in turn (four levels deep: `author__country`) — reported at the
     /// view's queryset; and a registered `ModelAdmin` whose `list_display` shows a
     /// foreign key, looks across one (`author__name`), or calls a method reading
     /// `obj.author.name`, that the changelist's
@@ -99,9 +105,17 @@ fn covers(names: &[&str], rel: &str) -> bool {
     names.iter().any(|n| *n == rel || n.strip_prefix(rel).is_some_and(|r| r.starts_with("__")))
 }
 
-/// A relation read per row without being loaded with the rows: the relation (lookup path),
-/// how the read is shown, and the call that loads it when one does.
-type Found = (String, String, Option<&'static str>);
+/// A relation read per row without being loaded with the rows.
+struct Found {
+    /// The lookup path of the relations read (`author`, `author__profile`, `comments`).
+    lookup: String,
+    /// How the read is shown (`m.author.profile.bio`).
+    shown: String,
+    /// The call that loads it with the rows, when one does.
+    loads_with: Option<&'static str>,
+    /// The queries it runs per row: one for each relation on the path not loaded.
+    queries: usize,
+}
 
 /// What the queryset `calls` load with the rows.
 struct Loaded<'a> {
@@ -119,35 +133,82 @@ impl<'a> Loaded<'a> {
         let (prefetch, opaque, _) = call_strings(calls, "prefetch_related");
         Loaded { select, select_all, prefetch, opaque, annotated: calls.iter().any(|c| c.method == "annotate") }
     }
+
+    /// Whether the relation at `lookup` comes with the rows: a single object through a
+    /// join or a prefetch, a many relation through a prefetch.
+    fn has(&self, lookup: &str, many: bool) -> bool {
+        covers(&self.prefetch, lookup) || (!many && (self.select_all || covers(&self.select, lookup)))
+    }
 }
 
-/// The relations that `reads` (attribute paths on a row of `model`) load one query per row.
-fn unloaded(model: &Model, loaded: &Loaded<'_>, var: &str, reads: &[(Vec<String>, TextRange)]) -> Vec<Found> {
+/// The relations a read on a row of `model` walks (`["author", "profile", "bio"]` walks
+/// `author`, then `author__profile`), as a [`Found`] when one of them is not loaded.
+/// After a many relation, `all` continues to its rows (a nested serializer's path);
+/// `count` or `exists` end the read (a prefetch serves them), any other method too (a
+/// prefetch does not).
+fn read_path(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, path: &[String]) -> Option<Found> {
+    let mut cur = Some(model);
+    let (mut lookup, mut queries, mut many_seen, mut servable, mut last_many) = (String::new(), 0, false, true, false);
+    let mut i = 0;
+    while let (Some(hop), Some(m)) = (path.get(i), cur) {
+        let (many, target) = if let Some(f) = m.field(hop) {
+            if f.def.is_foreign_key() || f.def.is_one_to_one() {
+                (false, f.target)
+            } else if f.def.is_many_to_many() {
+                (true, f.target)
+            } else {
+                break;
+            }
+        } else if let Some(r) = m.reverse(hop) {
+            (r.many, Some(Related::Model(r.from)))
+        } else {
+            break;
+        };
+        let next = path.get(i + 1).map(String::as_str);
+        // `row.tags` alone is the manager: no query until a method runs.
+        if many && next.is_none() {
+            break;
+        }
+        let at = if lookup.is_empty() { hop.clone() } else { format!("{lookup}__{hop}") };
+        // `annotate(Count("comments"))` beside `row.comments.count()` on the rows' own relation.
+        let annotated = many && lookup.is_empty() && loaded.annotated && next == Some("count");
+        if !loaded.has(&at, many) && !annotated {
+            queries += 1;
+        }
+        lookup = at;
+        many_seen |= many;
+        last_many = many;
+        cur = match target {
+            Some(Related::Model(j)) => graph.get(j),
+            _ => None,
+        };
+        i += 1;
+        if many {
+            let method = next.unwrap_or_default();
+            servable &= CACHED.contains(&method);
+            if method != "all" {
+                break;
+            }
+            i += 1;
+        }
+    }
+    let shown = format!("{var}.{}{}", path.join("."), if last_many { "()" } else { "" });
+    (queries > 0).then(|| Found { lookup, shown, loads_with: servable.then_some(if many_seen { "prefetch_related" } else { "select_related" }), queries })
+}
+
+/// The relations that `reads` (attribute paths on a row of `model`) load one query per
+/// row; a read whose relations extend another's takes its place (`author__profile` loads
+/// `author` too).
+fn unloaded(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, reads: &[(Vec<String>, TextRange)]) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
     for (path, _) in reads {
-        let Some(first) = path.first() else { continue };
-        let next = path.get(1).map(String::as_str);
-        let shown = format!("{var}.{}", path.join("."));
-        if found.iter().any(|(r, _, _)| r == first) {
+        let Some(f) = read_path(graph, model, loaded, var, path) else { continue };
+        let extends = |a: &str, b: &str| a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with("__"));
+        if found.iter().any(|g| extends(&g.lookup, &f.lookup)) {
             continue;
         }
-        if let Some(f) = model.field(first) {
-            if f.def.is_foreign_key() || f.def.is_one_to_one() {
-                if !loaded.select_all && !covers(&loaded.select, first) && !covers(&loaded.prefetch, first) {
-                    found.push((first.clone(), shown, Some("select_related")));
-                }
-            } else if f.def.is_many_to_many() && next.is_some() && !covers(&loaded.prefetch, first) && !(loaded.annotated && next == Some("count")) {
-                found.push((first.clone(), format!("{shown}()"), next.filter(|m| CACHED.contains(m)).map(|_| "prefetch_related")));
-            }
-        } else if let Some(r) = model.reverse(first) {
-            if !r.many {
-                if !loaded.select_all && !covers(&loaded.select, first) && !covers(&loaded.prefetch, first) {
-                    found.push((first.clone(), shown, Some("select_related")));
-                }
-            } else if next.is_some() && !covers(&loaded.prefetch, first) && !(loaded.annotated && next == Some("count")) {
-                found.push((first.clone(), format!("{shown}()"), next.filter(|m| CACHED.contains(m)).map(|_| "prefetch_related")));
-            }
-        }
+        found.retain(|g| !extends(&f.lookup, &g.lookup));
+        found.push(f);
     }
     found
 }
@@ -160,7 +221,7 @@ fn opaque_manager(orm: &OrmFile, q: usize, model: &Model) -> bool {
 /// `.select_related("a").prefetch_related("b")` for the fixable relations of `found`.
 fn added_calls(found: &[Found]) -> String {
     let calls_for = |method: &str| {
-        let names: Vec<String> = found.iter().filter(|(_, _, m)| *m == Some(method)).map(|(r, _, _)| format!("\"{r}\"")).collect();
+        let names: Vec<String> = found.iter().filter(|f| f.loads_with == Some(method)).map(|f| format!("\"{}\"", f.lookup)).collect();
         (!names.is_empty()).then(|| format!(".{method}({})", names.join(", ")))
     };
     [calls_for("select_related"), calls_for("prefetch_related")].into_iter().flatten().collect()
@@ -178,15 +239,15 @@ fn check(cx: &mut Checker) {
             if loaded.opaque || opaque_manager(q.orm, q.index, q.model) {
                 continue;
             }
-            let found = unloaded(q.model, &loaded, &lp.var, &lp.reads);
+            let found = unloaded(project.models(), q.model, &loaded, &lp.var, &lp.reads);
             if found.is_empty() {
                 continue;
             }
             let Some(query) = q.orm.queries.get(q.index) else { continue };
-            let reads = found.iter().map(|(_, s, _)| format!("`{s}`")).collect::<Vec<_>>().join(", ");
-            let per_row = found.len();
+            let reads = found.iter().map(|f| format!("`{}`", f.shown)).collect::<Vec<_>>().join(", ");
+            let per_row: usize = found.iter().map(|f| f.queries).sum();
             let added = added_calls(&found);
-            let count_hint = if found.iter().any(|(_, s, _)| s.ends_with(".count()")) { "; for a count alone, `.annotate(Count(...))` loads no rows" } else { "" };
+            let count_hint = if found.iter().any(|f| f.shown.ends_with(".count()")) { "; for a count alone, `.annotate(Count(...))` loads no rows" } else { "" };
             let message = format!(
                 "The loop over `{}` reads {reads} on each `{}` row: {per_row} more {} per row, 1 + {per_row} × N queries for N rows{}{count_hint}",
                 query_text(q.file, query.range),
@@ -223,7 +284,7 @@ fn lists_rows(class: &ClassDef) -> bool {
 /// What a `ModelSerializer` of `model` reads on each instance, as attribute paths with
 /// how each is declared; `None` when it cannot be read (`depth`, no `Meta.model` of this
 /// model).
-fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, model: usize) -> Option<Vec<(Vec<String>, String)>> {
+fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, model: usize, depth: usize) -> Option<Vec<(Vec<String>, String)>> {
     let graph = project.models();
     let smodule = sfile.python()?;
     let meta = sclass.meta.as_ref()?;
@@ -255,9 +316,24 @@ fn serializer_reads(project: &Project, sfile: &SourceFile, sclass: &ClassDef, mo
         } else if OBJECT_FIELDS.contains(&last) || (KEY_FIELDS.contains(&last) && *many) {
             out.push((tail(*many), format!("`{}` (`{last}`)", a.name)));
         } else if let Some((nfile, ni)) = graph.resolve_class(project, sfile, callee)
-            && nfile.python().and_then(|p| p.orm().classes.get(ni)).and_then(|c| c.meta.as_ref()).is_some_and(|mt| mt.attr("model").is_some())
+            && let Some(nested) = nfile.python().and_then(|p| p.orm().classes.get(ni)).filter(|c| c.meta.as_ref().is_some_and(|mt| mt.attr("model").is_some()))
         {
-            out.push((tail(*many), format!("`{}` (nested `{last}`)", a.name)));
+            let shown = format!("`{}` (nested `{last}`)", a.name);
+            // What the nested serializer reads on the related rows, below this relation.
+            let related = m.field(&rel).and_then(|f| match f.target {
+                Some(Related::Model(j)) => Some(j),
+                _ => None,
+            });
+            let related = related.or_else(|| m.reverse(&rel).map(|r| r.from));
+            if depth < 4
+                && let Some(j) = related
+                && let Some(inner) = serializer_reads(project, nfile, nested, j, depth + 1)
+            {
+                for (p, s) in inner {
+                    out.push(([tail(*many), p].concat(), format!("{shown} → {s}")));
+                }
+            }
+            out.push((tail(*many), shown));
         }
     }
     // Many-to-many fields and reverse relations listed in `Meta.fields` are
@@ -302,15 +378,15 @@ fn serializers(cx: &mut Checker, project: &Project) {
             }
             let Some((sfile, si)) = graph.resolve_class(project, file, ser) else { continue };
             let Some(sclass) = sfile.python().and_then(|p| p.orm().classes.get(si)) else { continue };
-            let Some(reads) = serializer_reads(project, sfile, sclass, mi) else { continue };
+            let Some(reads) = serializer_reads(project, sfile, sclass, mi, 0) else { continue };
             let paths: Vec<(Vec<String>, TextRange)> = reads.iter().map(|(p, _)| (p.clone(), TextRange::default())).collect();
-            let found = unloaded(model, &loaded, "obj", &paths);
+            let found = unloaded(graph, model, &loaded, "obj", &paths);
             if found.is_empty() {
                 continue;
             }
             let Some(query) = orm.queries.get(q) else { continue };
-            let shown: Vec<&str> = found.iter().filter_map(|(r, _, _)| reads.iter().find(|(p, _)| p.first() == Some(r)).map(|(_, s)| s.as_str())).collect();
-            let per_row = found.len();
+            let shown: Vec<&str> = found.iter().filter_map(|f| reads.iter().find(|(p, _)| read_path(graph, model, &loaded, "obj", p).is_some_and(|g| g.lookup == f.lookup)).map(|(_, s)| s.as_str())).collect();
+            let per_row: usize = found.iter().map(|f| f.queries).sum();
             let added = added_calls(&found);
             let message = format!(
                 "`{}` lists `{}` with `{}`, which reads {} on each `{}`: {per_row} more {} per row, 1 + {per_row} × N queries for a page of N{}",
