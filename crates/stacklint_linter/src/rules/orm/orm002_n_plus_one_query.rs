@@ -18,7 +18,10 @@ declare_rule! {
     /// A read through several relations is followed hop by hop: `order.customer.city.name`
     /// is two queries per row when nothing is loaded, one when only
     /// `select_related("customer")` is, none with `select_related("customer__city")`
-    /// (the lookup the fix adds).
+    /// (the lookup the fix adds). `select_related()` without names follows only non-null
+    /// foreign keys, as Django does: a nullable key or a reverse one-to-one read after it is
+    /// reported, without a fix (adding `select_related("x")` would replace what the bare
+    /// call loads; Django keeps the last call's choice).
     ///
     /// Two more places read rows: a DRF list view (a viewset or `List...APIView`) whose
     /// `serializer_class` is a `ModelSerializer` of its queryset's model reading a relation
@@ -115,11 +118,14 @@ struct Found {
     loads_with: Option<&'static str>,
     /// The queries it runs per row: one for each relation on the path not loaded.
     queries: usize,
+    /// The read it comes from (an index into the reads judged).
+    read: usize,
 }
 
 /// What the queryset `calls` load with the rows.
 struct Loaded<'a> {
     select: Vec<&'a str>,
+    /// `select_related()` without names: every non-null foreign key, hop after hop.
     select_all: bool,
     prefetch: Vec<&'a str>,
     /// `prefetch_related(Prefetch(...))` or another non-string argument: not judged.
@@ -135,9 +141,10 @@ impl<'a> Loaded<'a> {
     }
 
     /// Whether the relation at `lookup` comes with the rows: a single object through a
-    /// join or a prefetch, a many relation through a prefetch.
-    fn has(&self, lookup: &str, many: bool) -> bool {
-        covers(&self.prefetch, lookup) || (!many && (self.select_all || covers(&self.select, lookup)))
+    /// join or a prefetch, a many relation through a prefetch. `nullable`: a hop on the
+    /// way is a nullable key or a reverse one-to-one, which `select_related()` skips.
+    fn has(&self, lookup: &str, many: bool, nullable: bool) -> bool {
+        covers(&self.prefetch, lookup) || (!many && (covers(&self.select, lookup) || (self.select_all && !nullable)))
     }
 }
 
@@ -148,11 +155,12 @@ impl<'a> Loaded<'a> {
 /// prefetch does not).
 fn read_path(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, path: &[String]) -> Option<Found> {
     let mut cur = Some(model);
-    let (mut lookup, mut queries, mut many_seen, mut servable, mut last_many) = (String::new(), 0, false, true, false);
+    let (mut lookup, mut queries, mut many_seen, mut servable, mut last_many, mut nullable) = (String::new(), 0, false, true, false, false);
     let mut i = 0;
     while let (Some(hop), Some(m)) = (path.get(i), cur) {
         let (many, target) = if let Some(f) = m.field(hop) {
             if f.def.is_foreign_key() || f.def.is_one_to_one() {
+                nullable |= f.def.null;
                 (false, f.target)
             } else if f.def.is_many_to_many() {
                 (true, f.target)
@@ -160,6 +168,7 @@ fn read_path(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, 
                 break;
             }
         } else if let Some(r) = m.reverse(hop) {
+            nullable = true;
             (r.many, Some(Related::Model(r.from)))
         } else {
             break;
@@ -172,7 +181,7 @@ fn read_path(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, 
         let at = if lookup.is_empty() { hop.clone() } else { format!("{lookup}__{hop}") };
         // `annotate(Count("comments"))` beside `row.comments.count()` on the rows' own relation.
         let annotated = many && lookup.is_empty() && loaded.annotated && next == Some("count");
-        if !loaded.has(&at, many) && !annotated {
+        if !loaded.has(&at, many, nullable) && !annotated {
             queries += 1;
         }
         lookup = at;
@@ -193,7 +202,7 @@ fn read_path(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, 
         }
     }
     let shown = format!("{var}.{}{}", path.join("."), if last_many { "()" } else { "" });
-    (queries > 0).then(|| Found { lookup, shown, loads_with: servable.then_some(if many_seen { "prefetch_related" } else { "select_related" }), queries })
+    (queries > 0).then(|| Found { lookup, shown, loads_with: servable.then_some(if many_seen { "prefetch_related" } else { "select_related" }), queries, read: 0 })
 }
 
 /// The relations that `reads` (attribute paths on a row of `model`) load one query per
@@ -201,8 +210,9 @@ fn read_path(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, 
 /// `author` too).
 fn unloaded(graph: &ModelGraph, model: &Model, loaded: &Loaded<'_>, var: &str, reads: &[(Vec<String>, TextRange)]) -> Vec<Found> {
     let mut found: Vec<Found> = Vec::new();
-    for (path, _) in reads {
-        let Some(f) = read_path(graph, model, loaded, var, path) else { continue };
+    for (read, (path, _)) in reads.iter().enumerate() {
+        let Some(mut f) = read_path(graph, model, loaded, var, path) else { continue };
+        f.read = read;
         let extends = |a: &str, b: &str| a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with("__"));
         if found.iter().any(|g| extends(&g.lookup, &f.lookup)) {
             continue;
@@ -218,13 +228,23 @@ fn opaque_manager(orm: &OrmFile, q: usize, model: &Model) -> bool {
     matches!(orm.origin(q).map(|o| &o.root), Some(Root::Manager { manager, .. }) if model.manager_is_opaque(manager))
 }
 
-/// `.select_related("a").prefetch_related("b")` for the fixable relations of `found`.
-fn added_calls(found: &[Found]) -> String {
+/// `.select_related("a").prefetch_related("b")` for the fixable relations of `found`, and
+/// what the message says of loading them. After a bare `select_related()` no
+/// `select_related("a")` is added: Django keeps the last of the two calls' choices (names,
+/// or every non-null key), so the message names the relations and the fix leaves them out.
+fn loading(found: &[Found], loaded: &Loaded<'_>) -> (String, String) {
     let calls_for = |method: &str| {
         let names: Vec<String> = found.iter().filter(|f| f.loads_with == Some(method)).map(|f| format!("\"{}\"", f.lookup)).collect();
         (!names.is_empty()).then(|| format!(".{method}({})", names.join(", ")))
     };
-    [calls_for("select_related"), calls_for("prefetch_related")].into_iter().flatten().collect()
+    let select = calls_for("select_related");
+    let (select, named) = if loaded.select_all { (None, select.map(|_| found.iter().filter(|f| f.loads_with == Some("select_related")).map(|f| format!("`{}`", f.lookup)).collect::<Vec<_>>().join(", "))) } else { (select, None) };
+    let added: String = [select, calls_for("prefetch_related")].into_iter().flatten().collect();
+    let mut note = if added.is_empty() { String::new() } else { format!("; `{added}` loads them with the rows") };
+    if let Some(named) = named {
+        note.push_str(&format!("; `select_related()` without names skips nullable keys and reverse one-to-one relations: name {named} in it, with the keys it should still follow"));
+    }
+    (added, note)
 }
 
 fn check(cx: &mut Checker) {
@@ -246,14 +266,13 @@ fn check(cx: &mut Checker) {
             let Some(query) = q.orm.queries.get(q.index) else { continue };
             let reads = found.iter().map(|f| format!("`{}`", f.shown)).collect::<Vec<_>>().join(", ");
             let per_row: usize = found.iter().map(|f| f.queries).sum();
-            let added = added_calls(&found);
+            let (added, note) = loading(&found, &loaded);
             let count_hint = if found.iter().any(|f| f.shown.ends_with(".count()")) { "; for a count alone, `.annotate(Count(...))` loads no rows" } else { "" };
             let message = format!(
-                "The loop over `{}` reads {reads} on each `{}` row: {per_row} more {} per row, 1 + {per_row} × N queries for N rows{}{count_hint}",
+                "The loop over `{}` reads {reads} on each `{}` row: {per_row} more {} per row, 1 + {per_row} × N queries for N rows{note}{count_hint}",
                 query_text(q.file, query.range),
                 q.model.name,
                 if per_row == 1 { "query" } else { "queries" },
-                if added.is_empty() { String::new() } else { format!("; `{added}` loads them with the rows") },
             );
             let mut d = cx.diagnostic(&q.file.path, lp.range, message);
             if let Some(Root::Manager { manager_end, .. }) = q.orm.origin(q.index).map(|o| &o.root)
@@ -385,18 +404,17 @@ fn serializers(cx: &mut Checker, project: &Project) {
                 continue;
             }
             let Some(query) = orm.queries.get(q) else { continue };
-            let shown: Vec<&str> = found.iter().filter_map(|f| reads.iter().find(|(p, _)| read_path(graph, model, &loaded, "obj", p).is_some_and(|g| g.lookup == f.lookup)).map(|(_, s)| s.as_str())).collect();
+            let shown: Vec<&str> = found.iter().filter_map(|f| reads.get(f.read).map(|(_, s)| s.as_str())).collect();
             let per_row: usize = found.iter().map(|f| f.queries).sum();
-            let added = added_calls(&found);
+            let (added, note) = loading(&found, &loaded);
             let message = format!(
-                "`{}` lists `{}` with `{}`, which reads {} on each `{}`: {per_row} more {} per row, 1 + {per_row} × N queries for a page of N{}",
+                "`{}` lists `{}` with `{}`, which reads {} on each `{}`: {per_row} more {} per row, 1 + {per_row} × N queries for a page of N{note}",
                 class.name,
                 query_text(file, query.range),
                 sclass.name,
                 shown.join(", "),
                 model.name,
                 if per_row == 1 { "query" } else { "queries" },
-                if added.is_empty() { String::new() } else { format!("; `{added}` loads them with the rows") },
             );
             let mut d = cx.diagnostic(&file.path, query.range, message);
             if let Some(Root::Manager { manager_end, .. }) = orm.origin(q).map(|o| &o.root)
@@ -436,53 +454,58 @@ fn admin_changelists(cx: &mut Checker, project: &Project) {
                 None | Some(AttrValue::Bool(false)) => Some(Vec::new()),
                 Some(_) => continue,
             };
-            let is_loaded = |rel: &str| match &loaded {
-                None => fk(rel).is_some_and(|f| !f.def.null),
-                Some(names) => names.iter().any(|n| n == rel || n.strip_prefix(rel).is_some_and(|r| r.starts_with("__"))),
-            };
-            // (relation, how it is read)
-            let mut found: Vec<(String, String)> = Vec::new();
+            let load = Loaded { select: loaded.iter().flatten().map(String::as_str).collect(), select_all: loaded.is_none(), prefetch: Vec::new(), opaque: false, annotated: false };
+            // What the changelist reads on each row, and how the message shows it.
+            let mut reads: Vec<(Vec<String>, String)> = Vec::new();
             for (entry, _) in entries {
+                let parts: Vec<String> = entry.split("__").map(str::to_owned).collect();
                 if let Some(f) = fk(entry) {
                     // The changelist shows `str(obj.<fk>)`.
-                    if !is_loaded(entry) && !found.iter().any(|(r, _)| r == entry) {
-                        found.push((entry.clone(), format!("`{entry}` ({}foreign key shown as text)", if f.def.null { "nullable " } else { "" })));
-                    }
-                } else if let Some((first, attr)) = entry.split_once("__").filter(|(f, a)| fk(f).is_some() && !a.contains("__")) {
+                    reads.push((parts, format!("`{entry}` ({}foreign key shown as text)", if f.def.null { "nullable " } else { "" })));
+                } else if parts.len() > 1 && parts.first().is_some_and(|p| fk(p).is_some()) && !parts.last().is_some_and(|a| a == "id" || a == "pk") {
                     // `author__name` (Django 5.1+): the changelist reads `obj.author.name`,
                     // and such an entry does not make it call `select_related()`.
-                    if !is_loaded(first) && !found.iter().any(|(r, _)| r == first) && attr != "id" && attr != "pk" {
-                        found.push((first.to_owned(), format!("`{entry}` (a lookup across a foreign key)")));
-                    }
+                    reads.push((parts, format!("`{entry}` (a lookup across a foreign key)")));
                 } else if let Some(method) = class.methods.iter().find(|m| &m.name == entry) {
                     for (path, _) in &method.reads {
-                        let Some(first) = path.first() else { continue };
                         // Only an attribute of the related object (`obj.author.name`), not the key.
-                        if path.len() < 2 || fk(first).is_none() || is_loaded(first) || found.iter().any(|(r, _)| r == first) {
-                            continue;
+                        if path.len() >= 2 && path.first().is_some_and(|p| fk(p).is_some()) {
+                            reads.push((path.clone(), format!("`{}.{}` (in `{}`)", method.param, path.join("."), method.name)));
                         }
-                        found.push((first.clone(), format!("`{}.{}` (in `{}`)", method.param, path.join("."), method.name)));
                     }
                 }
             }
+            let paths: Vec<(Vec<String>, TextRange)> = reads.iter().map(|(p, _)| (p.clone(), TextRange::default())).collect();
+            // `list_select_related` joins; it cannot prefetch a many relation.
+            let found: Vec<Found> = unloaded(graph, model, &load, "obj", &paths).into_iter().filter(|f| f.loads_with == Some("select_related")).collect();
             if found.is_empty() {
                 continue;
             }
-            let per_row = found.len();
+            let per_row: usize = found.iter().map(|f| f.queries).sum();
+            // Naming relations replaces `select_related()`: keep the ones it loaded.
             let mut names: Vec<String> = match &loaded {
                 Some(v) => v.clone(),
-                None => entries.iter().filter(|(e, _)| fk(e).is_some_and(|f| !f.def.null)).map(|(e, _)| e.clone()).collect(),
+                None => {
+                    let nothing = Loaded { select: Vec::new(), select_all: false, prefetch: Vec::new(), opaque: false, annotated: false };
+                    let mut v: Vec<String> = entries.iter().filter(|(e, _)| fk(e).is_some_and(|f| !f.def.null)).map(|(e, _)| e.clone()).collect();
+                    for f in paths.iter().filter(|(p, _)| read_path(graph, model, &load, "obj", p).is_none()).filter_map(|(p, _)| read_path(graph, model, &nothing, "obj", p)) {
+                        if !v.contains(&f.lookup) {
+                            v.push(f.lookup);
+                        }
+                    }
+                    v
+                }
             };
-            for (r, _) in &found {
-                if !names.contains(r) {
-                    names.push(r.clone());
+            for f in &found {
+                if !names.contains(&f.lookup) {
+                    names.push(f.lookup.clone());
                 }
             }
             let list = names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
             let message = format!(
                 "The admin changelist of `{}` reads {} on each `{}` row without loading it: {per_row} more {} per row, 1 + {per_row} × N queries for a page of N (100 by default); `list_select_related = [{list}]` loads them with the rows",
                 class.name,
-                found.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join(", "),
+                found.iter().filter_map(|f| reads.get(f.read).map(|(_, s)| s.as_str())).collect::<Vec<_>>().join(", "),
                 model.name,
                 if per_row == 1 { "query" } else { "queries" },
             );
