@@ -242,7 +242,7 @@ fn loading(found: &[Found], loaded: &Loaded<'_>) -> (String, String) {
     let added: String = [select, calls_for("prefetch_related")].into_iter().flatten().collect();
     let mut note = if added.is_empty() { String::new() } else { format!("; `{added}` loads them with the rows") };
     if let Some(named) = named {
-        note.push_str(&format!("; `select_related()` without names skips nullable keys and reverse one-to-one relations: name {named} in it, with the keys it should still follow"));
+        note = format!("{note}; `select_related()` without names skips nullable keys and reverse one-to-one relations: name {named} in it, with the keys it should still follow");
     }
     (added, note)
 }
@@ -483,18 +483,17 @@ fn admin_changelists(cx: &mut Checker, project: &Project) {
             }
             let per_row: usize = found.iter().map(|f| f.queries).sum();
             // Naming relations replaces `select_related()`: keep the ones it loaded.
-            let mut names: Vec<String> = match &loaded {
-                Some(v) => v.clone(),
-                None => {
-                    let nothing = Loaded { select: Vec::new(), select_all: false, prefetch: Vec::new(), opaque: false, annotated: false };
-                    let mut v: Vec<String> = entries.iter().filter(|(e, _)| fk(e).is_some_and(|f| !f.def.null)).map(|(e, _)| e.clone()).collect();
-                    for f in paths.iter().filter(|(p, _)| read_path(graph, model, &load, "obj", p).is_none()).filter_map(|(p, _)| read_path(graph, model, &nothing, "obj", p)) {
-                        if !v.contains(&f.lookup) {
-                            v.push(f.lookup);
-                        }
+            let mut names: Vec<String> = if let Some(v) = &loaded {
+                v.clone()
+            } else {
+                let nothing = Loaded { select: Vec::new(), select_all: false, prefetch: Vec::new(), opaque: false, annotated: false };
+                let mut v: Vec<String> = entries.iter().filter(|(e, _)| fk(e).is_some_and(|f| !f.def.null)).map(|(e, _)| e.clone()).collect();
+                for f in paths.iter().filter(|(p, _)| read_path(graph, model, &load, "obj", p).is_none()).filter_map(|(p, _)| read_path(graph, model, &nothing, "obj", p)) {
+                    if !v.contains(&f.lookup) {
+                        v.push(f.lookup);
                     }
-                    v
                 }
+                v
             };
             for f in &found {
                 if !names.contains(&f.lookup) {
