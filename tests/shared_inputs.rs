@@ -68,3 +68,24 @@ pub fn require(dir: PathBuf, what: &str) -> Option<PathBuf> {
 pub fn skipped(why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
+
+/// Every file below `dir` whose name ends in `.{ext}`, with its text, sorted by path
+/// (unreadable files are left out).
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == ext)
+                && let Ok(text) = std::fs::read_to_string(&p)
+            {
+                out.push((p, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}

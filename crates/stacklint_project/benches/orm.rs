@@ -25,22 +25,8 @@ mod shared_inputs;
 type Sources = Vec<(String, String)>;
 
 fn python_files(root: &Path, under: &Path) -> Sources {
-    let mut out = Vec::new();
-    let mut stack = vec![under.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "py")
-                && let Ok(text) = std::fs::read_to_string(&p)
-            {
-                out.push((p.strip_prefix(root).unwrap_or(&p).to_string_lossy().into_owned(), text));
-            }
-        }
-    }
-    out.sort();
-    out
+    let files = shared_inputs::files_with_extension(under, "py");
+    files.into_iter().map(|(p, text)| (p.strip_prefix(root).unwrap_or(&p).to_string_lossy().into_owned(), text)).collect()
 }
 
 fn subfolders(dir: &Path) -> Vec<PathBuf> {

@@ -3,29 +3,17 @@
 //!
 //! `cargo bench -p stacklint_python` (corpus at `STACKLINT_CORPUS`, default `../shared/corpus`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 use stacklint_python::{Settings, parse};
 
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
+
 fn corpus_python() -> Vec<(PathBuf, String)> {
-    let root = std::env::var_os("STACKLINT_CORPUS").map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"), PathBuf::from);
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "py")
-                && let Ok(text) = std::fs::read_to_string(&p)
-            {
-                out.push((p, text));
-            }
-        }
-    }
-    out
+    shared_inputs::files_with_extension(&shared_inputs::corpus_dir(), "py")
 }
 
 fn bench(c: &mut Criterion) {
