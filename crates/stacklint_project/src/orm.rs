@@ -125,6 +125,9 @@ pub struct ManagerDef {
     /// `get_queryset` that is not one `return super().get_queryset()...` chain: every
     /// query through it may filter or load more than stacklint reads.
     pub opaque: bool,
+    /// One of its project classes has a `get_queryset` that is not read (a class outside the
+    /// project is not counted: Django's and libraries' managers seldom filter).
+    pub unread_get_queryset: bool,
 }
 
 /// Where a call of a query through a manager comes from when the query does not write it.
@@ -148,13 +151,16 @@ pub struct ManagedCalls<'p> {
     /// The manager, or a custom method the query calls, cannot be read: it may filter or
     /// load more than `calls` say.
     pub opaque: bool,
+    /// A `get_queryset` of the manager's project classes, or a custom method the query
+    /// calls, is not read: the query may filter on columns `calls` do not show.
+    pub unread: bool,
 }
 
 impl<'p> ManagedCalls<'p> {
     /// Calls as written, with nothing from a manager.
     pub fn plain(calls: Vec<&'p QCall>) -> ManagedCalls<'p> {
         let via = vec![None; calls.len()];
-        ManagedCalls { calls, via, opaque: false }
+        ManagedCalls { calls, via, opaque: false, unread: false }
     }
 
     fn push(&mut self, call: &'p QCall, via: Option<Via<'p>>) {
@@ -294,7 +300,7 @@ impl ModelGraph {
         let class_of = |r: &ClassRef| -> Option<&'p ClassDef> { project.file(&r.file)?.python()?.orm().classes.get(r.class) };
         let managers: Vec<&'p ClassDef> = def.classes.iter().filter_map(class_of).collect();
         let querysets: Vec<&'p ClassDef> = def.querysets.iter().filter_map(class_of).collect();
-        let mut out = ManagedCalls { calls: Vec::new(), via: Vec::new(), opaque: def.opaque };
+        let mut out = ManagedCalls { calls: Vec::new(), via: Vec::new(), opaque: def.opaque, unread: def.unread_get_queryset };
         let ctx = Methods { managers: &managers, querysets: &querysets };
         if !def.opaque {
             for class in managers.iter().rev() {
@@ -345,6 +351,7 @@ impl<'p> Methods<'_, 'p> {
                 }
                 _ => {
                     out.opaque = true;
+                    out.unread = true;
                     out.push(call, via);
                 }
             }
@@ -673,7 +680,7 @@ const DJANGO_MANAGERS: [&str; 2] = ["Manager", "BaseManager"];
 /// `QuerySet.as_manager()` and `X.from_queryset(QS)()` (with `X` Django's or a project
 /// class), or a project class (`PublishedManager()`), found through the imports too.
 fn manager_def(project: &Project, c: &Candidate<'_>, attr: &str) -> ManagerDef {
-    let mut def = ManagerDef { attr: attr.to_owned(), classes: Vec::new(), querysets: Vec::new(), opaque: false };
+    let mut def = ManagerDef { attr: attr.to_owned(), classes: Vec::new(), querysets: Vec::new(), opaque: false, unread_get_queryset: false };
     let Some(AttrValue::Call { callee, args, .. }) = c.def.attr(attr).map(|a| &a.value) else {
         def.opaque = true;
         return def;
@@ -703,6 +710,7 @@ fn manager_classes(project: &Project, file: &SourceFile, dotted: &str, depth: us
     let Some(class) = f.python().and_then(|p| p.orm().classes.get(ci)) else { return false };
     def.classes.push(ClassRef { file: f.path.clone(), class: ci });
     let mut read = !class.method_names.iter().any(|m| m == "get_queryset") || class.chains.iter().any(|ch| ch.name == "get_queryset" && ch.root == ChainRoot::Super);
+    def.unread_get_queryset |= !read;
     for base in &class.bases {
         read &= manager_classes(project, f, base, depth + 1, def);
     }

@@ -40,6 +40,8 @@ pub(crate) struct ResolvedQuery<'a> {
     pub via: Vec<Option<Via<'a>>>,
     /// The manager or a custom method it calls cannot be read.
     pub opaque: bool,
+    /// A project `get_queryset` or custom method it runs is not read: it may filter more.
+    pub unread: bool,
 }
 
 /// The calls a query runs: those of the queries it refines, with its manager's
@@ -76,7 +78,7 @@ pub(crate) fn resolved_queries(project: &Project) -> Vec<ResolvedQuery<'_>> {
         let Some(orm) = file.python().map(stacklint_python::PyModule::orm) else { continue };
         if keep {
             let managed = query_calls(project, orm, index, model);
-            out.push(ResolvedQuery { file, orm, index, model, calls: managed.calls, via: managed.via, opaque: managed.opaque });
+            out.push(ResolvedQuery { file, orm, index, model, calls: managed.calls, via: managed.via, opaque: managed.opaque, unread: managed.unread });
         }
     }
     out
@@ -92,6 +94,8 @@ pub(crate) struct ImpliedQuery<'a> {
     pub calls: Vec<QCall>,
     /// For each call, where it comes from when the view's queryset does not write it.
     pub via: Vec<Option<Via<'a>>>,
+    /// A project `get_queryset` or custom method of the base queryset is not read.
+    pub unread: bool,
     /// Where it is reported: the attribute's value (or the list entry).
     pub at: TextRange,
     /// How the message names it: ``the retrieve of `OrderViewSet` (`lookup_field = "code"`)``.
@@ -214,6 +218,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 None => graph.managed_calls(project, model, "_default_manager", Vec::new()),
             };
             let base: Vec<QCall> = managed.calls.into_iter().cloned().collect();
+            let unread = managed.unread;
             let mut base_via = managed.via;
             base_via.push(None);
             // A retrieve: `get_object()` filters the queryset by `lookup_field` (DRF) or
@@ -226,7 +231,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 }
                 let mut calls = base.clone();
                 calls.push(implied_call("get", vec![field.clone()], Vec::new(), a.range));
-                out.push(ImpliedQuery { file, model, calls, via: base_via.clone(), at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
+                out.push(ImpliedQuery { file, model, calls, via: base_via.clone(), unread, at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
             }
             // `filterset_fields`: each is an equality filter a client may pass alone (when
             // the view's `filter_backends`, if it names them, include django-filter's); the
@@ -247,7 +252,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 calls.push(implied_call("filter", vec![field.clone()], Vec::new(), at));
                 let mut via = base_via.clone();
                 via.resize(calls.len(), None);
-                out.push(ImpliedQuery { file, model, calls, via, at, what: format!("The list of `{}` filtered by its `filterset_fields` entry `{field}`", class.name) });
+                out.push(ImpliedQuery { file, model, calls, via, unread, at, what: format!("The list of `{}` filtered by its `filterset_fields` entry `{field}`", class.name) });
             }
         }
         for (ci, model) in admin_classes(project, graph, file) {
@@ -274,6 +279,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                     file,
                     model,
                     via: vec![None; calls.len()],
+                    unread: false,
                     calls,
                     at,
                     what: format!("The admin changelist of `{}` (its `list_filter` entry `{field}` lists the distinct values on every page and filters by one)", class.name),

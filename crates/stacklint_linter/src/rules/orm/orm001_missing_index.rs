@@ -22,7 +22,7 @@ declare_rule! {
     /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
     /// booleans alone without an ordering to serve (half the table matches), nor one that
     /// only bounds dates from above (`member_until__lte=today`: the past, usually most of
-    /// the table).
+    /// the table), alone or with equality on booleans.
     ///
     /// A lookup across a relation (`city__name`) is judged on the model the last hop lands
     /// on: the database finds the `City` rows by `name`, then joins through the foreign
@@ -38,7 +38,9 @@ declare_rule! {
     /// the method call, else the whole query), even when the only unindexed column comes
     /// from the manager, and its message says which filters come from which manager or
     /// method; the fix's index lists the query's own columns first. The chain inside
-    /// `get_queryset` or the method is not reported on its own.
+    /// `get_queryset` or the method is not reported on its own. A query running a
+    /// `get_queryset` or custom method of the project that is not one returned chain is not
+    /// judged (it may filter on an indexed column).
     ///
     /// Queries that classes run without writing them are judged too: a DRF view's retrieve
     /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset`,
@@ -190,12 +192,12 @@ fn check(cx: &mut Checker) {
     let mut seen = HashSet::new();
     for q in resolved_queries(project) {
         let Some(query) = q.orm.queries.get(q.index) else { continue };
-        if query.refined_later {
+        if query.refined_later || q.unread {
             continue;
         }
         judge(cx, project, &mut seen, q.file, q.model, &q.calls, &q.via, query.range, None, &format!("`{}`", query_text(q.file, query.range)));
     }
-    for q in implied_queries(project) {
+    for q in implied_queries(project).into_iter().filter(|q| !q.unread) {
         let calls: Vec<&QCall> = q.calls.iter().collect();
         judge(cx, project, &mut seen, q.file, q.model, &calls, &q.via, q.at, Some(q.at), &q.what);
     }
@@ -248,7 +250,10 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
     }
     let Some(at) = at_override.or(at) else { return };
     let columns: Vec<&String> = eq.iter().chain(&range).collect();
-    if unknown || (columns.is_empty() && far.is_empty()) || (eq.is_empty() && !range.is_empty() && past_only) {
+    let boolean_column = |f: &String| model.field(f).is_some_and(|x| x.def.class.ends_with("BooleanField"));
+    // The past alone, or the past of booleans (`is_active=True, pub_date__lte=now`): most
+    // of the table matches.
+    if unknown || (columns.is_empty() && far.is_empty()) || (eq.iter().all(boolean_column) && !range.is_empty() && past_only) {
         return;
     }
     let covered = model.indexes.iter().any(|ix| ix.fields.first().is_some_and(|f| columns.iter().any(|c| *c == f.trim_start_matches('-'))));
