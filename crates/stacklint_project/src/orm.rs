@@ -333,7 +333,7 @@ impl<'p> Methods<'_, 'p> {
         }
         let classes = self.managers.iter().map(|c| (*c, true)).chain(self.querysets.iter().map(|c| (*c, false)));
         for (class, is_manager) in classes {
-            if !class.method_names.iter().any(|m| *m == call.method) {
+            if !class.method_names.contains(&call.method) {
                 continue;
             }
             let chain = class.chains.iter().find(|c| c.name == call.method);
@@ -344,7 +344,9 @@ impl<'p> Methods<'_, 'p> {
             });
             match readable {
                 Some(ch) if depth < 4 && out.calls.len() < 256 => {
-                    let written = via.and_then(|v| v.written).or(Some(call.range));
+                    // Only a call of the query itself stands in its file; one inside a
+                    // `get_queryset` chain is in the manager's.
+                    let written = via.map_or(Some(call.range), |v| v.written);
                     for inner in &ch.calls {
                         self.expand(out, inner, Some(Via { class: &class.name, method: &ch.name, written }), depth + 1);
                     }
@@ -839,4 +841,48 @@ fn resolve_in(project: &Project, models: &[Model], by_name: &ByName, c: &Candida
 fn model_at(models: &[Model], by_name: &ByName, cand: &Path, name: &str) -> Option<usize> {
     let folder = cand.file_name().is_some_and(|n| n == "__init__.py").then(|| cand.parent()).flatten();
     by_name.find(name, |i| models.get(i).is_some_and(|m| m.file == cand || folder.is_some_and(|d| m.file.parent() == Some(d))))
+}
+
+#[cfg(test)]
+mod tests {
+    use stacklint_python::orm::Root;
+
+    use crate::{Project, ProjectOptions};
+
+    /// The methods of the calls each query of `app/views.py` runs, and whether it is opaque.
+    fn managed(sources: &[(&str, &str)]) -> Vec<(Vec<String>, bool)> {
+        let p = Project::from_sources(ProjectOptions::default(), sources);
+        let graph = p.models();
+        let Some(file) = p.files.iter().find(|f| f.path.ends_with("app/views.py")) else { return Vec::new() };
+        let Some(orm) = file.python().map(stacklint_python::PyModule::orm) else { return Vec::new() };
+        (0..orm.queries.len())
+            .filter_map(|q| {
+                let model = graph.get(graph.query_model(&p, file, q)?)?;
+                let Some(Root::Manager { manager, .. }) = orm.origin(q).map(|o| &o.root) else { return None };
+                let m = graph.managed_calls(&p, model, manager, orm.effective_calls(q));
+                Some((m.calls.iter().map(|c| c.method.clone()).collect(), m.opaque))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn managers_and_querysets_add_their_chains_without_looping() {
+        let models = "from django.db import models\nfrom .qs import PostQuerySet\n\nclass Base(models.Manager):\n    def get_queryset(self):\n        return super().get_queryset().select_related(\"a\")\n\nclass Live(Base):\n    def get_queryset(self):\n        return super().get_queryset().filter(live=True)\n\nclass LoopAManager(LoopBManager):\n    pass\n\nclass LoopBManager(LoopAManager):\n    pass\n\nclass Post(models.Model):\n    live = models.BooleanField()\n    objects = Live.from_queryset(PostQuerySet)()\n    plain = models.Manager()\n    looping = LoopAManager()\n";
+        let qs = "from django.db import models\n\nclass PostQuerySet(models.QuerySet):\n    def mine(self, u):\n        return self.recent().filter(owner=u)\n\n    def recent(self):\n        return self.order_by(\"-at\")\n\n    def forever(self):\n        return self.forever().filter(x=1)\n";
+        let views = "from .models import Post\n\ndef f(u):\n    a = Post.objects.mine(u).first()\n    b = Post.objects.forever()\n    c = Post._default_manager.all()\n    d = Post.plain.all()\n    e = Post.looping.all()\n    return a, b, c, d, e\n";
+        let got = managed(&[("app/models.py", models), ("app/qs.py", qs), ("app/views.py", views)]);
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                (s(&["select_related", "filter", "order_by", "filter", "first"]), false),
+                // Bounded: the method that calls itself stays, opaque.
+                (s(&["select_related", "filter", "forever", "filter", "filter", "filter", "filter"]), true),
+                (s(&["select_related", "filter", "all"]), false),
+                (s(&["all"]), false),
+                // Classes that are each other's base: bounded, and not read.
+                (s(&["all"]), true),
+            ]
+        );
+    }
 }

@@ -1246,11 +1246,11 @@ mod tests {
 
     #[test]
     fn manager_and_queryset_chains() {
+        use super::ChainRoot::{SelfQueryset, SelfValue, Super};
         let src = "class PostQuerySet(models.QuerySet):\n    def published(self):\n        \"\"\"Live.\"\"\"\n        return self.active().filter(status=\"p\")\n\n    def active(self):\n        return self.filter(on=True)\n\n    def many(self):\n        qs = self.filter(a=1)\n        return qs\n\n    @property\n    def x(self):\n        return self.all()\n\nclass PublishedManager(models.Manager):\n    def get_queryset(self):\n        return super().get_queryset().filter(status=\"p\").select_related(\"author\")\n\n    def recent(self):\n        return self.get_queryset().order_by(\"-at\")\n\nclass M2(models.Manager.from_queryset(PostQuerySet)):\n    pass\n\nclass Post(models.Model):\n    mixed = BaseManager.from_queryset(PostQuerySet)()\n    live = PostQuerySet.as_manager()\n";
         let m = parse(src);
         let orm = m.orm();
         let chains = |i: usize| -> Vec<(String, super::ChainRoot, Vec<String>)> { orm.classes.get(i).map(|c| c.chains.iter().map(|ch| (ch.name.clone(), ch.root, ch.calls.iter().map(|q| q.method.clone()).collect())).collect()).unwrap_or_default() };
-        use super::ChainRoot::{SelfQueryset, SelfValue, Super};
         assert_eq!(chains(0), [("published".into(), SelfValue, vec!["active".into(), "filter".into()]), ("active".into(), SelfValue, vec!["filter".into()])]);
         assert_eq!(chains(1), [("get_queryset".into(), Super, vec!["filter".into(), "select_related".into()]), ("recent".into(), SelfQueryset, vec!["order_by".into()])]);
         assert_eq!(orm.classes.get(2).map(|c| c.call_bases.clone()), Some(vec![("models.Manager.from_queryset".to_owned(), vec!["PostQuerySet".to_owned()])]));
