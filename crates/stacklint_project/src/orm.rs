@@ -10,8 +10,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use stacklint_python::orm::{ClassDef, FieldDef, OrmFile, RelTarget, Root};
+use stacklint_python::orm::{AttrValue, ChainRoot, ClassDef, FieldDef, OrmFile, QCall, RelTarget, Root};
 use stacklint_python::{ImportSpec, PyModule};
+use stacklint_text::TextRange;
 
 use crate::project::{Project, SourceFile};
 
@@ -66,18 +67,105 @@ pub struct Model {
     pub reverse: Vec<Reverse>,
     /// Manager attributes declared on it or an abstract base (`published = PublishedManager()`).
     pub managers: Vec<String>,
-    /// Those whose manager class may change what a query loads: a `get_queryset` of its own
-    /// (`select_related` there), or a class stacklint cannot read.
+    /// Those whose manager class may change what a query loads or filters in a way
+    /// stacklint cannot read (see [`ManagerDef::opaque`]).
     pub opaque_managers: Vec<String>,
+    /// The managers made of project classes or Django's, in declaration order (own first).
+    pub manager_defs: Vec<ManagerDef>,
+    /// `Meta.default_manager_name`, else the first manager declared: what
+    /// `_default_manager` (and `get_object_or_404(Model, ...)`) uses. `None`: Django's
+    /// automatic `objects`.
+    pub default_manager: Option<String>,
+    /// `Meta.base_manager_name`: `_base_manager` is Django's plain manager without it.
+    pub base_manager: Option<String>,
 }
 
 impl Model {
-    /// Whether rows read through `manager` may be loaded by the manager itself.
-    pub fn manager_is_opaque(&self, manager: &str) -> bool {
+    /// The manager attribute a name stands for (`_default_manager` → the first declared).
+    fn manager_attr<'a>(&'a self, manager: &'a str) -> Option<&'a str> {
         match manager {
-            "_default_manager" | "_base_manager" => !self.opaque_managers.is_empty(),
-            m => self.opaque_managers.iter().any(|o| o == m),
+            "_default_manager" => self.default_manager.as_deref(),
+            "_base_manager" => self.base_manager.as_deref(),
+            m => Some(m),
         }
+    }
+
+    /// Whether rows read through `manager` may be loaded or filtered by the manager itself
+    /// in a way stacklint cannot read.
+    pub fn manager_is_opaque(&self, manager: &str) -> bool {
+        self.manager_attr(manager).is_some_and(|m| self.opaque_managers.iter().any(|o| o == m))
+    }
+
+    /// What a manager is made of; `None` for Django's automatic `objects` (and a name that
+    /// is no manager of the model).
+    pub fn manager_def(&self, manager: &str) -> Option<&ManagerDef> {
+        let attr = self.manager_attr(manager)?;
+        self.manager_defs.iter().find(|d| d.attr == attr)
+    }
+}
+
+/// A class of the project: its file and its index in that file's [`OrmFile::classes`].
+#[derive(Debug, Clone)]
+pub struct ClassRef {
+    pub file: PathBuf,
+    pub class: usize,
+}
+
+/// A manager attribute of a model and the classes it is made of: `published =
+/// PublishedManager()`, `objects = PostQuerySet.as_manager()`,
+/// `objects = BaseManager.from_queryset(PostQuerySet)()`.
+#[derive(Debug, Clone)]
+pub struct ManagerDef {
+    pub attr: String,
+    /// The manager's project classes, subclass first (the class and its project bases).
+    pub classes: Vec<ClassRef>,
+    /// The project QuerySet classes whose methods it has, subclass first.
+    pub querysets: Vec<ClassRef>,
+    /// Its class is not found, has a base outside the project and Django, or has a
+    /// `get_queryset` that is not one `return super().get_queryset()...` chain: every
+    /// query through it may filter or load more than stacklint reads.
+    pub opaque: bool,
+    /// One of its project classes has a `get_queryset` that is not read (a class outside the
+    /// project is not counted: Django's and libraries' managers seldom filter).
+    pub unread_get_queryset: bool,
+}
+
+/// Where a call of a query through a manager comes from when the query does not write it.
+#[derive(Debug, Clone, Copy)]
+pub struct Via<'p> {
+    /// The class and the method whose chain holds it (`PublishedManager`, `get_queryset`).
+    pub class: &'p str,
+    pub method: &'p str,
+    /// The call of the query it stands for (`.published()`); `None` for the manager's
+    /// `get_queryset`, which every query through it runs.
+    pub written: Option<TextRange>,
+}
+
+/// A query's calls with those of its manager's `get_queryset` first and each custom
+/// QuerySet or manager method replaced by its chain ([`ModelGraph::managed_calls`]).
+#[derive(Debug, Default)]
+pub struct ManagedCalls<'p> {
+    pub calls: Vec<&'p QCall>,
+    /// For each call, where it comes from when the query does not write it.
+    pub via: Vec<Option<Via<'p>>>,
+    /// The manager, or a custom method the query calls, cannot be read: it may filter or
+    /// load more than `calls` say.
+    pub opaque: bool,
+    /// A `get_queryset` of the manager's project classes, or a custom method the query
+    /// calls, is not read: the query may filter on columns `calls` do not show.
+    pub unread: bool,
+}
+
+impl<'p> ManagedCalls<'p> {
+    /// Calls as written, with nothing from a manager.
+    pub fn plain(calls: Vec<&'p QCall>) -> ManagedCalls<'p> {
+        let via = vec![None; calls.len()];
+        ManagedCalls { calls, via, opaque: false, unread: false }
+    }
+
+    fn push(&mut self, call: &'p QCall, via: Option<Via<'p>>) {
+        self.calls.push(call);
+        self.via.push(via);
     }
 }
 
@@ -194,50 +282,134 @@ impl ModelGraph {
     /// file, else through a `from x import Name` import of the project. `None` when it is
     /// not found or more than one class of that file has the name.
     pub fn resolve_class<'p>(&self, project: &'p Project, file: &'p SourceFile, dotted: &str) -> Option<(&'p SourceFile, usize)> {
-        let module = file.python()?;
-        let only = |f: &'p SourceFile, name: &str| -> Option<(&'p SourceFile, usize)> {
-            let classes = &f.python()?.orm().classes;
-            let mut it = classes.iter().enumerate().filter(|(_, c)| c.name == name);
-            let (i, _) = it.next()?;
-            it.next().is_none().then_some((f, i))
+        find_class(project, file, dotted)
+    }
+
+    /// The calls a query through `manager` of `model` runs: the manager's `get_queryset`
+    /// chain (when every class of the manager is read and each `get_queryset` is one
+    /// `return super().get_queryset()...`), then `calls` with each custom method of the
+    /// manager or its QuerySet (`.published()`) whose body is one `return self...` chain
+    /// replaced by that chain's calls (to a depth of 4; a method that cannot be read stays
+    /// and makes the result opaque).
+    pub fn managed_calls<'p>(&self, project: &'p Project, model: &Model, manager: &str, calls: Vec<&'p QCall>) -> ManagedCalls<'p> {
+        let Some(def) = model.manager_def(manager) else {
+            let mut plain = ManagedCalls::plain(calls);
+            plain.opaque = model.manager_is_opaque(manager);
+            return plain;
         };
-        let (head, rest) = dotted.split_once('.').map_or((dotted, None), |(h, r)| (h, Some(r)));
-        if rest.is_none()
-            && let Some(found) = only(file, head)
-        {
-            return Some(found);
-        }
-        for imp in module.imports() {
-            let (spec, name) = if imp.names.is_empty() {
-                // `from . import serializers` is a names import; `import app.serializers as s`.
-                let Some(rest) = rest.filter(|r| !r.contains('.')) else { continue };
-                if imp.alias.as_deref() != Some(head) {
-                    continue;
-                }
-                (imp.spec.clone(), rest)
-            } else {
-                let Some(n) = imp.names.iter().find(|n| n.alias.as_deref().unwrap_or(&n.name) == head) else { continue };
-                match rest {
-                    None => (imp.spec.clone(), n.name.as_str()),
-                    Some(r) if !r.contains('.') => {
-                        let mut s = imp.spec.clone();
-                        s.module.push(n.name.clone());
-                        (s, r)
+        let class_of = |r: &ClassRef| -> Option<&'p ClassDef> { project.file(&r.file)?.python()?.orm().classes.get(r.class) };
+        let managers: Vec<&'p ClassDef> = def.classes.iter().filter_map(class_of).collect();
+        let querysets: Vec<&'p ClassDef> = def.querysets.iter().filter_map(class_of).collect();
+        let mut out = ManagedCalls { calls: Vec::new(), via: Vec::new(), opaque: def.opaque, unread: def.unread_get_queryset };
+        let ctx = Methods { managers: &managers, querysets: &querysets };
+        if !def.opaque {
+            for class in managers.iter().rev() {
+                if let Some(chain) = class.chains.iter().find(|c| c.name == "get_queryset" && c.root == ChainRoot::Super) {
+                    for c in &chain.calls {
+                        ctx.expand(&mut out, c, Some(Via { class: &class.name, method: "get_queryset", written: None }), 1);
                     }
-                    Some(_) => continue,
-                }
-            };
-            for cand in spec.candidates(&file.path, Some(&project.root)) {
-                if let Some(f) = project.file(&cand)
-                    && let Some(found) = only(f, name)
-                {
-                    return Some(found);
                 }
             }
         }
-        None
+        for c in calls {
+            ctx.expand(&mut out, c, None, 0);
+        }
+        out
     }
 
+}
+
+/// The custom methods a query through a manager may call.
+struct Methods<'a, 'p> {
+    managers: &'a [&'p ClassDef],
+    querysets: &'a [&'p ClassDef],
+}
+
+impl<'p> Methods<'_, 'p> {
+    fn expand(&self, out: &mut ManagedCalls<'p>, call: &'p QCall, via: Option<Via<'p>>, depth: usize) {
+        // Every query through the manager already starts with its `get_queryset`.
+        if call.method == "get_queryset" && via.is_none() {
+            return;
+        }
+        let classes = self.managers.iter().map(|c| (*c, true)).chain(self.querysets.iter().map(|c| (*c, false)));
+        for (class, is_manager) in classes {
+            if !class.method_names.contains(&call.method) {
+                continue;
+            }
+            let chain = class.chains.iter().find(|c| c.name == call.method);
+            let readable = chain.filter(|ch| match ch.root {
+                ChainRoot::SelfValue => true,
+                ChainRoot::SelfQueryset => is_manager,
+                ChainRoot::Super => false,
+            });
+            match readable {
+                Some(ch) if depth < 4 && out.calls.len() < 256 => {
+                    // Only a call of the query itself stands in its file; one inside a
+                    // `get_queryset` chain is in the manager's.
+                    let written = via.map_or(Some(call.range), |v| v.written);
+                    for inner in &ch.calls {
+                        self.expand(out, inner, Some(Via { class: &class.name, method: &ch.name, written }), depth + 1);
+                    }
+                }
+                _ => {
+                    out.opaque = true;
+                    out.unread = true;
+                    out.push(call, via);
+                }
+            }
+            return;
+        }
+        out.push(call, via);
+    }
+}
+
+/// A class named in `file` (see [`ModelGraph::resolve_class`]).
+fn find_class<'p>(project: &'p Project, file: &'p SourceFile, dotted: &str) -> Option<(&'p SourceFile, usize)> {
+    let module = file.python()?;
+    let only = |f: &'p SourceFile, name: &str| -> Option<(&'p SourceFile, usize)> {
+        let classes = &f.python()?.orm().classes;
+        let mut it = classes.iter().enumerate().filter(|(_, c)| c.name == name);
+        let (i, _) = it.next()?;
+        it.next().is_none().then_some((f, i))
+    };
+    let (head, rest) = dotted.split_once('.').map_or((dotted, None), |(h, r)| (h, Some(r)));
+    if rest.is_none()
+        && let Some(found) = only(file, head)
+    {
+        return Some(found);
+    }
+    for imp in module.imports() {
+        let (spec, name) = if imp.names.is_empty() {
+            // `from . import serializers` is a names import; `import app.serializers as s`.
+            let Some(rest) = rest.filter(|r| !r.contains('.')) else { continue };
+            if imp.alias.as_deref() != Some(head) {
+                continue;
+            }
+            (imp.spec.clone(), rest)
+        } else {
+            let Some(n) = imp.names.iter().find(|n| n.alias.as_deref().unwrap_or(&n.name) == head) else { continue };
+            match rest {
+                None => (imp.spec.clone(), n.name.as_str()),
+                Some(r) if !r.contains('.') => {
+                    let mut s = imp.spec.clone();
+                    s.module.push(n.name.clone());
+                    (s, r)
+                }
+                Some(_) => continue,
+            }
+        };
+        for cand in spec.candidates(&file.path, Some(&project.root)) {
+            if let Some(f) = project.file(&cand)
+                && let Some(found) = only(f, name)
+            {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+impl ModelGraph {
     /// A dotted name used in `file` (`Room`, `models.Room`, `chat.models.Room`) as a model.
     pub fn resolve_name(&self, project: &Project, file: &Path, module: &PyModule, dotted: &str) -> Option<usize> {
         let parts: Vec<&str> = dotted.split('.').collect();
@@ -412,6 +584,9 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
             reverse: Vec::new(),
             managers: Vec::new(),
             opaque_managers: Vec::new(),
+            manager_defs: Vec::new(),
+            default_manager: None,
+            base_manager: None,
         });
     }
     // Fields and indexes, own and inherited (depth-first through the bases).
@@ -421,12 +596,16 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         let mut complete = true;
         collect(&cands, &bases, &index_of, ci, true, false, 0, &mut fields, &mut indexes, &mut complete);
         let mut managers: Vec<String> = Vec::new();
-        let mut opaque_managers: Vec<String> = Vec::new();
+        let mut manager_defs: Vec<ManagerDef> = Vec::new();
         let mut stack = vec![(ci, 0)];
         while let Some((k, depth)) = stack.pop() {
             let Some(c) = cands.get(k).filter(|_| depth < 16) else { continue };
-            managers.extend(c.def.managers().map(str::to_owned));
-            opaque_managers.extend(c.def.managers().filter(|m| manager_opaque(c, m)).map(str::to_owned));
+            for attr in c.def.managers() {
+                if !managers.iter().any(|m| m == attr) {
+                    managers.push(attr.to_owned());
+                    manager_defs.push(manager_def(project, c, attr));
+                }
+            }
             if let Some(bs) = bases.get(k) {
                 stack.extend(bs.iter().filter_map(|b| match b {
                     Base::Class(j) => Some((*j, depth + 1)),
@@ -437,12 +616,20 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
         if !fields.iter().any(|f: &Field| f.def.primary_key) {
             indexes.insert(0, ModelIndex { fields: vec!["id".to_owned()], kind: IndexKind::PrimaryKey, plain: true });
         }
+        let meta_name = |name: &str| match cands.get(ci).and_then(|c| c.def.meta.as_ref()).and_then(|mt| mt.attr(name)).map(|a| &a.value) {
+            Some(AttrValue::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (default_name, base_manager) = (meta_name("default_manager_name"), meta_name("base_manager_name"));
         if let Some(m) = models.get_mut(mi) {
             m.fields = fields;
             m.indexes = indexes;
             m.complete = complete;
+            m.default_manager = default_name.or_else(|| managers.first().cloned());
+            m.base_manager = base_manager;
+            m.opaque_managers = manager_defs.iter().filter(|d| d.opaque).map(|d| d.attr.clone()).collect();
             m.managers = managers;
-            m.opaque_managers = opaque_managers;
+            m.manager_defs = manager_defs;
         }
     }
     // Relations: resolve targets, then the reverse accessors.
@@ -488,19 +675,69 @@ pub(crate) fn build(project: &Project) -> ModelGraph {
     ModelGraph { models, by_name }
 }
 
-/// Whether the manager assigned to `attr` in the class of `c` may load relations itself:
-/// Django's `Manager`, `QuerySet.as_manager()` and `from_queryset()` do not; a class of the
-/// same file does not when it has no `get_queryset` and only Django's manager bases; any
-/// other class may.
-fn manager_opaque(c: &Candidate<'_>, attr: &str) -> bool {
-    use stacklint_python::orm::AttrValue;
-    let Some(AttrValue::Call { callee, .. }) = c.def.attr(attr).map(|a| &a.value) else { return true };
-    let last = callee.rsplit('.').next().unwrap_or(callee);
-    if matches!(last, "Manager" | "as_manager" | "from_queryset()") {
-        return false;
+/// Django's manager classes: read, they add nothing to a query.
+const DJANGO_MANAGERS: [&str; 2] = ["Manager", "BaseManager"];
+
+/// What the manager assigned to `attr` in the class of `c` is made of: Django's `Manager`,
+/// `QuerySet.as_manager()` and `X.from_queryset(QS)()` (with `X` Django's or a project
+/// class), or a project class (`PublishedManager()`), found through the imports too.
+fn manager_def(project: &Project, c: &Candidate<'_>, attr: &str) -> ManagerDef {
+    let mut def = ManagerDef { attr: attr.to_owned(), classes: Vec::new(), querysets: Vec::new(), opaque: false, unread_get_queryset: false };
+    let Some(AttrValue::Call { callee, args, .. }) = c.def.attr(attr).map(|a| &a.value) else {
+        def.opaque = true;
+        return def;
+    };
+    if let Some(qs) = callee.strip_suffix(".as_manager") {
+        queryset_classes(project, c.file, qs, 0, &mut def.querysets);
+    } else if let Some(manager) = callee.strip_suffix(".from_queryset()") {
+        def.opaque = !manager_classes(project, c.file, manager, 0, &mut def);
+        // `from_queryset(partial(QS, ...))`: its methods are not known.
+        if let Some(qs) = args.first() {
+            queryset_classes(project, c.file, qs, 0, &mut def.querysets);
+        }
+    } else {
+        def.opaque = !manager_classes(project, c.file, callee, 0, &mut def);
     }
-    let plain_bases = |bases: &[String]| bases.iter().all(|b| matches!(b.rsplit('.').next().unwrap_or(b), "Manager" | "BaseManager"));
-    !c.module.orm().classes.iter().any(|k| k.name == last && !k.method_names.iter().any(|m| m == "get_queryset") && plain_bases(&k.bases))
+    def
+}
+
+/// Adds the manager class `dotted` (named in `file`) and its project bases to `def`;
+/// whether every one is read: Django's manager, or a project class whose `get_queryset`
+/// (if it has one) is one `return super().get_queryset()...` chain and whose bases are read.
+fn manager_classes(project: &Project, file: &SourceFile, dotted: &str, depth: usize, def: &mut ManagerDef) -> bool {
+    let last = dotted.rsplit('.').next().unwrap_or(dotted);
+    let Some((f, ci)) = find_class(project, file, dotted).filter(|_| depth < 8 && def.classes.len() < 16) else {
+        return DJANGO_MANAGERS.contains(&last) || last == "object";
+    };
+    let Some(class) = f.python().and_then(|p| p.orm().classes.get(ci)) else { return false };
+    def.classes.push(ClassRef { file: f.path.clone(), class: ci });
+    let mut read = !class.method_names.iter().any(|m| m == "get_queryset") || class.chains.iter().any(|ch| ch.name == "get_queryset" && ch.root == ChainRoot::Super);
+    def.unread_get_queryset |= !read;
+    for base in &class.bases {
+        read &= manager_classes(project, f, base, depth + 1, def);
+    }
+    for (callee, args) in &class.call_bases {
+        // `class M(BaseManager.from_queryset(QS))`.
+        let Some(manager) = callee.strip_suffix(".from_queryset") else {
+            read = false;
+            continue;
+        };
+        read &= manager_classes(project, f, manager, depth + 1, def);
+        if let Some(qs) = args.first() {
+            queryset_classes(project, f, qs, depth + 1, &mut def.querysets);
+        }
+    }
+    read
+}
+
+/// Adds the QuerySet class `dotted` (named in `file`) and its project bases to `out`.
+fn queryset_classes(project: &Project, file: &SourceFile, dotted: &str, depth: usize, out: &mut Vec<ClassRef>) {
+    let Some((f, ci)) = find_class(project, file, dotted).filter(|_| depth < 8 && out.len() < 16) else { return };
+    let Some(class) = f.python().and_then(|p| p.orm().classes.get(ci)) else { return };
+    out.push(ClassRef { file: f.path.clone(), class: ci });
+    for base in &class.bases {
+        queryset_classes(project, f, base, depth + 1, out);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -604,4 +841,48 @@ fn resolve_in(project: &Project, models: &[Model], by_name: &ByName, c: &Candida
 fn model_at(models: &[Model], by_name: &ByName, cand: &Path, name: &str) -> Option<usize> {
     let folder = cand.file_name().is_some_and(|n| n == "__init__.py").then(|| cand.parent()).flatten();
     by_name.find(name, |i| models.get(i).is_some_and(|m| m.file == cand || folder.is_some_and(|d| m.file.parent() == Some(d))))
+}
+
+#[cfg(test)]
+mod tests {
+    use stacklint_python::orm::Root;
+
+    use crate::{Project, ProjectOptions};
+
+    /// The methods of the calls each query of `app/views.py` runs, and whether it is opaque.
+    fn managed(sources: &[(&str, &str)]) -> Vec<(Vec<String>, bool)> {
+        let p = Project::from_sources(ProjectOptions::default(), sources);
+        let graph = p.models();
+        let Some(file) = p.files.iter().find(|f| f.path.ends_with("app/views.py")) else { return Vec::new() };
+        let Some(orm) = file.python().map(stacklint_python::PyModule::orm) else { return Vec::new() };
+        (0..orm.queries.len())
+            .filter_map(|q| {
+                let model = graph.get(graph.query_model(&p, file, q)?)?;
+                let Some(Root::Manager { manager, .. }) = orm.origin(q).map(|o| &o.root) else { return None };
+                let m = graph.managed_calls(&p, model, manager, orm.effective_calls(q));
+                Some((m.calls.iter().map(|c| c.method.clone()).collect(), m.opaque))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn managers_and_querysets_add_their_chains_without_looping() {
+        let models = "from django.db import models\nfrom .qs import PostQuerySet\n\nclass Base(models.Manager):\n    def get_queryset(self):\n        return super().get_queryset().select_related(\"a\")\n\nclass Live(Base):\n    def get_queryset(self):\n        return super().get_queryset().filter(live=True)\n\nclass LoopAManager(LoopBManager):\n    pass\n\nclass LoopBManager(LoopAManager):\n    pass\n\nclass Post(models.Model):\n    live = models.BooleanField()\n    objects = Live.from_queryset(PostQuerySet)()\n    plain = models.Manager()\n    looping = LoopAManager()\n";
+        let qs = "from django.db import models\n\nclass PostQuerySet(models.QuerySet):\n    def mine(self, u):\n        return self.recent().filter(owner=u)\n\n    def recent(self):\n        return self.order_by(\"-at\")\n\n    def forever(self):\n        return self.forever().filter(x=1)\n";
+        let views = "from .models import Post\n\ndef f(u):\n    a = Post.objects.mine(u).first()\n    b = Post.objects.forever()\n    c = Post._default_manager.all()\n    d = Post.plain.all()\n    e = Post.looping.all()\n    return a, b, c, d, e\n";
+        let got = managed(&[("app/models.py", models), ("app/qs.py", qs), ("app/views.py", views)]);
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            got,
+            [
+                (s(&["select_related", "filter", "order_by", "filter", "first"]), false),
+                // Bounded: the method that calls itself stays, opaque.
+                (s(&["select_related", "filter", "forever", "filter", "filter", "filter", "filter"]), true),
+                (s(&["select_related", "filter", "all"]), false),
+                (s(&["all"]), false),
+                // Classes that are each other's base: bounded, and not read.
+                (s(&["all"]), true),
+            ]
+        );
+    }
 }

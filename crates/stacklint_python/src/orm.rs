@@ -59,6 +59,33 @@ pub struct ClassDef {
     pub methods: Vec<MethodReads>,
     /// Names of every method defined in the body.
     pub method_names: Vec<String>,
+    /// Bases that are calls, with their callee and positional dotted-name arguments:
+    /// `class PostManager(models.Manager.from_queryset(PostQuerySet))` →
+    /// `("models.Manager.from_queryset", ["PostQuerySet"])`.
+    pub call_bases: Vec<(String, Vec<String>)>,
+    /// Methods (not decorated) whose body is one `return` of a queryset chain (a docstring
+    /// aside): a manager's `get_queryset`, a custom QuerySet's `published`.
+    pub chains: Vec<MethodChain>,
+}
+
+/// `def name(self, ...): return <root>.<calls>` in a class body.
+#[derive(Clone, Debug)]
+pub struct MethodChain {
+    pub name: String,
+    pub root: ChainRoot,
+    /// In execution order; empty for `return super().get_queryset()`.
+    pub calls: Vec<QCall>,
+}
+
+/// What a [`MethodChain`] starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainRoot {
+    /// `super().get_queryset()` (also `super(Cls, self)`).
+    Super,
+    /// `self.get_queryset()`: in a manager's method, its queryset.
+    SelfQueryset,
+    /// `self`: in a QuerySet's method, the queryset; in a manager's, its `get_queryset()`.
+    SelfValue,
 }
 
 /// A `name = value` statement of a class body.
@@ -80,9 +107,11 @@ pub enum AttrValue {
     /// A dotted name (`PostSerializer`, `models.Post`).
     Name(String),
     /// A call: its callee (`AuthorSerializer`, `serializers.CharField`,
-    /// `PostQuerySet.as_manager`; `BaseManager.from_queryset()` for a called call),
+    /// `PostQuerySet.as_manager`; `BaseManager.from_queryset()` for a called call), its
+    /// positional arguments that are dotted names (of the inner call for a called call:
+    /// `BaseManager.from_queryset(PostQuerySet)()` → `["PostQuerySet"]`),
     /// `source="a.b"`, `many=True`, `write_only=True`.
-    Call { callee: String, source: Option<String>, many: bool, write_only: bool },
+    Call { callee: String, args: Vec<String>, source: Option<String>, many: bool, write_only: bool },
     Other,
 }
 
@@ -827,11 +856,16 @@ fn attr_path(m: &PyModule, n: Node<'_>, var: &str) -> Option<Vec<String>> {
 fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
     let name = def.field(Field::Name)?;
     let mut bases = Vec::new();
+    let mut call_bases = Vec::new();
     if let Some(sc) = def.field(Field::Superclasses) {
         let mut c = sc.walk();
         for b in sc.named_children(&mut c) {
             if let Some(d) = dotted_name(m, b) {
                 bases.push(d);
+            } else if b.kind() == "call"
+                && let Some(callee) = b.field(Field::Function).and_then(|f| dotted_name(m, f))
+            {
+                call_bases.push((callee, positional_names(m, b)));
             }
         }
     }
@@ -841,6 +875,7 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
     let mut meta = None;
     let mut attrs = Vec::new();
     let mut method_nodes = Vec::new();
+    let mut chains = Vec::new();
     let mut c = body.walk();
     for stmt in body.named_children(&mut c) {
         match stmt.kind() {
@@ -855,7 +890,10 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
                 }
             }
             "class_definition" if stmt.field(Field::Name).is_some_and(|n| m.node_text(n) == "Meta") => meta = meta_def(m, stmt),
-            "function_definition" => method_nodes.push(stmt),
+            "function_definition" => {
+                chains.extend(method_chain(m, stmt));
+                method_nodes.push(stmt);
+            }
             "decorated_definition" => {
                 if let Some(d) = stmt.field(Field::Definition).filter(|d| d.kind() == "function_definition") {
                     method_nodes.push(d);
@@ -868,7 +906,46 @@ fn class_def(m: &PyModule, def: Node<'_>) -> Option<ClassDef> {
     // Row reads of methods: admin `list_display` callables, serializer method fields.
     let rows = attrs.iter().any(|a: &ClassAttr| a.name == "list_display") || meta.as_ref().is_some_and(|mt: &MetaDef| mt.attr("model").is_some());
     let methods = if rows { method_nodes.iter().filter_map(|f| method_reads(m, *f)).collect() } else { Vec::new() };
-    Some(ClassDef { name: m.node_text(name).to_owned(), name_range: node_range(name), bases, fields, meta, body_indent, body_end, attrs, registers: Vec::new(), methods, method_names })
+    Some(ClassDef { name: m.node_text(name).to_owned(), name_range: node_range(name), bases, fields, meta, body_indent, body_end, attrs, registers: Vec::new(), methods, method_names, call_bases, chains })
+}
+
+/// `def name(self, ...): return <root>.<calls>`, a docstring aside: the chain of calls
+/// from `super().get_queryset()`, `self.get_queryset()` or `self` (each call a method call).
+fn method_chain(m: &PyModule, f: Node<'_>) -> Option<MethodChain> {
+    let body = f.field(Field::Body)?;
+    let mut c = body.walk();
+    let mut stmts = body.named_children(&mut c).filter(|s| s.kind() != "comment");
+    let mut only = stmts.next()?;
+    if only.kind() == "expression_statement" && only.named_child(0).is_some_and(|x| x.kind() == "string") {
+        only = stmts.next()?;
+    }
+    if only.kind() != "return_statement" || stmts.next().is_some() {
+        return None;
+    }
+    let mut cur = only.named_child(0)?;
+    let mut calls = Vec::new();
+    for _ in 0..32 {
+        match cur.kind() {
+            "parenthesized_expression" => cur = cur.named_child(0)?,
+            "identifier" if m.node_text(cur) == "self" => {
+                calls.reverse();
+                return Some(MethodChain { name: m.node_text(f.field(Field::Name)?).to_owned(), root: ChainRoot::SelfValue, calls });
+            }
+            "call" => {
+                let func = cur.field(Field::Function).filter(|x| x.kind() == "attribute")?;
+                if is_class_queryset_call(m, func) {
+                    let root = if func.field(Field::Object)?.kind() == "call" { ChainRoot::Super } else { ChainRoot::SelfQueryset };
+                    calls.reverse();
+                    return Some(MethodChain { name: m.node_text(f.field(Field::Name)?).to_owned(), root, calls });
+                }
+                let name = func.field(Field::Attribute)?;
+                calls.push(qcall(m, m.node_text(name), cur, name.start_byte()));
+                cur = func.field(Field::Object)?;
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// `def name(self, obj, ...)`: the paths read on `obj`.
@@ -922,9 +999,9 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
         }
         "call" => {
             let Some(func) = v.field(Field::Function) else { return AttrValue::Other };
-            let callee = match func.kind() {
-                "call" => func.field(Field::Function).and_then(|f| dotted_name(m, f)).map(|d| format!("{d}()")),
-                _ => dotted_name(m, func),
+            let (callee, args) = match func.kind() {
+                "call" => (func.field(Field::Function).and_then(|f| dotted_name(m, f)).map(|d| format!("{d}()")), positional_names(m, func)),
+                _ => (dotted_name(m, func), positional_names(m, v)),
             };
             let Some(callee) = callee else { return AttrValue::Other };
             let (mut source, mut many, mut write_only) = (None, false, false);
@@ -942,7 +1019,7 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
                     }
                 }
             }
-            AttrValue::Call { callee, source, many, write_only }
+            AttrValue::Call { callee, args, source, many, write_only }
         }
         _ => AttrValue::Other,
     }
@@ -1165,6 +1242,21 @@ mod tests {
         let m = parse("class Post(models.Model):\n    objects = models.Manager()\n    live = LiveManager()\n    drafts = PostQuerySet.as_manager()\n    mixed = BaseManager.from_queryset(QS)()\n    title = models.CharField(max_length=9)\n");
         let c = m.orm().classes.first().expect("a class");
         assert_eq!(c.managers().collect::<Vec<_>>(), ["objects", "live", "drafts", "mixed"]);
+    }
+
+    #[test]
+    fn manager_and_queryset_chains() {
+        use super::ChainRoot::{SelfQueryset, SelfValue, Super};
+        let src = "class PostQuerySet(models.QuerySet):\n    def published(self):\n        \"\"\"Live.\"\"\"\n        return self.active().filter(status=\"p\")\n\n    def active(self):\n        return self.filter(on=True)\n\n    def many(self):\n        qs = self.filter(a=1)\n        return qs\n\n    @property\n    def x(self):\n        return self.all()\n\nclass PublishedManager(models.Manager):\n    def get_queryset(self):\n        return super().get_queryset().filter(status=\"p\").select_related(\"author\")\n\n    def recent(self):\n        return self.get_queryset().order_by(\"-at\")\n\nclass M2(models.Manager.from_queryset(PostQuerySet)):\n    pass\n\nclass Post(models.Model):\n    mixed = BaseManager.from_queryset(PostQuerySet)()\n    live = PostQuerySet.as_manager()\n";
+        let m = parse(src);
+        let orm = m.orm();
+        let chains = |i: usize| -> Vec<(String, super::ChainRoot, Vec<String>)> { orm.classes.get(i).map(|c| c.chains.iter().map(|ch| (ch.name.clone(), ch.root, ch.calls.iter().map(|q| q.method.clone()).collect())).collect()).unwrap_or_default() };
+        assert_eq!(chains(0), [("published".into(), SelfValue, vec!["active".into(), "filter".into()]), ("active".into(), SelfValue, vec!["filter".into()])]);
+        assert_eq!(chains(1), [("get_queryset".into(), Super, vec!["filter".into(), "select_related".into()]), ("recent".into(), SelfQueryset, vec!["order_by".into()])]);
+        assert_eq!(orm.classes.get(2).map(|c| c.call_bases.clone()), Some(vec![("models.Manager.from_queryset".to_owned(), vec!["PostQuerySet".to_owned()])]));
+        let post = orm.classes.get(3).expect("Post");
+        assert!(matches!(post.attr("mixed").map(|a| &a.value), Some(AttrValue::Call { callee, args, .. }) if callee == "BaseManager.from_queryset()" && args == &["PostQuerySet"]));
+        assert!(matches!(post.attr("live").map(|a| &a.value), Some(AttrValue::Call { callee, args, .. }) if callee == "PostQuerySet.as_manager" && args.is_empty()));
     }
 
     #[test]

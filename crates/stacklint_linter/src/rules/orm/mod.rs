@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
-use stacklint_project::orm::{Model, ModelGraph};
+use stacklint_project::orm::{ManagedCalls, Model, ModelGraph, Via};
 use stacklint_project::{Project, SourceFile};
 use stacklint_diagnostics::TextRange;
-use stacklint_python::orm::{AttrValue, ClassDef, OrmFile, QCall};
+use stacklint_python::orm::{AttrValue, ClassDef, OrmFile, QCall, Root};
 
 use crate::Rule;
 
@@ -34,7 +34,31 @@ pub(crate) struct ResolvedQuery<'a> {
     pub orm: &'a OrmFile,
     pub index: usize,
     pub model: &'a Model,
+    /// Its calls in execution order, its manager's first ([`query_calls`]).
     pub calls: Vec<&'a QCall>,
+    /// For each call, where it comes from when the query does not write it.
+    pub via: Vec<Option<Via<'a>>>,
+    /// The manager or a custom method it calls cannot be read.
+    pub opaque: bool,
+    /// A project `get_queryset` or custom method it runs is not read: it may filter more.
+    pub unread: bool,
+}
+
+/// The calls a query runs: those of the queries it refines, with its manager's
+/// `get_queryset` chain first and its custom QuerySet / manager methods replaced by their
+/// chains ([`ModelGraph::managed_calls`]). `get_object_or_404(Post, ...)` runs
+/// `Post._default_manager`.
+pub(crate) fn query_calls<'a>(project: &'a Project, orm: &'a OrmFile, q: usize, model: &Model) -> ManagedCalls<'a> {
+    let calls = orm.effective_calls(q);
+    let manager = match orm.origin(q) {
+        Some(o) => match &o.root {
+            Root::Manager { manager, .. } => manager.as_str(),
+            Root::Name(_) if o.shortcut => "_default_manager",
+            _ => return ManagedCalls::plain(calls),
+        },
+        None => return ManagedCalls::plain(calls),
+    };
+    project.models().managed_calls(project, model, manager, calls)
 }
 
 /// Every query of the project resolved to a model; `each` also gets loops through the
@@ -53,7 +77,8 @@ pub(crate) fn resolved_queries(project: &Project) -> Vec<ResolvedQuery<'_>> {
         production = Some((fi, keep));
         let Some(orm) = file.python().map(stacklint_python::PyModule::orm) else { continue };
         if keep {
-            out.push(ResolvedQuery { file, orm, index, model, calls: orm.effective_calls(index) });
+            let managed = query_calls(project, orm, index, model);
+            out.push(ResolvedQuery { file, orm, index, model, calls: managed.calls, via: managed.via, opaque: managed.opaque, unread: managed.unread });
         }
     }
     out
@@ -67,6 +92,10 @@ pub(crate) struct ImpliedQuery<'a> {
     pub model: &'a Model,
     /// The base queryset's calls, then the implied ones.
     pub calls: Vec<QCall>,
+    /// For each call, where it comes from when the view's queryset does not write it.
+    pub via: Vec<Option<Via<'a>>>,
+    /// A project `get_queryset` or custom method of the base queryset is not read.
+    pub unread: bool,
     /// Where it is reported: the attribute's value (or the list entry).
     pub at: TextRange,
     /// How the message names it: ``the retrieve of `OrderViewSet` (`lookup_field = "code"`)``.
@@ -183,7 +212,15 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 continue;
             }
             let Some((q, model)) = view_model(project, graph, file, orm, ci) else { continue };
-            let base: Vec<QCall> = q.map(|q| orm.effective_calls(q).into_iter().cloned().collect()).unwrap_or_default();
+            // `model = X` alone: `X._default_manager.all()`.
+            let managed = match q {
+                Some(q) => query_calls(project, orm, q, model),
+                None => graph.managed_calls(project, model, "_default_manager", Vec::new()),
+            };
+            let base: Vec<QCall> = managed.calls.into_iter().cloned().collect();
+            let unread = managed.unread;
+            let mut base_via = managed.via;
+            base_via.push(None);
             // A retrieve: `get_object()` filters the queryset by `lookup_field` (DRF) or
             // `slug_field` (Django's detail views); `pk` is the default and is indexed.
             for attr in ["lookup_field", "slug_field"] {
@@ -194,7 +231,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 }
                 let mut calls = base.clone();
                 calls.push(implied_call("get", vec![field.clone()], Vec::new(), a.range));
-                out.push(ImpliedQuery { file, model, calls, at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
+                out.push(ImpliedQuery { file, model, calls, via: base_via.clone(), unread, at: a.range, what: format!("The detail view of `{}` (`{attr} = \"{field}\"`)", class.name) });
             }
             // `filterset_fields`: each is an equality filter a client may pass alone (when
             // the view's `filter_backends`, if it names them, include django-filter's); the
@@ -213,7 +250,9 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                     calls.push(implied_call("order_by", Vec::new(), ordering.iter().map(|(s, _)| s.clone()).collect(), at));
                 }
                 calls.push(implied_call("filter", vec![field.clone()], Vec::new(), at));
-                out.push(ImpliedQuery { file, model, calls, at, what: format!("The list of `{}` filtered by its `filterset_fields` entry `{field}`", class.name) });
+                let mut via = base_via.clone();
+                via.resize(calls.len(), None);
+                out.push(ImpliedQuery { file, model, calls, via, unread, at, what: format!("The list of `{}` filtered by its `filterset_fields` entry `{field}`", class.name) });
             }
         }
         for (ci, model) in admin_classes(project, graph, file) {
@@ -239,6 +278,8 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 out.push(ImpliedQuery {
                     file,
                     model,
+                    via: vec![None; calls.len()],
+                    unread: false,
                     calls,
                     at,
                     what: format!("The admin changelist of `{}` (its `list_filter` entry `{field}` lists the distinct values on every page and filters by one)", class.name),

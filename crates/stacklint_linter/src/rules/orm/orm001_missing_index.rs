@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use stacklint_diagnostics::{Edit, Fix, Severity, TextRange};
-use stacklint_project::orm::{IndexKind, Model, ModelGraph, Related};
+use stacklint_project::orm::{IndexKind, Model, ModelGraph, Related, Via};
 use stacklint_project::{Project, SourceFile};
 use stacklint_python::orm::QCall;
 
@@ -22,12 +22,25 @@ declare_rule! {
     /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
     /// booleans alone without an ordering to serve (half the table matches), nor one that
     /// only bounds dates from above (`member_until__lte=today`: the past, usually most of
-    /// the table).
+    /// the table), alone or with equality on booleans.
     ///
     /// A lookup across a relation (`city__name`) is judged on the model the last hop lands
     /// on: the database finds the `City` rows by `name`, then joins through the foreign
     /// key's index; the fix indexes `City`. A query that also filters columns of its own
     /// model is not judged there (which side the database starts from depends on the data).
+    ///
+    /// A query through a custom manager of the project filters what the manager's
+    /// `get_queryset` filters too (`return super().get_queryset().filter(status="published")`,
+    /// read when it is that one chain), and a custom QuerySet or manager method it calls
+    /// (`Post.objects.published()`, `def published(self): return self.filter(...)`) filters
+    /// what that method's chain does: `Post.published.filter(category=c)` filters `status`
+    /// and `category`. The finding stays at the query (its first filter written there, else
+    /// the method call, else the whole query), even when the only unindexed column comes
+    /// from the manager, and its message says which filters come from which manager or
+    /// method; the fix's index lists the query's own columns first. The chain inside
+    /// `get_queryset` or the method is not reported on its own. A query running a
+    /// `get_queryset` or custom method of the project that is not one returned chain is not
+    /// judged (it may filter on an indexed column).
     ///
     /// Queries that classes run without writing them are judged too: a DRF view's retrieve
     /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset`,
@@ -179,21 +192,22 @@ fn check(cx: &mut Checker) {
     let mut seen = HashSet::new();
     for q in resolved_queries(project) {
         let Some(query) = q.orm.queries.get(q.index) else { continue };
-        if query.refined_later {
+        if query.refined_later || q.unread {
             continue;
         }
-        judge(cx, project, &mut seen, q.file, q.model, &q.calls, None, &format!("`{}`", query_text(q.file, query.range)));
+        judge(cx, project, &mut seen, q.file, q.model, &q.calls, &q.via, query.range, None, &format!("`{}`", query_text(q.file, query.range)));
     }
-    for q in implied_queries(project) {
+    for q in implied_queries(project).into_iter().filter(|q| !q.unread) {
         let calls: Vec<&QCall> = q.calls.iter().collect();
-        judge(cx, project, &mut seen, q.file, q.model, &calls, Some(q.at), &q.what);
+        judge(cx, project, &mut seen, q.file, q.model, &calls, &q.via, q.at, Some(q.at), &q.what);
     }
 }
 
-/// Judge one query's filters against the model's indexes; `at` overrides where the
-/// finding goes (the first filter call).
+/// Judge one query's filters against the model's indexes. `via` says, call by call, which
+/// come from a manager or a custom method; the finding goes to the first filter the query
+/// writes, else the method call standing for a filter, else `whole`; `at` overrides that.
 #[allow(clippy::too_many_arguments)]
-fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::PathBuf, TextRange)>, file: &SourceFile, model: &Model, calls: &[&QCall], at_override: Option<TextRange>, what: &str) {
+fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::PathBuf, TextRange)>, file: &SourceFile, model: &Model, calls: &[&QCall], via: &[Option<Via<'_>>], whole: TextRange, at_override: Option<TextRange>, what: &str) {
     if !model.complete || model.abstract_ || calls.iter().any(|c| c.splat) {
         return;
     }
@@ -202,9 +216,24 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
     // Every range an upper bound on a date (`member_until__lte=today`): the query selects
     // the past, usually most of the table, which an index does not make cheaper.
     let mut past_only = true;
-    for c in calls.iter().filter(|c| FILTERS.contains(&c.method.as_str())) {
+    // The lookups a manager or a method adds, by where they come from.
+    let mut from: Vec<(Via<'_>, Vec<&str>)> = Vec::new();
+    // The query's own calls first: their columns lead the index the fix adds.
+    let filters: Vec<(&QCall, Option<Via<'_>>)> = calls.iter().enumerate().filter(|(_, c)| FILTERS.contains(&c.method.as_str())).map(|(i, c)| (*c, via.get(i).copied().flatten())).collect();
+    let (own, added): (Vec<_>, Vec<_>) = filters.into_iter().partition(|(_, v)| v.is_none());
+    for (c, v) in own.into_iter().chain(added) {
         for l in &c.lookups {
-            match lookup_use(graph, model, l) {
+            let used = lookup_use(graph, model, l);
+            if let Some(v) = v
+                && !matches!(used, Use::Ignored | Use::Unknown)
+            {
+                match from.iter_mut().find(|(w, _)| w.class == v.class && w.method == v.method) {
+                    Some((_, ls)) if !ls.contains(&l.as_str()) => ls.push(l),
+                    Some(_) => {}
+                    None => from.push((v, vec![l.as_str()])),
+                }
+            }
+            match used {
                 Use::Equality(f) => push_new(&mut eq, f),
                 Use::Range(f, upper) => {
                     let date = model.field(&f).is_some_and(|x| x.def.class.ends_with("DateField") || x.def.class.ends_with("DateTimeField"));
@@ -215,18 +244,23 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
                 Use::Ignored => continue,
                 Use::Unknown => unknown = true,
             }
-            at.get_or_insert(c.range);
+            // The query's own filters come first: the first lookup places the finding.
+            at.get_or_insert(v.map_or(c.range, |v| v.written.unwrap_or(whole)));
         }
     }
     let Some(at) = at_override.or(at) else { return };
     let columns: Vec<&String> = eq.iter().chain(&range).collect();
-    if unknown || (columns.is_empty() && far.is_empty()) || (eq.is_empty() && !range.is_empty() && past_only) {
+    let boolean_column = |f: &String| model.field(f).is_some_and(|x| x.def.class.ends_with("BooleanField"));
+    // The past alone, or the past of booleans (`is_active=True, pub_date__lte=now`): most
+    // of the table matches.
+    if unknown || (columns.is_empty() && far.is_empty()) || (eq.iter().all(boolean_column) && !range.is_empty() && past_only) {
         return;
     }
     let covered = model.indexes.iter().any(|ix| ix.fields.first().is_some_and(|f| columns.iter().any(|c| *c == f.trim_start_matches('-'))));
     if covered || !seen.insert((file.path.clone(), at)) {
         return;
     }
+    let note = from_note(&from);
     if !far.is_empty() {
         // Only lookups across one relation, all on one related model: its index is then
         // the one the query needs. With columns of this model too, which side the database
@@ -246,7 +280,7 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
         }
         let through: Vec<String> = far.iter().map(|(_, _, _, l)| format!("`{l}`")).collect();
         let lead = format!("{what} filters `{}` through {} on `{}`", model.name, through.join(", "), target_model.name);
-        report(cx, project, file, at, &lead, target_model, &feq, &frange, &wanted);
+        report(cx, project, file, at, &lead, &note, target_model, &feq, &frange, &wanted);
         return;
     }
     // A `get` finds one row: an ordering of the queryset it refines serves nothing.
@@ -268,7 +302,25 @@ fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::Pat
             push_new(&mut wanted, o);
         }
     }
-    report(cx, project, file, at, &format!("{what} filters `{}`", model.name), model, &eq, &range, &wanted);
+    report(cx, project, file, at, &format!("{what} filters `{}`", model.name), &note, model, &eq, &range, &wanted);
+}
+
+/// ` (the filter on `status` comes from `get_queryset` of the manager `PublishedManager`)`,
+/// or nothing when the query writes every filter.
+fn from_note(from: &[(Via<'_>, Vec<&str>)]) -> String {
+    let parts: Vec<String> = from
+        .iter()
+        .map(|(v, lookups)| {
+            let (s, verb) = if lookups.len() == 1 { ("", "comes") } else { ("s", "come") };
+            let ls = lookups.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ");
+            if v.written.is_none() && v.method == "get_queryset" {
+                format!("the filter{s} on {ls} {verb} from `get_queryset` of the manager `{}`", v.class)
+            } else {
+                format!("the filter{s} on {ls} {verb} from the method `{}` of `{}`", v.method, v.class)
+            }
+        })
+        .collect();
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
 }
 
 fn push_new(v: &mut Vec<String>, s: String) {
@@ -278,7 +330,7 @@ fn push_new(v: &mut Vec<String>, s: String) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: TextRange, lead: &str, model: &Model, eq: &[String], range: &[String], wanted: &[String]) {
+fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: TextRange, lead: &str, note: &str, model: &Model, eq: &[String], range: &[String], wanted: &[String]) {
     let quoted = |v: &[String]| v.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
     let has: Vec<String> = model.indexes.iter().map(stacklint_project::orm::ModelIndex::describe).collect();
     let filters = match (eq.is_empty(), range.is_empty()) {
@@ -294,7 +346,7 @@ fn report(cx: &mut Checker, project: &Project, file: &SourceFile, at: TextRange,
     let prefix = edit.as_ref().map_or_else(|| "models.Index".to_owned(), |(prefix, _)| prefix.clone());
     let index_text = format!("{prefix}(fields=[{fields}])");
     let message = format!(
-        "{lead} with {filters}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole `{}` table on every call. Add `{index_text}` to the `Meta.indexes` of `{}` in {models_file}, then run `python manage.py makemigrations`",
+        "{lead} with {filters}{note}, but no index of `{}` starts with any of these columns (it has {}): the database scans the whole `{}` table on every call. Add `{index_text}` to the `Meta.indexes` of `{}` in {models_file}, then run `python manage.py makemigrations`",
         model.name,
         has.join(", "),
         model.name,

@@ -256,7 +256,7 @@ fn check(cx: &mut Checker) {
                 continue;
             }
             let loaded = Loaded::of(&q.calls);
-            if loaded.opaque || opaque_manager(q.orm, q.index, q.model) {
+            if loaded.opaque || q.opaque || opaque_manager(q.orm, q.index, q.model) {
                 continue;
             }
             let found = unloaded(project.models(), q.model, &loaded, &lp.var, &lp.reads);
@@ -387,12 +387,13 @@ fn serializers(cx: &mut Checker, project: &Project) {
             let Some(q) = orm.class_queryset(ci) else { continue };
             let Some(mi) = graph.query_model(project, file, q) else { continue };
             let Some(model) = graph.get(mi) else { continue };
-            let calls = orm.effective_calls(q);
+            let managed = super::query_calls(project, orm, q, model);
+            let calls = managed.calls;
             if calls.last().is_some_and(|c| NOT_ROWS.contains(&c.method.as_str())) || calls.iter().any(|c| matches!(c.method.as_str(), "values" | "values_list")) {
                 continue;
             }
             let loaded = Loaded::of(&calls);
-            if loaded.opaque || opaque_manager(orm, q, model) {
+            if loaded.opaque || managed.opaque || opaque_manager(orm, q, model) {
                 continue;
             }
             let Some((sfile, si)) = graph.resolve_class(project, file, ser) else { continue };
