@@ -36,8 +36,11 @@ declare_rule! {
     /// `obj.author.name`, that the changelist's
     /// `select_related` does not load (Django calls `select_related()` — non-null keys
     /// only — when `list_display` names a foreign key and `list_select_related` is unset).
-    /// A query through a manager whose class has its own `get_queryset` (which may
-    /// `select_related`), or a manager class stacklint cannot read, is not judged.
+    /// A query through a project manager counts what its `get_queryset` chain
+    /// (`super().get_queryset().select_related("author")`) and the custom QuerySet methods
+    /// it calls load. A manager whose `get_queryset` is not one such returned chain, or a
+    /// manager or method stacklint cannot read, may load anything: its queries are not
+    /// judged.
     ///
     /// Only views, serializers and admins built on DRF's and Django's own classes are
     /// judged (a project base class may load the relations or pick another serializer), and
