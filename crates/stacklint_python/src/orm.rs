@@ -112,7 +112,20 @@ pub enum AttrValue {
     /// `BaseManager.from_queryset(PostQuerySet)()` → `["PostQuerySet"]`),
     /// `source="a.b"`, `many=True`, `write_only=True`.
     Call { callee: String, args: Vec<String>, source: Option<String>, many: bool, write_only: bool },
+    /// A list or tuple with items other than string literals (`list_filter = ["status",
+    /// ("author", admin.RelatedOnlyFieldListFilter), PriceFilter]`): each item as read.
+    Items(Vec<AttrItem>),
     Other,
+}
+
+/// An item of [`AttrValue::Items`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttrItem {
+    /// A string literal, or the first item of a `("name", Class)` pair.
+    pub string: Option<String>,
+    /// A dotted name: the item itself, or the second of a `("name", Class)` pair.
+    pub name: Option<String>,
+    pub range: TextRange,
 }
 
 impl ClassDef {
@@ -982,8 +995,9 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
         "integer" => m.node_text(v).parse().map_or(AttrValue::Other, AttrValue::Int),
         "identifier" | "attribute" => dotted_name(m, v).map_or(AttrValue::Other, AttrValue::Name),
         "list" | "tuple" => {
-            let items: Option<Vec<(String, TextRange)>> = elements(v).into_iter().map(|e| string_literal(m, e).map(|s| (s, node_range(e)))).collect();
-            items.map_or(AttrValue::Other, AttrValue::Strings)
+            let elems = elements(v);
+            let strings: Option<Vec<(String, TextRange)>> = elems.iter().map(|e| string_literal(m, *e).map(|s| (s, node_range(*e)))).collect();
+            strings.map_or_else(|| AttrValue::Items(elems.iter().map(|e| list_item(m, *e)).collect()), AttrValue::Strings)
         }
         "dictionary" => {
             let mut c = v.walk();
@@ -1023,6 +1037,18 @@ fn attr_value(m: &PyModule, v: Node<'_>) -> AttrValue {
         }
         _ => AttrValue::Other,
     }
+}
+
+/// A string, a dotted name, or a `("name", Class)` pair.
+fn list_item(m: &PyModule, e: Node<'_>) -> AttrItem {
+    let range = node_range(e);
+    if let Some(s) = string_literal(m, e) {
+        return AttrItem { string: Some(s), name: None, range };
+    }
+    if let [first, second] = elements(e).as_slice() {
+        return AttrItem { string: string_literal(m, *first), name: dotted_name(m, *second), range };
+    }
+    AttrItem { string: None, name: dotted_name(m, e), range }
 }
 
 /// The models of `@admin.register(A, B, site=...)` decorators of a decorated class.
@@ -1300,6 +1326,17 @@ mod tests {
         assert!(matches!(c.attr("editor_name").map(|a| &a.value), Some(AttrValue::Call { source: Some(s), .. }) if s == "editor.name"));
         assert!(matches!(c.attr("comments").map(|a| &a.value), Some(AttrValue::Call { many: true, .. })));
         assert!(matches!(c.meta.as_ref().and_then(|mt| mt.attr("model")).map(|a| &a.value), Some(AttrValue::Name(n)) if n == "Post"));
+    }
+
+    #[test]
+    fn list_items_other_than_strings() {
+        let src = "class A(admin.ModelAdmin):\n    list_filter = [Band, (\"country\", admin.AllValuesFieldListFilter), \"warehouse\", 3]\n    list_display = [\"a\", \"b\"]\n";
+        let m = parse(src);
+        let c = m.orm().classes.first().expect("class");
+        let Some(AttrValue::Items(items)) = c.attr("list_filter").map(|a| &a.value) else { panic!("items") };
+        let read: Vec<(Option<&str>, Option<&str>)> = items.iter().map(|i| (i.string.as_deref(), i.name.as_deref())).collect();
+        assert_eq!(read, [(None, Some("Band")), (Some("country"), Some("admin.AllValuesFieldListFilter")), (Some("warehouse"), None), (None, None)]);
+        assert!(matches!(c.attr("list_display").map(|a| &a.value), Some(AttrValue::Strings(v)) if v.len() == 2));
     }
 
     #[test]

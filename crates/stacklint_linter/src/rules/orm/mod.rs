@@ -170,6 +170,25 @@ fn attr_strings(class: &ClassDef, name: &str) -> Vec<(String, TextRange)> {
     }
 }
 
+/// Django's list filters that list a field's values and filter by one of them: with the
+/// field they name, they query as the bare field name does.
+const VALUE_FILTERS: [&str; 5] = ["AllValuesFieldListFilter", "ChoicesFieldListFilter", "RelatedFieldListFilter", "RelatedOnlyFieldListFilter", "BooleanFieldListFilter"];
+
+/// The fields an admin's `list_filter` filters by equality: its string entries and
+/// `("field", AllValuesFieldListFilter)`-like pairs. A custom filter class (a
+/// `SimpleListFilter` runs its own `queryset()`), `EmptyFieldListFilter` (`isnull`) and
+/// date filters are left out.
+fn list_filter_fields(class: &ClassDef) -> Vec<(String, TextRange)> {
+    match class.attr("list_filter").map(|a| &a.value) {
+        Some(AttrValue::Items(items)) => items
+            .iter()
+            .filter(|i| i.name.as_deref().is_none_or(|n| VALUE_FILTERS.contains(&n.rsplit('.').next().unwrap_or(n))))
+            .filter_map(|i| Some((i.string.clone()?, i.range)))
+            .collect(),
+        _ => attr_strings(class, "list_filter"),
+    }
+}
+
 /// The admin class registered for a model in `orm` (decorator or `admin.site.register`).
 pub(crate) fn admin_classes<'a>(project: &'a Project, graph: &'a ModelGraph, file: &'a SourceFile) -> Vec<(usize, &'a Model)> {
     let mut out = Vec::new();
@@ -261,7 +280,7 @@ pub(crate) fn implied_queries(project: &Project) -> Vec<ImpliedQuery<'_>> {
                 continue;
             }
             let ordering = attr_strings(class, "ordering");
-            for (field, at) in attr_strings(class, "list_filter") {
+            for (field, at) in list_filter_fields(class) {
                 if field.contains("__") {
                     continue;
                 }

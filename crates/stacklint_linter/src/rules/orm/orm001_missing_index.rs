@@ -45,9 +45,13 @@ declare_rule! {
     /// Queries that classes run without writing them are judged too: a DRF view's retrieve
     /// by `lookup_field` (a Django detail view's `slug_field`) on its `queryset`,
     /// `get_queryset()` or `model`, each `filterset_fields` entry (ordered by the view's `ordering`),
-    /// and each `list_filter` entry of a registered `ModelAdmin`. Their columns with
-    /// `choices` or booleans are left out, and `search_fields` never count: they search
-    /// text with `icontains`, which a btree index does not serve.
+    /// and each `list_filter` entry of a registered `ModelAdmin` (a field name, or a
+    /// `("field", AllValuesFieldListFilter)`-like pair of Django's value filters). Their
+    /// columns with `choices` or booleans are left out, and `search_fields` never count:
+    /// they search text with `icontains`, which a btree index does not serve. Nor do a
+    /// custom `SimpleListFilter` (its own `queryset()`), `EmptyFieldListFilter` (`isnull`),
+    /// date filters and `date_hierarchy`: they filter date ranges only when picked, and the
+    /// year list is a `DISTINCT` over a date truncation, which a plain index does not serve.
     ///
     /// ## Why is this bad?
     /// Without an index the database reads every row of the table for each such query: the
