@@ -69,9 +69,9 @@ pub fn skipped(why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
 
-/// Every file below `dir` whose name ends in `.{ext}`, with its text, sorted by path
-/// (unreadable files are left out).
-pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
+/// Every file below `dir` that `keep` accepts, with its text, sorted by path (unreadable
+/// files are left out).
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -79,7 +79,7 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == ext)
+            } else if keep(&p)
                 && let Ok(text) = std::fs::read_to_string(&p)
             {
                 out.push((p, text));
@@ -88,4 +88,9 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
     }
     out.sort();
     out
+}
+
+/// Every file below `dir` whose name ends in `.{ext}`, with its text, sorted by path.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<(PathBuf, String)> {
+    files_under(dir, |p| p.extension().is_some_and(|x| x == ext))
 }

@@ -19,6 +19,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../../../tests/shared_inputs.rs"]
+mod shared_inputs;
+
 use stacklint_linter::FixMode;
 use stacklint_workspace::{Overrides, RunRequest, run};
 
@@ -245,18 +248,10 @@ const SERVICES: &[&str] = &["Redis", "Valkey", "Memcached", "PostgreSQL", "MySQL
 fn case_text(dir: &Path) -> (String, Vec<String>) {
     let mut text = String::new();
     let mut paths = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().filter_map(Result::ok) {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(t) = std::fs::read_to_string(&p) {
-                text.push_str(&t);
-                text.push('\n');
-                paths.push(p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/"));
-            }
-        }
+    for (p, t) in shared_inputs::files_under(dir, |_| true) {
+        text.push_str(&t);
+        text.push('\n');
+        paths.push(p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/"));
     }
     (text, paths)
 }
