@@ -250,6 +250,11 @@ pub struct QCall {
     pub strings: Vec<String>,
     /// Any other positional argument (`Q(...)`, `F(...)`, a variable).
     pub other_args: bool,
+    /// A positional condition that is not read: `Q(a=1) | Q(b=2)` (either side may
+    /// match), a variable, any expression other than `Q(...)` joined with `&`. The
+    /// lookups of `Q(...)`, `Q(...) & Q(...)` and their nesting are in `lookups`; a
+    /// negation (`~Q(...)`) adds nothing.
+    pub unread_condition: bool,
     /// `**kwargs`.
     pub splat: bool,
     /// From the method name to the closing parenthesis.
@@ -805,7 +810,7 @@ fn shortcut(m: &PyModule, call: Node<'_>) -> Option<Query> {
 }
 
 fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
-    let mut q = QCall { method: method.to_owned(), lookups: Vec::new(), strings: Vec::new(), other_args: false, splat: false, range: TextRange::new(start, call.end_byte()) };
+    let mut q = QCall { method: method.to_owned(), lookups: Vec::new(), strings: Vec::new(), other_args: false, unread_condition: false, splat: false, range: TextRange::new(start, call.end_byte()) };
     let Some(args) = call.field(Field::Arguments) else { return q };
     let mut c = args.walk();
     for a in args.named_children(&mut c) {
@@ -822,11 +827,53 @@ fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
             "comment" => {}
             _ => match string_literal(m, a) {
                 Some(s) => q.strings.push(s),
-                None => q.other_args = true,
+                None => {
+                    q.other_args = true;
+                    if !q_lookups(m, a, 0, &mut q.lookups) {
+                        q.unread_condition = true;
+                    }
+                }
             },
         }
     }
     q
+}
+
+/// The lookups a positional condition ANDs into its call (`Q(a=1)`, `Q(a=1) & Q(b=2)`,
+/// `Q(Q(a=1), b=2)`), pushed to `out`; `false` when the condition is not read (see
+/// [`QCall::unread_condition`]). A negation adds nothing: a btree does not find the rows
+/// a condition excludes.
+fn q_lookups(m: &PyModule, n: Node<'_>, depth: usize, out: &mut Vec<String>) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    match n.kind() {
+        "parenthesized_expression" => n.named_child(0).is_some_and(|inner| q_lookups(m, inner, depth + 1, out)),
+        "unary_operator" => n.field(Field::Operator).is_some_and(|op| m.node_text(op) == "~"),
+        "binary_operator" => {
+            let (Some(l), Some(op), Some(r)) = (n.field(Field::Left), n.field(Field::Operator), n.field(Field::Right)) else { return false };
+            m.node_text(op) == "&" && q_lookups(m, l, depth + 1, out) && q_lookups(m, r, depth + 1, out)
+        }
+        "call" => {
+            let is_q = n.field(Field::Function).and_then(|f| dotted_name(m, f)).is_some_and(|d| d.rsplit('.').next() == Some("Q"));
+            let Some(args) = n.field(Field::Arguments).filter(|_| is_q) else { return false };
+            let mut c = args.walk();
+            let mut read = true;
+            for a in args.named_children(&mut c) {
+                match a.kind() {
+                    "keyword_argument" => {
+                        if let Some(k) = a.field(Field::Name) {
+                            out.push(m.node_text(k).to_owned());
+                        }
+                    }
+                    "comment" => {}
+                    _ => read &= q_lookups(m, a, depth + 1, out),
+                }
+            }
+            read
+        }
+        _ => false,
+    }
 }
 
 fn collect_reads(m: &PyModule, body: Node<'_>, var: &str, out: &mut Vec<(Vec<String>, TextRange)>) {
@@ -1337,6 +1384,21 @@ mod tests {
         let read: Vec<(Option<&str>, Option<&str>)> = items.iter().map(|i| (i.string.as_deref(), i.name.as_deref())).collect();
         assert_eq!(read, [(None, Some("Band")), (Some("country"), Some("admin.AllValuesFieldListFilter")), (Some("warehouse"), None), (None, None)]);
         assert!(matches!(c.attr("list_display").map(|a| &a.value), Some(AttrValue::Strings(v)) if v.len() == 2));
+    }
+
+    #[test]
+    fn q_objects_and_their_lookups() {
+        let lookups = |call: &str| {
+            let m = parse(&format!("def f():\n    return Order.objects.{call}\n"));
+            let q = m.orm().queries.first().expect("query").calls.first().cloned().expect("call");
+            (q.lookups, q.unread_condition)
+        };
+        assert_eq!(lookups("filter(Q(a=1) & (Q(b=2) & ~Q(c=3)), d=4)"), (vec!["a".to_owned(), "b".to_owned(), "d".to_owned()], false));
+        assert_eq!(lookups("filter(models.Q(Q(a=1), b=2))"), (vec!["a".to_owned(), "b".to_owned()], false));
+        assert!(lookups("filter(Q(a=1) | Q(b=2))").1);
+        assert!(lookups("filter(cond, d=4)").1);
+        assert!(lookups("filter(Q(**kw))").1);
+        assert!(!lookups("filter(d=4)").1);
     }
 
     #[test]

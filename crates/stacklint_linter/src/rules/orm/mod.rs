@@ -103,7 +103,7 @@ pub(crate) struct ImpliedQuery<'a> {
 }
 
 fn implied_call(method: &str, lookups: Vec<String>, strings: Vec<String>, at: TextRange) -> QCall {
-    QCall { method: method.to_owned(), lookups, strings, other_args: false, splat: false, range: at }
+    QCall { method: method.to_owned(), lookups, strings, other_args: false, unread_condition: false, splat: false, range: at }
 }
 
 /// A class of a views module that serves a model through its `queryset` / `get_queryset`.

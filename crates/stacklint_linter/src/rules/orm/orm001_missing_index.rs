@@ -17,7 +17,10 @@ declare_rule! {
     /// `SlugField`s, `Meta.indexes`, `unique_together`, `index_together` and
     /// `UniqueConstraint`s, inherited from abstract bases too. An index serves a query when
     /// its first field is one of the filtered columns; `room__slug` filters on the `room`
-    /// foreign key column. Lookups a btree cannot use (`__icontains`, `__iexact`,
+    /// foreign key column. `Q(...)` conditions count as their lookups when joined with `&`
+    /// (a negation, `~Q(...)`, adds nothing); a query with `Q(...) | Q(...)`, a condition
+    /// held in a variable or `**kwargs` is not judged (either side may match, or the
+    /// condition may use an index). Lookups a btree cannot use (`__icontains`, `__iexact`,
     /// `__regex`, `__isnull`, date parts) are left out, and a query on an unresolved model,
     /// or on a model with a base stacklint cannot read, is not judged; nor is a filter on
     /// booleans alone without an ordering to serve (half the table matches), nor one that
@@ -212,7 +215,9 @@ fn check(cx: &mut Checker) {
 /// writes, else the method call standing for a filter, else `whole`; `at` overrides that.
 #[allow(clippy::too_many_arguments)]
 fn judge(cx: &mut Checker, project: &Project, seen: &mut HashSet<(std::path::PathBuf, TextRange)>, file: &SourceFile, model: &Model, calls: &[&QCall], via: &[Option<Via<'_>>], whole: TextRange, at_override: Option<TextRange>, what: &str) {
-    if !model.complete || model.abstract_ || calls.iter().any(|c| c.splat) {
+    // `**kwargs` or an unread condition (`Q(a=1) | Q(b=2)`, a variable) may filter on an
+    // indexed column, or need more than one index.
+    if !model.complete || model.abstract_ || calls.iter().any(|c| c.splat || (c.unread_condition && FILTERS.contains(&c.method.as_str()))) {
         return;
     }
     let graph = project.models();
