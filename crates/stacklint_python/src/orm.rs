@@ -795,7 +795,8 @@ fn shortcut(m: &PyModule, call: Node<'_>) -> Option<Query> {
     let args = call.field(Field::Arguments)?;
     let mut c = args.walk();
     let first = args.named_children(&mut c).find(|a| a.kind() != "comment")?;
-    let mut get = qcall(m, "get", call, call.start_byte());
+    // The first argument is the model or queryset; the conditions follow it.
+    let mut get = qcall_after(m, "get", call, call.start_byte(), 1);
     get.other_args = false;
     get.strings.clear();
     let (root, mut calls) = match first.kind() {
@@ -810,6 +811,12 @@ fn shortcut(m: &PyModule, call: Node<'_>) -> Option<Query> {
 }
 
 fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
+    qcall_after(m, method, call, start, 0)
+}
+
+/// [`qcall`] reading the positional arguments after the first `skip`.
+fn qcall_after(m: &PyModule, method: &str, call: Node<'_>, start: usize, skip: usize) -> QCall {
+    let mut positional = 0;
     let mut q = QCall { method: method.to_owned(), lookups: Vec::new(), strings: Vec::new(), other_args: false, unread_condition: false, splat: false, range: TextRange::new(start, call.end_byte()) };
     let Some(args) = call.field(Field::Arguments) else { return q };
     let mut c = args.walk();
@@ -825,6 +832,7 @@ fn qcall(m: &PyModule, method: &str, call: Node<'_>, start: usize) -> QCall {
             }
             "dictionary_splat" | "list_splat" => q.splat = true,
             "comment" => {}
+            _ if positional < skip => positional += 1,
             _ => match string_literal(m, a) {
                 Some(s) => q.strings.push(s),
                 None => {
@@ -1399,6 +1407,10 @@ mod tests {
         assert!(lookups("filter(cond, d=4)").1);
         assert!(lookups("filter(Q(**kw))").1);
         assert!(!lookups("filter(d=4)").1);
+        // A shortcut's first argument is the model, not a condition.
+        let m = parse("def f():\n    return get_object_or_404(Order, Q(a=1), b=2)\n");
+        let get = m.orm().queries.first().and_then(|q| q.calls.last().cloned()).expect("get");
+        assert_eq!((get.lookups, get.unread_condition), (vec!["a".to_owned(), "b".to_owned()], false));
     }
 
     #[test]
