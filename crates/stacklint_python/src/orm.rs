@@ -833,15 +833,14 @@ fn qcall_after(m: &PyModule, method: &str, call: Node<'_>, start: usize, skip: u
             "dictionary_splat" | "list_splat" => q.splat = true,
             "comment" => {}
             _ if positional < skip => positional += 1,
-            _ => match string_literal(m, a) {
-                Some(s) => q.strings.push(s),
-                None => {
+            _ => {
+                if let Some(s) = string_literal(m, a) {
+                    q.strings.push(s);
+                } else {
                     q.other_args = true;
-                    if !q_lookups(m, a, 0, &mut q.lookups) {
-                        q.unread_condition = true;
-                    }
+                    q.unread_condition |= !q_lookups(m, a, 0, &mut q.lookups);
                 }
-            },
+            }
         }
     }
     q
