@@ -1,6 +1,7 @@
-//! The Python grammar's field ids, looked up once. `child_by_field_name` compares the name
-//! against the grammar's field names (`strncmp` in tree-sitter's C) on every call, and the
-//! ORM extraction asks at most nodes it visits: by id it is an array lookup.
+//! The Python grammar's field and node-kind ids, looked up once. `child_by_field_name`
+//! compares the name against the grammar's field names (`strncmp` in tree-sitter's C) on
+//! every call, and `kind()` measures a C string; the ORM extraction asks at most nodes it
+//! visits: by id each is a number comparison.
 
 use std::sync::LazyLock;
 
@@ -76,6 +77,36 @@ impl Field {
         IDS.get(self as usize).copied().unwrap_or(0)
     }
 }
+
+/// The node kinds the extraction walk tests at every node, as ids: comparing numbers,
+/// not names, is most of the walk's speed.
+pub(crate) struct Kinds {
+    pub(crate) call: u16,
+    pub(crate) subscript: u16,
+    pub(crate) attribute: u16,
+    pub(crate) for_statement: u16,
+    pub(crate) for_in_clause: u16,
+    pub(crate) function_definition: u16,
+    pub(crate) lambda: u16,
+    pub(crate) class_definition: u16,
+    pub(crate) return_statement: u16,
+}
+
+pub(crate) static KINDS: LazyLock<Kinds> = LazyLock::new(|| {
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    let id = |kind: &str| language.id_for_node_kind(kind, true);
+    Kinds {
+        call: id("call"),
+        subscript: id("subscript"),
+        attribute: id("attribute"),
+        for_statement: id("for_statement"),
+        for_in_clause: id("for_in_clause"),
+        function_definition: id("function_definition"),
+        lambda: id("lambda"),
+        class_definition: id("class_definition"),
+        return_statement: id("return_statement"),
+    }
+});
 
 /// `node.field(Field::Function)`: the child in that field.
 pub(crate) trait Fields<'t> {

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use stacklint_text::TextRange;
 use tree_sitter::Node;
 
-use crate::grammar::{Field, Fields};
+use crate::grammar::{Field, Fields, KINDS};
 use crate::module::{PyModule, dotted_name, node_range, string_literal};
 
 /// What [`PyModule::orm`] finds in a module.
@@ -557,36 +557,6 @@ pub(crate) fn extract(m: &PyModule) -> OrmFile {
     }
     out
 }
-
-/// The node kinds the extraction walk tests at every node, as ids: comparing numbers,
-/// not names, is most of the walk's speed.
-struct Kinds {
-    call: u16,
-    subscript: u16,
-    attribute: u16,
-    for_statement: u16,
-    for_in_clause: u16,
-    function_definition: u16,
-    lambda: u16,
-    class_definition: u16,
-    return_statement: u16,
-}
-
-static KINDS: std::sync::LazyLock<Kinds> = std::sync::LazyLock::new(|| {
-    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
-    let id = |kind: &str| language.id_for_node_kind(kind, true);
-    Kinds {
-        call: id("call"),
-        subscript: id("subscript"),
-        attribute: id("attribute"),
-        for_statement: id("for_statement"),
-        for_in_clause: id("for_in_clause"),
-        function_definition: id("function_definition"),
-        lambda: id("lambda"),
-        class_definition: id("class_definition"),
-        return_statement: id("return_statement"),
-    }
-});
 
 /// Not the object of an attribute, the value of a subscript or the callee of a call (the
 /// node's `field` in its `parent`): the whole chain ends here.
